@@ -1,0 +1,149 @@
+//! Format sniffing from magic bytes and header-only probing of dimensions.
+//!
+//! Uploads are classified by what their bytes are, never by the `Content-Type` a client claims,
+//! and their dimensions come from the header alone so that nothing is decoded at upload time.
+
+use crate::error::ImageError;
+use serde::Serialize;
+use std::io::Cursor;
+
+/// Image formats the studio reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    Jpeg,
+    Png,
+    Gif,
+    Webp,
+    Bmp,
+}
+
+impl Format {
+    /// The lowercase name used in the API (`"jpeg"`, `"png"`, …).
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Jpeg => "jpeg",
+            Format::Png => "png",
+            Format::Gif => "gif",
+            Format::Webp => "webp",
+            Format::Bmp => "bmp",
+        }
+    }
+
+    pub fn mime(self) -> &'static str {
+        match self {
+            Format::Jpeg => "image/jpeg",
+            Format::Png => "image/png",
+            Format::Gif => "image/gif",
+            Format::Webp => "image/webp",
+            Format::Bmp => "image/bmp",
+        }
+    }
+
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Jpeg => "jpg",
+            other => other.name(),
+        }
+    }
+
+    pub(crate) fn to_image_format(self) -> image::ImageFormat {
+        match self {
+            Format::Jpeg => image::ImageFormat::Jpeg,
+            Format::Png => image::ImageFormat::Png,
+            Format::Gif => image::ImageFormat::Gif,
+            Format::Webp => image::ImageFormat::WebP,
+            Format::Bmp => image::ImageFormat::Bmp,
+        }
+    }
+}
+
+/// What the header says about an image, read without decoding pixels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ImageInfo {
+    pub format: Format,
+    pub width: u32,
+    pub height: u32,
+}
+
+impl ImageInfo {
+    pub fn pixels(&self) -> u64 {
+        u64::from(self.width) * u64::from(self.height)
+    }
+}
+
+/// Classifies bytes by their magic number; `None` when they are no format we read.
+pub fn sniff(bytes: &[u8]) -> Option<Format> {
+    const PNG: &[u8] = b"\x89PNG\r\n\x1a\n";
+    if bytes.starts_with(PNG) {
+        Some(Format::Png)
+    } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some(Format::Jpeg)
+    } else if bytes.starts_with(b"GIF87a") || bytes.starts_with(b"GIF89a") {
+        Some(Format::Gif)
+    } else if bytes.len() >= 12 && &bytes[0..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
+        Some(Format::Webp)
+    } else if bytes.starts_with(b"BM") && bytes.len() >= 26 {
+        Some(Format::Bmp)
+    } else {
+        None
+    }
+}
+
+/// Sniffs the format and reads the dimensions from the header only.
+///
+/// Unknown magic → [`ImageError::Unsupported`]; a known format whose header cannot be read, or
+/// that declares a zero dimension → [`ImageError::Invalid`].
+pub fn probe(bytes: &[u8]) -> Result<ImageInfo, ImageError> {
+    let format = sniff(bytes).ok_or_else(|| {
+        ImageError::Unsupported("the body is not a JPEG, PNG, GIF, WebP or BMP image".into())
+    })?;
+    let reader = image::io::Reader::with_format(Cursor::new(bytes), format.to_image_format());
+    let (width, height) = reader.into_dimensions().map_err(|e| {
+        ImageError::Invalid(format!("cannot read the {} header: {e}", format.name()))
+    })?;
+    if width == 0 || height == 0 {
+        return Err(ImageError::Invalid(format!("the {} header declares a zero dimension", format.name())));
+    }
+    Ok(ImageInfo { format, width, height })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn png(w: u32, h: u32) -> Vec<u8> {
+        let img = image::RgbImage::new(w, h);
+        let mut out = Vec::new();
+        image::DynamicImage::ImageRgb8(img)
+            .write_to(&mut Cursor::new(&mut out), image::ImageOutputFormat::Png)
+            .expect("encode fixture");
+        out
+    }
+
+    #[test]
+    fn probe_reads_png_dimensions_from_the_header() {
+        let info = probe(&png(7, 3)).expect("valid png");
+        assert_eq!((info.format, info.width, info.height), (Format::Png, 7, 3));
+    }
+
+    #[test]
+    fn unknown_magic_is_unsupported() {
+        assert_eq!(probe(b"hello world").unwrap_err().code(), "unsupported_media_type");
+    }
+
+    #[test]
+    fn png_signature_followed_by_junk_is_invalid() {
+        let mut bytes = b"\x89PNG\r\n\x1a\n".to_vec();
+        bytes.extend_from_slice(&[0x42; 40]);
+        assert_eq!(probe(&bytes).unwrap_err().code(), "invalid_image");
+    }
+
+    #[test]
+    fn sniff_recognises_every_supported_magic() {
+        assert_eq!(sniff(&[0xFF, 0xD8, 0xFF, 0xE0]), Some(Format::Jpeg));
+        assert_eq!(sniff(b"GIF89a...."), Some(Format::Gif));
+        assert_eq!(sniff(b"RIFF\0\0\0\0WEBPVP8 "), Some(Format::Webp));
+        assert_eq!(sniff(b""), None);
+    }
+}

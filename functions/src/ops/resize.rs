@@ -1,0 +1,217 @@
+//! `resize`: scaling with fast_image_resize (SIMD kernels where the target has them), plus the
+//! pure dimension math of the four fit modes.
+
+use crate::error::ImageError;
+use crate::params::{parse_colour, FieldError, Fields};
+use crate::raster::{Layout, Raster};
+use crate::registry::MAX_DIMENSION;
+use fast_image_resize::{self as fr, images::Image, FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Fit {
+    Inside,
+    Contain,
+    Cover,
+    Fill,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Filter {
+    Nearest,
+    Bilinear,
+    CatmullRom,
+    Lanczos3,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResizeParams {
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    pub fit: Fit,
+    pub filter: Filter,
+    pub background: [u8; 4],
+}
+
+impl ResizeParams {
+    pub fn parse(f: &mut Fields) -> Result<Self, FieldError> {
+        let width = f.u32_in("width", 1, MAX_DIMENSION)?;
+        let height = f.u32_in("height", 1, MAX_DIMENSION)?;
+        if width.is_none() && height.is_none() {
+            return Err(FieldError::new("width", "width or height is required"));
+        }
+        let fit = match f.choice("fit", &["inside", "contain", "cover", "fill"])? {
+            Some("contain") => Fit::Contain,
+            Some("cover") => Fit::Cover,
+            Some("fill") => Fit::Fill,
+            _ => Fit::Inside,
+        };
+        let filter = match f.choice("filter", &["nearest", "bilinear", "catmull_rom", "lanczos3"])? {
+            Some("nearest") => Filter::Nearest,
+            Some("bilinear") => Filter::Bilinear,
+            Some("catmull_rom") => Filter::CatmullRom,
+            _ => Filter::Lanczos3,
+        };
+        let background = match f.string("background")? {
+            Some(s) => parse_colour("background", s)?,
+            None => [0, 0, 0, 255],
+        };
+        Ok(ResizeParams { width, height, fit, filter, background })
+    }
+
+    /// The size of the output for a `width × height` input.
+    pub fn output_dims(&self, width: u32, height: u32) -> Result<(u32, u32), ImageError> {
+        let dims = match (self.width, self.height, self.fit) {
+            (Some(w), Some(h), Fit::Fill | Fit::Cover | Fit::Contain) => (w, h),
+            (Some(w), Some(h), Fit::Inside) => scaled_inside(width, height, w, h),
+            (Some(w), None, _) => (w, scale(height, w, width)),
+            (None, Some(h), _) => (scale(width, h, height), h),
+            (None, None, _) => (width, height),
+        };
+        if dims.0 > MAX_DIMENSION || dims.1 > MAX_DIMENSION {
+            return Err(ImageError::Params(format!(
+                "resizing {width}x{height} gives {}x{}; the largest side allowed is {MAX_DIMENSION}",
+                dims.0, dims.1
+            )));
+        }
+        Ok(dims)
+    }
+}
+
+/// `len * num / den`, rounded, at least 1.
+fn scale(len: u32, num: u32, den: u32) -> u32 {
+    let v = (u64::from(len) * u64::from(num) + u64::from(den) / 2) / u64::from(den.max(1));
+    v.clamp(1, u64::from(u32::MAX)) as u32
+}
+
+/// The largest size with the input's aspect ratio that fits inside `box_w × box_h`.
+fn scaled_inside(width: u32, height: u32, box_w: u32, box_h: u32) -> (u32, u32) {
+    // Compare box_w/width with box_h/height without floating point.
+    if u64::from(box_w) * u64::from(height) <= u64::from(box_h) * u64::from(width) {
+        (box_w, scale(height, box_w, width))
+    } else {
+        (scale(width, box_h, height), box_h)
+    }
+}
+
+/// Resizes `src` as `p` asks.
+pub fn resize(src: Raster, p: &ResizeParams) -> Result<Raster, ImageError> {
+    let (out_w, out_h) = p.output_dims(src.width, src.height)?;
+    match p.fit {
+        Fit::Contain => {
+            let (in_w, in_h) = scaled_inside(src.width, src.height, out_w, out_h);
+            let inner = scale_to(src, in_w, in_h, p.filter, false)?;
+            Ok(pad_centered(inner, out_w, out_h, p.background))
+        }
+        Fit::Cover => scale_to(src, out_w, out_h, p.filter, true),
+        _ => scale_to(src, out_w, out_h, p.filter, false),
+    }
+}
+
+fn pixel_type(layout: Layout) -> PixelType {
+    match layout {
+        Layout::Luma8 => PixelType::U8,
+        Layout::LumaA8 => PixelType::U8x2,
+        Layout::Rgb8 => PixelType::U8x3,
+        Layout::Rgba8 => PixelType::U8x4,
+    }
+}
+
+/// Scales to exactly `w × h`; with `crop`, the source is first cropped (centred) to that aspect.
+fn scale_to(src: Raster, w: u32, h: u32, filter: Filter, crop: bool) -> Result<Raster, ImageError> {
+    if (w, h) == (src.width, src.height) {
+        return Ok(src);
+    }
+    let layout = src.layout;
+    let src_img = Image::from_vec_u8(src.width, src.height, src.pixels, pixel_type(layout))
+        .map_err(|e| ImageError::Invalid(format!("raster does not match its size: {e}")))?;
+    let mut dst = Image::new(w, h, pixel_type(layout));
+    let alg = match filter {
+        Filter::Nearest => ResizeAlg::Nearest,
+        Filter::Bilinear => ResizeAlg::Convolution(FilterType::Bilinear),
+        Filter::CatmullRom => ResizeAlg::Convolution(FilterType::CatmullRom),
+        Filter::Lanczos3 => ResizeAlg::Convolution(FilterType::Lanczos3),
+    };
+    let mut options = ResizeOptions::new().resize_alg(alg);
+    if crop {
+        options = options.fit_into_destination(Some((0.5, 0.5)));
+    }
+    Resizer::new()
+        .resize(&src_img, &mut dst, &options)
+        .map_err(|e: fr::ResizeError| ImageError::Params(format!("cannot resize: {e}")))?;
+    drop(src_img);
+    Raster::new(w, h, layout, dst.into_vec())
+}
+
+/// Places `inner` in the centre of a `w × h` canvas filled with `bg`.
+fn pad_centered(inner: Raster, w: u32, h: u32, bg: [u8; 4]) -> Raster {
+    // A see-through background needs an alpha channel even if the image had none.
+    let inner = if bg[3] < 255 { super::grayscale::with_alpha(inner) } else { inner };
+    let layout = inner.layout;
+    let ch = layout.channels();
+    let fill: Vec<u8> = match layout {
+        Layout::Luma8 => vec![super::grayscale::luma(bg[0], bg[1], bg[2])],
+        Layout::LumaA8 => vec![super::grayscale::luma(bg[0], bg[1], bg[2]), bg[3]],
+        Layout::Rgb8 => bg[..3].to_vec(),
+        Layout::Rgba8 => bg.to_vec(),
+    };
+    let mut pixels: Vec<u8> = fill.iter().copied().cycle().take(w as usize * h as usize * ch).collect();
+    let (left, top) = ((w - inner.width) as usize / 2, (h - inner.height) as usize / 2);
+    let row = inner.width as usize * ch;
+    for (y, src_row) in inner.pixels.chunks_exact(row).enumerate() {
+        let start = ((top + y) * w as usize + left) * ch;
+        pixels[start..start + row].copy_from_slice(src_row);
+    }
+    Raster { width: w, height: h, layout, pixels }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(width: Option<u32>, height: Option<u32>, fit: Fit) -> ResizeParams {
+        ResizeParams { width, height, fit, filter: Filter::Lanczos3, background: [0, 0, 0, 255] }
+    }
+
+    #[test]
+    fn width_only_keeps_aspect_ratio() {
+        assert_eq!(params(Some(1600), None, Fit::Inside).output_dims(4000, 3000), Ok((1600, 1200)));
+        assert_eq!(params(None, Some(10), Fit::Inside).output_dims(300, 20), Ok((150, 10)));
+    }
+
+    #[test]
+    fn inside_fits_the_box_on_the_limiting_side() {
+        assert_eq!(params(Some(100), Some(100), Fit::Inside).output_dims(400, 200), Ok((100, 50)));
+        assert_eq!(params(Some(100), Some(100), Fit::Inside).output_dims(200, 400), Ok((50, 100)));
+    }
+
+    #[test]
+    fn tiny_results_never_reach_zero() {
+        assert_eq!(params(Some(1), None, Fit::Inside).output_dims(10_000, 1), Ok((1, 1)));
+    }
+
+    #[test]
+    fn absurd_aspect_ratio_is_refused_not_overflowed() {
+        let err = params(Some(16_384), None, Fit::Inside).output_dims(1, 16_384).unwrap_err();
+        assert_eq!(err.code(), "invalid_chain");
+    }
+
+    #[test]
+    fn contain_pads_to_the_box_with_the_background() {
+        let src = Raster::new(4, 2, Layout::Rgb8, vec![255; 24]).expect("raster");
+        let p = ResizeParams { background: [0, 0, 255, 255], ..params(Some(4), Some(4), Fit::Contain) };
+        let out = resize(src, &p).expect("resize");
+        assert_eq!((out.width, out.height), (4, 4));
+        assert_eq!(&out.pixels[..3], &[0, 0, 255], "top row is padding");
+        assert_eq!(&out.pixels[12..15], &[255, 255, 255], "second row is image");
+    }
+
+    #[test]
+    fn cover_fills_the_box_exactly() {
+        let src = Raster::new(40, 20, Layout::Rgba8, vec![9; 3200]).expect("raster");
+        let out = resize(src, &params(Some(10), Some(10), Fit::Cover)).expect("resize");
+        assert_eq!((out.width, out.height, out.pixels.len()), (10, 10, 400));
+    }
+}

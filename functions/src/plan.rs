@@ -1,0 +1,126 @@
+//! The memory planner: from header dimensions alone, before any decoding, the peak bytes each
+//! step of a chain will hold, so that what cannot fit an isolate is refused up front.
+//!
+//! Estimates are deliberately pessimistic (every buffer a step holds at once, at the widest
+//! layout it may have). Each step runs in its own queue invocation, so a chain's peak is the
+//! largest single step's, not the sum.
+
+use crate::chain::{Chain, Step};
+use crate::error::ImageError;
+use crate::format::{Format, ImageInfo};
+use crate::ops::encode::OutputFormat;
+
+/// Operator limits (`MAX_INPUT_PIXELS`, `MEMORY_BUDGET_BYTES`).
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub max_pixels: u64,
+    pub memory_budget: u64,
+}
+
+/// The planned cost of a chain on one image.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    /// Largest planned peak of any step, in bytes.
+    pub peak_bytes: u64,
+    /// Size of the final output.
+    pub output: (u32, u32),
+}
+
+/// Plans `chain` on an image described by `info` whose encoded size is `input_bytes`.
+pub fn plan(info: &ImageInfo, input_bytes: u64, chain: &Chain, limits: Limits) -> Result<Plan, ImageError> {
+    if info.pixels() > limits.max_pixels {
+        return Err(ImageError::TooLarge(format!(
+            "the image is {}x{} = {} pixels; MAX_INPUT_PIXELS is {}",
+            info.width,
+            info.height,
+            info.pixels(),
+            limits.max_pixels
+        )));
+    }
+    let (mut w, mut h) = (info.width, info.height);
+    // Channels a decoder may produce: JPEG has no alpha; the others may.
+    let mut channels: u64 = if info.format == Format::Jpeg { 3 } else { 4 };
+    let mut peak = 0u64;
+    for (i, step) in chain.steps().iter().enumerate() {
+        let in_px = u64::from(w) * u64::from(h);
+        let in_bytes = in_px * channels;
+        // Step 0 reads the encoded upload and decodes it (the JPEG decoder keeps its component
+        // planes beside the output); later steps read an intermediate raster in place.
+        let load = if i == 0 { input_bytes + in_bytes * if info.format == Format::Jpeg { 2 } else { 1 } } else { in_bytes };
+        let work = match step {
+            Step::Resize(p) => {
+                let (ow, oh) = p.output_dims(w, h)?;
+                let out = u64::from(ow) * u64::from(oh) * channels;
+                // fast_image_resize's horizontal pass keeps a (source height × output width) buffer.
+                let temp = u64::from(h) * u64::from(ow) * channels;
+                (w, h) = (ow, oh);
+                in_bytes + out + temp
+            }
+            Step::Grayscale => {
+                channels = if channels == 4 { 2 } else { 1 };
+                in_bytes + in_px * channels
+            }
+            Step::Encode(p) => {
+                if p.format == OutputFormat::Jpeg {
+                    channels = channels.min(3);
+                }
+                // Flattened copy for JPEG plus the encoded output, at most the raster's size.
+                in_bytes * 3
+            }
+        };
+        // A last step that is not `encode` encodes implicitly: output raster + encoded bytes.
+        let implicit_encode = if i + 1 == chain.len() && !matches!(step, Step::Encode(_)) {
+            u64::from(w) * u64::from(h) * channels * 3
+        } else {
+            0
+        };
+        peak = peak.max(load.max(work).max(implicit_encode));
+    }
+    if peak > limits.memory_budget {
+        return Err(ImageError::TooLarge(format!(
+            "this chain needs about {} MiB for a {}x{} image; MEMORY_BUDGET_BYTES allows {} MiB",
+            peak.div_ceil(1 << 20),
+            info.width,
+            info.height,
+            limits.memory_budget >> 20
+        )));
+    }
+    Ok(Plan { peak_bytes: peak, output: (w, h) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const LIMITS: Limits = Limits { max_pixels: 100_000_000, memory_budget: 96 << 20 };
+
+    fn info(w: u32, h: u32) -> ImageInfo {
+        ImageInfo { format: Format::Jpeg, width: w, height: h }
+    }
+
+    #[test]
+    fn small_chain_fits_and_reports_output_size() {
+        let chain = Chain::parse(&json!([{"op":"resize","width":1600},{"op":"encode","format":"jpeg"}])).expect("chain");
+        let plan = plan(&info(4000, 3000), 2_000_000, &chain, LIMITS).expect("fits");
+        assert_eq!(plan.output, (1600, 1200));
+        assert!(plan.peak_bytes > 4000 * 3000 * 3, "at least the decoded raster");
+    }
+
+    #[test]
+    fn too_many_pixels_is_refused_with_the_limit_in_the_message() {
+        let chain = Chain::parse(&json!([{"op":"grayscale"}])).expect("chain");
+        let limits = Limits { max_pixels: 1_000, ..LIMITS };
+        let err = plan(&info(100, 100), 10, &chain, limits).unwrap_err();
+        assert_eq!(err.code(), "image_too_large");
+        assert!(err.to_string().contains("1000"), "{err}");
+    }
+
+    #[test]
+    fn chain_over_the_memory_budget_is_refused_with_numbers() {
+        let chain = Chain::parse(&json!([{"op":"resize","width":16000},{"op":"encode","format":"png"}])).expect("chain");
+        let err = plan(&info(8000, 6000), 4_000_000, &chain, LIMITS).unwrap_err();
+        assert_eq!(err.code(), "image_too_large");
+        assert!(err.to_string().contains("MEMORY_BUDGET_BYTES"), "{err}");
+    }
+}
