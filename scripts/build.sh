@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Builds the Worker to build/ with worker-build (wrangler's [build] hook runs this).
+#   STUDIO_SKIP_BUILD=1  reuse an existing build (the test harness builds once, then starts many
+#                        dev servers);
+#   STUDIO_WASM_OPT=1    run wasm-opt (smaller bundle, for deploys; ~20 s slower).
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+if [ "${STUDIO_SKIP_BUILD:-}" = 1 ] && [ -f build/worker/shim.mjs ]; then
+  exit 0
+fi
+export PATH="$HOME/.cargo/bin:$PATH"
+# worker-build would download these from GitHub; point it at the installed copies instead.
+WASM_BINDGEN_BIN=$(command -v wasm-bindgen)
+export WASM_BINDGEN_BIN
+export ESBUILD_BIN="$root/node_modules/.bin/esbuild"
+export WASM_OPT_BIN="$root/node_modules/.bin/wasm-opt"
+if [ "${STUDIO_WASM_OPT:-}" = 1 ]; then
+  exec worker-build --release
+fi
+exec worker-build --release --no-opt

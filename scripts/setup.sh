@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Installs whatever is missing to build, run and test the studio, and nothing else: every step
+# checks first, so a second run finishes in seconds. Offline-safe: only the Rust, npm and Debian
+# registries are used (see docs/TOOLCHAIN.md for why each pin exists).
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+export PATH="$HOME/.cargo/bin:$PATH"
+
+WORKER_BUILD_VERSION=0.8.7
+# The CLI must match the wasm-bindgen crate exactly; Cargo.toml pins it, Cargo.lock records it.
+WASM_BINDGEN_VERSION=$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/"/, "", $3); print $3; exit}' Cargo.lock)
+
+say() { printf '\033[1;34m[setup]\033[0m %s\n' "$*"; }
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  say "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+
+if [ "$(worker-build --version 2>/dev/null | awk '{print $NF}')" != "$WORKER_BUILD_VERSION" ]; then
+  say "installing worker-build $WORKER_BUILD_VERSION (several minutes, once)"
+  cargo install worker-build --version "$WORKER_BUILD_VERSION" --locked
+fi
+
+if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGEN_VERSION" ]; then
+  say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (a few minutes, once)"
+  # --locked fails against this registry mirror; the version pin is exact anyway.
+  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
+fi
+
+# npm ci fails here (the lockfile lacks other platforms' workerd builds); npm install is the
+# supported path. Re-run only when package.json changed since the last install.
+if [ ! -f node_modules/.package-lock.json ] || [ package.json -nt node_modules/.package-lock.json ]; then
+  say "installing npm packages (wrangler, Node 22, binaryen, esbuild)"
+  npm install --no-audit --no-fund
+  touch node_modules/.package-lock.json
+fi
+
+if [ ! -f .dev.vars ]; then
+  say "generating .dev.vars with a random AUTH_SECRET (local only, gitignored)"
+  umask 077
+  printf 'AUTH_SECRET="%s"\n' "$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')" > .dev.vars
+fi
+say "ready"

@@ -1,0 +1,127 @@
+//! The public HTTP API: routing, authentication, error rendering and the per-request log line.
+//!
+//! Every handler returns `ApiResult<Response>`; [`finish`] renders errors as the contract's JSON
+//! and logs internal causes, and [`handle`] stamps `x-request-id` on every answer.
+
+mod download;
+mod health;
+mod images;
+mod tasks;
+
+use crate::auth;
+use crate::clock::{now_millis, now_secs};
+use crate::config::Config;
+use crate::error::{ApiError, ApiResult};
+use crate::ids::TenantId;
+use serde_json::json;
+use worker::{console_error, console_log, Env, Request, Response, RouteContext, Router};
+
+/// Per-request data handed to every handler.
+pub struct AppState {
+    pub config: Config,
+    pub request_id: String,
+}
+
+pub type Ctx = RouteContext<AppState>;
+
+/// Wraps an `ApiResult` handler into a workers-rs route handler.
+macro_rules! route {
+    ($handler:path) => {
+        |req, ctx: Ctx| async move {
+            let request_id = ctx.data.request_id.clone();
+            finish(&request_id, $handler(req, ctx).await)
+        }
+    };
+}
+
+/// Entry point for every HTTP request.
+pub async fn handle(req: Request, env: Env) -> worker::Result<Response> {
+    let started = now_millis();
+    let request_id = request_id(&req);
+    let (method, path) = (req.method().to_string(), req.path());
+    let mut resp = match Config::from_env(&env) {
+        Ok(config) => route(req, env, AppState { config, request_id: request_id.clone() }).await?,
+        Err(problems) if path == "/health" => health::degraded(&problems)?,
+        Err(problems) => {
+            console_error!("{}", json!({"event": "config", "request_id": request_id, "problems": problems}));
+            ApiError::Unavailable(format!("the server is misconfigured: {}", problems.join("; "))).to_response(&request_id)?
+        }
+    };
+    // A 101 from a Durable Object has immutable headers; the id is then only in the log.
+    let _ = resp.headers_mut().set("x-request-id", &request_id);
+    let status = resp.status_code();
+    console_log!("{}", json!({"event": "request", "method": method, "path": path, "status": status, "duration_ms": now_millis() - started, "request_id": request_id}));
+    Ok(resp)
+}
+
+async fn route(req: Request, env: Env, state: AppState) -> worker::Result<Response> {
+    let request_id = state.request_id.clone();
+    let resp = Router::with_data(state)
+        .get_async("/health", route!(health::get))
+        .get_async("/steps", route!(tasks::steps))
+        .post_async("/images", route!(images::upload))
+        .get_async("/images/:id", route!(images::get))
+        .get_async("/images/:id/content", route!(images::content))
+        .delete_async("/images/:id", route!(images::delete))
+        .post_async("/tasks", route!(tasks::create))
+        .get_async("/tasks/:id", route!(tasks::get))
+        .get_async("/tasks/:id/ws", route!(tasks::websocket))
+        .get_async("/tasks/:id/download", route!(download::get))
+        .run(req, env)
+        .await?;
+    // The router's own "no route" answers are plain text; clients expect the contract's JSON.
+    let is_json = resp.headers().get("content-type")?.is_some_and(|c| c.starts_with("application/json"));
+    if matches!(resp.status_code(), 404 | 405) && !is_json {
+        return ApiError::NotFound.to_response(&request_id);
+    }
+    Ok(resp)
+}
+
+/// Renders a handler's result; internal causes go to the log, never to the client.
+fn finish(request_id: &str, result: ApiResult<Response>) -> worker::Result<Response> {
+    match result {
+        Ok(resp) => Ok(resp),
+        Err(e) => {
+            if let ApiError::Internal(cause) = &e {
+                console_error!("{}", json!({"event": "internal_error", "request_id": request_id, "cause": cause}));
+            }
+            e.to_response(request_id)
+        }
+    }
+}
+
+/// Uses a caller's well-formed `x-request-id` (for tracing across systems), else a fresh one.
+fn request_id(req: &Request) -> String {
+    let theirs = req.headers().get("x-request-id").ok().flatten();
+    match theirs {
+        Some(id) if (8..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') => id,
+        _ => {
+            let mut bytes = [0u8; 12];
+            // Randomness failing is not worth failing the request over: fall back to the clock.
+            match getrandom::getrandom(&mut bytes) {
+                Ok(()) => hex::encode(bytes),
+                Err(_) => format!("t{}", now_millis()),
+            }
+        }
+    }
+}
+
+/// The tenant of the request's bearer token.
+pub fn authenticate(req: &Request, state: &AppState) -> ApiResult<TenantId> {
+    let header = req.headers().get("authorization")?.ok_or_else(|| ApiError::Unauthorized("an Authorization: Bearer token is required".into()))?;
+    let token = header
+        .strip_prefix("Bearer ")
+        .or_else(|| header.strip_prefix("bearer "))
+        .ok_or_else(|| ApiError::Unauthorized("the Authorization header must be \"Bearer <token>\"".into()))?;
+    auth::verify(token.trim(), state.config.auth_secret.bytes(), now_secs()).map_err(|why| ApiError::Unauthorized(why.into()))
+}
+
+/// JSON answer with a status.
+pub fn json_response(value: &serde_json::Value, status: u16) -> ApiResult<Response> {
+    Ok(Response::from_json(value)?.with_status(status))
+}
+
+/// A path parameter (always present for the routes that declare it).
+pub fn param<'a>(ctx: &'a Ctx, name: &str) -> ApiResult<&'a str> {
+    ctx.param(name).map(String::as_str).ok_or(ApiError::NotFound)
+}

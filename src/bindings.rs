@@ -1,0 +1,10 @@
+//! Names of the bindings declared in `wrangler.toml`, in one place so the two never drift.
+
+/// R2 bucket holding originals, intermediates and outputs.
+pub const IMAGES_BUCKET: &str = "IMAGES";
+/// Queue producer binding for chain steps (one message per step).
+pub const STEPS_QUEUE: &str = "STEPS";
+/// Name of the dead-letter queue: messages that exhausted their retries arrive here.
+pub const DEAD_LETTER_QUEUE_NAME: &str = "stellar-studio-steps-dlq";
+/// Durable Object namespace holding one task chain per object.
+pub const TASKS: &str = "TASKS";

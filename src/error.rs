@@ -1,0 +1,122 @@
+//! The one error type of the API, each variant bound to a stable code and status from the
+//! contract. Internal causes are logged, never returned to the client.
+
+use functions::ImageError;
+use serde_json::json;
+use thiserror::Error;
+use worker::Response;
+
+#[derive(Debug, Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    InvalidJson(String),
+    #[error("{0}")]
+    InvalidRequest(String),
+    #[error("{0}")]
+    InvalidChain(String),
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("not found")]
+    NotFound,
+    #[error("{0}")]
+    TaskNotFinished(String),
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    #[error("{0}")]
+    ImageTooLarge(String),
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("{0}")]
+    InvalidImage(String),
+    /// Something broke on our side; the string is logged, the client sees a generic message.
+    #[error("internal: {0}")]
+    Internal(String),
+    #[error("{0}")]
+    Unavailable(String),
+}
+
+impl ApiError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::InvalidJson(_) => "invalid_json",
+            ApiError::InvalidRequest(_) => "invalid_request",
+            ApiError::InvalidChain(_) => "invalid_chain",
+            ApiError::Unauthorized(_) => "unauthorized",
+            ApiError::NotFound => "not_found",
+            ApiError::TaskNotFinished(_) => "task_not_finished",
+            ApiError::PayloadTooLarge(_) => "payload_too_large",
+            ApiError::ImageTooLarge(_) => "image_too_large",
+            ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
+            ApiError::InvalidImage(_) => "invalid_image",
+            ApiError::Internal(_) => "internal",
+            ApiError::Unavailable(_) => "unavailable",
+        }
+    }
+
+    pub fn status(&self) -> u16 {
+        match self {
+            ApiError::InvalidJson(_) | ApiError::InvalidRequest(_) | ApiError::InvalidChain(_) => 400,
+            ApiError::Unauthorized(_) => 401,
+            ApiError::NotFound => 404,
+            ApiError::TaskNotFinished(_) => 409,
+            ApiError::PayloadTooLarge(_) | ApiError::ImageTooLarge(_) => 413,
+            ApiError::UnsupportedMediaType(_) => 415,
+            ApiError::InvalidImage(_) => 422,
+            ApiError::Internal(_) => 500,
+            ApiError::Unavailable(_) => 503,
+        }
+    }
+
+    /// What the client may read: everything but internal causes.
+    pub fn public_message(&self) -> String {
+        match self {
+            ApiError::Internal(_) => "something went wrong on our side; quote the request id".into(),
+            ApiError::NotFound => "no such resource".into(),
+            other => other.to_string(),
+        }
+    }
+
+    /// The contract's error JSON with this error's status.
+    pub fn to_response(&self, request_id: &str) -> worker::Result<Response> {
+        let body = json!({"error": {"code": self.code(), "message": self.public_message(), "request_id": request_id}});
+        Ok(Response::from_json(&body)?.with_status(self.status()))
+    }
+}
+
+impl From<worker::Error> for ApiError {
+    fn from(e: worker::Error) -> Self {
+        ApiError::Internal(e.to_string())
+    }
+}
+
+impl From<ImageError> for ApiError {
+    fn from(e: ImageError) -> Self {
+        match e {
+            ImageError::Invalid(m) => ApiError::InvalidImage(m),
+            ImageError::Unsupported(m) => ApiError::UnsupportedMediaType(m),
+            ImageError::TooLarge(m) => ApiError::ImageTooLarge(m),
+            ImageError::Params(m) => ApiError::InvalidChain(m),
+        }
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_errors_never_leak_their_cause() {
+        let e = ApiError::Internal("R2 said: bucket secret-name".into());
+        assert_eq!((e.code(), e.status()), ("internal", 500));
+        assert!(!e.public_message().contains("secret-name"));
+    }
+
+    #[test]
+    fn image_errors_map_onto_contract_codes() {
+        assert_eq!(ApiError::from(ImageError::Invalid("x".into())).status(), 422);
+        assert_eq!(ApiError::from(ImageError::TooLarge("x".into())).code(), "image_too_large");
+        assert_eq!(ApiError::from(ImageError::Unsupported("x".into())).status(), 415);
+    }
+}

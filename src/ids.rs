@@ -1,0 +1,118 @@
+//! Validated identifiers: opaque, prefixed ids for images and tasks, and tenant names.
+//!
+//! Anything that reaches storage keys or Durable Object names passes through `parse` first, so a
+//! malformed id from a URL is a plain 404 and can never address something else.
+
+use crate::error::ApiError;
+use std::fmt;
+
+/// 128 random bits as lowercase hex.
+fn random_hex() -> Result<String, ApiError> {
+    let mut bytes = [0u8; 16];
+    getrandom::getrandom(&mut bytes).map_err(|e| ApiError::Internal(format!("getrandom: {e}")))?;
+    Ok(hex::encode(bytes))
+}
+
+fn is_id(s: &str, prefix: &str) -> bool {
+    s.strip_prefix(prefix)
+        .is_some_and(|rest| rest.len() == 32 && rest.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
+}
+
+macro_rules! prefixed_id {
+    ($name:ident, $prefix:literal) => {
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(String);
+
+        impl $name {
+            pub const PREFIX: &'static str = $prefix;
+
+            pub fn generate() -> Result<Self, ApiError> {
+                Ok($name(format!("{}{}", $prefix, random_hex()?)))
+            }
+
+            /// Accepts only well-formed ids; anything else is "not found" to the caller.
+            pub fn parse(s: &str) -> Result<Self, ApiError> {
+                if is_id(s, $prefix) {
+                    Ok($name(s.to_string()))
+                } else {
+                    Err(ApiError::NotFound)
+                }
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = String;
+            fn try_from(s: String) -> Result<Self, String> {
+                $name::parse(&s).map_err(|_| format!("malformed id {s:?}"))
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(id: $name) -> String {
+                id.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+prefixed_id!(ImageId, "img_");
+prefixed_id!(TaskId, "task_");
+
+/// A tenant (the token's `sub`): 1–64 characters of `[A-Za-z0-9_-]`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct TenantId(String);
+
+impl TenantId {
+    pub fn parse(s: &str) -> Option<TenantId> {
+        let ok = (1..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        ok.then(|| TenantId(s.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for TenantId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_ids_parse_back() {
+        let id = ImageId::generate().expect("random");
+        assert_eq!(ImageId::parse(id.as_str()).expect("valid"), id);
+        assert!(TaskId::parse(id.as_str()).is_err(), "an image id is not a task id");
+    }
+
+    #[test]
+    fn ids_that_could_escape_a_key_are_refused() {
+        for bad in ["img_", "img_../../x", "img_ABCDEF0123456789abcdef0123456789", "task_1"] {
+            assert!(ImageId::parse(bad).is_err() && TaskId::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn tenant_names_follow_the_contract() {
+        assert!(TenantId::parse("alice_01-x").is_some());
+        assert!(TenantId::parse("").is_none());
+        assert!(TenantId::parse(&"a".repeat(65)).is_none());
+        assert!(TenantId::parse("a/b").is_none());
+    }
+}

@@ -1,0 +1,29 @@
+//! The R2 key layout. Keys are deterministic so that a redelivered step overwrites its own
+//! output instead of creating a second one.
+
+use crate::ids::{ImageId, TaskId, TenantId};
+
+/// An uploaded original, under its tenant so that no other tenant's id can reach it.
+pub fn original(tenant: &TenantId, image: &ImageId) -> String {
+    format!("images/{tenant}/{image}")
+}
+
+/// The output of step `step` for the task's `index`-th image.
+pub fn step_output(task: &TaskId, index: usize, step: usize) -> String {
+    format!("tasks/{task}/{index}/{step}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_deterministic_and_scoped() {
+        let tenant = TenantId::parse("alice").expect("tenant");
+        let image = ImageId::parse("img_0123456789abcdef0123456789abcdef").expect("id");
+        assert_eq!(original(&tenant, &image), "images/alice/img_0123456789abcdef0123456789abcdef");
+        let task = TaskId::parse("task_0123456789abcdef0123456789abcdef").expect("id");
+        assert_eq!(step_output(&task, 2, 1), step_output(&task, 2, 1));
+        assert_ne!(step_output(&task, 2, 1), step_output(&task, 1, 2));
+    }
+}

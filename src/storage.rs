@@ -1,0 +1,101 @@
+//! Originals in R2: the image object is kept as the R2 object's custom metadata, so a `head`
+//! answers `GET /images/{id}` without reading any pixels.
+
+use crate::bindings::IMAGES_BUCKET;
+use crate::error::{ApiError, ApiResult};
+use crate::ids::{ImageId, TenantId};
+use crate::keys;
+use functions::{Format, ImageInfo};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use worker::{Bucket, Env, HttpMetadata, Object};
+
+/// The contract's image object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImageRecord {
+    pub id: ImageId,
+    pub name: String,
+    pub content_type: String,
+    pub format: Format,
+    pub width: u32,
+    pub height: u32,
+    pub bytes: u64,
+    pub sha256: String,
+    pub created_at: String,
+}
+
+impl ImageRecord {
+    pub fn info(&self) -> ImageInfo {
+        ImageInfo { format: self.format, width: self.width, height: self.height }
+    }
+
+    fn to_metadata(&self) -> HashMap<String, String> {
+        HashMap::from([
+            ("name".into(), self.name.clone()),
+            ("format".into(), self.format.name().into()),
+            ("width".into(), self.width.to_string()),
+            ("height".into(), self.height.to_string()),
+            ("sha256".into(), self.sha256.clone()),
+            ("created_at".into(), self.created_at.clone()),
+        ])
+    }
+
+    fn from_object(id: ImageId, obj: &Object) -> ApiResult<ImageRecord> {
+        let meta = obj.custom_metadata()?;
+        let field = |k: &str| meta.get(k).cloned().ok_or_else(|| ApiError::Internal(format!("{id}: metadata lacks {k}")));
+        let number = |k: &str| field(k)?.parse::<u32>().map_err(|e| ApiError::Internal(format!("{id}: bad {k}: {e}")));
+        let format = Format::from_name(&field("format")?).ok_or_else(|| ApiError::Internal(format!("{id}: bad format")))?;
+        Ok(ImageRecord {
+            name: field("name")?,
+            content_type: format.mime().into(),
+            format,
+            width: number("width")?,
+            height: number("height")?,
+            bytes: obj.size(),
+            sha256: field("sha256")?,
+            created_at: field("created_at")?,
+            id,
+        })
+    }
+}
+
+/// The image bucket, scoped to one tenant on every call.
+pub struct Images {
+    bucket: Bucket,
+}
+
+impl Images {
+    pub fn new(env: &Env) -> worker::Result<Images> {
+        Ok(Images { bucket: env.bucket(IMAGES_BUCKET)? })
+    }
+
+    pub async fn put(&self, tenant: &TenantId, record: &ImageRecord, bytes: Vec<u8>) -> ApiResult<()> {
+        let http = HttpMetadata { content_type: Some(record.content_type.clone()), ..Default::default() };
+        self.bucket
+            .put(keys::original(tenant, &record.id), bytes)
+            .http_metadata(http)
+            .custom_metadata(record.to_metadata())
+            .execute()
+            .await?;
+        Ok(())
+    }
+
+    /// The image object, or `NotFound` (also for another tenant's id).
+    pub async fn get_record(&self, tenant: &TenantId, id: &ImageId) -> ApiResult<ImageRecord> {
+        let obj = self.bucket.head(keys::original(tenant, id)).await?.ok_or(ApiError::NotFound)?;
+        ImageRecord::from_object(id.clone(), &obj)
+    }
+
+    /// The original with its body, or `NotFound`.
+    pub async fn get_content(&self, tenant: &TenantId, id: &ImageId) -> ApiResult<Object> {
+        self.bucket.get(keys::original(tenant, id)).execute().await?.ok_or(ApiError::NotFound)
+    }
+
+    /// Deletes the original; `NotFound` if there was none.
+    pub async fn delete(&self, tenant: &TenantId, id: &ImageId) -> ApiResult<()> {
+        let key = keys::original(tenant, id);
+        self.bucket.head(key.clone()).await?.ok_or(ApiError::NotFound)?;
+        self.bucket.delete(key).await?;
+        Ok(())
+    }
+}

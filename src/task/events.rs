@@ -1,0 +1,89 @@
+//! Live event types, exactly as `../shared/API.md` ("Live events") spells them.
+
+use crate::ids::{ImageId, TaskId};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Progress {
+    pub done: usize,
+    pub total: usize,
+}
+
+/// An output as the contract shows it (`outputs[]` of the task object and `task.succeeded`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublicOutput {
+    pub image: ImageId,
+    pub content_type: String,
+    pub width: u32,
+    pub height: u32,
+    pub bytes: u64,
+}
+
+/// A task failure: what went wrong, where.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskError {
+    pub code: String,
+    pub message: String,
+    pub step: usize,
+    pub image: ImageId,
+}
+
+/// The event itself; `type` is the tag.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub enum Event {
+    #[serde(rename = "task.queued")]
+    TaskQueued { progress: Progress },
+    #[serde(rename = "step.started")]
+    StepStarted { image: ImageId, step: usize, op: String, attempt: u32 },
+    #[serde(rename = "step.succeeded")]
+    StepSucceeded { image: ImageId, step: usize, op: String, duration_ms: u64, memory_bytes: u64, progress: Progress },
+    #[serde(rename = "step.failed")]
+    StepFailed { image: ImageId, step: usize, op: String, error: StepError, progress: Progress },
+    #[serde(rename = "task.succeeded")]
+    TaskSucceeded { outputs: Vec<PublicOutput>, progress: Progress },
+    #[serde(rename = "task.failed")]
+    TaskFailed { error: TaskError, progress: Progress },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepError {
+    pub code: String,
+    pub message: String,
+}
+
+impl Event {
+    /// Whether this event ends the task (the stream closes after it).
+    pub fn is_terminal(&self) -> bool {
+        matches!(self, Event::TaskSucceeded { .. } | Event::TaskFailed { .. })
+    }
+}
+
+/// An event with its place in the task's log: what is stored, sent and replayed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Envelope {
+    pub seq: u64,
+    pub task: TaskId,
+    pub at: String,
+    #[serde(flatten)]
+    pub event: Event,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn envelope_serialises_flat_with_type_tag() {
+        let env = Envelope {
+            seq: 4,
+            task: TaskId::parse("task_0123456789abcdef0123456789abcdef").expect("id"),
+            at: "2026-11-23T00:00:00.000Z".into(),
+            event: Event::TaskQueued { progress: Progress { done: 0, total: 3 } },
+        };
+        let v = serde_json::to_value(&env).expect("json");
+        assert_eq!(v["type"], "task.queued");
+        assert_eq!(v["seq"], 4);
+        assert_eq!(v["progress"]["total"], 3);
+    }
+}

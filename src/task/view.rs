@@ -1,0 +1,51 @@
+//! The task object as clients see it (`GET /tasks/{id}`), built from the stored [`Task`].
+//!
+//! The contract lists one entry per chain step; with several images each entry summarises that
+//! step across all of them.
+
+use super::state::{StepStatus, Task};
+use serde_json::{json, Value};
+
+/// The contract's task object, without `links` (the API layer adds those: they depend on the
+/// URL the client used).
+pub fn public_task(task: &Task) -> Value {
+    let steps: Vec<Value> = task
+        .chain
+        .steps()
+        .iter()
+        .enumerate()
+        .map(|(i, step)| {
+            let states: Vec<_> = task.images.iter().map(|img| &img.steps[i]).collect();
+            let status = summarise(states.iter().map(|s| s.status));
+            let attempts = states.iter().map(|s| s.attempts).max().unwrap_or(0);
+            let duration: Option<u64> = states.iter().map(|s| s.duration_ms).sum();
+            let memory = states.iter().filter_map(|s| s.memory_bytes).max();
+            json!({"op": step.op(), "status": status, "attempts": attempts, "duration_ms": duration, "memory_bytes": memory})
+        })
+        .collect();
+    json!({
+        "id": task.id,
+        "status": task.status,
+        "created_at": task.created_at,
+        "updated_at": task.updated_at,
+        "progress": task.progress(),
+        "steps": steps,
+        "outputs": task.public_outputs(),
+        "error": task.error,
+    })
+}
+
+/// One status for a step across images: failed beats running beats queued; succeeded only
+/// when every image's step has.
+fn summarise(statuses: impl Iterator<Item = StepStatus>) -> StepStatus {
+    let all: Vec<StepStatus> = statuses.collect();
+    if all.contains(&StepStatus::Failed) {
+        StepStatus::Failed
+    } else if !all.is_empty() && all.iter().all(|s| *s == StepStatus::Succeeded) {
+        StepStatus::Succeeded
+    } else if all.iter().any(|s| matches!(s, StepStatus::Running | StepStatus::Succeeded)) {
+        StepStatus::Running
+    } else {
+        StepStatus::Queued
+    }
+}
