@@ -4,11 +4,11 @@
 //! and their dimensions come from the header alone so that nothing is decoded at upload time.
 
 use crate::error::ImageError;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::io::Cursor;
 
 /// Image formats the studio reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Format {
     Jpeg,
@@ -28,6 +28,11 @@ impl Format {
             Format::Webp => "webp",
             Format::Bmp => "bmp",
         }
+    }
+
+    /// Parses the lowercase API name.
+    pub fn from_name(name: &str) -> Option<Format> {
+        [Format::Jpeg, Format::Png, Format::Gif, Format::Webp, Format::Bmp].into_iter().find(|f| f.name() == name)
     }
 
     pub fn mime(self) -> &'static str {
