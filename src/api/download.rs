@@ -2,11 +2,12 @@
 
 use super::{authenticate, param, Ctx};
 use crate::error::{ApiError, ApiResult};
-use crate::ids::TaskId;
+use crate::ids::{ImageId, TaskId};
+use crate::storage::Images;
 use crate::keys;
 use crate::range::{self, ByteRange};
-use crate::task::client::TaskClient;
 use crate::bindings::IMAGES_BUCKET;
+use crate::task::client::TaskClient;
 use worker::{Range, Request, Response};
 
 pub async fn get(req: Request, ctx: Ctx) -> ApiResult<Response> {
@@ -25,7 +26,13 @@ pub async fn get(req: Request, ctx: Ctx) -> ApiResult<Response> {
     let headers = worker::Headers::new();
     headers.set("etag", &etag)?;
     headers.set("accept-ranges", "bytes")?;
-    headers.set("content-disposition", &format!("attachment; filename=\"{}\"", file_name(&task, &id)))?;
+    // Name the file after the uploaded image when it still exists, else after the task.
+    let image_name = match task["outputs"][0]["image"].as_str().map(ImageId::parse) {
+        Some(Ok(image)) => Images::new(&ctx.env)?.get_record(&tenant, &image).await.ok().map(|r| r.name),
+        _ => None,
+    };
+    let name = file_name(image_name.as_deref().unwrap_or(id.as_str()), &content_type);
+    headers.set("content-disposition", &format!("attachment; filename=\"{name}\""))?;
     if req.headers().get("if-none-match")?.is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*")) {
         return Ok(Response::empty()?.with_status(304).with_headers(headers));
     }
@@ -49,15 +56,16 @@ pub async fn get(req: Request, ctx: Ctx) -> ApiResult<Response> {
     Ok(Response::from_body(body.response_body()?)?.with_status(status).with_headers(headers))
 }
 
-/// `<image name without extension>.<output extension>`, safe inside a quoted header value.
-fn file_name(task: &serde_json::Value, id: &TaskId) -> String {
-    let ext = match task["outputs"][0]["content_type"].as_str() {
-        Some("image/jpeg") => "jpg",
-        Some("image/png") => "png",
-        Some("image/webp") => "webp",
-        Some("image/gif") => "gif",
+/// `<name without extension>.<output extension>`, safe inside a quoted header value.
+fn file_name(name: &str, content_type: &str) -> String {
+    let ext = match content_type {
+        "image/jpeg" => "jpg",
+        "image/png" => "png",
+        "image/webp" => "webp",
+        "image/gif" => "gif",
         _ => "bin",
     };
-    let stem: String = id.as_str().chars().map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '_' }).collect();
-    format!("{stem}.{ext}")
+    let stem = name.rsplit_once('.').map_or(name, |(stem, _)| stem);
+    let safe: String = stem.chars().map(|c| if c.is_ascii_alphanumeric() || "-_. ".contains(c) { c } else { '_' }).collect();
+    format!("{safe}.{ext}")
 }

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs whatever is missing, builds the Worker once, then runs every test: the unit tests of
+# both crates (native) and the end-to-end tests, which start their own `wrangler dev` servers.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+bash scripts/setup.sh
+export PATH="$HOME/.cargo/bin:$PATH"
+
+echo "== unit tests (native)"
+cargo test --workspace --lib
+
+echo "== building the Worker (release wasm)"
+bash scripts/build.sh
+
+echo "== end-to-end tests against wrangler dev"
+# The harness starts each server with STUDIO_SKIP_BUILD=1 so it reuses the build above.
+cargo test --test e2e -- --test-threads "${E2E_THREADS:-4}"
