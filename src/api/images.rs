@@ -15,19 +15,7 @@ const MAX_NAME: usize = 255;
 pub async fn upload(mut req: Request, ctx: Ctx) -> ApiResult<Response> {
     let tenant = authenticate(&req, &ctx.data)?;
     let config = &ctx.data.config;
-    let too_large = || ApiError::PayloadTooLarge(format!("uploads are limited to {} bytes (MAX_UPLOAD_BYTES)", config.max_upload_bytes));
-    // Refuse by the declared length before reading anything.
-    let declared = req.headers().get("content-length")?.and_then(|l| l.parse::<u64>().ok());
-    if declared.is_some_and(|len| len > config.max_upload_bytes) {
-        return Err(too_large());
-    }
-    let (bytes, file_name) = read_body(&mut req).await?;
-    if bytes.len() as u64 > config.max_upload_bytes {
-        return Err(too_large());
-    }
-    if bytes.is_empty() {
-        return Err(ApiError::InvalidImage("the body is empty".into()));
-    }
+    let (bytes, file_name) = read_limited_body(&mut req, config.max_upload_bytes).await?;
     let info = probe(&bytes)?;
     if info.pixels() > config.max_input_pixels {
         return Err(ApiError::ImageTooLarge(format!(
@@ -54,6 +42,24 @@ pub async fn upload(mut req: Request, ctx: Ctx) -> ApiResult<Response> {
     };
     Images::new(&ctx.env)?.put(&tenant, &record, bytes).await?;
     json_response(&serde_json::to_value(&record).map_err(|e| ApiError::Internal(e.to_string()))?, 201)
+}
+
+/// Reads the upload, refusing by the declared length before reading anything and by the real
+/// length after; an empty body is not an image.
+async fn read_limited_body(req: &mut Request, limit: u64) -> ApiResult<(Vec<u8>, Option<String>)> {
+    let too_large = || ApiError::PayloadTooLarge(format!("uploads are limited to {limit} bytes (MAX_UPLOAD_BYTES)"));
+    let declared = req.headers().get("content-length")?.and_then(|l| l.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > limit) {
+        return Err(too_large());
+    }
+    let (bytes, file_name) = read_body(req).await?;
+    if bytes.len() as u64 > limit {
+        return Err(too_large());
+    }
+    if bytes.is_empty() {
+        return Err(ApiError::InvalidImage("the body is empty".into()));
+    }
+    Ok((bytes, file_name))
 }
 
 /// The raw body, or the `file` field of a multipart form (with its file name).
