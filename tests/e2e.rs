@@ -234,3 +234,29 @@ async fn jpeg_upload_can_be_encoded_to_jpeg() {
     let output = decode_as(&download(&app, &token, task_id).await, ImageFormat::Jpeg);
     assert_eq!((output.width(), output.height()), (50, 25));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn download_honours_range_and_if_none_match() {
+    let app = TestApp::spawn().await;
+    let token = app.token("alice");
+    let image = app.upload_ok(&token, png_fixture(120, 80), "image/png").await;
+    let task = app.run_chain(&token, image["id"].as_str().unwrap(), json!([{"op": ENCODE, "format": "png"}])).await;
+    let task_id = task["id"].as_str().unwrap();
+    app.wait_for_task(&token, task_id, TASK_DEADLINE).await;
+    let path = format!("/tasks/{task_id}/download");
+    let whole = app.http.get(app.url(&path)).bearer_auth(&token).send().await.expect("download");
+    let etag = whole.headers()["etag"].to_str().expect("etag").to_string();
+    assert_eq!(whole.headers()["accept-ranges"], "bytes");
+    let bytes = whole.bytes().await.expect("body");
+
+    let part = app.http.get(app.url(&path)).bearer_auth(&token).header("range", "bytes=0-7").send().await.expect("range");
+    assert_eq!(part.status(), StatusCode::PARTIAL_CONTENT);
+    assert_eq!(part.headers()["content-range"], format!("bytes 0-7/{}", bytes.len()).as_str());
+    assert_eq!(part.bytes().await.expect("part"), bytes[..8], "the first 8 bytes: the PNG signature");
+
+    let cached = app.http.get(app.url(&path)).bearer_auth(&token).header("if-none-match", &etag).send().await.expect("304");
+    assert_eq!(cached.status(), StatusCode::NOT_MODIFIED);
+
+    let beyond = app.http.get(app.url(&path)).bearer_auth(&token).header("range", format!("bytes={}-", bytes.len())).send().await.expect("416");
+    assert_eq!(beyond.status(), StatusCode::RANGE_NOT_SATISFIABLE);
+}
