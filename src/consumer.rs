@@ -12,6 +12,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::messages::{ClaimRequest, Completion, Outcome, StepMessage};
 use crate::task::client::TaskClient;
 use functions::exec::{run_step, StepContext};
+use std::collections::HashMap;
 use worker::{console_error, console_log, Env, HttpMetadata, MessageBatch, MessageExt};
 
 pub async fn consume(batch: MessageBatch<StepMessage>, env: Env) -> worker::Result<()> {
@@ -63,7 +64,14 @@ async fn run(env: &Env, config: &Config, msg: &StepMessage) -> ApiResult<()> {
         None => Outcome::Failed { code: "not_found".into(), message: "the input image no longer exists".into() },
         Some(obj) => {
             let input = obj.body().ok_or_else(|| ApiError::Internal("input has no body".into()))?.bytes().await?;
-            let ctx = StepContext { source_format: spec.source_format, is_last: spec.is_last, max_pixels: config.max_input_pixels };
+            let aux = load_aux(&bucket, &spec.aux).await?;
+            let ctx = StepContext {
+                source_format: spec.source_format,
+                is_first: spec.is_first,
+                is_last: spec.is_last,
+                max_pixels: config.max_input_pixels,
+                aux: &aux,
+            };
             match run_step(&spec.step, input, &ctx) {
                 Err(e) => Outcome::Failed { code: e.code().into(), message: e.to_string() },
                 Ok(out) => {
@@ -79,6 +87,19 @@ async fn run(env: &Env, config: &Config, msg: &StepMessage) -> ApiResult<()> {
     console_log!("{}", log_line(msg, "step", &format!("{outcome:?}").chars().take(200).collect::<String>()));
     let done = Completion { image: msg.image, step: msg.step, attempt: spec.attempt, outcome };
     task.complete(&done).await.map(|_| ()).map_err(|e| ApiError::Internal(format!("reporting the step: {e}")))
+}
+
+/// Loads the other images a step reads (e.g. a watermark). A missing one is left out: the step
+/// then fails with a clear image error rather than retrying forever.
+async fn load_aux(bucket: &worker::Bucket, aux: &[(String, String)]) -> ApiResult<HashMap<String, Vec<u8>>> {
+    let mut out = HashMap::new();
+    for (id, key) in aux {
+        if let Some(obj) = bucket.get(key.clone()).execute().await? {
+            let body = obj.body().ok_or_else(|| ApiError::Internal(format!("{key} has no body")))?;
+            out.insert(id.clone(), body.bytes().await?);
+        }
+    }
+    Ok(out)
 }
 
 /// Size of the wasm linear memory: it only grows, so after a step it is the high-water mark.

@@ -28,7 +28,10 @@ pub struct RunSpec {
     /// The attempt number the object assigned to this run; the completion must quote it.
     pub attempt: u32,
     pub step: Step,
+    pub is_first: bool,
     pub is_last: bool,
+    /// Other images the step reads: (image id, R2 key).
+    pub aux: Vec<(String, String)>,
     pub source_format: Format,
     pub input_key: String,
     pub output_key: String,

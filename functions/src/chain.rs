@@ -1,9 +1,8 @@
 //! A task's chain of steps: parsed once from the request's JSON into typed [`Step`]s, with errors
 //! that name the step index and the field.
 
-use crate::ops::{encode::EncodeParams, resize::ResizeParams};
 use crate::params::{FieldError, Fields};
-use crate::registry::{self, ENCODE, GRAYSCALE, RESIZE};
+use crate::registry::{self, Step};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::fmt;
@@ -11,47 +10,20 @@ use std::fmt;
 /// Most steps one chain may have.
 pub const MAX_STEPS: usize = 32;
 
-/// One validated step. Its serde form (`{"op": "resize", …}`) is the normalised chain that the
-/// task's Durable Object stores; user input goes through [`Chain::parse`] instead.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "snake_case")]
-pub enum Step {
-    Resize(ResizeParams),
-    Grayscale,
-    Encode(EncodeParams),
-}
-
-impl Step {
-    /// The registry name of this step.
-    pub fn op(&self) -> &'static str {
-        match self {
-            Step::Resize(_) => RESIZE,
-            Step::Grayscale => GRAYSCALE,
-            Step::Encode(_) => ENCODE,
-        }
-    }
-
-    fn parse(value: &Value) -> Result<Step, FieldError> {
-        let map = value
-            .as_object()
-            .ok_or_else(|| FieldError::new("op", "each step must be an object with an \"op\""))?;
-        let op = map
-            .get("op")
-            .and_then(Value::as_str)
-            .ok_or_else(|| FieldError::new("op", "is required and must be a string"))?;
-        let spec = registry::find(op).ok_or_else(|| {
-            FieldError::new("op", format!("unknown op {op:?}; expected one of {}", registry::names().join(", ")))
-        })?;
-        let mut fields = Fields::new(map);
-        let step = match spec.op {
-            RESIZE => Step::Resize(ResizeParams::parse(&mut fields)?),
-            GRAYSCALE => Step::Grayscale,
-            ENCODE => Step::Encode(EncodeParams::parse(&mut fields)?),
-            other => return Err(FieldError::new("op", format!("{other:?} has no parser"))),
-        };
-        fields.finish()?;
-        Ok(step)
-    }
+fn parse_step(value: &Value) -> Result<Step, FieldError> {
+    let map = value
+        .as_object()
+        .ok_or_else(|| FieldError::new("op", "each step must be an object with an \"op\""))?;
+    let op = map
+        .get("op")
+        .and_then(Value::as_str)
+        .ok_or_else(|| FieldError::new("op", "is required and must be a string"))?;
+    let mut fields = Fields::new(map);
+    let step = Step::parse_named(op, &mut fields).unwrap_or_else(|| {
+        Err(FieldError::new("op", format!("unknown op {op:?}; expected one of {}", registry::names().join(", "))))
+    })?;
+    fields.finish()?;
+    Ok(step)
 }
 
 /// Why a chain was refused: `step` is `None` when the list itself is wrong.
@@ -72,7 +44,7 @@ impl fmt::Display for ChainError {
 }
 
 /// A non-empty list of at most [`MAX_STEPS`] validated steps.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Chain(Vec<Step>);
 
@@ -88,10 +60,16 @@ impl Chain {
             .iter()
             .enumerate()
             .map(|(i, v)| {
-                Step::parse(v).map_err(|e| ChainError { step: Some(i), field: e.field, message: e.message })
+                parse_step(v).map_err(|e| ChainError { step: Some(i), field: e.field, message: e.message })
             })
             .collect::<Result<Vec<_>, _>>()
-            .map(Chain)
+            .and_then(|steps| {
+                // auto_orient decides how the original is decoded, so only the first step may be it.
+                match steps.iter().skip(1).position(|s| matches!(s, Step::AutoOrient(_))) {
+                    Some(i) => Err(ChainError { step: Some(i + 1), field: "op".into(), message: "auto_orient must be the first step".into() }),
+                    None => Ok(Chain(steps)),
+                }
+            })
     }
 
     pub fn steps(&self) -> &[Step] {
@@ -159,18 +137,5 @@ mod tests {
         let stored = serde_json::to_value(&chain).expect("serialise");
         let back: Chain = serde_json::from_value(stored).expect("deserialise");
         assert_eq!(back, chain);
-    }
-
-    #[test]
-    fn every_registry_entry_has_a_parser() {
-        for spec in registry::STEPS {
-            let minimal = match spec.op {
-                RESIZE => json!({"op": RESIZE, "width": 1}),
-                ENCODE => json!({"op": ENCODE, "format": "png"}),
-                op => json!({ "op": op }),
-            };
-            let step = Step::parse(&minimal).unwrap_or_else(|e| panic!("{}: {e:?}", spec.op));
-            assert_eq!(step.op(), spec.op);
-        }
     }
 }

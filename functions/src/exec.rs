@@ -4,25 +4,32 @@
 //! the last step always produces an encoded image, in the format the chain asked for or, if it
 //! did not end with `encode`, in the source's own format.
 
-use crate::chain::Step;
+use crate::decode::DecodeOptions;
 use crate::error::ImageError;
 use crate::format::Format;
 use crate::ops::encode::{self, EncodeParams, OutputFormat};
-use crate::ops::{grayscale, resize};
+use crate::ops::orient::AutoOrient;
+use crate::ops::ApplyCtx;
 use crate::raster::{self, Raster};
+use crate::registry::Step;
+use std::collections::HashMap;
 
 /// Media type of intermediate rasters (never served to users).
 pub const RASTER_MEDIA_TYPE: &str = "application/x-stellar-raster";
 
 /// What a step needs to know beyond its own parameters.
-#[derive(Debug, Clone, Copy)]
-pub struct StepContext {
+#[derive(Debug, Clone)]
+pub struct StepContext<'a> {
     /// Format of the original upload (decides the output format when no `encode` ends the chain).
     pub source_format: Format,
+    /// Whether this is the chain's first step (its input is the original upload).
+    pub is_first: bool,
     /// Whether this is the chain's last step.
     pub is_last: bool,
     /// Largest image a decoder may produce.
     pub max_pixels: u64,
+    /// Other uploaded images the step refers to, by id.
+    pub aux: &'a HashMap<String, Vec<u8>>,
 }
 
 /// The result of one step, ready to store.
@@ -36,13 +43,25 @@ pub struct StepOutput {
     pub format: Option<Format>,
 }
 
+/// How the first step decodes the original: shrink-on-load when the step allows it, and the
+/// EXIF orientation unless `auto_orient` turned it off.
+fn decode_options(step: &Step, ctx: &StepContext, input: &[u8]) -> DecodeOptions {
+    let orient = !matches!(step, Step::AutoOrient(AutoOrient { enabled: false }));
+    let hint = if ctx.is_first {
+        crate::format::probe(input).ok().and_then(|info| step.decode_hint(info.width, info.height))
+    } else {
+        None
+    };
+    DecodeOptions { hint, max_pixels: ctx.max_pixels, orient }
+}
+
 /// Runs `step` on `input` (an upload or a previous step's output).
 pub fn run_step(step: &Step, input: Vec<u8>, ctx: &StepContext) -> Result<StepOutput, ImageError> {
-    let raster = raster::load(input, ctx.max_pixels)?;
+    let opts = decode_options(step, ctx, &input);
+    let raster = raster::load(input, &opts)?;
     let raster = match step {
-        Step::Resize(p) => resize::resize(raster, p)?,
-        Step::Grayscale => grayscale::grayscale(raster),
         Step::Encode(p) => return encoded(raster, p),
+        other => other.apply(raster, &ApplyCtx { aux: ctx.aux, max_pixels: ctx.max_pixels })?,
     };
     if ctx.is_last {
         let p = EncodeParams { format: OutputFormat::default_for(ctx.source_format), quality: encode::DEFAULT_QUALITY };
@@ -59,56 +78,23 @@ fn encoded(raster: Raster, p: &EncodeParams) -> Result<StepOutput, ImageError> {
     Ok(StepOutput { bytes, content_type: format.mime(), width, height, format: Some(format) })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::chain::Chain;
-    use serde_json::json;
-
-    fn jpeg(w: u32, h: u32) -> Vec<u8> {
-        let img = image::RgbImage::from_fn(w, h, |x, y| image::Rgb([x as u8, y as u8, 200]));
-        let mut out = Vec::new();
-        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90)
-            .encode_image(&img)
-            .expect("fixture");
-        out
-    }
-
-    fn run_chain(chain: &Chain, mut bytes: Vec<u8>) -> Result<StepOutput, ImageError> {
-        let n = chain.len();
-        for (i, step) in chain.steps().iter().enumerate() {
-            let ctx = StepContext { source_format: Format::Jpeg, is_last: i + 1 == n, max_pixels: 1 << 24 };
-            let out = run_step(step, bytes, &ctx)?;
-            if i + 1 == n {
-                return Ok(out);
-            }
-            bytes = out.bytes;
+/// Runs a whole chain in memory, step after step, exactly as the queue runs it one message at a
+/// time (same functions, same intermediate form). For benchmarks and tests.
+pub fn run_chain(chain: &crate::Chain, source: Vec<u8>, max_pixels: u64, aux: &HashMap<String, Vec<u8>>) -> Result<StepOutput, ImageError> {
+    let source_format = crate::format::sniff(&source).ok_or_else(|| ImageError::Unsupported("unknown format".into()))?;
+    let n = chain.len();
+    let mut bytes = source;
+    for (i, step) in chain.steps().iter().enumerate() {
+        let ctx = StepContext { source_format, is_first: i == 0, is_last: i + 1 == n, max_pixels, aux };
+        let out = run_step(step, bytes, &ctx)?;
+        if i + 1 == n {
+            return Ok(out);
         }
-        unreachable!("chains are never empty")
+        bytes = out.bytes;
     }
-
-    #[test]
-    fn resize_grayscale_png_chain_produces_a_gray_png_of_the_requested_width() {
-        let chain = Chain::parse(&json!([{"op":"resize","width":32},{"op":"grayscale"},{"op":"encode","format":"png"}]))
-            .expect("chain");
-        let out = run_chain(&chain, jpeg(64, 48)).expect("runs");
-        assert_eq!((out.width, out.height, out.format), (32, 24, Some(Format::Png)));
-        let img = image::load_from_memory(&out.bytes).expect("decodes");
-        assert_eq!(img.color(), image::ColorType::L8);
-    }
-
-    #[test]
-    fn chain_without_encode_keeps_the_source_format() {
-        let chain = Chain::parse(&json!([{"op":"resize","width":10}])).expect("chain");
-        let out = run_chain(&chain, jpeg(20, 20)).expect("runs");
-        assert_eq!((out.format, out.content_type), (Some(Format::Jpeg), "image/jpeg"));
-    }
-
-    #[test]
-    fn truncated_jpeg_fails_with_invalid_image() {
-        let mut bytes = jpeg(64, 64);
-        bytes.truncate(bytes.len() / 3);
-        let chain = Chain::parse(&json!([{"op":"grayscale"}])).expect("chain");
-        assert_eq!(run_chain(&chain, bytes).unwrap_err().code(), "invalid_image");
-    }
+    Err(ImageError::Params("a chain has at least one step".into()))
 }
+
+#[cfg(test)]
+#[path = "exec_tests.rs"]
+mod tests;

@@ -103,6 +103,10 @@ pub fn probe(bytes: &[u8]) -> Result<ImageInfo, ImageError> {
     let format = sniff(bytes).ok_or_else(|| {
         ImageError::Unsupported("the body is not a JPEG, PNG, GIF, WebP or BMP image".into())
     })?;
+    if format == Format::Jpeg {
+        // The JPEG path also reads EXIF, so the size reported is the upright one.
+        return crate::decode::jpeg_header(bytes).map(|(info, _)| info);
+    }
     let reader = image::io::Reader::with_format(Cursor::new(bytes), format.to_image_format());
     let (width, height) = reader.into_dimensions().map_err(|e| {
         ImageError::Invalid(format!("cannot read the {} header: {e}", format.name()))

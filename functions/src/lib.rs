@@ -8,6 +8,7 @@
 //! either as an intermediate raster or, for the last step, encoded.
 
 pub mod chain;
+pub mod decode;
 pub mod error;
 pub mod exec;
 pub mod format;
@@ -17,7 +18,8 @@ pub mod plan;
 pub mod raster;
 pub mod registry;
 
-pub use chain::{Chain, ChainError, Step};
+pub use chain::{Chain, ChainError};
+pub use registry::Step;
 pub use error::ImageError;
 pub use format::{Format, ImageInfo};
 pub use raster::Raster;

@@ -42,6 +42,38 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// An optional boolean.
+    pub fn bool(&mut self, name: &'static str) -> Result<Option<bool>, FieldError> {
+        let Some(v) = self.get(name) else { return Ok(None) };
+        v.as_bool().map(Some).ok_or_else(|| FieldError::new(name, format!("must be true or false, got {v}")))
+    }
+
+    /// An optional number in `min..=max`.
+    pub fn f64_in(&mut self, name: &'static str, min: f64, max: f64) -> Result<Option<f64>, FieldError> {
+        let Some(v) = self.get(name) else { return Ok(None) };
+        match v.as_f64() {
+            Some(n) if n >= min && n <= max => Ok(Some(n)),
+            _ => Err(FieldError::new(name, format!("must be a number from {min} to {max}, got {v}"))),
+        }
+    }
+
+    /// An optional signed integer in `min..=max`.
+    pub fn i64_in(&mut self, name: &'static str, min: i64, max: i64) -> Result<Option<i64>, FieldError> {
+        let Some(v) = self.get(name) else { return Ok(None) };
+        match v.as_i64() {
+            Some(n) if n >= min && n <= max => Ok(Some(n)),
+            _ => Err(FieldError::new(name, format!("must be an integer from {min} to {max}, got {v}"))),
+        }
+    }
+
+    /// An optional colour (`#rrggbb` or `#rrggbbaa`).
+    pub fn colour(&mut self, name: &'static str) -> Result<Option<[u8; 4]>, FieldError> {
+        match self.string(name)? {
+            Some(s) => parse_colour(name, s).map(Some),
+            None => Ok(None),
+        }
+    }
+
     /// An optional string that must be one of `choices`.
     pub fn choice(&mut self, name: &'static str, choices: &[&'static str]) -> Result<Option<&'static str>, FieldError> {
         let Some(v) = self.get(name) else { return Ok(None) };

@@ -5,10 +5,10 @@
 //! layout it may have). Each step runs in its own queue invocation, so a chain's peak is the
 //! largest single step's, not the sum.
 
-use crate::chain::{Chain, Step};
+use crate::chain::Chain;
+use crate::registry::Step;
 use crate::error::ImageError;
 use crate::format::{Format, ImageInfo};
-use crate::ops::encode::OutputFormat;
 
 /// Operator limits (`MAX_INPUT_PIXELS`, `MEMORY_BUDGET_BYTES`).
 #[derive(Debug, Clone, Copy)]
@@ -39,41 +39,21 @@ pub fn plan(info: &ImageInfo, input_bytes: u64, chain: &Chain, limits: Limits) -
     }
     let (mut w, mut h) = (info.width, info.height);
     // Channels a decoder may produce: JPEG has no alpha; the others may.
-    let mut channels: u64 = if info.format == Format::Jpeg { 3 } else { 4 };
+    let mut channels: u8 = if info.format == Format::Jpeg { 3 } else { 4 };
     let mut peak = 0u64;
     for (i, step) in chain.steps().iter().enumerate() {
-        let in_px = u64::from(w) * u64::from(h);
-        let in_bytes = in_px * channels;
-        // Step 0 reads the encoded upload and decodes it (the JPEG decoder keeps its component
-        // planes beside the output); later steps read an intermediate raster in place.
-        let load = if i == 0 { input_bytes + in_bytes * if info.format == Format::Jpeg { 2 } else { 1 } } else { in_bytes };
-        let work = match step {
-            Step::Resize(p) => {
-                let (ow, oh) = p.output_dims(w, h)?;
-                let out = u64::from(ow) * u64::from(oh) * channels;
-                // fast_image_resize's horizontal pass keeps a (source height × output width) buffer.
-                let temp = u64::from(h) * u64::from(ow) * channels;
-                (w, h) = (ow, oh);
-                in_bytes + out + temp
-            }
-            Step::Grayscale => {
-                channels = if channels == 4 { 2 } else { 1 };
-                in_bytes + in_px * channels
-            }
-            Step::Encode(p) => {
-                if p.format == OutputFormat::Jpeg {
-                    channels = channels.min(3);
-                }
-                // Flattened copy for JPEG plus the encoded output, at most the raster's size.
-                in_bytes * 3
-            }
-        };
-        // A last step that is not `encode` encodes implicitly: output raster + encoded bytes.
-        let implicit_encode = if i + 1 == chain.len() && !matches!(step, Step::Encode(_)) {
-            u64::from(w) * u64::from(h) * channels * 3
-        } else {
-            0
-        };
+        let in_bytes = u64::from(w) * u64::from(h) * u64::from(channels);
+        // Step 0 reads the encoded upload and decodes it, at a reduced size when the step allows
+        // shrink-on-load (the JPEG decoder keeps its component planes beside its output); later
+        // steps read an intermediate raster in place.
+        let load = if i == 0 { input_bytes + decoded_bytes(info, step, channels) * 2 } else { in_bytes };
+        let (ow, oh) = step.output_dims(w, h)?;
+        let out_channels = step.output_channels(channels);
+        let out_bytes = u64::from(ow) * u64::from(oh) * u64::from(out_channels);
+        let work = in_bytes + step.extra_bytes(in_bytes, out_bytes);
+        (w, h, channels) = (ow, oh, out_channels);
+        // A last step that is not `encode` encodes implicitly: raster + flattened copy + bytes.
+        let implicit_encode = if i + 1 == chain.len() && !matches!(step, Step::Encode(_)) { out_bytes * 3 } else { 0 };
         peak = peak.max(load.max(work).max(implicit_encode));
     }
     if peak > limits.memory_budget {
@@ -86,6 +66,15 @@ pub fn plan(info: &ImageInfo, input_bytes: u64, chain: &Chain, limits: Limits) -
         )));
     }
     Ok(Plan { peak_bytes: peak, output: (w, h) })
+}
+
+/// Bytes of the decoded original for the first step (shrink-on-load for JPEG).
+fn decoded_bytes(info: &ImageInfo, step: &Step, channels: u8) -> u64 {
+    let (w, h) = match (info.format, step.decode_hint(info.width, info.height)) {
+        (Format::Jpeg, Some(hint)) => crate::decode::jpeg_scale(info.width, info.height, hint),
+        _ => (info.width, info.height),
+    };
+    u64::from(w) * u64::from(h) * u64::from(channels)
 }
 
 #[cfg(test)]

@@ -3,9 +3,9 @@
 //! Pixels stay in the narrowest layout that holds them (no RGBA when there is no alpha, one
 //! channel after grayscale) so that each step touches and holds as few bytes as possible.
 
+use crate::decode::{self, DecodeOptions};
 use crate::error::ImageError;
-use crate::format::{self, Format};
-use std::io::Cursor;
+use crate::format;
 
 /// Channel layout of a [`Raster`], 8 bits per channel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,36 +104,25 @@ pub fn byte_len(width: u32, height: u32, layout: Layout) -> Option<usize> {
     (width as usize).checked_mul(height as usize)?.checked_mul(layout.channels())
 }
 
-/// Turns stored bytes — an intermediate raster or an encoded image — into pixels.
+/// Turns stored bytes — an intermediate raster or an encoded image — into upright pixels.
 ///
-/// `max_pixels` bounds what a decoder may allocate, so a lying or hostile header is refused
-/// instead of exhausting memory.
-pub fn load(bytes: Vec<u8>, max_pixels: u64) -> Result<Raster, ImageError> {
+/// `opts.max_pixels` bounds what a decoder may allocate, so a lying or hostile header is
+/// refused instead of exhausting memory.
+pub fn load(bytes: Vec<u8>, opts: &DecodeOptions) -> Result<Raster, ImageError> {
     if bytes.starts_with(MAGIC) {
         return Raster::from_intermediate(bytes);
     }
     let info = format::probe(&bytes)?;
-    if info.pixels() > max_pixels {
+    if info.pixels() > opts.max_pixels {
         return Err(ImageError::TooLarge(format!(
-            "{}x{} is {} pixels; the limit is {max_pixels}",
+            "{}x{} is {} pixels; the limit is {}",
             info.width,
             info.height,
-            info.pixels()
+            info.pixels(),
+            opts.max_pixels
         )));
     }
-    decode(&bytes, info.format, max_pixels)
-}
-
-fn decode(bytes: &[u8], format: Format, max_pixels: u64) -> Result<Raster, ImageError> {
-    let mut reader = image::io::Reader::with_format(Cursor::new(bytes), format.to_image_format());
-    let mut limits = image::io::Limits::default();
-    // RGBA at 16 bits per channel is the largest buffer a decoder makes for these pixels.
-    limits.max_alloc = Some(max_pixels.saturating_mul(8).max(1 << 20));
-    reader.limits(limits);
-    let decoded = reader
-        .decode()
-        .map_err(|e| ImageError::Invalid(format!("cannot decode the {}: {e}", format.name())))?;
-    Ok(from_dynamic(decoded))
+    decode::decode(&bytes, info.format, opts)
 }
 
 /// Converts a decoded image to the narrowest 8-bit layout that keeps its channels.
@@ -155,10 +144,16 @@ pub(crate) fn from_dynamic(img: image::DynamicImage) -> Raster {
 mod tests {
     use super::*;
 
+    use std::io::Cursor;
+
+    fn opts(max_pixels: u64) -> DecodeOptions {
+        DecodeOptions { hint: None, max_pixels, orient: true }
+    }
+
     #[test]
     fn intermediate_form_round_trips() {
         let r = Raster::new(3, 2, Layout::Rgb8, (0..18).collect()).expect("valid raster");
-        let back = load(r.clone().into_bytes(), 100).expect("round trip");
+        let back = load(r.clone().into_bytes(), &opts(100)).expect("round trip");
         assert_eq!(back, r);
     }
 
@@ -166,7 +161,7 @@ mod tests {
     fn truncated_intermediate_is_invalid_not_a_panic() {
         let mut bytes = Raster::new(4, 4, Layout::Rgba8, vec![7; 64]).expect("valid").into_bytes();
         bytes.truncate(30);
-        assert_eq!(load(bytes, 100).unwrap_err().code(), "invalid_image");
+        assert_eq!(load(bytes, &opts(100)).unwrap_err().code(), "invalid_image");
     }
 
     #[test]
@@ -176,6 +171,6 @@ mod tests {
         image::DynamicImage::ImageRgb8(img)
             .write_to(&mut Cursor::new(&mut png), image::ImageOutputFormat::Png)
             .expect("encode fixture");
-        assert_eq!(load(png, 399).unwrap_err().code(), "image_too_large");
+        assert_eq!(load(png, &opts(399)).unwrap_err().code(), "image_too_large");
     }
 }

@@ -1,41 +1,150 @@
 //! The one registry of step names: the API validates against it, queue messages and events carry
-//! its names, `GET /steps` and the docs list it.
+//! its names, `GET /steps` and the docs list it, the tests use its constants.
 //!
-//! Adding a step means adding a name constant, a [`StepSpec`] here and a variant in
-//! [`crate::chain::Step`]; the tests below fail if the two disagree.
+//! Adding a step means one line in the `steps!` invocation below and an [`Operation`]
+//! implementation; the enum, the name constants, the parser dispatch and the catalogue all come
+//! from that line, so they cannot drift apart.
 
+use crate::error::ImageError;
+use crate::ops::encode::EncodeParams;
+use crate::ops::{grayscale::Grayscale, orient::AutoOrient, resize::ResizeParams, ApplyCtx, Operation};
+use crate::params::{FieldError, Fields};
+use crate::raster::Raster;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-pub const RESIZE: &str = "resize";
-pub const GRAYSCALE: &str = "grayscale";
-pub const ENCODE: &str = "encode";
+/// Largest width or height a step may produce (the same order as common image libraries).
+pub const MAX_DIMENSION: u32 = 16_384;
 
 /// One catalogue entry: the op name, what it does, and the JSON Schema of its parameters.
 pub struct StepSpec {
     pub op: &'static str,
     pub description: &'static str,
-    /// JSON Schema (draft 2020-12) of the step object, `op` excluded.
     pub params: fn() -> Value,
 }
 
-/// Every step, in catalogue order.
-pub static STEPS: &[StepSpec] = &[
-    StepSpec {
-        op: RESIZE,
-        description: "Scale the image. Give width, height or both; `fit` says how both are honoured.",
-        params: resize_schema,
-    },
-    StepSpec {
-        op: GRAYSCALE,
-        description: "Convert to grayscale (Rec. 601 luma); alpha is kept.",
-        params: || json!({"type": "object", "properties": {}, "additionalProperties": false}),
-    },
-    StepSpec {
-        op: ENCODE,
-        description: "Encode the pixels (png or jpeg). Metadata is never copied to the output.",
-        params: encode_schema,
-    },
-];
+macro_rules! steps {
+    ($( $variant:ident($konst:ident = $name:literal) => $ty:ty ),* $(,)?) => {
+        $( pub const $konst: &str = $name; )*
+        /// `encode`: the step that turns pixels into an image file.
+        pub const ENCODE: &str = "encode";
+
+        /// One validated step. Its serde form (`{"op": "resize", …}`) is the normalised chain the
+        /// task's Durable Object stores; user input goes through [`crate::Chain::parse`].
+        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+        #[serde(tag = "op")]
+        pub enum Step {
+            $( #[serde(rename = $name)] $variant($ty), )*
+            #[serde(rename = "encode")]
+            Encode(EncodeParams),
+        }
+
+        /// Every step, in catalogue order.
+        pub static STEPS: &[StepSpec] = &[
+            $( StepSpec { op: $name, description: <$ty as Operation>::DESCRIPTION, params: <$ty as Operation>::schema }, )*
+            StepSpec { op: ENCODE, description: EncodeParams::DESCRIPTION, params: EncodeParams::schema },
+        ];
+
+        impl Step {
+            /// The registry name of this step.
+            pub fn op(&self) -> &'static str {
+                match self {
+                    $( Step::$variant(_) => $name, )*
+                    Step::Encode(_) => ENCODE,
+                }
+            }
+
+            /// Parses the parameters of the step named `op`; `None` for an unknown name.
+            pub(crate) fn parse_named(op: &str, f: &mut Fields) -> Option<Result<Step, FieldError>> {
+                $( if op == $name { return Some(<$ty as Operation>::parse(f).map(Step::$variant)); } )*
+                if op == ENCODE {
+                    return Some(EncodeParams::parse(f).map(Step::Encode));
+                }
+                None
+            }
+
+            /// The pixel operation behind the step; `None` for `encode`.
+            fn with_op<'a, R>(&'a self, f: impl FnOnce(&'a dyn Dispatch) -> R) -> Option<R> {
+                match self {
+                    $( Step::$variant(p) => Some(f(p)), )*
+                    Step::Encode(_) => None,
+                }
+            }
+        }
+    };
+}
+
+steps! {
+    Resize(RESIZE = "resize") => ResizeParams,
+    Grayscale(GRAYSCALE = "grayscale") => Grayscale,
+    AutoOrient(AUTO_ORIENT = "auto_orient") => AutoOrient,
+}
+
+/// Object-safe view of [`Operation`] so [`Step`] can dispatch without a match per method.
+trait Dispatch {
+    fn output_dims(&self, w: u32, h: u32) -> Result<(u32, u32), ImageError>;
+    fn output_channels(&self, c: u8) -> u8;
+    fn extra_bytes(&self, input: u64, output: u64) -> u64;
+    fn decode_hint(&self, w: u32, h: u32) -> Option<(u32, u32)>;
+    fn aux_images(&self) -> Vec<&str>;
+    fn apply(&self, src: Raster, ctx: &ApplyCtx) -> Result<Raster, ImageError>;
+}
+
+impl<T: Operation> Dispatch for T {
+    fn output_dims(&self, w: u32, h: u32) -> Result<(u32, u32), ImageError> {
+        Operation::output_dims(self, w, h)
+    }
+    fn output_channels(&self, c: u8) -> u8 {
+        Operation::output_channels(self, c)
+    }
+    fn extra_bytes(&self, input: u64, output: u64) -> u64 {
+        Operation::extra_bytes(self, input, output)
+    }
+    fn decode_hint(&self, w: u32, h: u32) -> Option<(u32, u32)> {
+        Operation::decode_hint(self, w, h)
+    }
+    fn aux_images(&self) -> Vec<&str> {
+        Operation::aux_images(self)
+    }
+    fn apply(&self, src: Raster, ctx: &ApplyCtx) -> Result<Raster, ImageError> {
+        Operation::apply(self, src, ctx)
+    }
+}
+
+impl Step {
+    /// Output size for a `width × height` input (`encode` keeps it).
+    pub fn output_dims(&self, width: u32, height: u32) -> Result<(u32, u32), ImageError> {
+        self.with_op(|o| o.output_dims(width, height)).unwrap_or(Ok((width, height)))
+    }
+
+    /// Output channels for `channels` in; `encode` to JPEG drops alpha.
+    pub fn output_channels(&self, channels: u8) -> u8 {
+        match self {
+            Step::Encode(p) if p.format == crate::ops::encode::OutputFormat::Jpeg => channels.min(3),
+            _ => self.with_op(|o| o.output_channels(channels)).unwrap_or(channels),
+        }
+    }
+
+    /// Bytes held at peak besides the input raster (see [`Operation::extra_bytes`]).
+    pub fn extra_bytes(&self, input: u64, output: u64) -> u64 {
+        // Encoding holds a flattened copy (JPEG) and the encoded bytes, each at most the raster.
+        self.with_op(|o| o.extra_bytes(input, output)).unwrap_or(input * 2)
+    }
+
+    pub fn decode_hint(&self, width: u32, height: u32) -> Option<(u32, u32)> {
+        self.with_op(|o| o.decode_hint(width, height)).flatten()
+    }
+
+    pub fn aux_images(&self) -> Vec<&str> {
+        self.with_op(|o| o.aux_images()).unwrap_or_default()
+    }
+
+    /// Runs a pixel step. `encode` is handled by [`crate::exec`], which never calls this for it.
+    pub fn apply(&self, src: Raster, ctx: &ApplyCtx) -> Result<Raster, ImageError> {
+        self.with_op(|o| o.apply(src, ctx))
+            .unwrap_or_else(|| Err(ImageError::Params("encode does not produce pixels".into())))
+    }
+}
 
 /// Looks a step up by name.
 pub fn find(op: &str) -> Option<&'static StepSpec> {
@@ -56,59 +165,6 @@ pub fn catalogue() -> Value {
     json!({ "steps": steps })
 }
 
-/// Largest width or height a step may produce (the same order as common image libraries).
-pub const MAX_DIMENSION: u32 = 16_384;
-
-fn resize_schema() -> Value {
-    json!({
-        "type": "object",
-        "properties": {
-            "width": {"type": "integer", "minimum": 1, "maximum": MAX_DIMENSION, "examples": [1600]},
-            "height": {"type": "integer", "minimum": 1, "maximum": MAX_DIMENSION, "examples": [1200]},
-            "fit": {"enum": ["inside", "contain", "cover", "fill"], "default": "inside",
-                    "description": "inside: keep aspect, fit within; contain: inside then pad to the box; cover: fill the box, crop the overflow (centred); fill: stretch"},
-            "filter": {"enum": ["nearest", "bilinear", "catmull_rom", "lanczos3"], "default": "lanczos3"},
-            "background": {"type": "string", "pattern": "^#[0-9a-fA-F]{6}([0-9a-fA-F]{2})?$", "default": "#00000000",
-                           "description": "padding colour for fit=contain"}
-        },
-        "anyOf": [{"required": ["width"]}, {"required": ["height"]}],
-        "additionalProperties": false
-    })
-}
-
-fn encode_schema() -> Value {
-    json!({
-        "type": "object",
-        "properties": {
-            "format": {"enum": ["png", "jpeg"], "examples": ["jpeg"]},
-            "quality": {"type": "integer", "minimum": 1, "maximum": 100, "default": 85,
-                        "description": "JPEG quality; ignored by png"}
-        },
-        "required": ["format"],
-        "additionalProperties": false
-    })
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn names_are_unique_snake_case() {
-        let names = names();
-        for (i, n) in names.iter().enumerate() {
-            assert!(n.chars().all(|c| c.is_ascii_lowercase() || c == '_'), "{n}");
-            assert!(!names[i + 1..].contains(n), "duplicate {n}");
-        }
-    }
-
-    #[test]
-    fn catalogue_lists_every_step_with_an_object_schema() {
-        let cat = catalogue();
-        let steps = cat["steps"].as_array().expect("steps array");
-        assert_eq!(steps.len(), STEPS.len());
-        for s in steps {
-            assert_eq!(s["params"]["type"], "object", "{}", s["op"]);
-        }
-    }
-}
+#[path = "registry_tests.rs"]
+mod tests;

@@ -67,7 +67,7 @@ pub struct TaskImage {
     pub output: Option<Output>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Task {
     pub id: TaskId,
     pub tenant: TenantId,
@@ -135,9 +135,18 @@ impl Task {
         state.attempts += 1;
         let attempt = state.attempts;
         let event = Event::StepStarted { image: img.image.id.clone(), step, op, attempt };
+        let chain_step = &self.chain.steps()[step];
+        let aux = chain_step
+            .aux_images()
+            .into_iter()
+            .filter_map(|id| ImageId::parse(id).ok())
+            .map(|id| (id.to_string(), keys::original(&self.tenant, &id)))
+            .collect();
         let spec = RunSpec {
             attempt,
-            step: self.chain.steps()[step].clone(),
+            step: chain_step.clone(),
+            is_first: step == 0,
+            aux,
             is_last: step + 1 == self.chain.len(),
             source_format: img.image.format,
             input_key: match step {

@@ -42,6 +42,21 @@ pub struct EncodeParams {
 }
 
 impl EncodeParams {
+    pub const DESCRIPTION: &'static str = "Encode the pixels (png or jpeg). Metadata is never copied to the output.";
+
+    pub fn schema() -> serde_json::Value {
+        serde_json::json!({
+            "type": "object",
+            "properties": {
+                "format": {"enum": ["png", "jpeg"], "examples": ["jpeg"]},
+                "quality": {"type": "integer", "minimum": 1, "maximum": 100, "default": DEFAULT_QUALITY,
+                            "description": "JPEG quality; ignored by png"}
+            },
+            "required": ["format"],
+            "additionalProperties": false
+        })
+    }
+
     pub fn parse(f: &mut Fields) -> Result<Self, FieldError> {
         let format = match f.choice("format", &["png", "jpeg"])? {
             Some("png") => OutputFormat::Png,

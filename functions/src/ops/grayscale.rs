@@ -1,7 +1,36 @@
 //! `grayscale`: RGB to one luma channel (Rec. 601 weights, as libvips and browsers use), which
 //! also cuts the raster to a third of its size for every later step.
 
+use super::{ApplyCtx, Operation};
+use crate::error::ImageError;
+use crate::params::{FieldError, Fields};
 use crate::raster::{Layout, Raster};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+/// `grayscale` has no parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Grayscale {}
+
+impl Operation for Grayscale {
+    const DESCRIPTION: &'static str = "Convert to grayscale (Rec. 601 luma); alpha is kept.";
+
+    fn schema() -> Value {
+        json!({"type": "object", "properties": {}, "additionalProperties": false})
+    }
+
+    fn parse(_f: &mut Fields) -> Result<Self, FieldError> {
+        Ok(Grayscale {})
+    }
+
+    fn output_channels(&self, channels: u8) -> u8 {
+        if channels % 2 == 0 { 2 } else { 1 }
+    }
+
+    fn apply(&self, src: Raster, _ctx: &ApplyCtx) -> Result<Raster, ImageError> {
+        Ok(grayscale(src))
+    }
+}
 
 /// Rec. 601 luma in integer arithmetic (weights ×1024: 306, 601, 117).
 pub fn luma(r: u8, g: u8, b: u8) -> u8 {

@@ -1,6 +1,66 @@
-//! The image operations, one module per step; each is a pure function `Raster -> Raster` (or,
-//! for `encode`, `Raster -> bytes`) with its parameter type and parser beside it.
+//! The image operations, one module per family. Every step implements [`Operation`]: its
+//! parameters (parsed with field-named errors, described by a JSON Schema), its effect on size and
+//! memory (for the planner, before anything is decoded) and the pixel work itself.
+//!
+//! `encode` is the one step that does not return pixels; see [`encode`].
 
 pub mod encode;
 pub mod grayscale;
+pub mod orient;
 pub mod resize;
+
+use crate::error::ImageError;
+use crate::params::{FieldError, Fields};
+use crate::raster::Raster;
+use serde_json::Value;
+use std::collections::HashMap;
+
+/// What a step may use besides its input pixels.
+pub struct ApplyCtx<'a> {
+    /// Other images a step refers to (e.g. a watermark), by image id, as stored bytes.
+    pub aux: &'a HashMap<String, Vec<u8>>,
+    /// Largest image a decoder may produce.
+    pub max_pixels: u64,
+}
+
+/// One kind of chain step. Implementations are plain parameter structs.
+pub trait Operation: Sized {
+    /// One line for `GET /steps`.
+    const DESCRIPTION: &'static str;
+
+    /// JSON Schema (draft 2020-12) of the step object, `op` excluded, with defaults and examples.
+    fn schema() -> Value;
+
+    /// Reads and validates the parameters; errors name the field.
+    fn parse(f: &mut Fields) -> Result<Self, FieldError>;
+
+    /// Output size for a `width × height` input.
+    fn output_dims(&self, width: u32, height: u32) -> Result<(u32, u32), ImageError> {
+        Ok((width, height))
+    }
+
+    /// Channels of the output for `channels` in (1 = gray, 2 = gray+alpha, 3 = RGB, 4 = RGBA).
+    fn output_channels(&self, channels: u8) -> u8 {
+        channels
+    }
+
+    /// Bytes the step holds at its peak besides its input raster, given the input and output
+    /// raster sizes. The default is a separate output buffer.
+    fn extra_bytes(&self, _input: u64, output: u64) -> u64 {
+        output
+    }
+
+    /// For shrink-on-load: the smallest decoded size from which this step, as the first of a
+    /// chain, gives an equivalent result. `None`: it needs every pixel.
+    fn decode_hint(&self, _width: u32, _height: u32) -> Option<(u32, u32)> {
+        None
+    }
+
+    /// Ids of other uploaded images the step reads.
+    fn aux_images(&self) -> Vec<&str> {
+        Vec::new()
+    }
+
+    /// The pixel work.
+    fn apply(&self, src: Raster, ctx: &ApplyCtx) -> Result<Raster, ImageError>;
+}

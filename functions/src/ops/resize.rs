@@ -3,10 +3,12 @@
 
 use crate::error::ImageError;
 use crate::params::{parse_colour, FieldError, Fields};
+use super::{ApplyCtx, Operation};
 use crate::raster::{Layout, Raster};
 use crate::registry::MAX_DIMENSION;
 use fast_image_resize::{self as fr, images::Image, FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
 use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -35,8 +37,27 @@ pub struct ResizeParams {
     pub background: [u8; 4],
 }
 
-impl ResizeParams {
-    pub fn parse(f: &mut Fields) -> Result<Self, FieldError> {
+impl Operation for ResizeParams {
+    const DESCRIPTION: &'static str = "Scale the image. Give width, height or both; `fit` says how both are honoured.";
+
+    fn schema() -> Value {
+        json!({
+            "type": "object",
+            "properties": {
+                "width": {"type": "integer", "minimum": 1, "maximum": MAX_DIMENSION, "examples": [1600]},
+                "height": {"type": "integer", "minimum": 1, "maximum": MAX_DIMENSION, "examples": [1200]},
+                "fit": {"enum": ["inside", "contain", "cover", "fill"], "default": "inside",
+                        "description": "inside: keep aspect, fit within; contain: inside then pad to the box; cover: fill the box, crop the overflow (centred); fill: stretch"},
+                "filter": {"enum": ["nearest", "bilinear", "catmull_rom", "lanczos3"], "default": "lanczos3"},
+                "background": {"type": "string", "pattern": "^#[0-9a-fA-F]{6}([0-9a-fA-F]{2})?$", "default": "#000000",
+                               "description": "padding colour for fit=contain"}
+            },
+            "anyOf": [{"required": ["width"]}, {"required": ["height"]}],
+            "additionalProperties": false
+        })
+    }
+
+    fn parse(f: &mut Fields) -> Result<Self, FieldError> {
         let width = f.u32_in("width", 1, MAX_DIMENSION)?;
         let height = f.u32_in("height", 1, MAX_DIMENSION)?;
         if width.is_none() && height.is_none() {
@@ -61,8 +82,7 @@ impl ResizeParams {
         Ok(ResizeParams { width, height, fit, filter, background })
     }
 
-    /// The size of the output for a `width × height` input.
-    pub fn output_dims(&self, width: u32, height: u32) -> Result<(u32, u32), ImageError> {
+    fn output_dims(&self, width: u32, height: u32) -> Result<(u32, u32), ImageError> {
         let dims = match (self.width, self.height, self.fit) {
             (Some(w), Some(h), Fit::Fill | Fit::Cover | Fit::Contain) => (w, h),
             (Some(w), Some(h), Fit::Inside) => scaled_inside(width, height, w, h),
@@ -77,6 +97,32 @@ impl ResizeParams {
             )));
         }
         Ok(dims)
+    }
+
+    fn output_channels(&self, channels: u8) -> u8 {
+        // Padding with a see-through colour adds alpha.
+        if self.fit == Fit::Contain && self.background[3] < 255 && channels % 2 == 1 { channels + 1 } else { channels }
+    }
+
+    fn extra_bytes(&self, input: u64, output: u64) -> u64 {
+        // fast_image_resize's horizontal pass keeps an intermediate of at most the larger of the two.
+        output + input.max(output)
+    }
+
+    fn decode_hint(&self, width: u32, height: u32) -> Option<(u32, u32)> {
+        let (w, h) = self.output_dims(width, height).ok()?;
+        match self.fit {
+            // Cover scales by the larger ratio before cropping: the decode must cover the box.
+            Fit::Cover => {
+                let s = (f64::from(w) / f64::from(width)).max(f64::from(h) / f64::from(height));
+                Some(((f64::from(width) * s).ceil() as u32, (f64::from(height) * s).ceil() as u32))
+            }
+            _ => Some((w, h)),
+        }
+    }
+
+    fn apply(&self, src: Raster, _ctx: &ApplyCtx) -> Result<Raster, ImageError> {
+        resize(src, self)
     }
 }
 
