@@ -103,7 +103,7 @@ async fn load_aux(bucket: &worker::Bucket, aux: &[(String, String)]) -> ApiResul
 }
 
 /// Size of the wasm linear memory: it only grows, so after a step it is the high-water mark.
-fn memory_bytes() -> u64 {
+pub fn memory_bytes() -> u64 {
     #[cfg(target_arch = "wasm32")]
     {
         core::arch::wasm32::memory_size(0) as u64 * 65_536

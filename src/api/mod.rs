@@ -3,6 +3,7 @@
 //! Every handler returns `ApiResult<Response>`; [`finish`] renders errors as the contract's JSON
 //! and logs internal causes, and [`handle`] stamps `x-request-id` on every answer.
 
+mod bench;
 mod download;
 mod health;
 mod images;
@@ -67,6 +68,8 @@ async fn route(req: Request, env: Env, state: AppState) -> worker::Result<Respon
         .get_async("/tasks/:id", route!(tasks::get))
         .get_async("/tasks/:id/ws", route!(tasks::websocket))
         .get_async("/tasks/:id/download", route!(download::get))
+        .post_async("/__bench/echo", route!(bench::echo))
+        .post_async("/__bench/chain", route!(bench::chain))
         .run(req, env)
         .await?;
     // The router's own "no route" answers are plain text; clients expect the contract's JSON.

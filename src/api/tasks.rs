@@ -28,6 +28,10 @@ pub async fn create(mut req: Request, ctx: Ctx) -> ApiResult<Response> {
     let body = body.as_object().ok_or_else(|| ApiError::InvalidRequest("the body must be a JSON object".into()))?;
     let (image_ids, chain) = parse_request(body)?;
     let images = Images::new(&ctx.env)?;
+    // Images a step refers to (a watermark) must be the tenant's too: another's is "not found".
+    for aux in chain.steps().iter().flat_map(|s| s.aux_images()) {
+        images.get_record(&tenant, &ImageId::parse(aux)?).await?;
+    }
     let mut refs = Vec::with_capacity(image_ids.len());
     for id in image_ids {
         let record = images.get_record(&tenant, &id).await?;

@@ -1,13 +1,10 @@
-//! End-to-end tests of the public API contract against a real `wrangler dev` per test.
-//! Run after building the wasm once; each test starts its own server with its own state.
+//! The foundation's end-to-end tests: upload → chain → live events → download, errors, tenancy.
 
-mod support;
-
+use crate::support::*;
 use image::ImageFormat;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use functions::registry::{ENCODE, GRAYSCALE, RESIZE};
-use support::*;
 use tokio_tungstenite::tungstenite::Error as WsError;
 
 /// The close code of a normal WebSocket closure.

@@ -1,0 +1,46 @@
+//! Development-only benchmark routes, served only when the var `BENCH_ROUTES` is `"1"` (never
+//! in `wrangler.toml`; `bench/run.mjs` sets it with `--var`). They run the imaging core inside
+//! workerd on a request body so that `bench/run.mjs` can time it from outside: the round trip
+//! of `/__bench/chain` minus that of `/__bench/echo` (same body, no work) is the work's time.
+
+use super::{authenticate, json_response, Ctx};
+use crate::error::{ApiError, ApiResult};
+use functions::exec::run_chain;
+use functions::Chain;
+use serde_json::json;
+use std::collections::HashMap;
+use worker::{Request, Response};
+
+fn enabled(ctx: &Ctx) -> ApiResult<()> {
+    match ctx.env.var("BENCH_ROUTES").map(|v| v.to_string()) {
+        Ok(v) if v == "1" => Ok(()),
+        _ => Err(ApiError::NotFound),
+    }
+}
+
+/// Reads the body and answers its length: the baseline (transfer, routing, auth).
+pub async fn echo(mut req: Request, ctx: Ctx) -> ApiResult<Response> {
+    enabled(&ctx)?;
+    authenticate(&req, &ctx.data)?;
+    let body = req.bytes().await?;
+    json_response(&json!({"bytes": body.len()}), 200)
+}
+
+/// Runs the chain given as `?chain=<JSON steps>` on the body, exactly as the queue would (same
+/// functions, same intermediate form between steps), and answers the result's size and the
+/// wasm memory high-water mark.
+pub async fn chain(mut req: Request, ctx: Ctx) -> ApiResult<Response> {
+    enabled(&ctx)?;
+    authenticate(&req, &ctx.data)?;
+    let query = req.url()?.query_pairs().find(|(k, _)| k == "chain").map(|(_, v)| v.into_owned());
+    let steps: serde_json::Value = serde_json::from_str(&query.unwrap_or_default())
+        .map_err(|e| ApiError::InvalidRequest(format!("chain: must be a JSON array of steps: {e}")))?;
+    let chain = Chain::parse(&steps).map_err(|e| ApiError::InvalidChain(e.to_string()))?;
+    let body = req.bytes().await?;
+    let out = run_chain(&chain, body, ctx.data.config.max_input_pixels, &HashMap::new())?;
+    json_response(
+        &json!({"width": out.width, "height": out.height, "bytes": out.bytes.len(), "content_type": out.content_type,
+                "memory_bytes": crate::consumer::memory_bytes()}),
+        200,
+    )
+}

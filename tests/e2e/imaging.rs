@@ -1,0 +1,41 @@
+//! End-to-end tests of the imaging engine through the API: big inputs inside the memory budget,
+//! and chains that cannot fit refused before anything is decoded.
+
+use crate::support::*;
+use functions::registry::{ENCODE, GRAYSCALE, RESIZE};
+use reqwest::StatusCode;
+use serde_json::json;
+
+fn shared_image(name: &str) -> Vec<u8> {
+    let path = format!("{}/../shared/images/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read(&path).unwrap_or_else(|e| panic!("read {path}: {e}"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_48_megapixel_photo_resizes_to_1600_px_within_the_memory_budget() {
+    let app = TestApp::spawn().await;
+    let token = app.token("alice");
+    let image = app.upload_ok(&token, shared_image("astro-48mp.jpg"), "image/jpeg").await;
+    assert_eq!((image["width"].as_u64(), image["height"].as_u64()), (Some(8000), Some(6000)), "{image}");
+    let steps = json!([{"op": RESIZE, "width": 1600}, {"op": ENCODE, "format": "jpeg", "quality": 80}]);
+    let task = app.run_chain(&token, image["id"].as_str().unwrap(), steps).await;
+    let done = app.wait_for_task(&token, task["id"].as_str().unwrap(), TASK_DEADLINE).await;
+    assert_eq!(done["status"], "succeeded", "{done:#}");
+    assert_eq!((done["outputs"][0]["width"].as_u64(), done["outputs"][0]["height"].as_u64()), (Some(1600), Some(1200)));
+    for step in done["steps"].as_array().expect("steps") {
+        let memory = step["memory_bytes"].as_u64().expect("memory_bytes reported");
+        assert!(memory < 128 << 20, "a step used {} MiB of wasm memory: {done:#}", memory >> 20);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_chain_that_cannot_fit_is_refused_with_413_before_decoding() {
+    let app = TestApp::spawn().await;
+    let token = app.token("alice");
+    let image = app.upload_ok(&token, shared_image("astro-48mp.jpg"), "image/jpeg").await;
+    // Grayscale needs every pixel of the 8000×6000 original decoded: ~144 MB > the 96 MiB budget.
+    let body = json!({"images": [image["id"]], "steps": [{"op": GRAYSCALE}]});
+    let err = assert_error(app.create_task(&token, &body).await, StatusCode::PAYLOAD_TOO_LARGE, "image_too_large").await;
+    let message = err["message"].as_str().unwrap_or_default();
+    assert!(message.contains("MEMORY_BUDGET_BYTES"), "the limit is named: {message}");
+}

@@ -1,0 +1,7 @@
+//! End-to-end tests of the public API contract against a real `wrangler dev` per test.
+//! Run after building the wasm once (scripts/test.sh does); each test starts its own server with
+//! its own state and stops it when done.
+
+mod foundation;
+mod imaging;
+mod support;
