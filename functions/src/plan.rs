@@ -42,11 +42,15 @@ pub fn plan(info: &ImageInfo, input_bytes: u64, chain: &Chain, limits: Limits) -
     let mut channels: u8 = if info.format == Format::Jpeg { 3 } else { 4 };
     let mut peak = 0u64;
     for (i, step) in chain.steps().iter().enumerate() {
+        if i == 0 {
+            // Step 0 works on the decoded original, at a reduced size when the step allows
+            // shrink-on-load.
+            (w, h) = decoded_dims(info, step);
+        }
         let in_bytes = u64::from(w) * u64::from(h) * u64::from(channels);
-        // Step 0 reads the encoded upload and decodes it, at a reduced size when the step allows
-        // shrink-on-load (the JPEG decoder keeps its component planes beside its output); later
-        // steps read an intermediate raster in place.
-        let load = if i == 0 { input_bytes + decoded_bytes(info, step, channels) * 2 } else { in_bytes };
+        // Step 0 also holds the encoded upload while decoding (and the JPEG decoder keeps its
+        // component planes beside its output); later steps read an intermediate raster in place.
+        let load = if i == 0 { input_bytes + in_bytes * 2 } else { in_bytes };
         let (ow, oh) = step.output_dims(w, h)?;
         let out_channels = step.output_channels(channels);
         let out_bytes = u64::from(ow) * u64::from(oh) * u64::from(out_channels);
@@ -68,13 +72,12 @@ pub fn plan(info: &ImageInfo, input_bytes: u64, chain: &Chain, limits: Limits) -
     Ok(Plan { peak_bytes: peak, output: (w, h) })
 }
 
-/// Bytes of the decoded original for the first step (shrink-on-load for JPEG).
-fn decoded_bytes(info: &ImageInfo, step: &Step, channels: u8) -> u64 {
-    let (w, h) = match (info.format, step.decode_hint(info.width, info.height)) {
+/// Size of the decoded original for the first step (shrink-on-load for JPEG).
+fn decoded_dims(info: &ImageInfo, step: &Step) -> (u32, u32) {
+    match (info.format, step.decode_hint(info.width, info.height)) {
         (Format::Jpeg, Some(hint)) => crate::decode::jpeg_scale(info.width, info.height, hint),
         _ => (info.width, info.height),
-    };
-    u64::from(w) * u64::from(h) * u64::from(channels)
+    }
 }
 
 #[cfg(test)]
@@ -93,7 +96,16 @@ mod tests {
         let chain = Chain::parse(&json!([{"op":"resize","width":1600},{"op":"encode","format":"jpeg"}])).expect("chain");
         let plan = plan(&info(4000, 3000), 2_000_000, &chain, LIMITS).expect("fits");
         assert_eq!(plan.output, (1600, 1200));
-        assert!(plan.peak_bytes > 4000 * 3000 * 3, "at least the decoded raster");
+        assert!(plan.peak_bytes > 2000 * 1500 * 3, "at least the raster decoded at 1/2 scale");
+    }
+
+    #[test]
+    fn shrink_on_load_lets_a_48_megapixel_jpeg_fit_a_1600_px_resize() {
+        let chain = Chain::parse(&json!([{"op":"resize","width":1600},{"op":"encode","format":"jpeg"}])).expect("chain");
+        let plan = plan(&info(8000, 6000), 4_000_000, &chain, LIMITS).expect("fits");
+        assert!(plan.peak_bytes < 64 << 20, "decoded at 1/4 scale: {} MiB", plan.peak_bytes >> 20);
+        let full = Chain::parse(&json!([{"op":"grayscale"}])).expect("chain");
+        assert!(super::plan(&info(8000, 6000), 4_000_000, &full, LIMITS).is_err(), "every pixel: does not fit");
     }
 
     #[test]
