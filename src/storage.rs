@@ -22,11 +22,14 @@ pub struct ImageRecord {
     pub bytes: u64,
     pub sha256: String,
     pub created_at: String,
+    /// Kept in R2 metadata for the memory planner; not part of the public image object.
+    #[serde(skip)]
+    pub progressive: bool,
 }
 
 impl ImageRecord {
     pub fn info(&self) -> ImageInfo {
-        ImageInfo { format: self.format, width: self.width, height: self.height }
+        ImageInfo { format: self.format, width: self.width, height: self.height, progressive: self.progressive }
     }
 
     fn to_metadata(&self) -> HashMap<String, String> {
@@ -37,6 +40,7 @@ impl ImageRecord {
             ("height".into(), self.height.to_string()),
             ("sha256".into(), self.sha256.clone()),
             ("created_at".into(), self.created_at.clone()),
+            ("progressive".into(), self.progressive.to_string()),
         ])
     }
 
@@ -54,6 +58,7 @@ impl ImageRecord {
             bytes: obj.size(),
             sha256: field("sha256")?,
             created_at: field("created_at")?,
+            progressive: meta.get("progressive").is_some_and(|p| p == "true"),
             id,
         })
     }

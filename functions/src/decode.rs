@@ -31,7 +31,8 @@ pub fn jpeg_header(bytes: &[u8]) -> Result<(ImageInfo, u8), ImageError> {
         return Err(ImageError::Invalid("the jpeg header declares a zero dimension".into()));
     }
     let (width, height) = if orient::swaps_axes(orientation) { (h, w) } else { (w, h) };
-    Ok((ImageInfo { format: Format::Jpeg, width, height }, orientation))
+    let progressive = info.coding_process == jpeg_decoder::CodingProcess::DctProgressive;
+    Ok((ImageInfo { format: Format::Jpeg, width, height, progressive }, orientation))
 }
 
 /// Decodes `bytes` of `format` (already sniffed) into an upright raster.

@@ -63,12 +63,24 @@ impl Format {
     }
 }
 
+/// What the studio reads, with the caveats users should know (served by `GET /steps`).
+pub const INPUT_NOTES: &[(&str, &str)] = &[
+    ("jpeg", "baseline and progressive; EXIF orientation applied on decode; decoded at 1/2, 1/4 or 1/8 scale when the first step shrinks (shrink-on-load); CMYK converted to RGB"),
+    ("png", "8 and 16 bit (16-bit reduced to 8), gray, RGB, with or without alpha"),
+    ("webp", "lossy and lossless; first frame of animations"),
+    ("gif", "first frame only (animations are not processed frame by frame)"),
+    ("bmp", "uncompressed and RLE"),
+];
+
 /// What the header says about an image, read without decoding pixels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct ImageInfo {
     pub format: Format,
     pub width: u32,
     pub height: u32,
+    /// Progressive JPEGs keep every DCT coefficient of the full image while decoding, whatever
+    /// the output scale: the planner must know.
+    pub progressive: bool,
 }
 
 impl ImageInfo {
@@ -114,7 +126,7 @@ pub fn probe(bytes: &[u8]) -> Result<ImageInfo, ImageError> {
     if width == 0 || height == 0 {
         return Err(ImageError::Invalid(format!("the {} header declares a zero dimension", format.name())));
     }
-    Ok(ImageInfo { format, width, height })
+    Ok(ImageInfo { format, width, height, progressive: false })
 }
 
 #[cfg(test)]

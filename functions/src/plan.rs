@@ -50,7 +50,7 @@ pub fn plan(info: &ImageInfo, input_bytes: u64, chain: &Chain, limits: Limits) -
         let in_bytes = u64::from(w) * u64::from(h) * u64::from(channels);
         // Step 0 also holds the encoded upload while decoding (and the JPEG decoder keeps its
         // component planes beside its output); later steps read an intermediate raster in place.
-        let load = if i == 0 { input_bytes + in_bytes * 2 } else { in_bytes };
+        let load = if i == 0 { input_bytes + in_bytes * 2 + coefficient_bytes(info) } else { in_bytes };
         let (ow, oh) = step.output_dims(w, h)?;
         let out_channels = step.output_channels(channels);
         let out_bytes = u64::from(ow) * u64::from(oh) * u64::from(out_channels);
@@ -72,6 +72,12 @@ pub fn plan(info: &ImageInfo, input_bytes: u64, chain: &Chain, limits: Limits) -
     Ok(Plan { peak_bytes: peak, output: (w, h) })
 }
 
+/// A progressive JPEG's decoder holds every DCT coefficient (2 bytes each, three full-size
+/// components at worst) until the last scan, whatever the output scale.
+fn coefficient_bytes(info: &ImageInfo) -> u64 {
+    if info.progressive { info.pixels() * 3 * 2 } else { 0 }
+}
+
 /// Size of the decoded original for the first step (shrink-on-load for JPEG).
 fn decoded_dims(info: &ImageInfo, step: &Step) -> (u32, u32) {
     match (info.format, step.decode_hint(info.width, info.height)) {
@@ -88,7 +94,7 @@ mod tests {
     const LIMITS: Limits = Limits { max_pixels: 100_000_000, memory_budget: 96 << 20 };
 
     fn info(w: u32, h: u32) -> ImageInfo {
-        ImageInfo { format: Format::Jpeg, width: w, height: h }
+        ImageInfo { format: Format::Jpeg, width: w, height: h, progressive: false }
     }
 
     #[test]
@@ -106,6 +112,14 @@ mod tests {
         assert!(plan.peak_bytes < 64 << 20, "decoded at 1/4 scale: {} MiB", plan.peak_bytes >> 20);
         let full = Chain::parse(&json!([{"op":"grayscale"}])).expect("chain");
         assert!(super::plan(&info(8000, 6000), 4_000_000, &full, LIMITS).is_err(), "every pixel: does not fit");
+    }
+
+    #[test]
+    fn a_progressive_48_megapixel_jpeg_does_not_fit_even_when_shrinking() {
+        let chain = Chain::parse(&json!([{"op":"resize","width":1600}])).expect("chain");
+        let progressive = ImageInfo { progressive: true, ..info(8000, 6000) };
+        let err = plan(&progressive, 4_000_000, &chain, LIMITS).unwrap_err();
+        assert_eq!(err.code(), "image_too_large", "its coefficients alone are 288 MB");
     }
 
     #[test]

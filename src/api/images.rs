@@ -38,6 +38,7 @@ pub async fn upload(mut req: Request, ctx: Ctx) -> ApiResult<Response> {
         bytes: bytes.len() as u64,
         sha256: hex::encode(Sha256::digest(&bytes)),
         created_at: now_iso(),
+        progressive: info.progressive,
         id,
     };
     Images::new(&ctx.env)?.put(&tenant, &record, bytes).await?;
