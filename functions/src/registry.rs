@@ -162,7 +162,24 @@ pub fn catalogue() -> Value {
         .iter()
         .map(|s| json!({"op": s.op, "description": s.description, "params": (s.params)()}))
         .collect();
-    json!({ "steps": steps })
+    json!({ "steps": steps, "inputs": crate::format::INPUT_NOTES.iter().map(|(f, n)| json!({"format": f, "notes": n})).collect::<Vec<_>>() })
+}
+
+/// The catalogue as Markdown (`docs/STEPS.md` is this text; a test keeps them equal).
+pub fn markdown() -> String {
+    let mut md = String::from("# Step catalogue\n\nGenerated from `functions/src/registry.rs` (`UPDATE_DOCS=1 cargo test -p functions docs` rewrites it); `GET /steps` serves the same.\n\n## Input formats\n\n");
+    for (format, notes) in crate::format::INPUT_NOTES {
+        md.push_str(&format!("- **{format}**: {notes}\n"));
+    }
+    for spec in STEPS {
+        md.push_str(&format!("\n## `{}`\n\n{}\n\n| param | schema |\n|---|---|\n", spec.op, spec.description));
+        let schema = (spec.params)();
+        let empty = serde_json::Map::new();
+        for (name, prop) in schema["properties"].as_object().unwrap_or(&empty) {
+            md.push_str(&format!("| `{name}` | `{prop}` |\n"));
+        }
+    }
+    md
 }
 
 #[cfg(test)]
