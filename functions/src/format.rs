@@ -16,6 +16,7 @@ pub enum Format {
     Gif,
     Webp,
     Bmp,
+    Tiff,
 }
 
 impl Format {
@@ -27,12 +28,13 @@ impl Format {
             Format::Gif => "gif",
             Format::Webp => "webp",
             Format::Bmp => "bmp",
+            Format::Tiff => "tiff",
         }
     }
 
     /// Parses the lowercase API name.
     pub fn from_name(name: &str) -> Option<Format> {
-        [Format::Jpeg, Format::Png, Format::Gif, Format::Webp, Format::Bmp].into_iter().find(|f| f.name() == name)
+        [Format::Jpeg, Format::Png, Format::Gif, Format::Webp, Format::Bmp, Format::Tiff].into_iter().find(|f| f.name() == name)
     }
 
     pub fn mime(self) -> &'static str {
@@ -42,6 +44,7 @@ impl Format {
             Format::Gif => "image/gif",
             Format::Webp => "image/webp",
             Format::Bmp => "image/bmp",
+            Format::Tiff => "image/tiff",
         }
     }
 
@@ -59,6 +62,7 @@ impl Format {
             Format::Gif => image::ImageFormat::Gif,
             Format::Webp => image::ImageFormat::WebP,
             Format::Bmp => image::ImageFormat::Bmp,
+            Format::Tiff => image::ImageFormat::Tiff,
         }
     }
 }
@@ -70,6 +74,7 @@ pub const INPUT_NOTES: &[(&str, &str)] = &[
     ("webp", "lossy and lossless; first frame of animations"),
     ("gif", "first frame only (animations are not processed frame by frame)"),
     ("bmp", "uncompressed and RLE"),
+    ("tiff", "classic and BigTIFF; uncompressed, LZW, Deflate, PackBits or JPEG; 8/16-bit gray, RGB, RGBA, CMYK (converted to RGB); first page only; the Orientation tag is not applied"),
 ];
 
 /// What the header says about an image, read without decoding pixels.
@@ -102,6 +107,9 @@ pub fn sniff(bytes: &[u8]) -> Option<Format> {
         Some(Format::Webp)
     } else if bytes.starts_with(b"BM") && bytes.len() >= 26 {
         Some(Format::Bmp)
+    } else if [b"II*\0", b"MM\0*", b"II+\0", b"MM\0+"].iter().any(|m| bytes.starts_with(*m)) {
+        // Little- or big-endian TIFF (42) or BigTIFF (43).
+        Some(Format::Tiff)
     } else {
         None
     }
@@ -113,7 +121,7 @@ pub fn sniff(bytes: &[u8]) -> Option<Format> {
 /// that declares a zero dimension → [`ImageError::Invalid`].
 pub fn probe(bytes: &[u8]) -> Result<ImageInfo, ImageError> {
     let format = sniff(bytes).ok_or_else(|| {
-        ImageError::Unsupported("the body is not a JPEG, PNG, GIF, WebP or BMP image".into())
+        ImageError::Unsupported("the body is not a JPEG, PNG, GIF, WebP, BMP or TIFF image".into())
     })?;
     if format == Format::Jpeg {
         // The JPEG path also reads EXIF, so the size reported is the upright one.
@@ -161,10 +169,26 @@ mod tests {
     }
 
     #[test]
+    fn tiff_probes_and_decodes() {
+        let img = image::RgbImage::from_fn(6, 4, |x, y| image::Rgb([x as u8 * 40, y as u8 * 60, 7]));
+        let mut tiff = Vec::new();
+        image::DynamicImage::ImageRgb8(img.clone())
+            .write_to(&mut Cursor::new(&mut tiff), image::ImageOutputFormat::Tiff)
+            .expect("encode fixture");
+        let info = probe(&tiff).expect("valid tiff");
+        assert_eq!((info.format, info.width, info.height), (Format::Tiff, 6, 4));
+        let opts = crate::decode::DecodeOptions { hint: None, max_pixels: 100, orient: true };
+        let r = crate::raster::load(tiff, &opts).expect("decodes");
+        assert_eq!(r.pixels, img.into_raw());
+    }
+
+    #[test]
     fn sniff_recognises_every_supported_magic() {
         assert_eq!(sniff(&[0xFF, 0xD8, 0xFF, 0xE0]), Some(Format::Jpeg));
         assert_eq!(sniff(b"GIF89a...."), Some(Format::Gif));
         assert_eq!(sniff(b"RIFF\0\0\0\0WEBPVP8 "), Some(Format::Webp));
+        assert_eq!(sniff(b"II*\0\x08\0\0\0"), Some(Format::Tiff));
+        assert_eq!(sniff(b"MM\0*\0\0\0\x08"), Some(Format::Tiff));
         assert_eq!(sniff(b""), None);
     }
 }

@@ -6,6 +6,7 @@
 //! largest single step's, not the sum.
 
 use crate::chain::Chain;
+use crate::ops::encode::{EncodeParams, OutputFormat, DEFAULT_QUALITY};
 use crate::registry::Step;
 use crate::error::ImageError;
 use crate::format::{Format, ImageInfo};
@@ -54,10 +55,19 @@ pub fn plan(info: &ImageInfo, input_bytes: u64, chain: &Chain, limits: Limits) -
         let (ow, oh) = step.output_dims(w, h)?;
         let out_channels = step.output_channels(channels);
         let out_bytes = u64::from(ow) * u64::from(oh) * u64::from(out_channels);
-        let work = in_bytes + step.extra_bytes(in_bytes, out_bytes);
+        let work = match step {
+            // Encoders' working copies depend on the channels they start from.
+            Step::Encode(p) => in_bytes + p.extra_bytes(in_bytes, channels),
+            _ => in_bytes + step.extra_bytes(in_bytes, out_bytes),
+        };
         (w, h, channels) = (ow, oh, out_channels);
-        // A last step that is not `encode` encodes implicitly: raster + flattened copy + bytes.
-        let implicit_encode = if i + 1 == chain.len() && !matches!(step, Step::Encode(_)) { out_bytes * 3 } else { 0 };
+        // A last step that is not `encode` encodes implicitly, in the source's format.
+        let implicit_encode = if i + 1 == chain.len() && !matches!(step, Step::Encode(_)) {
+            let p = EncodeParams { format: OutputFormat::default_for(info.format), quality: DEFAULT_QUALITY };
+            out_bytes + p.extra_bytes(out_bytes, channels)
+        } else {
+            0
+        };
         peak = peak.max(load.max(work).max(implicit_encode));
     }
     if peak > limits.memory_budget {

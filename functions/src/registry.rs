@@ -9,7 +9,9 @@ use crate::error::ImageError;
 use crate::ops::encode::EncodeParams;
 use crate::ops::{grayscale::Grayscale, orient::AutoOrient, resize::ResizeParams, ApplyCtx, Operation};
 use crate::params::{FieldError, Fields};
+use crate::ops::{compose::WatermarkParams, geometry::{CropParams, FlipParams, PadParams}, rotate::RotateParams, text::TextParams};
 use crate::raster::Raster;
+use crate::ops::{color::{Brightness, Contrast, HueRotate, Invert, Saturation, Sepia, Tint}, effects::{EdgeDetect, Emboss, NoiseReduction, Oil, Vignette}, filters::{Blur, BoxBlur, Pixelate, Sharpen}, photon_bridge::FilterPreset, tone::{AutoLevels, Gamma, Stretch, Threshold}};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -78,6 +80,33 @@ steps! {
     Resize(RESIZE = "resize") => ResizeParams,
     Grayscale(GRAYSCALE = "grayscale") => Grayscale,
     AutoOrient(AUTO_ORIENT = "auto_orient") => AutoOrient,
+    Sepia(SEPIA = "sepia") => Sepia,
+    Invert(INVERT = "invert") => Invert,
+    Brightness(BRIGHTNESS = "brightness") => Brightness,
+    Contrast(CONTRAST = "contrast") => Contrast,
+    Saturation(SATURATION = "saturation") => Saturation,
+    HueRotate(HUE_ROTATE = "hue_rotate") => HueRotate,
+    Gamma(GAMMA = "gamma") => Gamma,
+    Threshold(THRESHOLD = "threshold") => Threshold,
+    Tint(TINT = "tint") => Tint,
+    AutoLevels(AUTO_LEVELS = "auto_levels") => AutoLevels,
+    Stretch(STRETCH = "stretch") => Stretch,
+    Blur(BLUR = "blur") => Blur,
+    BoxBlur(BOX_BLUR = "box_blur") => BoxBlur,
+    Sharpen(SHARPEN = "sharpen") => Sharpen,
+    EdgeDetect(EDGE_DETECT = "edge_detect") => EdgeDetect,
+    Emboss(EMBOSS = "emboss") => Emboss,
+    Pixelate(PIXELATE = "pixelate") => Pixelate,
+    Oil(OIL = "oil") => Oil,
+    NoiseReduction(NOISE_REDUCTION = "noise_reduction") => NoiseReduction,
+    Filter(FILTER = "filter") => FilterPreset,
+    Vignette(VIGNETTE = "vignette") => Vignette,
+    Crop(CROP = "crop") => CropParams,
+    Rotate(ROTATE = "rotate") => RotateParams,
+    Flip(FLIP = "flip") => FlipParams,
+    Pad(PAD = "pad") => PadParams,
+    Watermark(WATERMARK = "watermark") => WatermarkParams,
+    Text(TEXT = "text") => TextParams,
 }
 
 /// Object-safe view of [`Operation`] so [`Step`] can dispatch without a match per method.

@@ -4,10 +4,20 @@
 //!
 //! `encode` is the one step that does not return pixels; see [`encode`].
 
+pub mod canvas;
+pub mod compose;
 pub mod encode;
+pub mod geometry;
+pub mod rotate;
+pub mod text;
 pub mod grayscale;
 pub mod orient;
 pub mod resize;
+pub mod color;
+pub mod effects;
+pub mod filters;
+pub mod photon_bridge;
+pub mod tone;
 
 use crate::error::ImageError;
 use crate::params::{FieldError, Fields};

@@ -1,0 +1,94 @@
+//! Native benches of the imaging pipeline on the shared benchmark image (`cargo bench -p functions`):
+//! the whole chain "decode → resize to 1600 px wide (Lanczos3) → JPEG q80" as the queue runs it,
+//! then each of its parts alone, so that the split of the time is visible. One thread throughout
+//! (nothing in the pipeline spawns threads). The in-workerd comparison with sharp and photon-node
+//! is `bash scripts/bench.sh`; see docs/BENCHMARKS.md.
+//!
+//! Small sample counts keep the whole run well under two minutes on 2 cores.
+
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, SamplingMode};
+use functions::decode::DecodeOptions;
+use functions::exec::run_chain;
+use functions::ops::encode::{encode, EncodeParams, OutputFormat};
+use functions::ops::resize::{resize, Filter, Fit, ResizeParams};
+use functions::raster::{self, Raster};
+use functions::Chain;
+use serde_json::json;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+const MAX_PIXELS: u64 = 100_000_000;
+
+fn image(name: &str) -> Vec<u8> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/images").join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("read the benchmark input {}: {e}", path.display()))
+}
+
+fn resize_params() -> ResizeParams {
+    ResizeParams { width: Some(1600), height: None, fit: Fit::Inside, filter: Filter::Lanczos3, background: [0, 0, 0, 255] }
+}
+
+fn jpeg_q80() -> EncodeParams {
+    EncodeParams { format: OutputFormat::Jpeg, quality: 80 }
+}
+
+/// Decodes at the size the chain's resize asks for (DCT scaling: 4000×3000 → 2000×1500).
+fn shrink_on_load() -> DecodeOptions {
+    DecodeOptions { hint: Some((1600, 1200)), max_pixels: MAX_PIXELS, orient: true }
+}
+
+fn pipeline(c: &mut Criterion) {
+    let jpeg12 = image("astro-12mp.jpg");
+    let jpeg48 = image("astro-48mp.jpg");
+    let chain = Chain::parse(&json!([
+        {"op": "resize", "width": 1600, "filter": "lanczos3"},
+        {"op": "encode", "format": "jpeg", "quality": 80}
+    ]))
+    .expect("the benchmark chain is valid");
+    let aux = HashMap::new();
+
+    // The inputs of the part benches, made once and checked.
+    let decoded: Raster = raster::load(jpeg12.clone(), &shrink_on_load()).expect("decode astro-12mp");
+    assert_eq!((decoded.width, decoded.height), (2000, 1500), "shrink-on-load should decode at 1/2 scale");
+    let resized = resize(decoded.clone(), &resize_params()).expect("resize");
+    assert_eq!((resized.width, resized.height), (1600, 1200));
+    let out = run_chain(&chain, jpeg12.clone(), MAX_PIXELS, &aux).expect("run the chain");
+    assert_eq!((out.width, out.height), (1600, 1200));
+
+    let mut g = c.benchmark_group("astro-12mp");
+    // Flat sampling: every sample runs the same number of iterations (these take tens of ms).
+    g.sample_size(10).sampling_mode(SamplingMode::Flat).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(4));
+
+    g.bench_function("chain: decode+resize 1600 lanczos3+jpeg q80", |b| {
+        b.iter_batched(|| jpeg12.clone(), |bytes| run_chain(&chain, bytes, MAX_PIXELS, &aux).expect("chain"), BatchSize::LargeInput)
+    });
+    g.bench_function("decode, shrink-on-load to 2000x1500", |b| {
+        b.iter_batched(|| jpeg12.clone(), |bytes| raster::load(bytes, &shrink_on_load()).expect("decode"), BatchSize::LargeInput)
+    });
+    g.bench_function("decode, full size 4000x3000", |b| {
+        let opts = DecodeOptions { hint: None, ..shrink_on_load() };
+        b.iter_batched(|| jpeg12.clone(), |bytes| raster::load(bytes, &opts).expect("decode"), BatchSize::LargeInput)
+    });
+    g.bench_function("resize 2000x1500 -> 1600x1200 lanczos3", |b| {
+        b.iter_batched(|| decoded.clone(), |r| resize(r, &resize_params()).expect("resize"), BatchSize::LargeInput)
+    });
+    g.bench_function("encode 1600x1200 jpeg q80", |b| {
+        b.iter_batched(|| resized.clone(), |r| encode(r, &jpeg_q80()).expect("encode"), BatchSize::LargeInput)
+    });
+    g.finish();
+
+    // The big one, whole chain only (decode is 1/4 scale: 8000×6000 → 2000×1500).
+    let mut g = c.benchmark_group("astro-48mp");
+    g.sample_size(10).sampling_mode(SamplingMode::Flat).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(5));
+    g.bench_function("chain: decode+resize 1600 lanczos3+jpeg q80", |b| {
+        b.iter_batched(|| jpeg48.clone(), |bytes| run_chain(&chain, bytes, MAX_PIXELS, &aux).expect("chain"), BatchSize::LargeInput)
+    });
+    g.bench_function("decode, shrink-on-load to 2000x1500", |b| {
+        b.iter_batched(|| jpeg48.clone(), |bytes| raster::load(bytes, &shrink_on_load()).expect("decode"), BatchSize::LargeInput)
+    });
+    g.finish();
+}
+
+criterion_group!(benches, pipeline);
+criterion_main!(benches);

@@ -1,0 +1,158 @@
+//! `text`: a one-line caption drawn with the bundled Roboto Regular font (Apache 2.0, the same
+//! file photon-rs embeds) through rusttype, blended straight into the raster in any colour.
+//!
+//! photon's own `draw_text` only draws white and converts the whole image to RGBA and back;
+//! drawing glyph coverage directly keeps the raster's layout and needs no image-sized copy.
+
+use super::compose::blend;
+use super::canvas::{check, Gravity};
+use super::{ApplyCtx, Operation};
+use crate::error::ImageError;
+use crate::params::{FieldError, Fields};
+use crate::raster::Raster;
+use crate::registry::MAX_DIMENSION;
+use rusttype::{point, Font, PositionedGlyph, Scale};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+/// Roboto Regular; see `functions/assets/fonts/LICENSE-Roboto.txt`.
+static FONT: &[u8] = include_bytes!("../../assets/fonts/Roboto-Regular.ttf");
+
+/// Longest caption, in characters.
+pub const MAX_TEXT_CHARS: usize = 200;
+/// Largest font size, in pixels (bounds the per-glyph rasteriser buffer).
+pub const MAX_TEXT_SIZE: u32 = 512;
+
+/// `text`: `text` in `color` at `size` px, placed by `gravity` and moved by `x`/`y`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TextParams {
+    pub text: String,
+    pub size: u32,
+    pub color: [u8; 4],
+    pub gravity: Gravity,
+    pub x: i64,
+    pub y: i64,
+}
+
+/// The laid-out caption: its glyphs and the box (line box ∪ ink) they occupy, in layout space.
+struct Laid {
+    glyphs: Vec<PositionedGlyph<'static>>,
+    min: (i64, i64),
+    size: (u32, u32),
+}
+
+fn font() -> Result<Font<'static>, ImageError> {
+    Font::try_from_bytes(FONT).ok_or_else(|| ImageError::Invalid("the bundled font cannot be read".into()))
+}
+
+impl TextParams {
+    fn lay_out(&self, font: &Font<'static>) -> Laid {
+        let scale = Scale::uniform(self.size as f32);
+        let v = font.v_metrics(scale);
+        let glyphs: Vec<_> = font.layout(&self.text, scale, point(0.0, v.ascent)).collect();
+        // The line box (advance widths × ascent+descent) keeps captions on a steady baseline
+        // whatever letters they hold; the ink boxes are added so nothing is drawn outside it.
+        let advance = glyphs.last().map_or(0.0, |g| g.position().x + g.unpositioned().h_metrics().advance_width);
+        let (mut x0, mut y0) = (0i64, 0i64);
+        let (mut x1, mut y1) = (advance.ceil() as i64, (v.ascent - v.descent).ceil() as i64);
+        for bb in glyphs.iter().filter_map(PositionedGlyph::pixel_bounding_box) {
+            x0 = x0.min(i64::from(bb.min.x));
+            y0 = y0.min(i64::from(bb.min.y));
+            x1 = x1.max(i64::from(bb.max.x));
+            y1 = y1.max(i64::from(bb.max.y));
+        }
+        let side = |len: i64| u32::try_from(len.max(1)).unwrap_or(u32::MAX);
+        Laid { glyphs, min: (x0, y0), size: (side(x1 - x0), side(y1 - y0)) }
+    }
+
+    /// Where the caption's box lands on a `width × height` image: left, top, width, height.
+    /// Everything drawn lies inside it (and inside the image).
+    pub fn text_box(&self, width: u32, height: u32) -> Result<(i64, i64, u32, u32), ImageError> {
+        let laid = self.lay_out(&font()?);
+        let (left, top) = self.gravity.place((width, height), laid.size, (self.x, self.y));
+        Ok((left, top, laid.size.0, laid.size.1))
+    }
+}
+
+impl Operation for TextParams {
+    const DESCRIPTION: &'static str = "Draw a one-line caption (Roboto Regular) in `color` at `size` px. `gravity` places its box; x/y move it inwards from the edges it touches (on a centred axis: right/down), negative values outwards. Whatever falls outside the image is clipped.";
+
+    fn schema() -> Value {
+        json!({
+            "type": "object",
+            "properties": {
+                "text": {"type": "string", "minLength": 1, "maxLength": MAX_TEXT_CHARS, "examples": ["© Stellar Studio"],
+                         "description": "one line, no control characters"},
+                "size": {"type": "integer", "minimum": 4, "maximum": MAX_TEXT_SIZE, "default": 32, "description": "font size (line height) in pixels"},
+                "color": {"type": "string", "pattern": "^#[0-9a-fA-F]{6}([0-9a-fA-F]{2})?$", "default": "#ffffff"},
+                "gravity": Gravity::schema("north_west", "where the caption's box sits"),
+                "x": {"type": "integer", "minimum": -(MAX_DIMENSION as i64), "maximum": MAX_DIMENSION, "default": 0, "examples": [10]},
+                "y": {"type": "integer", "minimum": -(MAX_DIMENSION as i64), "maximum": MAX_DIMENSION, "default": 0, "examples": [10]}
+            },
+            "required": ["text"],
+            "additionalProperties": false
+        })
+    }
+
+    fn parse(f: &mut Fields) -> Result<Self, FieldError> {
+        let text = f.string("text")?.ok_or_else(|| FieldError::new("text", "is required"))?;
+        let n = text.chars().count();
+        if n == 0 || n > MAX_TEXT_CHARS {
+            return Err(FieldError::new("text", format!("must be 1 to {MAX_TEXT_CHARS} characters, got {n}")));
+        }
+        if text.chars().any(char::is_control) {
+            return Err(FieldError::new("text", "must be one line without control characters"));
+        }
+        let size = f.u32_in("size", 4, MAX_TEXT_SIZE)?.unwrap_or(32);
+        let color = f.colour("color")?.unwrap_or([255, 255, 255, 255]);
+        let gravity = Gravity::parse(f, "gravity")?.unwrap_or(Gravity::NorthWest);
+        let max = i64::from(MAX_DIMENSION);
+        let x = f.i64_in("x", -max, max)?.unwrap_or(0);
+        let y = f.i64_in("y", -max, max)?.unwrap_or(0);
+        Ok(TextParams { text: text.to_string(), size, color, gravity, x, y })
+    }
+
+    fn extra_bytes(&self, _input: u64, _output: u64) -> u64 {
+        // Drawn in place; the rasteriser holds one glyph's coverage (f32s, a glyph fits in about
+        // two line heights square) and the laid-out glyphs.
+        let side = 2 * u64::from(self.size);
+        4 * side * side + 64 * 1024
+    }
+
+    fn apply(&self, mut dst: Raster, _ctx: &ApplyCtx) -> Result<Raster, ImageError> {
+        check(&dst)?;
+        let font = font()?;
+        let laid = self.lay_out(&font);
+        let (left, top) = self.gravity.place((dst.width, dst.height), laid.size, (self.x, self.y));
+        // Layout space → image space.
+        let (dx, dy) = (left - laid.min.0, top - laid.min.1);
+        let (w, h) = (i64::from(dst.width), i64::from(dst.height));
+        let (layout, ch) = (dst.layout, dst.layout.channels());
+        let rgb = [self.color[0], self.color[1], self.color[2]];
+        let alpha = f32::from(self.color[3]);
+        for g in &laid.glyphs {
+            let Some(bb) = g.pixel_bounding_box() else { continue };
+            let (gx, gy) = (i64::from(bb.min.x) + dx, i64::from(bb.min.y) + dy);
+            // Glyphs wholly off the image are not even rasterised.
+            if gx >= w || gy >= h || gx + i64::from(bb.width()) <= 0 || gy + i64::from(bb.height()) <= 0 {
+                continue;
+            }
+            g.draw(|x, y, v| {
+                let (px, py) = (gx + i64::from(x), gy + i64::from(y));
+                if px < 0 || py < 0 || px >= w || py >= h {
+                    return;
+                }
+                let a = (v.clamp(0.0, 1.0) * alpha).round() as u8;
+                let at = (py * w + px) as usize * ch;
+                if let Some(d) = dst.pixels.get_mut(at..at + ch) {
+                    blend(d, layout, rgb, a);
+                }
+            });
+        }
+        Ok(dst)
+    }
+}
+
+#[cfg(test)]
+#[path = "text_tests.rs"]
+mod tests;
