@@ -1,0 +1,501 @@
+// Benchmarks the studio's chain inside workerd against sharp (libvips) and photon-node (photon-rs
+// compiled to wasm) on the shared images: decode → resize to 1600 px wide (Lanczos3) → JPEG q80.
+//
+//   node bench/run.mjs [--runs 7] [--photon-runs 3] [--no-photon]
+//
+// Run it through `bash scripts/bench.sh` (installs, builds the release wasm, then runs this with
+// the repo's Node 22). It needs build/worker/shim.mjs and bench/node_modules; it builds nothing.
+//
+// Studio: one `wrangler dev` per image (fresh isolate, so memory_bytes — the wasm linear memory
+// high-water mark — belongs to that image alone), started with `--var BENCH_ROUTES:1`. Its time
+// is median(POST /__bench/chain) − median(POST /__bench/echo) with the same body, interleaved:
+// the echo round trip (upload, routing, auth, copying the body into wasm) is subtracted.
+// sharp (one libvips thread, no cache) runs in this process, interleaved with those round trips
+// so that both sides of the ratio see the same machine. photon-node runs last (seconds per run,
+// hundreds of MiB), after the dev servers are gone.
+
+import { spawn, execFileSync } from "node:child_process";
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { createServer } from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { performance } from "node:perf_hooks";
+
+const benchDir = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(benchDir, "..");
+const imagesDir = path.resolve(root, "../shared/images");
+const require = createRequire(import.meta.url);
+
+const IMAGES = ["astro-12mp.jpg", "astro-48mp.jpg"];
+const WIDTH = 1600;
+const QUALITY = 80;
+const CHAIN = [
+  { op: "resize", width: WIDTH, filter: "lanczos3" },
+  { op: "encode", format: "jpeg", quality: QUALITY },
+];
+const WARMUP = 2;
+const STARTUP_DEADLINE_MS = 90_000;
+const REQUEST_TIMEOUT_MS = 120_000;
+const STOP_GRACE_MS = 5_000;
+const MIB = 1024 * 1024;
+// The issue's targets.
+const TARGET_12MP_VS_SHARP = 1.0;
+const TARGET_48MP_VS_SHARP = 1.5;
+const TARGET_MEMORY_MIB = 128;
+const TARGET_VS_PHOTON = 10;
+
+// ---------------------------------------------------------------------------------------------
+// Arguments
+
+function parseArgs(argv) {
+  const opts = { runs: 7, photonRuns: 3, photon: true };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const int = (name) => {
+      const v = Number(argv[++i]);
+      if (!Number.isInteger(v) || v < 1) throw new Error(`${name} needs a positive integer`);
+      return v;
+    };
+    if (a === "--runs") opts.runs = int(a);
+    else if (a === "--photon-runs") opts.photonRuns = int(a);
+    else if (a === "--no-photon") opts.photon = false;
+    else if (a === "-h" || a === "--help") {
+      console.log("usage: node bench/run.mjs [--runs N (7)] [--photon-runs N (3)] [--no-photon]");
+      process.exit(0);
+    } else throw new Error(`unknown argument ${a}`);
+  }
+  return opts;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Small helpers
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const round = (x, d = 1) => (x == null || Number.isNaN(x) ? null : Math.round(x * 10 ** d) / 10 ** d);
+const fmt = (x, d = 1) => (x == null ? "—" : x.toLocaleString("en-US", { minimumFractionDigits: d, maximumFractionDigits: d }));
+const log = (...a) => console.error("[bench]", ...a);
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function mintToken() {
+  // scripts/token.mjs signs with AUTH_SECRET from .dev.vars (scripts/setup.sh creates it).
+  return execFileSync(process.execPath, [path.join(root, "scripts/token.mjs"), "bench", "7200"], { encoding: "utf8" }).trim();
+}
+
+// ---------------------------------------------------------------------------------------------
+// The dev server: own process group, always stopped (also on errors and signals)
+
+const servers = new Set();
+
+// Whether a live (non-zombie) process is still in the group. Zombies do not count: orphans are
+// reparented to PID 1, which in a container may never reap them.
+function groupAlive(pgid) {
+  let entries;
+  try {
+    entries = readdirSync("/proc");
+  } catch {
+    return false;
+  }
+  return entries.some((pid) => {
+    if (!/^\d+$/.test(pid)) return false;
+    let stat;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    } catch {
+      return false;
+    }
+    // Fields after the parenthesised command name: state ppid pgrp ...
+    const f = stat.slice(stat.lastIndexOf(")") + 1).trim().split(/\s+/);
+    return f[0] !== "Z" && Number(f[2]) === pgid;
+  });
+}
+
+function signalGroup(pgid, sig) {
+  try {
+    process.kill(-pgid, sig);
+  } catch {
+    /* already gone */
+  }
+}
+
+async function stopServer(server) {
+  if (!servers.delete(server)) return;
+  const pgid = server.child.pid;
+  signalGroup(pgid, "SIGTERM");
+  const deadline = Date.now() + STOP_GRACE_MS;
+  while (groupAlive(pgid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  if (groupAlive(pgid)) signalGroup(pgid, "SIGKILL");
+  rmSync(server.dir, { recursive: true, force: true });
+}
+
+function stopAllNow() {
+  // Synchronous last resort (process exit): no grace period.
+  for (const s of servers) {
+    signalGroup(s.child.pid, "SIGKILL");
+    rmSync(s.dir, { recursive: true, force: true });
+  }
+  servers.clear();
+}
+
+function logTail(file, lines = 40) {
+  try {
+    return readFileSync(file, "utf8").split("\n").slice(-lines).join("\n");
+  } catch (e) {
+    return `(cannot read ${file}: ${e.message})`;
+  }
+}
+
+async function startServer() {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "studio-bench-"));
+  const logFile = path.join(dir, "wrangler.log");
+  const port = await freePort();
+  let inspectorPort = await freePort();
+  while (inspectorPort === port) inspectorPort = await freePort();
+  const fd = openSync(logFile, "w");
+  const child = spawn(
+    "npx",
+    [
+      "wrangler", "dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspectorPort),
+      "--persist-to", path.join(dir, "state"), "--var", "BENCH_ROUTES:1",
+      "--show-interactive-dev-session=false",
+    ],
+    {
+      cwd: root,
+      detached: true, // its own process group: npx, node and workerd are stopped together
+      stdio: ["ignore", fd, fd],
+      env: { ...process.env, STUDIO_SKIP_BUILD: "1", WRANGLER_SEND_METRICS: "false" },
+    },
+  );
+  closeSync(fd);
+  const server = { child, port, dir, logFile, exited: null };
+  servers.add(server);
+  child.on("exit", (code, sig) => (server.exited = sig ?? code));
+
+  const url = `http://127.0.0.1:${port}/health`;
+  const deadline = Date.now() + STARTUP_DEADLINE_MS;
+  let last = "no answer yet";
+  while (Date.now() < deadline) {
+    if (server.exited !== null) break;
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
+      const body = await res.text();
+      if (res.status === 200) return server;
+      last = `HTTP ${res.status}: ${body}`;
+    } catch (e) {
+      last = `request failed: ${e.cause?.code ?? e.message}`;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const why = server.exited !== null ? `wrangler exited (${server.exited})` : `no 200 from /health within ${STARTUP_DEADLINE_MS / 1000} s; last: ${last}`;
+  const tail = logTail(logFile);
+  await stopServer(server);
+  throw new Error(`wrangler dev did not become healthy on port ${port}: ${why}\n--- wrangler log (tail) ---\n${tail}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Studio inside workerd
+
+async function post(server, route, body, token) {
+  const t0 = performance.now();
+  const res = await fetch(`http://127.0.0.1:${server.port}${route}`, {
+    method: "POST",
+    body,
+    headers: { authorization: `Bearer ${token}`, "content-type": "image/jpeg" },
+    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+  });
+  const text = await res.text();
+  const ms = performance.now() - t0;
+  if (res.status !== 200) throw new Error(`POST ${route.split("?")[0]} answered ${res.status}: ${text}`);
+  return { ms, json: JSON.parse(text) };
+}
+
+// One image: the studio's chain and echo round trips and sharp's in-process run, interleaved
+// (the order rotates every iteration) so that both sides of the ratio see the same machine.
+async function benchStudioAndSharp(file, buf, token, sharp, runs) {
+  const server = await startServer();
+  try {
+    const chainRoute = `/__bench/chain?chain=${encodeURIComponent(JSON.stringify(CHAIN))}`;
+    const chainMs = [];
+    const echoMs = [];
+    const sharpMs = [];
+    const memory = [];
+    let answer;
+    let sharpInfo;
+    const runChain = async (keep) => {
+      const { ms, json } = await post(server, chainRoute, buf, token);
+      if (json.width !== WIDTH || json.content_type !== "image/jpeg") {
+        throw new Error(`studio answered ${JSON.stringify(json)} for ${file}; expected a ${WIDTH} px wide image/jpeg`);
+      }
+      memory.push(json.memory_bytes);
+      answer = json;
+      if (keep) chainMs.push(ms);
+    };
+    const runEcho = async (keep) => {
+      const { ms, json } = await post(server, "/__bench/echo", buf, token);
+      if (json.bytes !== buf.length) throw new Error(`echo saw ${json.bytes} bytes, sent ${buf.length}`);
+      if (keep) echoMs.push(ms);
+    };
+    const runSharp = async (keep) => {
+      const t0 = performance.now();
+      const { info } = await sharpOnce(sharp, buf);
+      const ms = performance.now() - t0;
+      if (info.width !== WIDTH) throw new Error(`sharp produced ${info.width} px wide output for ${file}`);
+      sharpInfo = info;
+      if (keep) sharpMs.push(ms);
+    };
+    const kinds = [runChain, runEcho, runSharp];
+    for (let i = 0; i < WARMUP; i++) for (const run of kinds) await run(false);
+    for (let i = 0; i < runs; i++) {
+      // Rotate the order so no kind always follows another.
+      for (let k = 0; k < kinds.length; k++) await kinds[(i + k) % kinds.length](true);
+    }
+    const chainMedian = median(chainMs);
+    const echoMedian = median(echoMs);
+    return {
+      studio: {
+        ms: chainMedian - echoMedian,
+        chain_median_ms: chainMedian,
+        echo_median_ms: echoMedian,
+        chain_ms: chainMs.map((x) => round(x)),
+        echo_ms: echoMs.map((x) => round(x)),
+        memory_bytes: Math.max(...memory),
+        memory_bytes_first: memory[0],
+        output: { width: answer.width, height: answer.height, bytes: answer.bytes },
+      },
+      sharp: {
+        ms: median(sharpMs),
+        runs_ms: sharpMs.map((x) => round(x)),
+        output: { width: sharpInfo.width, height: sharpInfo.height, bytes: sharpInfo.size },
+      },
+    };
+  } finally {
+    await stopServer(server);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// sharp and photon-node in this process
+
+function sharpOnce(sharp, buf) {
+  return sharp(buf).resize({ width: WIDTH, kernel: "lanczos3" }).jpeg({ quality: QUALITY }).toBuffer({ resolveWithObject: true });
+}
+
+function benchPhoton(photon, buf, runs) {
+  const { PhotonImage, SamplingFilter, resize } = photon;
+  const once = () => {
+    const img = PhotonImage.new_from_byteslice(new Uint8Array(buf));
+    const h = Math.round((img.get_height() * WIDTH) / img.get_width());
+    const small = resize(img, WIDTH, h, SamplingFilter.Lanczos3);
+    img.free();
+    const out = small.get_bytes_jpeg(QUALITY);
+    const dims = { width: small.get_width(), height: small.get_height(), bytes: out.length };
+    small.free();
+    return dims;
+  };
+  const rssBefore = process.memoryUsage().rss;
+  // One warm-up: lets V8 tier the wasm module up (Liftoff → TurboFan) before timing.
+  const output = once();
+  if (output.width !== WIDTH) throw new Error(`photon produced ${output.width} px wide output`);
+  const times = [];
+  let rssAfter = 0;
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    once();
+    times.push(performance.now() - t0);
+    rssAfter = Math.max(rssAfter, process.memoryUsage().rss);
+  }
+  return {
+    ms: median(times),
+    runs_ms: times.map((x) => round(x)),
+    rss_before_bytes: rssBefore,
+    rss_after_bytes: rssAfter,
+    // Process-wide resident high-water mark so far (photon's wasm memory never shrinks).
+    max_rss_bytes: process.resourceUsage().maxRSS * 1024,
+    output,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report
+
+function machine() {
+  const cpus = os.cpus();
+  const pkgVersion = (p) => {
+    try {
+      return JSON.parse(readFileSync(p, "utf8")).version;
+    } catch {
+      return null;
+    }
+  };
+  return {
+    date: new Date().toISOString(),
+    node: process.version,
+    cpu: cpus[0]?.model?.trim() ?? "unknown",
+    cores: cpus.length,
+    memory_gib: round(os.totalmem() / 1024 ** 3),
+    // Other work on the machine skews every figure; the 1-minute load average says how much.
+    load_average: os.loadavg().map((x) => round(x, 2)),
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+    wrangler: pkgVersion(path.join(root, "node_modules/wrangler/package.json")),
+    workerd: pkgVersion(path.join(root, "node_modules/workerd/package.json")),
+    sharp: pkgVersion(path.join(benchDir, "node_modules/sharp/package.json")),
+    photon_node: pkgVersion(path.join(benchDir, "node_modules/@silvia-odwyer/photon-node/package.json")),
+  };
+}
+
+function targets(rows) {
+  const by = Object.fromEntries(rows.map((r) => [r.image, r]));
+  const out = [];
+  const check = (name, value, pass, detail) => out.push({ target: name, value, pass, detail });
+  const r12 = by["astro-12mp.jpg"];
+  const r48 = by["astro-48mp.jpg"];
+  if (r12) check("12 MP: studio ≤ 1.0× sharp", r12.studio_vs_sharp, r12.studio_vs_sharp <= TARGET_12MP_VS_SHARP,
+    `${fmt(r12.studio.ms)} ms vs ${fmt(r12.sharp.ms)} ms = ${fmt(r12.studio_vs_sharp, 2)}×`);
+  if (r48) {
+    check("48 MP: studio ≤ 1.5× sharp", r48.studio_vs_sharp, r48.studio_vs_sharp <= TARGET_48MP_VS_SHARP,
+      `${fmt(r48.studio.ms)} ms vs ${fmt(r48.sharp.ms)} ms = ${fmt(r48.studio_vs_sharp, 2)}×`);
+    const mib = r48.studio.memory_bytes / MIB;
+    check("48 MP: memory_bytes < 128 MiB", mib, mib < TARGET_MEMORY_MIB, `${fmt(mib)} MiB`);
+  }
+  for (const r of rows) {
+    if (r.photon_vs_studio == null) continue;
+    check(`${r.image.replace(/^astro-(\d+)mp\.jpg$/, "$1 MP")}: ≥ 10× faster than photon-node`, r.photon_vs_studio,
+      r.photon_vs_studio >= TARGET_VS_PHOTON, `${fmt(r.photon.ms)} ms vs ${fmt(r.studio.ms)} ms = ${fmt(r.photon_vs_studio)}×`);
+  }
+  return out;
+}
+
+function markdown(result) {
+  const m = result.machine;
+  const lines = [];
+  lines.push(`Decode → resize to ${WIDTH} px wide (Lanczos3) → JPEG q${QUALITY}; medians of ${result.runs} runs ` +
+    `(photon-node: ${result.photon_runs}), after ${WARMUP} warm-up runs (photon-node: 1).`);
+  lines.push("");
+  lines.push("| image | studio (workerd) ms | memory MiB | sharp ms | photon-node ms | studio/sharp | photon/studio |");
+  lines.push("|---|---:|---:|---:|---:|---:|---:|");
+  for (const r of result.rows) {
+    lines.push(`| ${r.image} | ${fmt(r.studio.ms)} | ${fmt(r.studio.memory_bytes / MIB)} | ${fmt(r.sharp.ms)} | ` +
+      `${r.photon ? fmt(r.photon.ms) : "—"} | ${fmt(r.studio_vs_sharp, 2)}× | ${r.photon_vs_studio == null ? "—" : fmt(r.photon_vs_studio) + "×"} |`);
+  }
+  lines.push("");
+  lines.push("| target | result | |");
+  lines.push("|---|---|---|");
+  for (const t of result.targets) lines.push(`| ${t.target} | ${t.detail} | ${t.pass ? "PASS" : "FAIL"} |`);
+  lines.push("");
+  lines.push("Details (ms; studio = chain − echo round trips):");
+  lines.push("");
+  lines.push("| image | chain round trip | echo round trip | studio output | sharp output | photon-node peak RSS |");
+  lines.push("|---|---:|---:|---|---|---:|");
+  for (const r of result.rows) {
+    const o = (x) => `${x.width}×${x.height}, ${fmt(x.bytes / 1024, 0)} KiB`;
+    const rss = r.photon ? `${fmt(r.photon.max_rss_bytes / MIB, 0)} MiB (process)` : "—";
+    lines.push(`| ${r.image} | ${fmt(r.studio.chain_median_ms)} | ${fmt(r.studio.echo_median_ms)} | ${o(r.studio.output)} | ${o(r.sharp.output)} | ${rss} |`);
+  }
+  lines.push("");
+  lines.push(`Machine: ${m.cpu}, ${m.cores} cores, ${m.memory_gib} GiB, ${m.os}; load average ${result.load_before.join(" ")} before, ${m.load_average.join(" ")} after; Node ${m.node}; ` +
+    `wrangler ${m.wrangler} (workerd ${m.workerd}); sharp ${m.sharp} (libvips ${result.libvips}, concurrency ${result.sharp_concurrency}); ` +
+    `photon-node ${m.photon_node}; ${m.date}.`);
+  return lines.join("\n");
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  const wasm = path.join(root, "build/worker/shim.mjs");
+  if (!existsSync(wasm)) throw new Error(`${path.relative(root, wasm)} is missing: build first (bash scripts/build.sh, or run bash scripts/bench.sh)`);
+  let sharp, photon;
+  try {
+    sharp = require("sharp");
+    photon = opts.photon ? require("@silvia-odwyer/photon-node") : null;
+  } catch (e) {
+    throw new Error(`cannot load the comparison libraries (run npm install in bench/, or bash scripts/bench.sh): ${e.message}`);
+  }
+  sharp.concurrency(1);
+  sharp.cache(false);
+
+  const loadBefore = os.loadavg().map((x) => round(x, 2));
+  if (loadBefore[0] > os.cpus().length / 2) log(`warning: load average ${loadBefore[0]} on ${os.cpus().length} cores; other work will skew the figures`);
+  const token = mintToken();
+  const inputs = IMAGES.map((name) => {
+    const file = path.join(imagesDir, name);
+    if (!existsSync(file)) throw new Error(`missing benchmark input ${file}`);
+    return { name, buf: readFileSync(file) };
+  });
+
+  const rows = [];
+  for (const { name, buf } of inputs) {
+    log(`${name} (${fmt(buf.length / MIB)} MiB): studio chain and echo in workerd, sharp in Node; ${WARMUP} warm-up + ${opts.runs} runs each, interleaved`);
+    const { studio, sharp: s } = await benchStudioAndSharp(name, buf, token, sharp, opts.runs);
+    log(`  studio ${fmt(studio.ms)} ms (chain ${fmt(studio.chain_median_ms)} − echo ${fmt(studio.echo_median_ms)}), ${fmt(studio.memory_bytes / MIB)} MiB; sharp ${fmt(s.ms)} ms`);
+    rows.push({ image: name, studio, sharp: s, photon: null });
+  }
+  if (photon) {
+    for (const row of rows) {
+      const { buf } = inputs.find((i) => i.name === row.image);
+      log(`photon-node: ${row.image}, 1 warm-up + ${opts.photonRuns} runs (seconds each)`);
+      row.photon = benchPhoton(photon, buf, opts.photonRuns);
+      log(`  ${fmt(row.photon.ms)} ms, process peak RSS ${fmt(row.photon.max_rss_bytes / MIB, 0)} MiB`);
+    }
+  }
+  for (const r of rows) {
+    r.studio_vs_sharp = r.studio.ms / r.sharp.ms;
+    r.photon_vs_studio = r.photon ? r.photon.ms / r.studio.ms : null;
+  }
+
+  const result = {
+    work: { chain: CHAIN, sharp: `sharp(buf).resize({width: ${WIDTH}, kernel: 'lanczos3'}).jpeg({quality: ${QUALITY}})`, photon: "new_from_byteslice → resize(Lanczos3) → get_bytes_jpeg(80)" },
+    runs: opts.runs,
+    photon_runs: photon ? opts.photonRuns : 0,
+    warmup: WARMUP,
+    sharp_concurrency: sharp.concurrency(),
+    libvips: sharp.versions.vips,
+    load_before: loadBefore,
+    machine: machine(),
+    rows,
+  };
+  result.targets = targets(rows);
+  const md = markdown(result);
+  result.markdown = md;
+  writeFileSync(path.join(benchDir, "results.json"), JSON.stringify(result, null, 2) + "\n");
+  console.log(md);
+  log(`wrote ${path.relative(root, path.join(benchDir, "results.json"))}`);
+}
+
+let interrupted = false;
+for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"]) {
+  process.on(sig, async () => {
+    if (interrupted) return;
+    interrupted = true;
+    log(`${sig}: stopping the dev server`);
+    await Promise.all([...servers].map(stopServer));
+    process.exit(130);
+  });
+}
+process.on("exit", stopAllNow);
+
+main()
+  .catch(async (e) => {
+    if (interrupted) return; // the signal handler reports and exits
+    console.error(`[bench] failed: ${e.stack ?? e}`);
+    process.exitCode = 1;
+  })
+  .finally(async () => {
+    await Promise.all([...servers].map(stopServer));
+  });

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Benchmarks the studio inside workerd against sharp and photon-node (see docs/BENCHMARKS.md):
+# installs whatever is missing (scripts/setup.sh, then bench/'s npm packages), builds the release
+# wasm, and runs bench/run.mjs on the repo's Node 22. Arguments go to bench/run.mjs, e.g.
+#   bash scripts/bench.sh --runs 11 --photon-runs 1      (or --no-photon)
+# Prints a markdown table and writes bench/results.json.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+
+say() { printf '\033[1;34m[bench]\033[0m %s\n' "$*"; }
+
+bash scripts/setup.sh
+
+# Same rule as setup.sh: install only when bench/package.json changed since the last install.
+# npm ci fails on this registry (see docs/TOOLCHAIN.md); npm install is the supported path.
+if [ ! -f bench/node_modules/.package-lock.json ] || [ bench/package.json -nt bench/node_modules/.package-lock.json ]; then
+  say "installing bench/ packages (sharp 0.35.5, @silvia-odwyer/photon-node 0.3.4)"
+  (cd bench && npm install --no-audit --no-fund)
+  touch bench/node_modules/.package-lock.json
+fi
+
+say "building the release wasm (scripts/build.sh)"
+bash scripts/build.sh
+
+exec "$root/node_modules/.bin/node" bench/run.mjs "$@"
