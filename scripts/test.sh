@@ -7,8 +7,9 @@ cd "$root"
 bash scripts/setup.sh
 export PATH="$HOME/.cargo/bin:$PATH"
 
-echo "== unit tests (native)"
-cargo test --workspace --lib
+echo "== unit tests (native): the Worker's pure logic, and the imaging core with its corpus and catalogue tests"
+cargo test -p stellar-studio --lib
+cargo test -p functions
 
 echo "== building the Worker (release wasm)"
 bash scripts/build.sh

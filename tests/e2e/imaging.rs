@@ -6,16 +6,29 @@ use functions::registry::{ENCODE, GRAYSCALE, RESIZE};
 use reqwest::StatusCode;
 use serde_json::json;
 
-fn shared_image(name: &str) -> Vec<u8> {
-    let path = format!("{}/../shared/images/{name}", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read(&path).unwrap_or_else(|e| panic!("read {path}: {e}"))
+/// An 8000×6000 (48 MP) baseline JPEG with detail everywhere, made in-process (once per run) so
+/// the tests need no files from outside the repository.
+fn jpeg_48_megapixels() -> Vec<u8> {
+    static FIXTURE: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    FIXTURE.get_or_init(make_jpeg_48_megapixels).clone()
+}
+
+fn make_jpeg_48_megapixels() -> Vec<u8> {
+    use functions::ops::encode::{encode, EncodeParams, OutputFormat};
+    use functions::raster::{Layout, Raster};
+    let (w, h) = (8000u32, 6000u32);
+    let pixels: Vec<u8> = (0..h)
+        .flat_map(|y| (0..w).flat_map(move |x| [(x ^ y) as u8, (x.wrapping_mul(7) + y) as u8, (y.wrapping_mul(3) ^ x) as u8]))
+        .collect();
+    let raster = Raster::new(w, h, Layout::Rgb8, pixels).expect("an 8000×6000 raster");
+    encode(raster, &EncodeParams { format: OutputFormat::Jpeg, quality: 88 }).expect("encode the 48 MP fixture")
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_48_megapixel_photo_resizes_to_1600_px_within_the_memory_budget() {
     let app = TestApp::spawn().await;
     let token = app.token("alice");
-    let image = app.upload_ok(&token, shared_image("astro-48mp.jpg"), "image/jpeg").await;
+    let image = app.upload_ok(&token, jpeg_48_megapixels(), "image/jpeg").await;
     assert_eq!((image["width"].as_u64(), image["height"].as_u64()), (Some(8000), Some(6000)), "{image}");
     let steps = json!([{"op": RESIZE, "width": 1600}, {"op": ENCODE, "format": "jpeg", "quality": 80}]);
     let task = app.run_chain(&token, image["id"].as_str().unwrap(), steps).await;
@@ -32,7 +45,7 @@ async fn a_48_megapixel_photo_resizes_to_1600_px_within_the_memory_budget() {
 async fn a_chain_that_cannot_fit_is_refused_with_413_before_decoding() {
     let app = TestApp::spawn().await;
     let token = app.token("alice");
-    let image = app.upload_ok(&token, shared_image("astro-48mp.jpg"), "image/jpeg").await;
+    let image = app.upload_ok(&token, jpeg_48_megapixels(), "image/jpeg").await;
     // Grayscale needs every pixel of the 8000×6000 original decoded: ~144 MB > the 96 MiB budget.
     let body = json!({"images": [image["id"]], "steps": [{"op": GRAYSCALE}]});
     let err = assert_error(app.create_task(&token, &body).await, StatusCode::PAYLOAD_TOO_LARGE, "image_too_large").await;
