@@ -37,9 +37,12 @@ if [ ! -f node_modules/.package-lock.json ] || [ package.json -nt node_modules/.
   touch node_modules/.package-lock.json
 fi
 
-if [ ! -f .dev.vars ]; then
-  say "generating .dev.vars with a random AUTH_SECRET (local only, gitignored)"
-  umask 077
-  printf 'AUTH_SECRET="%s"\n' "$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')" > .dev.vars
-fi
+# Local secrets (gitignored): each one missing from .dev.vars is generated, so an older
+# .dev.vars gains the new secrets without losing its existing ones.
+for secret in AUTH_SECRET WEBHOOK_SECRET; do
+  if ! grep -qs "^$secret=" .dev.vars; then
+    say "adding a random $secret to .dev.vars (local only, gitignored)"
+    (umask 077; printf '%s="%s"\n' "$secret" "$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')" >> .dev.vars)
+  fi
+done
 say "ready"

@@ -3,6 +3,8 @@
 //! A half-configured Worker must not run: any bad or missing name makes every route answer 503
 //! `unavailable` listing the names (see `../shared/API.md`, "Configuration").
 
+use crate::faults::Faults;
+use crate::task::lease::Policy;
 use worker::Env;
 
 /// HS256 key for tokens and signed links. Never printed.
@@ -32,6 +34,16 @@ pub struct Config {
     pub max_upload_bytes: u64,
     pub max_input_pixels: u64,
     pub memory_budget_bytes: u64,
+    /// Seconds a step may stay silent (or its message unclaimed) before the watchdog acts.
+    pub step_timeout_seconds: u64,
+    /// Retries after a step's first attempt, for transient failures and timeouts alike.
+    pub step_max_retries: u32,
+    /// Key for the webhook signature; without it, requests asking for a webhook are refused.
+    pub webhook_secret: Option<Secret>,
+    /// Dev/test only: accept webhook URLs on loopback (plain http allowed there).
+    pub webhook_allow_loopback: bool,
+    /// Dev/test only: see [`crate::faults`].
+    pub faults: Faults,
 }
 
 impl Config {
@@ -65,6 +77,19 @@ impl Config {
         let max_upload_bytes = number("MAX_UPLOAD_BYTES", 52_428_800, 1);
         let max_input_pixels = number("MAX_INPUT_PIXELS", 100_000_000, 1);
         let memory_budget_bytes = number("MEMORY_BUDGET_BYTES", 100_663_296, 1 << 20);
+        let step_timeout_seconds = number("STEP_TIMEOUT_SECONDS", 120, 1);
+        // The queue's own max_retries (wrangler.toml: 10) must stay above this.
+        let step_max_retries = number("STEP_MAX_RETRIES", 3, 0).min(9) as u32;
+        let webhook_secret = get("WEBHOOK_SECRET").filter(|v| !v.is_empty());
+        if webhook_secret.as_ref().is_some_and(|s| s.len() < MIN_SECRET_BYTES) {
+            problems.push(format!("WEBHOOK_SECRET (shorter than {MIN_SECRET_BYTES} bytes)"));
+        }
+        let flag = |name: &str| get(name).is_some_and(|v| matches!(v.trim(), "1" | "true" | "yes"));
+        let webhook_allow_loopback = flag("WEBHOOK_ALLOW_LOOPBACK");
+        let faults = Faults::parse(&get("FAULT_INJECTION").unwrap_or_default()).unwrap_or_else(|why| {
+            problems.push(format!("FAULT_INJECTION ({why})"));
+            Faults::default()
+        });
         let allowed_origins = get("ALLOWED_ORIGINS")
             .unwrap_or_default()
             .split(',')
@@ -81,7 +106,17 @@ impl Config {
             max_upload_bytes,
             max_input_pixels,
             memory_budget_bytes,
+            step_timeout_seconds,
+            step_max_retries,
+            webhook_secret: webhook_secret.map(|s| Secret(s.into_bytes())),
+            webhook_allow_loopback,
+            faults,
         })
+    }
+
+    /// Retry rules for steps and the zip.
+    pub fn step_policy(&self) -> Policy {
+        Policy { timeout_ms: self.step_timeout_seconds * 1000, max_retries: self.step_max_retries }
     }
 
     /// The imaging core's view of the limits.
@@ -112,6 +147,15 @@ mod tests {
         let errs = parse(&[("AUTH_SECRET", "short"), ("MAX_UPLOAD_BYTES", "lots")]).unwrap_err();
         assert_eq!(errs.len(), 2, "{errs:?}");
         assert!(errs[0].starts_with("AUTH_SECRET") && errs[1].starts_with("MAX_UPLOAD_BYTES"));
+    }
+
+    #[test]
+    fn task_engine_settings_have_defaults_and_are_validated() {
+        let c = parse(&[("AUTH_SECRET", &"k".repeat(32))]).expect("valid");
+        assert_eq!(c.step_policy(), Policy { timeout_ms: 120_000, max_retries: 3 });
+        assert!(c.webhook_secret.is_none() && !c.faults.is_active() && !c.webhook_allow_loopback);
+        let errs = parse(&[("AUTH_SECRET", &"k".repeat(32)), ("WEBHOOK_SECRET", "short"), ("FAULT_INJECTION", "boom")]).unwrap_err();
+        assert!(errs[0].starts_with("WEBHOOK_SECRET") && errs[1].starts_with("FAULT_INJECTION"), "{errs:?}");
     }
 
     #[test]

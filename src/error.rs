@@ -19,6 +19,8 @@ pub enum ApiError {
     #[error("not found")]
     NotFound,
     #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
     TaskNotFinished(String),
     #[error("{0}")]
     PayloadTooLarge(String),
@@ -43,6 +45,7 @@ impl ApiError {
             ApiError::InvalidChain(_) => "invalid_chain",
             ApiError::Unauthorized(_) => "unauthorized",
             ApiError::NotFound => "not_found",
+            ApiError::Conflict(_) => "conflict",
             ApiError::TaskNotFinished(_) => "task_not_finished",
             ApiError::PayloadTooLarge(_) => "payload_too_large",
             ApiError::ImageTooLarge(_) => "image_too_large",
@@ -58,7 +61,7 @@ impl ApiError {
             ApiError::InvalidJson(_) | ApiError::InvalidRequest(_) | ApiError::InvalidChain(_) => 400,
             ApiError::Unauthorized(_) => 401,
             ApiError::NotFound => 404,
-            ApiError::TaskNotFinished(_) => 409,
+            ApiError::Conflict(_) | ApiError::TaskNotFinished(_) => 409,
             ApiError::PayloadTooLarge(_) | ApiError::ImageTooLarge(_) => 413,
             ApiError::UnsupportedMediaType(_) => 415,
             ApiError::InvalidImage(_) => 422,

@@ -69,6 +69,18 @@ macro_rules! prefixed_id {
 prefixed_id!(ImageId, "img_");
 prefixed_id!(TaskId, "task_");
 
+impl TaskId {
+    /// The task id an `Idempotency-Key` stands for: HMAC(secret, tenant, key), so the same key
+    /// of the same tenant always reaches the same task object (which settles races for us),
+    /// and nobody without the secret can predict or collide with another tenant's ids.
+    pub fn for_idempotency_key(secret: &[u8], tenant: &TenantId, key: &str) -> TaskId {
+        use hmac::{Hmac, Mac};
+        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret).expect("HMAC takes keys of any length");
+        mac.update(format!("idempotency\0{tenant}\0{key}").as_bytes());
+        TaskId(format!("{}{}", TaskId::PREFIX, hex::encode(&mac.finalize().into_bytes()[..16])))
+    }
+}
+
 /// A tenant (the token's `sub`): 1–64 characters of `[A-Za-z0-9_-]`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct TenantId(String);
@@ -106,6 +118,17 @@ mod tests {
         for bad in ["img_", "img_../../x", "img_ABCDEF0123456789abcdef0123456789", "task_1"] {
             assert!(ImageId::parse(bad).is_err() && TaskId::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn idempotency_ids_are_stable_per_tenant_and_key() {
+        let (alice, bob) = (TenantId::parse("alice").expect("t"), TenantId::parse("bob").expect("t"));
+        let id = TaskId::for_idempotency_key(b"secret", &alice, "k1");
+        assert!(TaskId::parse(id.as_str()).is_ok());
+        assert_eq!(id, TaskId::for_idempotency_key(b"secret", &alice, "k1"));
+        assert_ne!(id, TaskId::for_idempotency_key(b"secret", &bob, "k1"));
+        assert_ne!(id, TaskId::for_idempotency_key(b"secret", &alice, "k2"));
+        assert_ne!(id, TaskId::for_idempotency_key(b"other", &alice, "k1"));
     }
 
     #[test]

@@ -13,6 +13,16 @@ pub fn step_output(task: &TaskId, index: usize, step: usize) -> String {
     format!("tasks/{task}/{index}/{step}")
 }
 
+/// A finished image's result, addressed by (its bytes, the chain) so identical requests share it.
+pub fn result(tenant: &TenantId, result_key: &str) -> String {
+    format!("results/{tenant}/{result_key}")
+}
+
+/// The zip of a task's outputs.
+pub fn archive(task: &TaskId) -> String {
+    format!("tasks/{task}/outputs.zip")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

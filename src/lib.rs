@@ -4,18 +4,21 @@
 //! pure imaging core in the `functions` crate. See `docs/ARCHITECTURE.md` for the request flow.
 
 mod api;
+pub mod archive;
 pub mod auth;
 pub mod bindings;
 mod clock;
 pub mod config;
 mod consumer;
 pub mod error;
+pub mod faults;
 pub mod ids;
 pub mod keys;
 pub mod messages;
 pub mod range;
 mod storage;
 pub mod task;
+pub mod webhook;
 
 use worker::{event, Context, Env, MessageBatch, Request, Response};
 
@@ -31,6 +34,6 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
 }
 
 #[event(queue)]
-async fn queue(batch: MessageBatch<messages::StepMessage>, env: Env, _ctx: Context) -> worker::Result<()> {
+async fn queue(batch: MessageBatch<messages::Job>, env: Env, _ctx: Context) -> worker::Result<()> {
     consumer::consume(batch, env).await
 }

@@ -5,10 +5,15 @@ use crate::bindings::IMAGES_BUCKET;
 use crate::error::{ApiError, ApiResult};
 use crate::ids::{ImageId, TenantId};
 use crate::keys;
+use crate::task::model::Output;
 use functions::{Format, ImageInfo};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use worker::{Bucket, Env, HttpMetadata, Object};
+
+/// Custom metadata of a stored result: what a later identical request needs to reuse it.
+pub const WIDTH_META: &str = "width";
+pub const HEIGHT_META: &str = "height";
 
 /// The contract's image object.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -94,6 +99,19 @@ impl Images {
     /// The original with its body, or `NotFound`.
     pub async fn get_content(&self, tenant: &TenantId, id: &ImageId) -> ApiResult<Object> {
         self.bucket.get(keys::original(tenant, id)).execute().await?.ok_or(ApiError::NotFound)
+    }
+
+    /// A stored result of the same bytes and chain (see [`crate::keys::result`]), if any.
+    pub async fn find_result(&self, tenant: &TenantId, result_key: &str) -> ApiResult<Option<Output>> {
+        let key = keys::result(tenant, result_key);
+        let Some(obj) = self.bucket.head(key.clone()).await? else { return Ok(None) };
+        let meta = obj.custom_metadata().unwrap_or_default();
+        let dim = |name: &str| meta.get(name).and_then(|v| v.parse::<u32>().ok());
+        let (Some(width), Some(height), Some(content_type)) = (dim(WIDTH_META), dim(HEIGHT_META), obj.http_metadata().content_type) else {
+            // Not written by a finished step (or by an older version): run the chain instead.
+            return Ok(None);
+        };
+        Ok(Some(Output { key, content_type, width, height, bytes: obj.size() }))
     }
 
     /// Deletes the original; `NotFound` if there was none.

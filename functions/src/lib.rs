@@ -15,6 +15,7 @@ pub mod format;
 pub mod ops;
 pub mod params;
 pub mod plan;
+pub mod presets;
 pub mod raster;
 pub mod registry;
 

@@ -1,47 +1,22 @@
-//! `GET /tasks/{id}/download`: the finished task's output, with validators and byte ranges.
+//! `GET /tasks/{id}/download`: the finished task's output (one image) or the zip of all of
+//! them (several), with validators and byte ranges.
 
 use super::{authenticate, param, Ctx};
 use crate::bindings::IMAGES_BUCKET;
 use crate::error::{ApiError, ApiResult};
-use crate::ids::{ImageId, TaskId, TenantId};
-use crate::keys;
+use crate::ids::TaskId;
 use crate::range::{self, ByteRange};
-use crate::storage::Images;
 use crate::task::client::TaskClient;
-use serde_json::Value;
 use worker::{Bucket, Headers, Range, Request, Response};
 
 pub async fn get(req: Request, ctx: Ctx) -> ApiResult<Response> {
     let tenant = authenticate(&req, &ctx.data)?;
     let id = TaskId::parse(param(&ctx, "id")?)?;
-    let task = TaskClient::new(&ctx.env, &id)?.state(&tenant).await?;
-    if task["status"] != "succeeded" {
-        return Err(ApiError::TaskNotFinished(format!("the task is {}; its output exists once it has succeeded", task["status"])));
-    }
-    let last_step = task["steps"].as_array().map_or(0, |s| s.len().saturating_sub(1));
-    let key = keys::step_output(&id, 0, last_step);
-    let name = download_name(&ctx, &tenant, &task, &id).await?;
-    serve(&req, &ctx.env.bucket(IMAGES_BUCKET)?, &key, &name).await
-}
-
-/// `<image name without extension>.<output extension>`, after the uploaded image when it still
-/// exists, else after the task; safe inside a quoted header value.
-async fn download_name(ctx: &Ctx, tenant: &TenantId, task: &Value, id: &TaskId) -> ApiResult<String> {
-    let image_name = match task["outputs"][0]["image"].as_str().map(ImageId::parse) {
-        Some(Ok(image)) => Images::new(&ctx.env)?.get_record(tenant, &image).await.ok().map(|r| r.name),
-        _ => None,
-    };
-    let name = image_name.unwrap_or_else(|| id.to_string());
-    let ext = match task["outputs"][0]["content_type"].as_str() {
-        Some("image/jpeg") => "jpg",
-        Some("image/png") => "png",
-        Some("image/webp") => "webp",
-        Some("image/gif") => "gif",
-        _ => "bin",
-    };
-    let stem = name.rsplit_once('.').map_or(name.as_str(), |(stem, _)| stem);
-    let safe: String = stem.chars().map(|c| if c.is_ascii_alphanumeric() || "-_. ".contains(c) { c } else { '_' }).collect();
-    Ok(format!("{safe}.{ext}"))
+    let info = TaskClient::new(&ctx.env, &id)?.download(&tenant).await.map_err(|e| match e {
+        ApiError::Conflict(status) => ApiError::TaskNotFinished(format!("{status}; its download exists once it has succeeded")),
+        other => other,
+    })?;
+    serve(&req, &ctx.env.bucket(IMAGES_BUCKET)?, &info.key, &info.filename).await
 }
 
 /// Streams an R2 object as an attachment, honouring `If-None-Match` (304) and one `Range` (206).

@@ -7,6 +7,7 @@ mod bench;
 mod download;
 mod health;
 mod images;
+mod task_request;
 mod tasks;
 
 use crate::auth;
@@ -60,12 +61,14 @@ async fn route(req: Request, env: Env, state: AppState) -> worker::Result<Respon
     let resp = Router::with_data(state)
         .get_async("/health", route!(health::get))
         .get_async("/steps", route!(tasks::steps))
+        .get_async("/presets", route!(tasks::list_presets))
         .post_async("/images", route!(images::upload))
         .get_async("/images/:id", route!(images::get))
         .get_async("/images/:id/content", route!(images::content))
         .delete_async("/images/:id", route!(images::delete))
         .post_async("/tasks", route!(tasks::create))
         .get_async("/tasks/:id", route!(tasks::get))
+        .post_async("/tasks/:id/cancel", route!(tasks::cancel))
         .get_async("/tasks/:id/ws", route!(tasks::websocket))
         .get_async("/tasks/:id/download", route!(download::get))
         .post_async("/__bench/echo", route!(bench::echo))

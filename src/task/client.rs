@@ -1,10 +1,11 @@
 //! Calls into a task's Durable Object from the Worker and the queue consumer.
 
-use super::object::{CreateTask, TENANT_HEADER};
+use super::model::NewTask;
+use super::object::{DownloadInfo, TENANT_HEADER};
 use crate::bindings::TASKS;
 use crate::error::{ApiError, ApiResult};
 use crate::ids::{TaskId, TenantId};
-use crate::messages::{ClaimRequest, ClaimResponse, Completion};
+use crate::messages::{ClaimRequest, ClaimResponse, Completion, CompletionResponse};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
@@ -42,14 +43,29 @@ impl TaskClient {
         match resp.status_code() {
             200 => Ok(resp.json().await?),
             404 => Err(ApiError::NotFound),
-            409 => Err(ApiError::Internal(format!("task object at {path} answered 409"))),
+            409 => {
+                let status: Value = resp.json().await.unwrap_or_default();
+                Err(ApiError::Conflict(format!("the task is {}", status["status"].as_str().unwrap_or("unknown"))))
+            }
             s => Err(ApiError::Internal(format!("task object at {path} answered {s}: {}", resp.text().await.unwrap_or_default()))),
         }
     }
 
-    /// Creates the task; returns the public task object.
-    pub async fn create(&self, create: &CreateTask) -> ApiResult<Value> {
-        self.json(Method::Post, "/create", None, Some(create)).await
+    /// Creates the task; returns the public task object and whether it is new (`false`: the
+    /// same idempotent request was made before). `Conflict` when the id is taken otherwise.
+    pub async fn create(&self, create: &NewTask) -> ApiResult<(Value, bool)> {
+        let mut answer: Value = self.json(Method::Post, "/create", None, Some(create)).await?;
+        Ok((answer["task"].take(), answer["created"] == true))
+    }
+
+    /// Where the finished task's download lives; `Conflict(status)` before success.
+    pub async fn download(&self, tenant: &TenantId) -> ApiResult<DownloadInfo> {
+        self.json(Method::Get, "/download", Some(tenant), None::<&()>).await
+    }
+
+    /// Asks for cancellation; `Conflict(status)` once the task has ended.
+    pub async fn cancel(&self, tenant: &TenantId) -> ApiResult<Value> {
+        self.json(Method::Post, "/cancel", Some(tenant), None::<&()>).await
     }
 
     /// The public task object, or `NotFound` if absent or another tenant's.
@@ -61,11 +77,11 @@ impl TaskClient {
         self.json(Method::Post, "/claim", None, Some(claim)).await
     }
 
-    pub async fn complete(&self, done: &Completion) -> ApiResult<Value> {
+    pub async fn complete(&self, done: &Completion) -> ApiResult<CompletionResponse> {
         self.json(Method::Post, "/complete", None, Some(done)).await
     }
 
-    /// Fails a step whose message exhausted its retries.
+    /// Fails a job whose message exhausted the queue's retries.
     pub async fn give_up(&self, step: &ClaimRequest) -> ApiResult<Value> {
         self.json(Method::Post, "/give-up", None, Some(step)).await
     }

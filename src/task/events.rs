@@ -19,13 +19,18 @@ pub struct PublicOutput {
     pub bytes: u64,
 }
 
-/// A task failure: what went wrong, where.
+/// A task failure: what went wrong, where. `step` and `image` are null when the failure was not
+/// one image's step (building the zip).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TaskError {
     pub code: String,
     pub message: String,
-    pub step: usize,
-    pub image: ImageId,
+    pub step: Option<usize>,
+    pub image: Option<ImageId>,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// The event itself; `type` is the tag.
@@ -37,13 +42,28 @@ pub enum Event {
     #[serde(rename = "step.started")]
     StepStarted { image: ImageId, step: usize, op: String, attempt: u32 },
     #[serde(rename = "step.succeeded")]
-    StepSucceeded { image: ImageId, step: usize, op: String, duration_ms: u64, memory_bytes: u64, progress: Progress },
+    StepSucceeded {
+        image: ImageId,
+        step: usize,
+        op: String,
+        duration_ms: u64,
+        memory_bytes: u64,
+        progress: Progress,
+        /// The result came from an earlier identical run; nothing ran.
+        #[serde(default, skip_serializing_if = "is_false")]
+        cached: bool,
+    },
+    /// A transient failure or a silent run: attempt `attempt` follows after `delay_ms`.
+    #[serde(rename = "step.retrying")]
+    StepRetrying { image: ImageId, step: usize, op: String, attempt: u32, delay_ms: u64, error: StepError },
     #[serde(rename = "step.failed")]
     StepFailed { image: ImageId, step: usize, op: String, error: StepError, progress: Progress },
     #[serde(rename = "task.succeeded")]
     TaskSucceeded { outputs: Vec<PublicOutput>, progress: Progress },
     #[serde(rename = "task.failed")]
     TaskFailed { error: TaskError, progress: Progress },
+    #[serde(rename = "task.cancelled")]
+    TaskCancelled { progress: Progress },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -55,7 +75,21 @@ pub struct StepError {
 impl Event {
     /// Whether this event ends the task (the stream closes after it).
     pub fn is_terminal(&self) -> bool {
-        matches!(self, Event::TaskSucceeded { .. } | Event::TaskFailed { .. })
+        matches!(self, Event::TaskSucceeded { .. } | Event::TaskFailed { .. } | Event::TaskCancelled { .. })
+    }
+
+    /// The contract's `type` of the event.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Event::TaskQueued { .. } => "task.queued",
+            Event::StepStarted { .. } => "step.started",
+            Event::StepSucceeded { .. } => "step.succeeded",
+            Event::StepRetrying { .. } => "step.retrying",
+            Event::StepFailed { .. } => "step.failed",
+            Event::TaskSucceeded { .. } => "task.succeeded",
+            Event::TaskFailed { .. } => "task.failed",
+            Event::TaskCancelled { .. } => "task.cancelled",
+        }
     }
 }
 

@@ -1,9 +1,14 @@
-//! One task chain: its state machine, its events, and the Durable Object that persists both
-//! and streams the events to WebSocket clients.
+//! One task chain: its state machine (pure: model, lease, state, lifecycle, watchdog), its
+//! events, and the Durable Object that persists both, sends the jobs and streams the events.
 
 pub mod client;
 pub mod events;
+pub mod lease;
+mod lifecycle;
+pub mod model;
+pub mod names;
 pub mod object;
 mod sockets;
 pub mod state;
 pub mod view;
+mod watchdog;

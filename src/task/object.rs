@@ -1,26 +1,27 @@
 //! `TaskObject`, the Durable Object holding one task chain: it stores the task and its event
-//! log (SQLite), runs the state machine on every report, enqueues the next steps and streams
-//! events to WebSocket clients.
+//! log (SQLite), runs the state machine on every report and alarm, sends the next jobs, keeps
+//! its alarm on the earliest deadline (the watchdog) and streams events to WebSocket clients.
 //!
 //! Its fetch API is internal (the Worker and the queue consumer call it through
 //! [`super::client::TaskClient`]); clients never reach it directly.
 
 use super::events::Envelope;
-use super::sockets;
-use super::state::{Effects, ImageRef, Task};
-use super::view;
+use super::model::{Effects, NewTask, Task, Tick};
+use super::{names, sockets, view};
 use crate::bindings::STEPS_QUEUE;
-use crate::clock::now_iso;
-use crate::ids::{TaskId, TenantId};
-use functions::Chain;
-use crate::messages::{ClaimRequest, ClaimResponse, Completion};
+use crate::clock::{now_iso, now_millis};
+use crate::config::Config;
+use crate::messages::{ClaimRequest, ClaimResponse, Completion, CompletionResponse, Job};
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 use worker::*;
 
 /// Storage key of the task record.
 const TASK_KEY: &str = "task";
 /// Header carrying the caller's tenant on internal requests.
 pub const TENANT_HEADER: &str = "x-tenant";
+/// When the configuration is broken the alarm tries again this much later.
+const ALARM_RETRY_MS: f64 = 60_000.0;
 
 const CREATE_EVENTS: &str = "CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY, body TEXT NOT NULL)";
 
@@ -34,13 +35,11 @@ struct BodyRow {
     body: String,
 }
 
-/// The body of `POST /create`: a validated chain over images the caller has checked.
+/// What `GET /download` tells the download route.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct CreateTask {
-    pub id: TaskId,
-    pub tenant: TenantId,
-    pub chain: Chain,
-    pub images: Vec<ImageRef>,
+pub struct DownloadInfo {
+    pub key: String,
+    pub filename: String,
 }
 
 #[durable_object]
@@ -63,15 +62,18 @@ impl DurableObject for TaskObject {
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
         let tenant = req.headers().get(TENANT_HEADER)?;
+        let tick = match self.tick() {
+            Ok(t) => t,
+            Err(problems) => return Ok(Response::from_json(&json!({"error": "unavailable", "problems": problems}))?.with_status(503)),
+        };
         match (req.method(), req.path().as_str()) {
-            (Method::Post, "/create") => self.create(req.json().await?).await,
-            (Method::Get, "/state") => match self.load(tenant.as_deref()).await? {
-                Some(task) => Response::from_json(&view::public_task(&task)),
-                None => not_found(),
-            },
-            (Method::Post, "/claim") => self.claim(req.json().await?).await,
-            (Method::Post, "/complete") => self.complete(req.json().await?).await,
-            (Method::Post, "/give-up") => self.give_up(req.json().await?).await,
+            (Method::Post, "/create") => self.create(req.json().await?, &tick).await,
+            (Method::Get, "/state") => self.read(tenant.as_deref(), |task| Ok(Response::from_json(&view::public_task(task))?)).await,
+            (Method::Get, "/download") => self.read(tenant.as_deref(), download_info).await,
+            (Method::Post, "/cancel") => self.cancel(tenant.as_deref(), &tick).await,
+            (Method::Post, "/claim") => self.claim(req.json().await?, &tick).await,
+            (Method::Post, "/complete") => self.complete(req.json().await?, &tick).await,
+            (Method::Post, "/give-up") => self.give_up(req.json().await?, &tick).await,
             (Method::Get, "/ws") => self.websocket(&req, tenant.as_deref()).await,
             _ => not_found(),
         }
@@ -96,79 +98,147 @@ impl DurableObject for TaskObject {
         Ok(())
     }
 
+    /// The watchdog: re-sends or fails whatever is overdue, then sleeps until the next deadline.
     async fn alarm(&self) -> Result<Response> {
-        // No alarm is scheduled by this object yet; an unexpected one must not panic.
-        Response::ok("nothing to do")
+        let tick = match self.tick() {
+            Ok(t) => t,
+            Err(problems) => {
+                console_error!("{}", json!({"event": "alarm", "error": "bad configuration", "names": problems}));
+                self.state.storage().set_alarm(ScheduledTime::from(ALARM_RETRY_MS as i64)).await?;
+                return Response::ok("misconfigured; retrying later");
+            }
+        };
+        let Some(mut task) = self.load(None).await? else { return Response::ok("no task") };
+        let effects = task.expire(&tick);
+        self.apply(&task, effects).await?;
+        Response::ok("checked")
     }
 }
 
 fn not_found() -> Result<Response> {
-    Ok(Response::from_json(&serde_json::json!({"error": "not_found"}))?.with_status(404))
+    Ok(Response::from_json(&json!({"error": "not_found"}))?.with_status(404))
+}
+
+fn conflict(status: impl Serialize) -> Result<Response> {
+    Ok(Response::from_json(&json!({"error": "conflict", "status": status}))?.with_status(409))
+}
+
+fn download_info(task: &Task) -> Result<Response> {
+    if task.status != super::model::TaskStatus::Succeeded {
+        return conflict(task.status);
+    }
+    let info = match (&task.archive, task.images.first()) {
+        (Some(archive), _) => archive.output.as_ref().map(|o| DownloadInfo { key: o.key.clone(), filename: format!("{}.zip", task.id) }),
+        (None, Some(image)) => image.output.as_ref().map(|o| DownloadInfo {
+            key: o.key.clone(),
+            filename: names::single_name(&image.image.name, &o.content_type),
+        }),
+        (None, None) => None,
+    };
+    match info {
+        Some(info) => Response::from_json(&info),
+        None => conflict(task.status),
+    }
+}
+
+/// A random number in [0, 1) for backoff jitter; without randomness the backoff is still valid.
+fn jitter() -> f64 {
+    let mut b = [0u8; 4];
+    match getrandom::getrandom(&mut b) {
+        Ok(()) => f64::from(u32::from_le_bytes(b)) / (f64::from(u32::MAX) + 1.0),
+        Err(_) => 0.5,
+    }
 }
 
 impl TaskObject {
+    fn tick(&self) -> std::result::Result<Tick, Vec<String>> {
+        let config = Config::from_env(&self.env)?;
+        Ok(Tick { ms: now_millis(), iso: now_iso(), policy: config.step_policy(), jitter: jitter() })
+    }
+
     /// Loads the task; with `tenant`, a task of another tenant is treated as absent.
     async fn load(&self, tenant: Option<&str>) -> Result<Option<Task>> {
         let task: Option<Task> = self.state.storage().get(TASK_KEY).await?;
         Ok(task.filter(|t| tenant.is_none_or(|ten| t.tenant.as_str() == ten)))
     }
 
-    async fn create(&self, create: CreateTask) -> Result<Response> {
-        if self.load(None).await?.is_some() {
-            return Ok(Response::from_json(&serde_json::json!({"error": "conflict"}))?.with_status(409));
+    /// Answers a read of the tenant's task, making sure an unfinished task has its alarm (after
+    /// a restart that lost it, the first read re-arms the watchdog).
+    async fn read(&self, tenant: Option<&str>, answer: impl FnOnce(&Task) -> Result<Response>) -> Result<Response> {
+        let Some(task) = self.load(tenant).await? else { return not_found() };
+        if task.next_deadline().is_some() && self.state.storage().get_alarm().await?.is_none() {
+            self.arm(&task).await?;
         }
-        let (task, effects) = Task::new(create.id, create.tenant, create.chain, create.images, &now_iso());
-        self.apply(&task, effects).await?;
-        Response::from_json(&view::public_task(&task))
+        answer(&task)
     }
 
-    async fn claim(&self, claim: ClaimRequest) -> Result<Response> {
+    async fn create(&self, new: NewTask, tick: &Tick) -> Result<Response> {
+        if let Some(existing) = self.load(None).await? {
+            // The same Idempotency-Key maps to the same object: the same request gets the same
+            // task back, anything else is a conflict.
+            let same = existing.tenant == new.tenant && existing.fingerprint.is_some() && existing.fingerprint == new.fingerprint;
+            return match same {
+                true => Response::from_json(&json!({"task": view::public_task(&existing), "created": false})),
+                false => conflict(existing.status),
+            };
+        }
+        let (task, effects) = Task::new(new, tick);
+        self.apply(&task, effects).await?;
+        Response::from_json(&json!({"task": view::public_task(&task), "created": true}))
+    }
+
+    async fn cancel(&self, tenant: Option<&str>, tick: &Tick) -> Result<Response> {
+        let Some(mut task) = self.load(tenant).await? else { return not_found() };
+        match task.cancel(tick) {
+            Ok(effects) => {
+                self.apply(&task, effects).await?;
+                Response::from_json(&view::public_task(&task))
+            }
+            Err(status) => conflict(status),
+        }
+    }
+
+    async fn claim(&self, claim: ClaimRequest, tick: &Tick) -> Result<Response> {
         let Some(mut task) = self.load(None).await? else { return not_found() };
-        let (run, effects) = task.claim(claim.image, claim.step, &now_iso());
+        let (run, effects) = task.claim(claim.job, tick);
         if run.is_some() {
             self.apply(&task, effects).await?;
         }
         Response::from_json(&ClaimResponse { run })
     }
 
-    async fn complete(&self, done: Completion) -> Result<Response> {
+    async fn complete(&self, done: Completion, tick: &Tick) -> Result<Response> {
         let Some(mut task) = self.load(None).await? else { return not_found() };
-        let effects = task.complete(done.image, done.step, done.attempt, done.outcome, &now_iso());
-        if !effects.events.is_empty() {
+        let before = task.clone();
+        let (effects, retry_in_s) = task.complete(done.job, done.attempt, done.outcome, tick);
+        if task != before {
             self.apply(&task, effects).await?;
         }
-        Response::from_json(&serde_json::json!({"status": task.status}))
+        Response::from_json(&CompletionResponse { retry_in_s })
     }
 
-    async fn give_up(&self, claim: ClaimRequest) -> Result<Response> {
+    async fn give_up(&self, claim: ClaimRequest, tick: &Tick) -> Result<Response> {
         let Some(mut task) = self.load(None).await? else { return not_found() };
-        let effects = task.give_up(claim.image, claim.step, &now_iso());
-        if !effects.events.is_empty() {
+        let before = task.clone();
+        let effects = task.give_up(claim.job, tick);
+        if task != before {
             self.apply(&task, effects).await?;
         }
-        Response::from_json(&serde_json::json!({"status": task.status}))
+        Response::from_json(&json!({"status": task.status}))
     }
 
     async fn websocket(&self, req: &Request, tenant: Option<&str>) -> Result<Response> {
         let Some(task) = self.load(tenant).await? else { return not_found() };
-        let since = req
-            .url()?
-            .query_pairs()
-            .find(|(k, _)| k == "since")
-            .and_then(|(_, v)| v.parse::<i64>().ok())
-            .unwrap_or(0);
-        let rows: Vec<BodyRow> = self
-            .state
-            .storage()
-            .sql()
-            .exec("SELECT body FROM events WHERE seq > ? ORDER BY seq", vec![since.into()])?
-            .to_array()?;
+        let since = req.url()?.query_pairs().find(|(k, _)| k == "since").and_then(|(_, v)| v.parse::<i64>().ok()).unwrap_or(0);
+        let rows: Vec<BodyRow> =
+            self.state.storage().sql().exec("SELECT body FROM events WHERE seq > ? ORDER BY seq", vec![since.into()])?.to_array()?;
         let backlog: Vec<String> = rows.into_iter().map(|r| r.body).collect();
         sockets::accept(&self.state, &backlog, task.status.is_terminal())
     }
 
-    /// Persists the task, appends and broadcasts the events (gap-free `seq`), then enqueues the
-    /// next steps. The runtime's output gate holds the broadcasts until the writes are durable.
+    /// Persists the task, appends and broadcasts the events (gap-free `seq`), sends the jobs and
+    /// re-arms the watchdog. The runtime's output gate holds the broadcasts until the writes
+    /// are durable.
     async fn apply(&self, task: &Task, effects: Effects) -> Result<()> {
         self.state.storage().put(TASK_KEY, task).await?;
         let sql = self.state.storage().sql();
@@ -186,12 +256,34 @@ impl TaskObject {
         if terminal {
             sockets::close_all(&self.state);
         }
-        if !effects.enqueue.is_empty() {
-            let queue = self.env.queue(STEPS_QUEUE)?;
-            for message in effects.enqueue {
-                queue.send(message).await?;
-            }
+        self.send(task, effects.enqueue).await?;
+        self.arm(task).await
+    }
+
+    async fn send(&self, task: &Task, jobs: Vec<crate::messages::JobRef>) -> Result<()> {
+        if jobs.is_empty() {
+            return Ok(());
+        }
+        // Fault injection (dev only): every message twice, to prove duplicates change nothing.
+        let copies = match Config::from_env(&self.env).map(|c| c.faults.duplicate) {
+            Ok(true) => 2,
+            _ => 1,
+        };
+        let messages: Vec<Job> =
+            jobs.into_iter().flat_map(|job| std::iter::repeat_n(Job { task: task.id.clone(), job }, copies)).collect();
+        // A batch holds at most 100 messages.
+        for chunk in messages.chunks(100) {
+            self.env.queue(STEPS_QUEUE)?.send_batch(chunk.to_vec()).await?;
         }
         Ok(())
+    }
+
+    /// Points the alarm at the earliest deadline, or clears it.
+    async fn arm(&self, task: &Task) -> Result<()> {
+        let storage = self.state.storage();
+        match task.next_deadline() {
+            Some(ms) => storage.set_alarm(ScheduledTime::new(js_sys::Date::new(&(ms as f64).into()))).await,
+            None => storage.delete_alarm().await,
+        }
     }
 }

@@ -1,228 +1,262 @@
-//! The task state machine, pure: each transition takes the stored [`Task`] and returns the
-//! events to append and the step messages to enqueue. The Durable Object only persists and
-//! delivers what this module decides, so every rule here is unit-tested natively.
+//! The task state machine, pure: each transition takes the stored [`Task`] and a [`Tick`] and
+//! returns the events to append and the jobs to send. The Durable Object only persists and
+//! delivers what these modules decide, so every rule is unit-tested natively.
+//!
+//! This module holds creation and the per-job transitions (claim, complete, give up);
+//! [`super::lifecycle`] decides when the task as a whole ends, [`super::watchdog`] what happens
+//! to jobs that went silent.
 
-use super::events::{Event, Progress, PublicOutput, StepError, TaskError};
-use crate::ids::{ImageId, TaskId, TenantId};
+pub use super::model::*;
+use super::events::{Event, Progress, PublicOutput, StepError};
+use super::lease::{backoff_seconds, JobStatus, Lease};
+use crate::ids::ImageId;
 use crate::keys;
-use crate::messages::{Outcome, RunSpec, StepMessage};
-use functions::{Chain, Format};
-use serde::{Deserialize, Serialize};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TaskStatus {
-    Queued,
-    Running,
-    Succeeded,
-    Failed,
-    Cancelled,
-}
-
-impl TaskStatus {
-    pub fn is_terminal(self) -> bool {
-        matches!(self, TaskStatus::Succeeded | TaskStatus::Failed | TaskStatus::Cancelled)
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum StepStatus {
-    Queued,
-    Running,
-    Succeeded,
-    Failed,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StepState {
-    pub status: StepStatus,
-    pub attempts: u32,
-    pub duration_ms: Option<u64>,
-    pub memory_bytes: Option<u64>,
-}
-
-/// A finished image's output, with the key it is stored under.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Output {
-    pub key: String,
-    pub content_type: String,
-    pub width: u32,
-    pub height: u32,
-    pub bytes: u64,
-}
-
-/// The image as the task knows it (copied from the upload at creation).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ImageRef {
-    pub id: ImageId,
-    pub name: String,
-    pub format: Format,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TaskImage {
-    pub image: ImageRef,
-    pub steps: Vec<StepState>,
-    pub output: Option<Output>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Task {
-    pub id: TaskId,
-    pub tenant: TenantId,
-    pub status: TaskStatus,
-    pub created_at: String,
-    pub updated_at: String,
-    pub chain: Chain,
-    pub images: Vec<TaskImage>,
-    pub error: Option<TaskError>,
-}
-
-/// What a transition asks the object to do.
-#[derive(Debug, Default, PartialEq, Eq)]
-pub struct Effects {
-    pub events: Vec<Event>,
-    pub enqueue: Vec<StepMessage>,
-}
+use crate::messages::{Claimed, JobRef, Outcome, StepSpec, Work};
 
 impl Task {
-    /// A new task: every image's first step is queued.
-    pub fn new(id: TaskId, tenant: TenantId, chain: Chain, images: Vec<ImageRef>, now: &str) -> (Task, Effects) {
-        let fresh = StepState { status: StepStatus::Queued, attempts: 0, duration_ms: None, memory_bytes: None };
-        let images: Vec<TaskImage> = images
+    /// A new task: cached images are done at once, every other image's first step is queued.
+    pub fn new(new: NewTask, tick: &Tick) -> (Task, Effects) {
+        let steps = new.chain.len();
+        let fresh = StepState { lease: Lease::default(), duration_ms: None, memory_bytes: None, cached: false };
+        let cached_step = StepState { lease: Lease { status: JobStatus::Succeeded, ..Lease::default() }, cached: true, ..fresh.clone() };
+        let several = new.images.len() > 1;
+        let images = new
+            .images
             .into_iter()
-            .map(|image| TaskImage { image, steps: vec![fresh.clone(); chain.len()], output: None })
+            .map(|n| match n.cached {
+                Some(out) => TaskImage { image: n.image, steps: vec![cached_step.clone(); steps], output: Some(out) },
+                None => TaskImage { image: n.image, steps: vec![fresh.clone(); steps], output: None },
+            })
             .collect();
-        let enqueue = (0..images.len()).map(|i| StepMessage { task: id.clone(), image: i, step: 0 }).collect();
-        let task = Task {
-            id,
-            tenant,
+        let mut task = Task {
+            id: new.id,
+            tenant: new.tenant,
             status: TaskStatus::Queued,
-            created_at: now.to_string(),
-            updated_at: now.to_string(),
-            chain,
+            created_at: tick.iso.clone(),
+            updated_at: tick.iso.clone(),
+            chain: new.chain,
             images,
             error: None,
+            cancel_requested: false,
+            archive: several.then(Archive::default),
+            webhook: new.webhook.map(|url| Webhook { url, lease: Lease::default() }),
+            fingerprint: new.fingerprint,
         };
-        let events = vec![Event::TaskQueued { progress: task.progress() }];
-        (task, Effects { events, enqueue })
+        let mut effects = Effects::default();
+        effects.events.push(Event::TaskQueued { progress: task.progress() });
+        for index in 0..task.images.len() {
+            if task.images[index].output.is_some() {
+                effects.events.extend(task.cached_events(index));
+            } else {
+                task.images[index].steps[0].lease.dispatch(tick.ms, 0, tick.policy);
+                effects.enqueue.push(JobRef::Step { image: index, step: 0 });
+            }
+        }
+        effects.extend(task.settle(tick));
+        (task, effects)
+    }
+
+    /// `step.succeeded` with `cached: true` for every step of a reused image.
+    fn cached_events(&self, index: usize) -> Vec<Event> {
+        let id = self.images[index].image.id.clone();
+        let progress = self.progress();
+        self.chain
+            .steps()
+            .iter()
+            .enumerate()
+            .map(|(step, s)| Event::StepSucceeded {
+                image: id.clone(),
+                step,
+                op: s.op().to_string(),
+                duration_ms: 0,
+                memory_bytes: 0,
+                progress,
+                cached: true,
+            })
+            .collect()
     }
 
     pub fn progress(&self) -> Progress {
-        let done = self.images.iter().flat_map(|i| &i.steps).filter(|s| s.status == StepStatus::Succeeded).count();
+        let done = self.images.iter().flat_map(|i| &i.steps).filter(|s| s.lease.status == JobStatus::Succeeded).count();
         Progress { done, total: self.images.len() * self.chain.len() }
     }
 
-    fn step_state(&self, image: usize, step: usize) -> Option<&StepState> {
+    pub(super) fn step_state(&self, image: usize, step: usize) -> Option<&StepState> {
         self.images.get(image)?.steps.get(step)
     }
 
-    /// A delivered step asks to run; each claim is a new attempt with its own number. `None`
-    /// means skip: the task ended, the step already finished (a duplicate delivery), or its
-    /// predecessor has not (a stray message).
-    pub fn claim(&mut self, image: usize, step: usize, now: &str) -> (Option<RunSpec>, Effects) {
-        let runnable = !self.status.is_terminal()
-            && self.step_state(image, step).is_some_and(|s| matches!(s.status, StepStatus::Queued | StepStatus::Running))
-            && (step == 0 || self.step_state(image, step - 1).is_some_and(|s| s.status == StepStatus::Succeeded));
-        if !runnable {
-            return (None, Effects::default());
+    pub(super) fn op(&self, step: usize) -> String {
+        self.chain.steps()[step].op().to_string()
+    }
+
+    pub(super) fn image_id(&self, image: usize) -> ImageId {
+        self.images[image].image.id.clone()
+    }
+
+    /// A delivered job asks to run. `None` means skip: the job is running or done (a duplicate
+    /// delivery), a step's predecessor has not finished (a stray message), or the task ended
+    /// or is being cancelled.
+    pub fn claim(&mut self, job: JobRef, tick: &Tick) -> (Option<Claimed>, Effects) {
+        let claimed = match job {
+            JobRef::Step { image, step } => self.claim_step(image, step, tick),
+            JobRef::Package => self.claim_package(tick),
+            JobRef::Webhook => self.claim_webhook(tick),
+        };
+        match claimed {
+            None => (None, Effects::default()),
+            Some((claimed, events)) => {
+                self.updated_at = tick.iso.clone();
+                (Some(claimed), Effects { events, enqueue: Vec::new() })
+            }
         }
-        let op = self.chain.steps()[step].op().to_string();
-        let img = &mut self.images[image];
-        let state = &mut img.steps[step];
-        state.status = StepStatus::Running;
-        state.attempts += 1;
-        let attempt = state.attempts;
-        let event = Event::StepStarted { image: img.image.id.clone(), step, op, attempt };
+    }
+
+    fn claim_step(&mut self, image: usize, step: usize, tick: &Tick) -> Option<(Claimed, Vec<Event>)> {
+        let ready = step == 0 || self.step_state(image, step - 1).is_some_and(|s| s.lease.status == JobStatus::Succeeded);
+        if self.status.is_terminal() || self.cancel_requested || !ready || self.step_state(image, step).is_none() {
+            return None;
+        }
+        let attempt = self.images[image].steps[step].lease.claim(tick.ms, tick.policy)?;
+        self.status = TaskStatus::Running;
+        let event = Event::StepStarted { image: self.image_id(image), step, op: self.op(step), attempt };
+        let work = Work::Step(self.step_spec(image, step));
+        Some((Claimed { attempt, work }, vec![event]))
+    }
+
+    fn step_spec(&self, image: usize, step: usize) -> StepSpec {
         let chain_step = &self.chain.steps()[step];
+        let img = &self.images[image];
+        let is_last = step + 1 == self.chain.len();
         let aux = chain_step
             .aux_images()
             .into_iter()
             .filter_map(|id| ImageId::parse(id).ok())
             .map(|id| (id.to_string(), keys::original(&self.tenant, &id)))
             .collect();
-        let spec = RunSpec {
-            attempt,
+        StepSpec {
             step: chain_step.clone(),
             is_first: step == 0,
+            is_last,
             aux,
-            is_last: step + 1 == self.chain.len(),
             source_format: img.image.format,
             input_key: match step {
                 0 => keys::original(&self.tenant, &img.image.id),
                 _ => keys::step_output(&self.id, image, step - 1),
             },
-            output_key: keys::step_output(&self.id, image, step),
-        };
-        self.status = TaskStatus::Running;
-        self.updated_at = now.to_string();
-        (Some(spec), Effects { events: vec![event], enqueue: Vec::new() })
+            output_key: self.output_key(image, step),
+            cleanup: if is_last { (0..step).map(|s| keys::step_output(&self.id, image, s)).collect() } else { Vec::new() },
+        }
     }
 
-    /// Records a finished attempt. Reports for steps that are not running, or from an attempt
-    /// that is no longer the latest (duplicates, stale runs, or after the task ended) change
-    /// nothing and emit nothing.
-    pub fn complete(&mut self, image: usize, step: usize, attempt: u32, outcome: Outcome, now: &str) -> Effects {
-        let current = |s: &StepState| s.status == StepStatus::Running && s.attempts == attempt;
-        if self.status.is_terminal() || !self.step_state(image, step).is_some_and(current) {
-            return Effects::default();
+    /// Intermediate steps write under the task; the last one writes the shareable result.
+    fn output_key(&self, image: usize, step: usize) -> String {
+        if step + 1 == self.chain.len() {
+            keys::result(&self.tenant, &self.images[image].image.result_key)
+        } else {
+            keys::step_output(&self.id, image, step)
         }
-        self.updated_at = now.to_string();
+    }
+
+    /// Records a finished attempt; the answer says after how many seconds to retry the
+    /// message, if at all. Reports from an attempt that is not the latest (duplicates, stale
+    /// runs) and reports after the task ended change nothing and emit nothing.
+    pub fn complete(&mut self, job: JobRef, attempt: u32, outcome: Outcome, tick: &Tick) -> (Effects, Option<u32>) {
+        let (mut effects, retry) = match job {
+            JobRef::Step { image, step } => {
+                let current = self.step_state(image, step).is_some_and(|s| s.lease.is_current(attempt));
+                if self.status.is_terminal() || !current {
+                    return (Effects::default(), None);
+                }
+                self.complete_step(image, step, outcome, tick)
+            }
+            JobRef::Package => self.complete_package(attempt, outcome, tick),
+            JobRef::Webhook => self.complete_webhook(attempt, outcome, tick),
+        };
+        if !effects.is_empty() || retry.is_some() {
+            self.updated_at = tick.iso.clone();
+        }
+        effects.extend(self.settle(tick));
+        (effects, retry)
+    }
+
+    fn complete_step(&mut self, image: usize, step: usize, outcome: Outcome, tick: &Tick) -> (Effects, Option<u32>) {
+        let mut effects = Effects::default();
         match outcome {
             Outcome::Succeeded { content_type, width, height, bytes, duration_ms, memory_bytes } => {
-                let key = keys::step_output(&self.id, image, step);
                 let state = &mut self.images[image].steps[step];
-                (state.status, state.duration_ms, state.memory_bytes) =
-                    (StepStatus::Succeeded, Some(duration_ms), Some(memory_bytes));
-                let mut effects = Effects::default();
-                effects.events.push(Event::StepSucceeded {
-                    image: self.images[image].image.id.clone(),
-                    step,
-                    op: self.chain.steps()[step].op().to_string(),
-                    duration_ms,
-                    memory_bytes,
-                    progress: self.progress(),
-                });
+                state.lease.succeed();
+                (state.duration_ms, state.memory_bytes) = (Some(duration_ms), Some(memory_bytes));
+                let (image_id, op, progress) = (self.image_id(image), self.op(step), self.progress());
+                effects.events.push(Event::StepSucceeded { image: image_id, step, op, duration_ms, memory_bytes, progress, cached: false });
                 if step + 1 < self.chain.len() {
-                    effects.enqueue.push(StepMessage { task: self.id.clone(), image, step: step + 1 });
-                } else {
-                    self.images[image].output = Some(Output { key, content_type, width, height, bytes });
-                    if self.images.iter().all(|i| i.output.is_some()) {
-                        self.status = TaskStatus::Succeeded;
-                        effects.events.push(Event::TaskSucceeded { outputs: self.public_outputs(), progress: self.progress() });
+                    if !self.cancel_requested {
+                        self.images[image].steps[step + 1].lease.dispatch(tick.ms, 0, tick.policy);
+                        effects.enqueue.push(JobRef::Step { image, step: step + 1 });
                     }
+                } else {
+                    let key = self.output_key(image, step);
+                    self.images[image].output = Some(Output { key, content_type, width, height, bytes });
                 }
-                effects
+                (effects, None)
             }
-            Outcome::Failed { code, message } => self.fail(image, step, code, message),
+            Outcome::Transient { message } => self.retry_step(image, step, "transient", message, tick),
+            Outcome::Failed { code, message } => (self.fail(Some((image, step)), code, message, tick), None),
+            Outcome::Packaged { .. } | Outcome::Delivered => {
+                (self.fail(Some((image, step)), "internal".into(), "a step reported a result of another kind".into(), tick), None)
+            }
         }
     }
 
-    /// The queue gave up on a step (its message reached the dead-letter queue): fail it
-    /// visibly rather than leave the task hanging.
-    pub fn give_up(&mut self, image: usize, step: usize, now: &str) -> Effects {
-        let unfinished = |s: &StepState| s.status != StepStatus::Succeeded;
-        if self.status.is_terminal() || !self.step_state(image, step).is_some_and(unfinished) {
-            return Effects::default();
+    /// A transient failure: another attempt after a backoff, or failure once the budget is spent.
+    fn retry_step(&mut self, image: usize, step: usize, code: &str, message: String, tick: &Tick) -> (Effects, Option<u32>) {
+        let lease = &mut self.images[image].steps[step].lease;
+        if self.cancel_requested {
+            // Nothing more runs; the task ends as cancelled in `settle`.
+            *lease = Lease { status: JobStatus::Queued, deadline_ms: None, ..lease.clone() };
+            return (Effects::default(), None);
         }
-        self.updated_at = now.to_string();
-        self.fail(image, step, "internal".into(), "the step kept failing and was given up after its retries".into())
+        if !lease.can_retry(tick.policy) {
+            let why = format!("gave up after {} attempts; last error: {message}", lease.attempts);
+            return (self.fail(Some((image, step)), "unavailable".into(), why, tick), None);
+        }
+        let delay_s = backoff_seconds(lease.attempts, tick.jitter);
+        lease.dispatch(tick.ms, u64::from(delay_s) * 1000, tick.policy);
+        let attempt = lease.attempts + 1;
+        let event = Event::StepRetrying {
+            image: self.image_id(image),
+            step,
+            op: self.op(step),
+            attempt,
+            delay_ms: u64::from(delay_s) * 1000,
+            error: StepError { code: code.into(), message },
+        };
+        (Effects { events: vec![event], enqueue: Vec::new() }, Some(delay_s))
     }
 
-    fn fail(&mut self, image: usize, step: usize, code: String, message: String) -> Effects {
-        self.images[image].steps[step].status = StepStatus::Failed;
-        self.status = TaskStatus::Failed;
-        let image_id = self.images[image].image.id.clone();
-        let error = TaskError { code: code.clone(), message: message.clone(), step, image: image_id.clone() };
-        self.error = Some(error.clone());
-        let op = self.chain.steps()[step].op().to_string();
-        let progress = self.progress();
-        let events = vec![
-            Event::StepFailed { image: image_id, step, op, error: StepError { code, message }, progress },
-            Event::TaskFailed { error, progress },
-        ];
-        Effects { events, enqueue: Vec::new() }
+    /// The queue gave up on a job (its message reached the dead-letter queue): fail it visibly
+    /// rather than leave the task hanging.
+    pub fn give_up(&mut self, job: JobRef, tick: &Tick) -> Effects {
+        let why = "the job kept failing and the queue gave up on it after its retries".to_string();
+        let mut effects = match job {
+            JobRef::Step { image, step } => {
+                let unfinished = self.step_state(image, step).is_some_and(|s| !s.lease.is_finished());
+                if self.status.is_terminal() || !unfinished {
+                    return Effects::default();
+                }
+                self.fail(Some((image, step)), "internal".into(), why, tick)
+            }
+            JobRef::Package if !self.status.is_terminal() => self.fail(None, "internal".into(), why, tick),
+            JobRef::Package => return Effects::default(),
+            JobRef::Webhook => {
+                if let Some(w) = self.webhook.as_mut().filter(|w| !w.lease.is_finished()) {
+                    w.lease.fail();
+                }
+                Effects::default()
+            }
+        };
+        self.updated_at = tick.iso.clone();
+        effects.extend(self.settle(tick));
+        effects
     }
 
     pub fn public_outputs(&self) -> Vec<PublicOutput> {

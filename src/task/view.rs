@@ -3,7 +3,8 @@
 //! The contract lists one entry per chain step; with several images each entry summarises that
 //! step across all of them.
 
-use super::state::{StepStatus, Task};
+use super::lease::JobStatus as StepStatus;
+use super::model::Task;
 use serde_json::{json, Value};
 
 /// The contract's task object, without `links` (the API layer adds those: they depend on the
@@ -16,8 +17,8 @@ pub fn public_task(task: &Task) -> Value {
         .enumerate()
         .map(|(i, step)| {
             let states: Vec<_> = task.images.iter().map(|img| &img.steps[i]).collect();
-            let status = summarise(states.iter().map(|s| s.status));
-            let attempts = states.iter().map(|s| s.attempts).max().unwrap_or(0);
+            let status = summarise(states.iter().map(|s| s.lease.status));
+            let attempts = states.iter().map(|s| s.lease.attempts).max().unwrap_or(0);
             let duration: Option<u64> = states.iter().map(|s| s.duration_ms).sum();
             let memory = states.iter().filter_map(|s| s.memory_bytes).max();
             json!({"op": step.op(), "status": status, "attempts": attempts, "duration_ms": duration, "memory_bytes": memory})

@@ -1,0 +1,166 @@
+//! The body of `POST /tasks`, validated into a typed request before anything is looked up,
+//! plus the two derived identities: the request's fingerprint (Idempotency-Key) and each
+//! image's result key (result reuse).
+
+use crate::config::Config;
+use crate::error::{ApiError, ApiResult};
+use crate::ids::ImageId;
+use crate::webhook::validate_url;
+use functions::{presets, Chain};
+use serde_json::{json, Map, Value};
+use sha2::{Digest, Sha256};
+
+/// Most images one task may process (the contract's bound).
+pub const MAX_IMAGES: usize = 100;
+/// Fields a task request may carry.
+const FIELDS: &[&str] = &["images", "steps", "preset", "webhook"];
+/// Longest accepted Idempotency-Key.
+const MAX_IDEMPOTENCY_KEY: usize = 255;
+
+#[derive(Debug)]
+pub struct TaskRequest {
+    pub images: Vec<ImageId>,
+    pub chain: Chain,
+    pub webhook: Option<String>,
+    /// Hash of the normalised request: the same request under the same key is a replay.
+    pub fingerprint: String,
+}
+
+impl TaskRequest {
+    pub fn parse(body: &Value, config: &Config) -> ApiResult<TaskRequest> {
+        let body = body.as_object().ok_or_else(|| ApiError::InvalidRequest("the body must be a JSON object".into()))?;
+        if let Some(k) = body.keys().find(|k| !FIELDS.contains(&k.as_str())) {
+            return Err(ApiError::InvalidRequest(format!("{k}: is not a field of a task request")));
+        }
+        let images = parse_images(body)?;
+        let chain = parse_chain(body)?;
+        let webhook = parse_webhook(body, config)?;
+        let normalised = json!({"images": images.iter().map(ImageId::as_str).collect::<Vec<_>>(), "chain": chain, "webhook": webhook});
+        let fingerprint = hex::encode(Sha256::digest(normalised.to_string().as_bytes()));
+        Ok(TaskRequest { images, chain, webhook, fingerprint })
+    }
+}
+
+fn parse_images(body: &Map<String, Value>) -> ApiResult<Vec<ImageId>> {
+    let bad = || ApiError::InvalidRequest(format!("images: must be an array of 1 to {MAX_IMAGES} image ids"));
+    let list = body.get("images").and_then(Value::as_array).filter(|a| (1..=MAX_IMAGES).contains(&a.len())).ok_or_else(bad)?;
+    list.iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let id = v.as_str().ok_or_else(|| ApiError::InvalidRequest(format!("images[{i}]: must be an image id string")))?;
+            // A malformed id is simply an image that does not exist.
+            ImageId::parse(id)
+        })
+        .collect()
+}
+
+/// `steps`, or a `preset` name standing for them (exactly one of the two).
+fn parse_chain(body: &Map<String, Value>) -> ApiResult<Chain> {
+    match (body.get("steps"), body.get("preset")) {
+        (Some(_), Some(_)) => Err(ApiError::InvalidRequest("preset: give either steps or preset, not both".into())),
+        (Some(steps), None) => Chain::parse(steps).map_err(|e| ApiError::InvalidChain(e.to_string())),
+        (None, Some(name)) => {
+            let name = name.as_str().ok_or_else(|| ApiError::InvalidChain("preset: must be a preset name".into()))?;
+            presets::chain(name).ok_or_else(|| {
+                ApiError::InvalidChain(format!("preset: unknown preset {name:?}; expected one of {}", presets::names().join(", ")))
+            })
+        }
+        (None, None) => Err(ApiError::InvalidChain("steps: is required (or a preset)".into())),
+    }
+}
+
+fn parse_webhook(body: &Map<String, Value>, config: &Config) -> ApiResult<Option<String>> {
+    let Some(value) = body.get("webhook").filter(|v| !v.is_null()) else { return Ok(None) };
+    let url = value.as_str().ok_or_else(|| ApiError::InvalidRequest("webhook: must be a URL string".into()))?;
+    if config.webhook_secret.is_none() {
+        return Err(ApiError::InvalidRequest("webhook: this server has no WEBHOOK_SECRET to sign webhooks with".into()));
+    }
+    let url = validate_url(url, config.webhook_allow_loopback).map_err(|why| ApiError::InvalidRequest(format!("webhook: {why}")))?;
+    Ok(Some(url.to_string()))
+}
+
+/// An `Idempotency-Key` header value: 1–255 visible ASCII characters.
+pub fn idempotency_key(raw: &str) -> ApiResult<&str> {
+    let ok = (1..=MAX_IDEMPOTENCY_KEY).contains(&raw.len()) && raw.bytes().all(|b| b.is_ascii_graphic());
+    ok.then_some(raw)
+        .ok_or_else(|| ApiError::InvalidRequest(format!("Idempotency-Key: must be 1 to {MAX_IDEMPOTENCY_KEY} visible ASCII characters")))
+}
+
+/// Identity of (the image's bytes, the normalised chain): equal inputs and chains share one
+/// stored result, so a repeated request reuses it instead of running.
+pub fn result_key(image_sha256: &str, chain: &Chain) -> String {
+    let chain = serde_json::to_string(chain).unwrap_or_default();
+    hex::encode(Sha256::digest(format!("{image_sha256}\n{chain}").as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(webhooks: bool) -> Config {
+        let secret = "k".repeat(32);
+        Config::parse(|n| match n {
+            "AUTH_SECRET" => Some(secret.clone()),
+            "WEBHOOK_SECRET" if webhooks => Some(secret.clone()),
+            _ => None,
+        })
+        .expect("config")
+    }
+
+    const IMG: &str = "img_0123456789abcdef0123456789abcdef";
+
+    fn code(body: Value) -> &'static str {
+        TaskRequest::parse(&body, &config(true)).expect_err("refused").code()
+    }
+
+    #[test]
+    fn a_preset_stands_for_its_steps() {
+        let r = TaskRequest::parse(&json!({"images": [IMG], "preset": "thumbnail"}), &config(false)).expect("valid");
+        assert_eq!(r.chain, presets::chain("thumbnail").expect("preset"));
+        assert_eq!(code(json!({"images": [IMG], "preset": "nope"})), "invalid_chain");
+        assert_eq!(code(json!({"images": [IMG], "preset": "web", "steps": []})), "invalid_request");
+        assert_eq!(code(json!({"images": [IMG]})), "invalid_chain");
+    }
+
+    #[test]
+    fn images_are_bounded_and_must_be_strings() {
+        let many: Vec<&str> = vec![IMG; MAX_IMAGES + 1];
+        assert_eq!(code(json!({"images": many, "preset": "web"})), "invalid_request");
+        assert_eq!(code(json!({"images": [], "preset": "web"})), "invalid_request");
+        assert_eq!(code(json!({"images": [7], "preset": "web"})), "invalid_request");
+        let hundred: Vec<&str> = vec![IMG; MAX_IMAGES];
+        assert_eq!(TaskRequest::parse(&json!({"images": hundred, "preset": "web"}), &config(false)).expect("valid").images.len(), 100);
+    }
+
+    #[test]
+    fn webhooks_need_a_secret_and_a_public_https_url() {
+        let ok = json!({"images": [IMG], "preset": "web", "webhook": "https://hooks.example.com/done"});
+        assert!(TaskRequest::parse(&ok, &config(true)).is_ok());
+        assert_eq!(TaskRequest::parse(&ok, &config(false)).expect_err("no secret").code(), "invalid_request");
+        assert_eq!(code(json!({"images": [IMG], "preset": "web", "webhook": "http://127.0.0.1/x"})), "invalid_request");
+    }
+
+    #[test]
+    fn the_fingerprint_follows_the_normalised_request() {
+        let parse = |v: Value| TaskRequest::parse(&v, &config(false)).expect("valid").fingerprint;
+        let a = parse(json!({"images": [IMG], "steps": [{"op": "resize", "width": 10}]}));
+        let b = parse(json!({"steps": [{"width": 10, "op": "resize", "filter": "lanczos3"}], "images": [IMG]}));
+        let c = parse(json!({"images": [IMG], "steps": [{"op": "resize", "width": 11}]}));
+        assert_eq!(a, b, "key order and explicit defaults do not matter");
+        assert_ne!(a, c);
+    }
+
+    #[test]
+    fn result_keys_depend_on_bytes_and_chain() {
+        let chain = |w: u32| Chain::parse(&json!([{"op": "resize", "width": w}])).expect("chain");
+        assert_eq!(result_key("aa", &chain(5)), result_key("aa", &chain(5)));
+        assert_ne!(result_key("aa", &chain(5)), result_key("ab", &chain(5)));
+        assert_ne!(result_key("aa", &chain(5)), result_key("aa", &chain(6)));
+    }
+
+    #[test]
+    fn idempotency_keys_are_visible_ascii() {
+        assert!(idempotency_key("order-42").is_ok());
+        assert!(idempotency_key("").is_err() && idempotency_key("a b").is_err() && idempotency_key(&"x".repeat(256)).is_err());
+    }
+}

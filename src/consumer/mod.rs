@@ -1,0 +1,88 @@
+//! The queue consumer: runs one job per message — a chain step, the zip, or the webhook.
+//!
+//! For each message it claims the job from the task's object (which may say skip), runs it,
+//! and reports the outcome. The object decides what a failure means: a permanent one fails the
+//! task; a transient one comes back as "retry in N s", which becomes the queue's retry delay.
+//! When the object cannot be reached at all, the message is retried plainly; its watchdog
+//! covers whatever that leaves behind.
+
+mod package;
+mod step;
+mod webhook;
+
+use crate::bindings::DEAD_LETTER_QUEUE_NAME;
+use crate::config::Config;
+use crate::error::ApiResult;
+use crate::messages::{ClaimRequest, Completion, Job, Work};
+use crate::task::client::TaskClient;
+use worker::{console_error, console_log, Env, MessageBatch, MessageExt, QueueRetryOptionsBuilder};
+
+pub use step::memory_bytes;
+
+/// What to do with a message after handling it.
+enum Next {
+    Ack,
+    RetryIn(u32),
+    /// Leave it to be delivered again, as an isolate that died mid-run would.
+    Redeliver,
+}
+
+pub async fn consume(batch: MessageBatch<Job>, env: Env) -> worker::Result<()> {
+    let dead_letters = batch.queue() == DEAD_LETTER_QUEUE_NAME;
+    let config = match Config::from_env(&env) {
+        Ok(c) => c,
+        Err(problems) => {
+            // Without a valid config nothing can run; keep the messages for when it is fixed.
+            console_error!("{}", serde_json::json!({"event": "queue", "error": "bad configuration", "names": problems}));
+            batch.retry_all();
+            return Ok(());
+        }
+    };
+    for message in batch.iter() {
+        let message = message?;
+        let job = message.body();
+        let next = if dead_letters { give_up(&env, job).await } else { run(&env, &config, job).await };
+        match next {
+            Ok(Next::Ack) => message.ack(),
+            Ok(Next::RetryIn(seconds)) => message.retry_with_options(&QueueRetryOptionsBuilder::new().with_delay_seconds(seconds).build()),
+            Ok(Next::Redeliver) => message.retry(),
+            Err(e) => {
+                console_error!("{}", log_line(job, "retry", &e.to_string()));
+                message.retry();
+            }
+        }
+    }
+    Ok(())
+}
+
+fn log_line(job: &Job, event: &str, detail: &str) -> String {
+    serde_json::json!({"event": event, "task": job.task, "job": job.job, "detail": detail}).to_string()
+}
+
+/// A message that exhausted the queue's retries: its job fails visibly.
+async fn give_up(env: &Env, job: &Job) -> ApiResult<Next> {
+    console_error!("{}", log_line(job, "dead_letter", "giving up on the job"));
+    TaskClient::new(env, &job.task)?.give_up(&ClaimRequest { job: job.job }).await?;
+    Ok(Next::Ack)
+}
+
+async fn run(env: &Env, config: &Config, job: &Job) -> ApiResult<Next> {
+    let task = TaskClient::new(env, &job.task)?;
+    let Some(claimed) = task.claim(&ClaimRequest { job: job.job }).await?.run else {
+        console_log!("{}", log_line(job, "skip", "duplicate, running elsewhere, or finished"));
+        return Ok(Next::Ack);
+    };
+    let attempt = claimed.attempt;
+    let outcome = match claimed.work {
+        Work::Step(_) if attempt <= config.faults.die => {
+            console_log!("{}", log_line(job, "fault", "FAULT_INJECTION die: stopping mid-step without a report"));
+            return Ok(Next::Redeliver);
+        }
+        Work::Step(spec) => step::run(env, config, &spec, attempt).await,
+        Work::Package(spec) => package::run(env, &spec).await,
+        Work::Webhook(spec) => webhook::deliver(config, &job.task, &spec).await,
+    };
+    console_log!("{}", log_line(job, "outcome", &format!("{outcome:?}").chars().take(200).collect::<String>()));
+    let answer = task.complete(&Completion { job: job.job, attempt, outcome }).await?;
+    Ok(answer.retry_in_s.map_or(Next::Ack, Next::RetryIn))
+}

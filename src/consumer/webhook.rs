@@ -1,0 +1,37 @@
+//! Delivers the completion webhook: the task object, signed (see [`crate::webhook`]). A 2xx
+//! answer is delivery; anything else, or no answer, is retried by the object's backoff.
+
+use crate::clock::now_secs;
+use crate::config::Config;
+use crate::ids::TaskId;
+use crate::messages::{Outcome, WebhookSpec};
+use crate::webhook::{sign, validate_url, DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER};
+use worker::{Fetch, Headers, Method, Request, RequestInit};
+
+pub async fn deliver(config: &Config, task: &TaskId, spec: &WebhookSpec) -> Outcome {
+    let Some(secret) = &config.webhook_secret else {
+        return Outcome::Failed { code: "unavailable".into(), message: "WEBHOOK_SECRET is not configured".into() };
+    };
+    // Checked again at delivery: the rules may have tightened since the task was created.
+    if let Err(why) = validate_url(&spec.url, config.webhook_allow_loopback) {
+        return Outcome::Failed { code: "invalid_request".into(), message: format!("webhook: {why}") };
+    }
+    match post(secret.bytes(), task, spec).await {
+        Ok(status) if (200..300).contains(&status) => Outcome::Delivered,
+        Ok(status) => Outcome::Transient { message: format!("the receiver answered {status}") },
+        Err(e) => Outcome::Transient { message: format!("the receiver could not be reached: {e}") },
+    }
+}
+
+async fn post(secret: &[u8], task: &TaskId, spec: &WebhookSpec) -> worker::Result<u16> {
+    let headers = Headers::new();
+    headers.set("content-type", "application/json")?;
+    headers.set("user-agent", "stellar-studio-webhook/1")?;
+    headers.set(SIGNATURE_HEADER, &sign(secret, now_secs(), &spec.body))?;
+    headers.set(EVENT_HEADER, &spec.event)?;
+    headers.set(DELIVERY_HEADER, task.as_str())?;
+    let mut init = RequestInit::new();
+    init.with_method(Method::Post).with_headers(headers).with_body(Some(spec.body.clone().into()));
+    let resp = Fetch::Request(Request::new_with_init(&spec.url, &init)?).send().await?;
+    Ok(resp.status_code())
+}
