@@ -3,48 +3,9 @@
 use crate::support::*;
 use image::ImageFormat;
 use reqwest::StatusCode;
-use serde_json::{json, Value};
+use serde_json::json;
 use functions::registry::{ENCODE, GRAYSCALE, RESIZE};
 use tokio_tungstenite::tungstenite::Error as WsError;
-
-/// The close code of a normal WebSocket closure.
-const NORMAL_CLOSURE: u16 = 1000;
-
-/// Asserts `seq` runs 1..=n without gaps and every event names `task`.
-fn assert_gap_free(events: &[Value], task: &str, first_seq: u64) {
-    for (i, event) in events.iter().enumerate() {
-        assert_eq!(event["seq"], first_seq + i as u64, "event {i} out of sequence in {events:#?}");
-        assert_eq!(event["task"], task, "event {i} belongs to another task in {events:#?}");
-    }
-}
-
-/// Each event as "type" or "type@step:op", so a whole history compares in one assertion.
-fn shape(events: &[Value]) -> Vec<String> {
-    events
-        .iter()
-        .map(|e| match e["type"].as_str().unwrap_or("?") {
-            t if t.starts_with("step.") => format!("{t}@{}:{}", e["step"], e["op"].as_str().unwrap_or("?")),
-            t => t.to_string(),
-        })
-        .collect()
-}
-
-/// Runs a task to its end over the WebSocket, asserting the normal closure; returns all events.
-async fn full_history(app: &TestApp, token: &str, task: &str) -> Vec<Value> {
-    let (events, close) = collect_events(app.ws(token, task, None).await, TASK_DEADLINE).await;
-    assert_eq!(close, Some(NORMAL_CLOSURE), "close after the terminal event; events: {events:#?}");
-    assert_gap_free(&events, task, 1);
-    events
-}
-
-async fn download(app: &TestApp, token: &str, task: &str) -> Vec<u8> {
-    let resp = app.get(Some(token), &format!("/tasks/{task}/download")).await;
-    assert_eq!(resp.status(), StatusCode::OK, "download of {task}");
-    let disposition = resp.headers().get("content-disposition").map(|v| v.to_str().unwrap_or_default().to_string());
-    assert!(disposition.as_deref().is_some_and(|d| d.starts_with("attachment")), "content-disposition: {disposition:?}");
-    assert!(resp.headers().contains_key("etag"), "the download has an ETag");
-    resp.bytes().await.expect("read the download").to_vec()
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn health_answers_ok_without_a_token() {

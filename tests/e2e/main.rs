@@ -3,5 +3,6 @@
 //! its own state and stops it when done.
 
 mod foundation;
+mod chains;
 mod imaging;
 mod support;

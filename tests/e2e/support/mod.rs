@@ -2,16 +2,20 @@
 //! plus token minting, HTTP/WebSocket helpers and contract-shaped assertions.
 
 mod fixtures;
+mod history;
 mod process;
+mod receiver;
 mod ws;
 
 pub use fixtures::*;
+pub use history::*;
+pub use receiver::Receiver;
 pub use ws::{collect_events, WsStream};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use hmac::{Hmac, Mac};
-use process::DevServer;
+use process::{DevServer, Vars};
 use reqwest::{Response, StatusCode};
 use serde_json::{json, Value};
 use sha2::Sha256;
@@ -28,17 +32,37 @@ pub struct TestApp {
     pub port: u16,
     pub http: reqwest::Client,
     secret: String,
-    _server: DevServer,
+    vars: Vars,
+    // Declared before `state`: the server stops before its state directory is removed.
+    server: Option<DevServer>,
+    state: tempfile::TempDir,
 }
 
 impl TestApp {
     pub async fn spawn() -> TestApp {
+        TestApp::spawn_with(&[]).await
+    }
+
+    /// A server with extra vars, e.g. `[("FAULT_INJECTION", "transient=2")]`.
+    pub async fn spawn_with(vars: &[(&str, &str)]) -> TestApp {
         // Read the secret first: a missing setup should fail fast, before starting any process.
-        let secret = auth_secret();
+        let secret = dev_var("AUTH_SECRET");
         let http = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().expect("build the HTTP client");
-        let server = DevServer::start(&http).await;
+        let state = tempfile::Builder::new().prefix("studio-state-").tempdir().expect("create a temp dir for the server state");
+        let vars: Vars = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let server = DevServer::start(&http, state.path(), &vars).await;
         let port = server.port;
-        TestApp { address: format!("http://127.0.0.1:{port}"), port, http, secret, _server: server }
+        TestApp { address: format!("http://127.0.0.1:{port}"), port, http, secret, vars, server: Some(server), state }
+    }
+
+    /// Stops the server (its whole process group, as a crash would) and starts a new one on
+    /// the same persisted state; the port may change.
+    pub async fn restart(&mut self) {
+        drop(self.server.take());
+        let server = DevServer::start(&self.http, self.state.path(), &self.vars).await;
+        self.port = server.port;
+        self.address = format!("http://127.0.0.1:{}", server.port);
+        self.server = Some(server);
     }
 
     /// A valid bearer token for `tenant`, signed with the server's `AUTH_SECRET`.
@@ -69,6 +93,24 @@ impl TestApp {
     /// Uploads `body` and returns the image object, asserting the 201.
     pub async fn upload_ok(&self, token: &str, body: Vec<u8>, content_type: &str) -> Value {
         json_body(self.upload(Some(token), body, content_type).await, StatusCode::CREATED).await
+    }
+
+    /// POST /tasks with extra headers (e.g. Idempotency-Key).
+    pub async fn create_task_with(&self, token: &str, body: &Value, headers: &[(&str, &str)]) -> Response {
+        let req = headers.iter().fold(self.http.post(self.url("/tasks")).bearer_auth(token).json(body), |r, (k, v)| r.header(*k, *v));
+        send(req).await
+    }
+
+    /// POST with a bearer token and no body.
+    pub async fn post(&self, token: &str, path: &str) -> Response {
+        send(self.http.post(self.url(path)).bearer_auth(token)).await
+    }
+
+    /// Uploads a PNG under `name` and returns its id.
+    pub async fn upload_png(&self, token: &str, name: &str, width: u32, height: u32) -> String {
+        let req = self.http.post(self.url(&format!("/images?name={name}"))).bearer_auth(token).header("content-type", "image/png");
+        let image = json_body(send(req.body(png_fixture(width, height))).await, StatusCode::CREATED).await;
+        image["id"].as_str().expect("image id").to_string()
     }
 
     /// Creates a task over one image and returns the task object, asserting the 202.
@@ -125,17 +167,18 @@ pub fn mint_token(tenant: &str, secret: &[u8]) -> String {
     format!("{header}.{claims}.{}", URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
 }
 
-/// `AUTH_SECRET` from `<repo>/.dev.vars` (`KEY=value` lines, value optionally double-quoted).
-fn auth_secret() -> String {
+/// A secret from `<repo>/.dev.vars` (`KEY=value` lines, value optionally double-quoted), as the
+/// server reads it.
+pub fn dev_var(name: &str) -> String {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/.dev.vars");
     let text =
         std::fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {path} ({e}): run the setup script (scripts/setup.sh) first"));
     text.lines()
         .filter_map(|line| line.trim().split_once('='))
-        .find(|(key, _)| key.trim() == "AUTH_SECRET")
+        .find(|(key, _)| key.trim() == name)
         .map(|(_, value)| value.trim().trim_matches('"').to_string())
         .filter(|value| !value.is_empty())
-        .unwrap_or_else(|| panic!("no AUTH_SECRET in {path}: run the setup script (scripts/setup.sh) first"))
+        .unwrap_or_else(|| panic!("no {name} in {path}: run the setup script (scripts/setup.sh) first"))
 }
 
 /// Asserts the status and returns the JSON body (the body is printed if either check fails).

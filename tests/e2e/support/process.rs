@@ -24,6 +24,10 @@ pub struct DevServer {
     _dir: TempDir,
 }
 
+/// Vars given to `wrangler dev` on top of wrangler.toml's (`--var NAME:VALUE`), e.g. the
+/// dev-only `FAULT_INJECTION`.
+pub type Vars = Vec<(String, String)>;
+
 enum Failure {
     /// The process ended before it became healthy.
     Exited(String),
@@ -32,14 +36,15 @@ enum Failure {
 }
 
 impl DevServer {
-    /// Starts a server from the repo root and waits until `GET /health` answers 200.
-    pub async fn start(http: &reqwest::Client) -> DevServer {
+    /// Starts a server from the repo root on the persisted state in `state` (which outlives
+    /// the server, so a restart finds it again) and waits until `GET /health` answers 200.
+    pub async fn start(http: &reqwest::Client, state: &Path, vars: &Vars) -> DevServer {
         for attempt in 1..=LAUNCH_ATTEMPTS {
             // A fresh directory per attempt: a failed attempt's state and log go with it.
             let dir = tempfile::Builder::new().prefix("studio-e2e-").tempdir().expect("create a temp dir for the server state");
             let (port, inspector_port) = free_ports();
             let log = dir.path().join("wrangler.log");
-            let child = launch(port, inspector_port, &dir.path().join("state"), &log);
+            let child = launch(port, inspector_port, state, vars, &log);
             let mut server = DevServer { child, port, log, _dir: dir };
             match server.wait_healthy(http).await {
                 Ok(()) => return server,
@@ -98,7 +103,7 @@ impl Drop for DevServer {
     }
 }
 
-fn launch(port: u16, inspector_port: u16, state: &Path, log: &Path) -> Child {
+fn launch(port: u16, inspector_port: u16, state: &Path, vars: &Vars, log: &Path) -> Child {
     let out = File::create(log).expect("create the wrangler log file");
     let err = out.try_clone().expect("clone the log file handle");
     let (port, inspector_port) = (port.to_string(), inspector_port.to_string());
@@ -106,6 +111,7 @@ fn launch(port: u16, inspector_port: u16, state: &Path, log: &Path) -> Child {
     Command::new("npx")
         .args(["wrangler", "dev", "--ip", "127.0.0.1", "--port", &port, "--inspector-port", &inspector_port])
         .args(["--persist-to", state, "--log-level", "log", "--show-interactive-dev-session=false"])
+        .args(vars.iter().flat_map(|(k, v)| ["--var".to_string(), format!("{k}:{v}")]))
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         // The test command builds the wasm once; every server reuses that build.
         .env("STUDIO_SKIP_BUILD", "1")
