@@ -28,8 +28,23 @@ struct Claims {
     iat: Option<i64>,
 }
 
-/// Verifies `token` signed with `secret` at time `now` (unix seconds); returns the tenant or the
-/// reason it was refused (safe to show the client: it reveals nothing about the secret).
+/// Verifies `token` signed with one of `secrets` (the current key, then one being rotated out)
+/// at time `now` (unix seconds); returns the tenant or the reason it was refused (safe to show
+/// the client: it reveals nothing about the secret).
+pub fn verify_any(token: &str, secrets: &[&[u8]], now: i64) -> Result<TenantId, &'static str> {
+    let mut outcome = Err("no verification key");
+    for secret in secrets {
+        outcome = verify(token, secret, now);
+        if outcome != Err(BAD_SIGNATURE) {
+            break;
+        }
+    }
+    outcome
+}
+
+const BAD_SIGNATURE: &str = "the token signature does not verify";
+
+/// Verifies `token` against one key; see [`verify_any`].
 pub fn verify(token: &str, secret: &[u8], now: i64) -> Result<TenantId, &'static str> {
     let mut parts = token.split('.');
     let (Some(h), Some(c), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
@@ -44,7 +59,7 @@ pub fn verify(token: &str, secret: &[u8], now: i64) -> Result<TenantId, &'static
     mac.update(h.as_bytes());
     mac.update(b".");
     mac.update(c.as_bytes());
-    mac.verify_slice(&signature).map_err(|_| "the token signature does not verify")?;
+    mac.verify_slice(&signature).map_err(|_| BAD_SIGNATURE)?;
     let claims: Claims = decode_json(c).ok_or("the token claims are malformed (sub and exp are required)")?;
     if claims.exp + LEEWAY_SECS < now {
         return Err("the token has expired");
@@ -116,6 +131,16 @@ mod tests {
         let t = sign_with_header(r#"{"alg":"none"}"#, &json!({"sub": "alice", "exp": NOW + 60}), KEY);
         let unsigned = format!("{}.", t.rsplit_once('.').expect("three parts").0);
         assert_eq!(verify(&unsigned, KEY, NOW), Err("the token must be signed with HS256"));
+    }
+
+    #[test]
+    fn tokens_signed_with_the_previous_key_verify_during_rotation() {
+        let old = b"fedcba9876543210fedcba9876543210";
+        let t = sign(&json!({"sub": "alice", "exp": NOW + 60}), old);
+        assert_eq!(verify_any(&t, &[KEY], NOW), Err(BAD_SIGNATURE));
+        assert_eq!(verify_any(&t, &[KEY, old], NOW).expect("valid").as_str(), "alice");
+        let expired = sign(&json!({"sub": "alice", "exp": NOW - 600}), KEY);
+        assert_eq!(verify_any(&expired, &[KEY, old], NOW), Err("the token has expired"));
     }
 
     #[test]

@@ -8,3 +8,7 @@ pub const STEPS_QUEUE: &str = "STEPS";
 pub const DEAD_LETTER_QUEUE_NAME: &str = "stellar-studio-steps-dlq";
 /// Durable Object namespace holding one task chain per object.
 pub const TASKS: &str = "TASKS";
+/// Durable Object namespace holding one token bucket per tenant.
+pub const RATE_LIMITER: &str = "RATE_LIMITER";
+/// Durable Object namespace holding one index (images, tasks) per tenant.
+pub const TENANTS: &str = "TENANTS";

@@ -29,6 +29,11 @@ pub const MIN_SECRET_BYTES: usize = 32;
 #[derive(Debug, Clone)]
 pub struct Config {
     pub auth_secret: Secret,
+    /// The key being rotated out (`AUTH_SECRET_PREVIOUS`): still accepted for tokens and links,
+    /// never used to sign.
+    pub auth_secret_previous: Option<Secret>,
+    /// Lifetime of the signed links in task objects.
+    pub link_ttl_seconds: u64,
     pub allowed_origins: Vec<String>,
     pub rate_limit_per_minute: u32,
     pub max_upload_bytes: u64,
@@ -61,6 +66,10 @@ impl Config {
         if secret.len() < MIN_SECRET_BYTES {
             problems.push(format!("AUTH_SECRET (missing or shorter than {MIN_SECRET_BYTES} bytes)"));
         }
+        let previous = get("AUTH_SECRET_PREVIOUS").filter(|v| !v.is_empty());
+        if previous.as_ref().is_some_and(|s| s.len() < MIN_SECRET_BYTES) {
+            problems.push(format!("AUTH_SECRET_PREVIOUS (shorter than {MIN_SECRET_BYTES} bytes)"));
+        }
         let mut number = |name: &str, default: u64, min: u64| -> u64 {
             match get(name).filter(|v| !v.trim().is_empty()) {
                 None => default,
@@ -77,6 +86,7 @@ impl Config {
         let max_upload_bytes = number("MAX_UPLOAD_BYTES", 52_428_800, 1);
         let max_input_pixels = number("MAX_INPUT_PIXELS", 100_000_000, 1);
         let memory_budget_bytes = number("MEMORY_BUDGET_BYTES", 100_663_296, 1 << 20);
+        let link_ttl_seconds = number("SIGNED_LINK_TTL_SECONDS", 900, 10);
         let step_timeout_seconds = number("STEP_TIMEOUT_SECONDS", 120, 1);
         // The queue's own max_retries (wrangler.toml: 10) must stay above this.
         let step_max_retries = number("STEP_MAX_RETRIES", 3, 0).min(9) as u32;
@@ -101,6 +111,8 @@ impl Config {
         }
         Ok(Config {
             auth_secret: Secret(secret.into_bytes()),
+            auth_secret_previous: previous.map(|s| Secret(s.into_bytes())),
+            link_ttl_seconds,
             allowed_origins,
             rate_limit_per_minute,
             max_upload_bytes,
@@ -112,6 +124,11 @@ impl Config {
             webhook_allow_loopback,
             faults,
         })
+    }
+
+    /// Keys that verify tokens and links: the current one first, then the one being rotated out.
+    pub fn verifying_secrets(&self) -> Vec<&[u8]> {
+        std::iter::once(self.auth_secret.bytes()).chain(self.auth_secret_previous.as_ref().map(Secret::bytes)).collect()
     }
 
     /// Retry rules for steps and the zip.

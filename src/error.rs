@@ -30,6 +30,9 @@ pub enum ApiError {
     UnsupportedMediaType(String),
     #[error("{0}")]
     InvalidImage(String),
+    /// The tenant's request budget is spent; retry after this many seconds.
+    #[error("too many requests for this tenant; retry in {0} s")]
+    RateLimited(u64),
     /// Something broke on our side; the string is logged, the client sees a generic message.
     #[error("internal: {0}")]
     Internal(String),
@@ -51,6 +54,7 @@ impl ApiError {
             ApiError::ImageTooLarge(_) => "image_too_large",
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::InvalidImage(_) => "invalid_image",
+            ApiError::RateLimited(_) => "rate_limited",
             ApiError::Internal(_) => "internal",
             ApiError::Unavailable(_) => "unavailable",
         }
@@ -65,6 +69,7 @@ impl ApiError {
             ApiError::PayloadTooLarge(_) | ApiError::ImageTooLarge(_) => 413,
             ApiError::UnsupportedMediaType(_) => 415,
             ApiError::InvalidImage(_) => 422,
+            ApiError::RateLimited(_) => 429,
             ApiError::Internal(_) => 500,
             ApiError::Unavailable(_) => 503,
         }
@@ -82,7 +87,11 @@ impl ApiError {
     /// The contract's error JSON with this error's status.
     pub fn to_response(&self, request_id: &str) -> worker::Result<Response> {
         let body = json!({"error": {"code": self.code(), "message": self.public_message(), "request_id": request_id}});
-        Ok(Response::from_json(&body)?.with_status(self.status()))
+        let mut resp = Response::from_json(&body)?.with_status(self.status());
+        if let ApiError::RateLimited(seconds) = self {
+            resp.headers_mut().set("retry-after", &seconds.to_string())?;
+        }
+        Ok(resp)
     }
 }
 

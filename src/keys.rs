@@ -18,6 +18,11 @@ pub fn result(tenant: &TenantId, result_key: &str) -> String {
     format!("results/{tenant}/{result_key}")
 }
 
+/// Every result made from the bytes with this sha256 (see [`result`]).
+pub fn results_of(tenant: &TenantId, sha256: &str) -> String {
+    format!("results/{tenant}/{sha256}/")
+}
+
 /// The zip of a task's outputs.
 pub fn archive(task: &TaskId) -> String {
     format!("tasks/{task}/outputs.zip")

@@ -14,10 +14,13 @@ pub mod error;
 pub mod faults;
 pub mod ids;
 pub mod keys;
+pub mod links;
 pub mod messages;
 pub mod range;
+pub mod ratelimit;
 mod storage;
 pub mod task;
+pub mod tenant;
 pub mod webhook;
 
 use worker::{event, Context, Env, MessageBatch, Request, Response};

@@ -6,6 +6,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::ids::{ImageId, TenantId};
 use crate::keys;
 use crate::task::model::Output;
+use crate::tenant::ImageUsage;
 use functions::{Format, ImageInfo};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -114,11 +115,41 @@ impl Images {
         Ok(Some(Output { key, content_type, width, height, bytes: obj.size() }))
     }
 
-    /// Deletes the original; `NotFound` if there was none.
-    pub async fn delete(&self, tenant: &TenantId, id: &ImageId) -> ApiResult<()> {
-        let key = keys::original(tenant, id);
-        self.bucket.head(key.clone()).await?.ok_or(ApiError::NotFound)?;
-        self.bucket.delete(key).await?;
+    /// Deletes just the original (undoing an upload that could not be indexed).
+    pub async fn delete_original(&self, tenant: &TenantId, id: &ImageId) -> ApiResult<()> {
+        Ok(self.bucket.delete(keys::original(tenant, id)).await?)
+    }
+
+    /// Deletes the original and what was derived from it: every result made from its bytes
+    /// (unless another image of the tenant has the same bytes) and the zips of the tasks that
+    /// processed it. Safe to repeat: a retried delete finishes what a failed one began.
+    pub async fn delete_cascade(&self, tenant: &TenantId, id: &ImageId, usage: &ImageUsage) -> ApiResult<()> {
+        let mut doomed: Vec<String> = vec![keys::original(tenant, id)];
+        doomed.extend(usage.tasks.iter().map(keys::archive));
+        if !usage.bytes_shared {
+            doomed.extend(self.list_keys(&keys::results_of(tenant, &usage.sha256)).await?);
+        }
+        // R2 deletes at most 1,000 keys per call.
+        for chunk in doomed.chunks(1000) {
+            self.bucket.delete_multiple(chunk.to_vec()).await?;
+        }
         Ok(())
+    }
+
+    /// Every key under `prefix`, page by page.
+    async fn list_keys(&self, prefix: &str) -> ApiResult<Vec<String>> {
+        let (mut keys, mut cursor) = (Vec::new(), None::<String>);
+        loop {
+            let mut list = self.bucket.list().prefix(prefix);
+            if let Some(c) = cursor.take() {
+                list = list.cursor(c);
+            }
+            let page = list.execute().await?;
+            keys.extend(page.objects().iter().map(|o| o.key()));
+            match page.cursor().filter(|_| page.truncated()) {
+                Some(c) => cursor = Some(c),
+                None => return Ok(keys),
+            }
+        }
     }
 }

@@ -3,7 +3,10 @@
 //! workerd on a request body so that `bench/run.mjs` can time it from outside: the round trip
 //! of `/__bench/chain` minus that of `/__bench/echo` (same body, no work) is the work's time.
 
-use super::{authenticate, json_response, Ctx};
+use super::gate::admit;
+use super::{json_response, Ctx};
+use crate::ratelimit::Cost;
+use crate::tenant::client::TenantIndex;
 use crate::error::{ApiError, ApiResult};
 use functions::exec::run_chain;
 use functions::Chain;
@@ -21,7 +24,7 @@ fn enabled(ctx: &Ctx) -> ApiResult<()> {
 /// Reads the body and answers its length: the baseline (transfer, routing, auth).
 pub async fn echo(mut req: Request, ctx: Ctx) -> ApiResult<Response> {
     enabled(&ctx)?;
-    authenticate(&req, &ctx.data)?;
+    admit(&req, &ctx, Cost::Read).await?;
     let body = req.bytes().await?;
     json_response(&json!({"bytes": body.len()}), 200)
 }
@@ -31,7 +34,7 @@ pub async fn echo(mut req: Request, ctx: Ctx) -> ApiResult<Response> {
 /// wasm memory high-water mark.
 pub async fn chain(mut req: Request, ctx: Ctx) -> ApiResult<Response> {
     enabled(&ctx)?;
-    authenticate(&req, &ctx.data)?;
+    admit(&req, &ctx, Cost::Read).await?;
     let query = req.url()?.query_pairs().find(|(k, _)| k == "chain").map(|(_, v)| v.into_owned());
     let steps: serde_json::Value = serde_json::from_str(&query.unwrap_or_default())
         .map_err(|e| ApiError::InvalidRequest(format!("chain: must be a JSON array of steps: {e}")))?;
@@ -43,4 +46,15 @@ pub async fn chain(mut req: Request, ctx: Ctx) -> ApiResult<Response> {
                 "memory_bytes": crate::consumer::memory_bytes()}),
         200,
     )
+}
+
+/// Adds `?count=N` (≤ 10,000 per call) synthetic images to the caller's index, so the listing
+/// benchmark can compare a small and a large tenant without uploading thousands of files.
+pub async fn seed(req: Request, ctx: Ctx) -> ApiResult<Response> {
+    enabled(&ctx)?;
+    let tenant = admit(&req, &ctx, Cost::Read).await?;
+    let count = req.url()?.query_pairs().find(|(k, _)| k == "count").and_then(|(_, v)| v.parse::<u32>().ok()).filter(|c| *c <= 10_000);
+    let count = count.ok_or_else(|| ApiError::InvalidRequest("count: must be an integer from 0 to 10000".into()))?;
+    TenantIndex::new(&ctx.env, &tenant)?.seed(count).await?;
+    json_response(&json!({"seeded": count}), 200)
 }

@@ -1,7 +1,9 @@
 //! `GET /tasks/{id}/download`: the finished task's output (one image) or the zip of all of
 //! them (several), with validators and byte ranges.
 
-use super::{authenticate, param, Ctx};
+use super::gate::admit_link;
+use super::{param, Ctx};
+use crate::ratelimit::Cost;
 use crate::bindings::IMAGES_BUCKET;
 use crate::error::{ApiError, ApiResult};
 use crate::ids::TaskId;
@@ -10,7 +12,7 @@ use crate::task::client::TaskClient;
 use worker::{Bucket, Headers, Range, Request, Response};
 
 pub async fn get(req: Request, ctx: Ctx) -> ApiResult<Response> {
-    let tenant = authenticate(&req, &ctx.data)?;
+    let tenant = admit_link(&req, &ctx, Cost::Read).await?;
     let id = TaskId::parse(param(&ctx, "id")?)?;
     let info = TaskClient::new(&ctx.env, &id)?.download(&tenant).await.map_err(|e| match e {
         ApiError::Conflict(status) => ApiError::TaskNotFinished(format!("{status}; its download exists once it has succeeded")),
@@ -21,7 +23,8 @@ pub async fn get(req: Request, ctx: Ctx) -> ApiResult<Response> {
 
 /// Streams an R2 object as an attachment, honouring `If-None-Match` (304) and one `Range` (206).
 async fn serve(req: &Request, bucket: &Bucket, key: &str, name: &str) -> ApiResult<Response> {
-    let head = bucket.head(key).await?.ok_or_else(|| ApiError::Internal(format!("output {key} is missing")))?;
+    // Missing only when the image it came from was deleted (with everything derived from it).
+    let head = bucket.head(key).await?.ok_or(ApiError::NotFound)?;
     let (etag, total) = (head.http_etag(), head.size());
     let headers = Headers::new();
     headers.set("etag", &etag)?;

@@ -1,21 +1,27 @@
-//! `/images`: upload (sniffed and probed, never decoded), read back, delete.
+//! `/images`: upload (sniffed and probed, never decoded), list, read back, delete (with
+//! everything derived from the image).
 
-use super::{authenticate, json_response, param, Ctx};
+use super::gate::admit;
+use super::{json_response, param, query_pairs, upload_body, Ctx};
 use crate::clock::now_iso;
 use crate::error::{ApiError, ApiResult};
 use crate::ids::ImageId;
+use crate::ratelimit::Cost;
 use crate::storage::{ImageRecord, Images};
+use crate::tenant::client::TenantIndex;
+use crate::tenant::page::ListQuery;
+use crate::tenant::ImageRow;
 use functions::format::probe;
 use sha2::{Digest, Sha256};
-use worker::{FormEntry, Request, Response};
+use worker::{Request, Response};
 
 /// Longest image name kept.
 const MAX_NAME: usize = 255;
 
 pub async fn upload(mut req: Request, ctx: Ctx) -> ApiResult<Response> {
-    let tenant = authenticate(&req, &ctx.data)?;
+    let tenant = admit(&req, &ctx, Cost::Write).await?;
     let config = &ctx.data.config;
-    let (bytes, file_name) = read_limited_body(&mut req, config.max_upload_bytes).await?;
+    let (bytes, file_name) = upload_body::read(&mut req, config.max_upload_bytes).await?;
     let info = probe(&bytes)?;
     if info.pixels() > config.max_input_pixels {
         return Err(ApiError::ImageTooLarge(format!(
@@ -41,42 +47,24 @@ pub async fn upload(mut req: Request, ctx: Ctx) -> ApiResult<Response> {
         progressive: info.progressive,
         id,
     };
-    Images::new(&ctx.env)?.put(&tenant, &record, bytes).await?;
-    json_response(&serde_json::to_value(&record).map_err(|e| ApiError::Internal(e.to_string()))?, 201)
+    let body = serde_json::to_value(&record).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let images = Images::new(&ctx.env)?;
+    images.put(&tenant, &record, bytes).await?;
+    let row = ImageRow { id: record.id.clone(), sha256: record.sha256.clone(), body: body.clone() };
+    if let Err(e) = TenantIndex::new(&ctx.env, &tenant)?.put_image(&row).await {
+        // An image missing from the listings would be invisible yet stored: take it back.
+        let _ = images.delete_original(&tenant, &record.id).await;
+        return Err(e);
+    }
+    json_response(&body, 201)
 }
 
-/// Reads the upload, refusing by the declared length before reading anything and by the real
-/// length after; an empty body is not an image.
-async fn read_limited_body(req: &mut Request, limit: u64) -> ApiResult<(Vec<u8>, Option<String>)> {
-    let too_large = || ApiError::PayloadTooLarge(format!("uploads are limited to {limit} bytes (MAX_UPLOAD_BYTES)"));
-    let declared = req.headers().get("content-length")?.and_then(|l| l.parse::<u64>().ok());
-    if declared.is_some_and(|len| len > limit) {
-        return Err(too_large());
-    }
-    let (bytes, file_name) = read_body(req).await?;
-    if bytes.len() as u64 > limit {
-        return Err(too_large());
-    }
-    if bytes.is_empty() {
-        return Err(ApiError::InvalidImage("the body is empty".into()));
-    }
-    Ok((bytes, file_name))
-}
-
-/// The raw body, or the `file` field of a multipart form (with its file name).
-async fn read_body(req: &mut Request) -> ApiResult<(Vec<u8>, Option<String>)> {
-    let content_type = req.headers().get("content-type")?.unwrap_or_default();
-    if !content_type.starts_with("multipart/form-data") {
-        return Ok((req.bytes().await?, None));
-    }
-    let form = req.form_data().await.map_err(|_| ApiError::InvalidRequest("the multipart body cannot be parsed".into()))?;
-    match form.get("file") {
-        Some(FormEntry::File(file)) => {
-            let name = Some(file.name()).filter(|n| !n.is_empty());
-            Ok((file.bytes().await?, name))
-        }
-        _ => Err(ApiError::InvalidRequest("file: a multipart upload needs a file field named \"file\"".into())),
-    }
+/// `GET /images`: the tenant's images, newest first, a page at a time.
+pub async fn list(req: Request, ctx: Ctx) -> ApiResult<Response> {
+    let tenant = admit(&req, &ctx, Cost::Read).await?;
+    let query = ListQuery::parse(&query_pairs(&req)?, false)?;
+    let page = TenantIndex::new(&ctx.env, &tenant)?.list_images(&query).await?;
+    json_response(&page.to_json(), 200)
 }
 
 fn validate_name(name: &str) -> ApiResult<String> {
@@ -88,14 +76,14 @@ fn validate_name(name: &str) -> ApiResult<String> {
 }
 
 pub async fn get(req: Request, ctx: Ctx) -> ApiResult<Response> {
-    let tenant = authenticate(&req, &ctx.data)?;
+    let tenant = admit(&req, &ctx, Cost::Read).await?;
     let id = ImageId::parse(param(&ctx, "id")?)?;
     let record = Images::new(&ctx.env)?.get_record(&tenant, &id).await?;
     json_response(&serde_json::to_value(&record).map_err(|e| ApiError::Internal(e.to_string()))?, 200)
 }
 
 pub async fn content(req: Request, ctx: Ctx) -> ApiResult<Response> {
-    let tenant = authenticate(&req, &ctx.data)?;
+    let tenant = admit(&req, &ctx, Cost::Read).await?;
     let id = ImageId::parse(param(&ctx, "id")?)?;
     let obj = Images::new(&ctx.env)?.get_content(&tenant, &id).await?;
     let etag = obj.http_etag();
@@ -108,8 +96,13 @@ pub async fn content(req: Request, ctx: Ctx) -> ApiResult<Response> {
 }
 
 pub async fn delete(req: Request, ctx: Ctx) -> ApiResult<Response> {
-    let tenant = authenticate(&req, &ctx.data)?;
+    let tenant = admit(&req, &ctx, Cost::Write).await?;
     let id = ImageId::parse(param(&ctx, "id")?)?;
-    Images::new(&ctx.env)?.delete(&tenant, &id).await?;
+    let index = TenantIndex::new(&ctx.env, &tenant)?;
+    let usage = index.image_usage(&id).await?;
+    // Storage first, index last: if a delete fails halfway the image is still listed and
+    // deleting it again finishes the job.
+    Images::new(&ctx.env)?.delete_cascade(&tenant, &id, &usage).await?;
+    index.delete_image(&id).await?;
     Ok(Response::empty()?.with_status(204))
 }

@@ -4,17 +4,18 @@
 //! and logs internal causes, and [`handle`] stamps `x-request-id` on every answer.
 
 mod bench;
+mod cors;
 mod download;
+mod gate;
 mod health;
 mod images;
 mod task_request;
 mod tasks;
+mod upload_body;
 
-use crate::auth;
-use crate::clock::{now_millis, now_secs};
+use crate::clock::now_millis;
 use crate::config::Config;
 use crate::error::{ApiError, ApiResult};
-use crate::ids::TenantId;
 use serde_json::json;
 use worker::{console_error, console_log, Env, Request, Response, RouteContext, Router};
 
@@ -41,7 +42,10 @@ pub async fn handle(req: Request, env: Env) -> worker::Result<Response> {
     let started = now_millis();
     let request_id = request_id(&req);
     let (method, path) = (req.method().to_string(), req.path());
-    let mut resp = match Config::from_env(&env) {
+    let config = Config::from_env(&env);
+    let origin = config.as_ref().ok().and_then(|c| cors::allowed_origin(&req, &c.allowed_origins));
+    let mut resp = match config {
+        Ok(_) if cors::is_preflight(&req) => cors::preflight(origin.as_deref())?,
         Ok(config) => route(req, env, AppState { config, request_id: request_id.clone() }).await?,
         Err(problems) if path == "/health" => health::degraded(&problems)?,
         Err(problems) => {
@@ -51,6 +55,7 @@ pub async fn handle(req: Request, env: Env) -> worker::Result<Response> {
     };
     // A 101 from a Durable Object has immutable headers; the id is then only in the log.
     let _ = resp.headers_mut().set("x-request-id", &request_id);
+    cors::decorate(&mut resp, origin.as_deref());
     let status = resp.status_code();
     console_log!("{}", json!({"event": "request", "method": method, "path": path, "status": status, "duration_ms": now_millis() - started, "request_id": request_id}));
     Ok(resp)
@@ -63,16 +68,19 @@ async fn route(req: Request, env: Env, state: AppState) -> worker::Result<Respon
         .get_async("/steps", route!(tasks::steps))
         .get_async("/presets", route!(tasks::list_presets))
         .post_async("/images", route!(images::upload))
+        .get_async("/images", route!(images::list))
         .get_async("/images/:id", route!(images::get))
         .get_async("/images/:id/content", route!(images::content))
         .delete_async("/images/:id", route!(images::delete))
         .post_async("/tasks", route!(tasks::create))
+        .get_async("/tasks", route!(tasks::list))
         .get_async("/tasks/:id", route!(tasks::get))
         .post_async("/tasks/:id/cancel", route!(tasks::cancel))
         .get_async("/tasks/:id/ws", route!(tasks::websocket))
         .get_async("/tasks/:id/download", route!(download::get))
         .post_async("/__bench/echo", route!(bench::echo))
         .post_async("/__bench/chain", route!(bench::chain))
+        .post_async("/__bench/seed", route!(bench::seed))
         .run(req, env)
         .await?;
     // The router's own "no route" answers are plain text; clients expect the contract's JSON.
@@ -112,19 +120,14 @@ fn request_id(req: &Request) -> String {
     }
 }
 
-/// The tenant of the request's bearer token.
-pub fn authenticate(req: &Request, state: &AppState) -> ApiResult<TenantId> {
-    let header = req.headers().get("authorization")?.ok_or_else(|| ApiError::Unauthorized("an Authorization: Bearer token is required".into()))?;
-    let token = header
-        .strip_prefix("Bearer ")
-        .or_else(|| header.strip_prefix("bearer "))
-        .ok_or_else(|| ApiError::Unauthorized("the Authorization header must be \"Bearer <token>\"".into()))?;
-    auth::verify(token.trim(), state.config.auth_secret.bytes(), now_secs()).map_err(|why| ApiError::Unauthorized(why.into()))
-}
-
 /// JSON answer with a status.
 pub fn json_response(value: &serde_json::Value, status: u16) -> ApiResult<Response> {
     Ok(Response::from_json(value)?.with_status(status))
+}
+
+/// The query string's decoded pairs.
+pub fn query_pairs(req: &Request) -> ApiResult<Vec<(String, String)>> {
+    Ok(req.url()?.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect())
 }
 
 /// A path parameter (always present for the routes that declare it).

@@ -90,7 +90,8 @@ pub fn idempotency_key(raw: &str) -> ApiResult<&str> {
 /// stored result, so a repeated request reuses it instead of running.
 pub fn result_key(image_sha256: &str, chain: &Chain) -> String {
     let chain = serde_json::to_string(chain).unwrap_or_default();
-    hex::encode(Sha256::digest(format!("{image_sha256}\n{chain}").as_bytes()))
+    // Grouped under the bytes' hash so deleting an image finds every result made from it.
+    format!("{image_sha256}/{}", hex::encode(Sha256::digest(chain.as_bytes())))
 }
 
 #[cfg(test)]

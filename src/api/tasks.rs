@@ -2,10 +2,14 @@
 //! find it again by Idempotency-Key), read it, cancel it, stream it.
 
 use super::task_request::{idempotency_key, result_key, TaskRequest};
-use super::{authenticate, json_response, param, Ctx};
+use super::gate::{admit, admit_link, signed_url};
+use super::{json_response, param, query_pairs, AppState, Ctx};
 use crate::error::{ApiError, ApiResult};
 use crate::ids::{ImageId, TaskId, TenantId};
+use crate::ratelimit::Cost;
 use crate::storage::Images;
+use crate::tenant::client::TenantIndex;
+use crate::tenant::page::ListQuery;
 use crate::task::client::TaskClient;
 use crate::task::model::{ImageRef, NewImage, NewTask};
 use functions::{plan::plan, presets, registry, Chain};
@@ -16,17 +20,17 @@ use worker::{Request, Response};
 const IDEMPOTENCY_HEADER: &str = "idempotency-key";
 
 pub async fn steps(req: Request, ctx: Ctx) -> ApiResult<Response> {
-    authenticate(&req, &ctx.data)?;
+    admit(&req, &ctx, Cost::Read).await?;
     json_response(&registry::catalogue(), 200)
 }
 
 pub async fn list_presets(req: Request, ctx: Ctx) -> ApiResult<Response> {
-    authenticate(&req, &ctx.data)?;
+    admit(&req, &ctx, Cost::Read).await?;
     json_response(&presets::catalogue(), 200)
 }
 
 pub async fn create(mut req: Request, ctx: Ctx) -> ApiResult<Response> {
-    let tenant = authenticate(&req, &ctx.data)?;
+    let tenant = admit(&req, &ctx, Cost::Write).await?;
     let config = &ctx.data.config;
     let key = req.headers().get(IDEMPOTENCY_HEADER)?;
     let key = key.as_deref().map(idempotency_key).transpose()?;
@@ -43,12 +47,12 @@ pub async fn create(mut req: Request, ctx: Ctx) -> ApiResult<Response> {
         Some(key) => TaskId::for_idempotency_key(config.auth_secret.bytes(), &tenant, key),
         None => TaskId::generate()?,
     };
-    let new = NewTask { id: id.clone(), tenant, chain: request.chain, images: prepared, webhook: request.webhook, fingerprint: key.map(|_| request.fingerprint) };
+    let new = NewTask { id: id.clone(), tenant: tenant.clone(), chain: request.chain, images: prepared, webhook: request.webhook, fingerprint: key.map(|_| request.fingerprint) };
     let (task, created) = TaskClient::new(&ctx.env, &id)?.create(&new).await.map_err(|e| match e {
         ApiError::Conflict(_) => ApiError::Conflict("this Idempotency-Key was already used for a different request".into()),
         other => other,
     })?;
-    json_response(&with_links(task, &req, &id)?, if created { 202 } else { 200 })
+    json_response(&with_links(task, &req, &ctx.data, &tenant)?, if created { 202 } else { 200 })
 }
 
 /// Checks one image (the tenant's, and the chain fits in memory) and looks for a stored
@@ -62,37 +66,46 @@ async fn prepare(ctx: &Ctx, images: &Images, tenant: &TenantId, id: &ImageId, ch
     Ok(NewImage { image: ImageRef { id: record.id, name: record.name, format: record.format, result_key }, cached })
 }
 
-/// Adds the `links` of the task object, on the host the client used.
-fn with_links(mut task: Value, req: &Request, id: &TaskId) -> ApiResult<Value> {
-    let url = req.url()?;
-    let http = url.origin().ascii_serialization();
+/// Adds the `links` of the task object, signed for its tenant, on the host the client used.
+fn with_links(mut task: Value, req: &Request, state: &AppState, tenant: &TenantId) -> ApiResult<Value> {
+    let Some(id) = task["id"].as_str().map(str::to_string) else { return Ok(task) };
+    let http = req.url()?.origin().ascii_serialization();
     let ws = http.replacen("http", "ws", 1);
     task["links"] = serde_json::json!({
-        "download": format!("{http}/tasks/{id}/download"),
-        "ws": format!("{ws}/tasks/{id}/ws"),
+        "download": signed_url(state, tenant, &http, &format!("/tasks/{id}/download")),
+        "ws": signed_url(state, tenant, &ws, &format!("/tasks/{id}/ws")),
     });
     Ok(task)
 }
 
+/// `GET /tasks`: the tenant's tasks, newest first, optionally of one status.
+pub async fn list(req: Request, ctx: Ctx) -> ApiResult<Response> {
+    let tenant = admit(&req, &ctx, Cost::Read).await?;
+    let query = ListQuery::parse(&query_pairs(&req)?, true)?;
+    let mut page = TenantIndex::new(&ctx.env, &tenant)?.list_tasks(&query).await?;
+    page.items = page.items.into_iter().map(|task| with_links(task, &req, &ctx.data, &tenant)).collect::<ApiResult<_>>()?;
+    json_response(&page.to_json(), 200)
+}
+
 pub async fn get(req: Request, ctx: Ctx) -> ApiResult<Response> {
-    let tenant = authenticate(&req, &ctx.data)?;
+    let tenant = admit(&req, &ctx, Cost::Read).await?;
     let id = TaskId::parse(param(&ctx, "id")?)?;
     let task = TaskClient::new(&ctx.env, &id)?.state(&tenant).await?;
-    json_response(&with_links(task, &req, &id)?, 200)
+    json_response(&with_links(task, &req, &ctx.data, &tenant)?, 200)
 }
 
 pub async fn cancel(req: Request, ctx: Ctx) -> ApiResult<Response> {
-    let tenant = authenticate(&req, &ctx.data)?;
+    let tenant = admit(&req, &ctx, Cost::Read).await?;
     let id = TaskId::parse(param(&ctx, "id")?)?;
     let task = TaskClient::new(&ctx.env, &id)?.cancel(&tenant).await.map_err(|e| match e {
         ApiError::Conflict(status) => ApiError::Conflict(format!("{status}; only a queued or running task can be cancelled")),
         other => other,
     })?;
-    json_response(&with_links(task, &req, &id)?, 202)
+    json_response(&with_links(task, &req, &ctx.data, &tenant)?, 202)
 }
 
 pub async fn websocket(req: Request, ctx: Ctx) -> ApiResult<Response> {
-    let tenant = authenticate(&req, &ctx.data)?;
+    let tenant = admit_link(&req, &ctx, Cost::Read).await?;
     let id = TaskId::parse(param(&ctx, "id")?)?;
     if !req.headers().get("upgrade")?.is_some_and(|u| u.eq_ignore_ascii_case("websocket")) {
         return Err(ApiError::InvalidRequest("this route needs a WebSocket upgrade (Upgrade: websocket)".into()));

@@ -5,6 +5,7 @@ pub mod client;
 pub mod events;
 pub mod lease;
 mod lifecycle;
+mod listing;
 pub mod model;
 pub mod names;
 pub mod object;

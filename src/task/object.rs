@@ -7,7 +7,7 @@
 
 use super::events::Envelope;
 use super::model::{Effects, NewTask, Task, Tick};
-use super::{names, sockets, view};
+use super::{listing, names, sockets, view};
 use crate::bindings::STEPS_QUEUE;
 use crate::clock::{now_iso, now_millis};
 use crate::config::Config;
@@ -22,6 +22,8 @@ const TASK_KEY: &str = "task";
 pub const TENANT_HEADER: &str = "x-tenant";
 /// When the configuration is broken the alarm tries again this much later.
 const ALARM_RETRY_MS: f64 = 60_000.0;
+/// When the tenant index could not be updated the alarm tries again this much later.
+const INDEX_RETRY_MS: u64 = 5_000;
 
 const CREATE_EVENTS: &str = "CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY, body TEXT NOT NULL)";
 
@@ -110,7 +112,8 @@ impl DurableObject for TaskObject {
         };
         let Some(mut task) = self.load(None).await? else { return Response::ok("no task") };
         let effects = task.expire(&tick);
-        self.apply(&task, effects).await?;
+        // Always re-index here: an alarm may have been set only because indexing had failed.
+        self.apply(&task, effects, true).await?;
         Response::ok("checked")
     }
 }
@@ -183,7 +186,7 @@ impl TaskObject {
             };
         }
         let (task, effects) = Task::new(new, tick);
-        self.apply(&task, effects).await?;
+        self.apply(&task, effects, false).await?;
         Response::from_json(&json!({"task": view::public_task(&task), "created": true}))
     }
 
@@ -191,7 +194,7 @@ impl TaskObject {
         let Some(mut task) = self.load(tenant).await? else { return not_found() };
         match task.cancel(tick) {
             Ok(effects) => {
-                self.apply(&task, effects).await?;
+                self.apply(&task, effects, false).await?;
                 Response::from_json(&view::public_task(&task))
             }
             Err(status) => conflict(status),
@@ -202,7 +205,7 @@ impl TaskObject {
         let Some(mut task) = self.load(None).await? else { return not_found() };
         let (run, effects) = task.claim(claim.job, tick);
         if run.is_some() {
-            self.apply(&task, effects).await?;
+            self.apply(&task, effects, false).await?;
         }
         Response::from_json(&ClaimResponse { run })
     }
@@ -212,7 +215,7 @@ impl TaskObject {
         let before = task.clone();
         let (effects, retry_in_s) = task.complete(done.job, done.attempt, done.outcome, tick);
         if task != before {
-            self.apply(&task, effects).await?;
+            self.apply(&task, effects, false).await?;
         }
         Response::from_json(&CompletionResponse { retry_in_s })
     }
@@ -222,7 +225,7 @@ impl TaskObject {
         let before = task.clone();
         let effects = task.give_up(claim.job, tick);
         if task != before {
-            self.apply(&task, effects).await?;
+            self.apply(&task, effects, false).await?;
         }
         Response::from_json(&json!({"status": task.status}))
     }
@@ -236,10 +239,11 @@ impl TaskObject {
         sockets::accept(&self.state, &backlog, task.status.is_terminal())
     }
 
-    /// Persists the task, appends and broadcasts the events (gap-free `seq`), sends the jobs and
-    /// re-arms the watchdog. The runtime's output gate holds the broadcasts until the writes
-    /// are durable.
-    async fn apply(&self, task: &Task, effects: Effects) -> Result<()> {
+    /// Persists the task, appends and broadcasts the events (gap-free `seq`), sends the jobs,
+    /// re-arms the watchdog and updates the tenant's index. The runtime's output gate holds the
+    /// broadcasts until the writes are durable.
+    async fn apply(&self, task: &Task, effects: Effects, reindex: bool) -> Result<()> {
+        let reindex = reindex || effects.events.iter().any(listing::is_visible);
         self.state.storage().put(TASK_KEY, task).await?;
         let sql = self.state.storage().sql();
         let mut seq = sql.exec("SELECT COALESCE(MAX(seq), 0) AS seq FROM events", None)?.one::<SeqRow>()?.seq;
@@ -257,7 +261,24 @@ impl TaskObject {
             sockets::close_all(&self.state);
         }
         self.send(task, effects.enqueue).await?;
-        self.arm(task).await
+        self.arm(task).await?;
+        if reindex {
+            self.index(task, seq as u64).await?;
+        }
+        Ok(())
+    }
+
+    /// Writes the task's snapshot into its tenant's index; when that fails the step goes on
+    /// and the alarm retries soon (it re-indexes every time it fires).
+    async fn index(&self, task: &Task, version: u64) -> Result<()> {
+        let Err(e) = listing::sync(&self.env, task, version).await else { return Ok(()) };
+        console_error!("{}", json!({"event": "index_failed", "task": task.id, "error": e.to_string()}));
+        let retry_at = now_millis() + INDEX_RETRY_MS;
+        let storage = self.state.storage();
+        if storage.get_alarm().await?.is_none_or(|at| at as u64 > retry_at) {
+            storage.set_alarm(ScheduledTime::new(js_sys::Date::new(&(retry_at as f64).into()))).await?;
+        }
+        Ok(())
     }
 
     async fn send(&self, task: &Task, jobs: Vec<crate::messages::JobRef>) -> Result<()> {

@@ -1,0 +1,56 @@
+//! Who is calling, and may they: a bearer token (or, on the routes a browser opens without
+//! headers, a signed link), then the tenant's rate limit. Also mints the signed links that
+//! task objects carry.
+
+use super::{AppState, Ctx};
+use crate::auth;
+use crate::clock::now_secs;
+use crate::error::{ApiError, ApiResult};
+use crate::ids::TenantId;
+use crate::links::{self, LinkParams};
+use crate::ratelimit::{object::charge, Cost};
+use worker::{Method, Request};
+
+/// The tenant of a request that must carry a bearer token, charged `cost`.
+pub async fn admit(req: &Request, ctx: &Ctx, cost: Cost) -> ApiResult<TenantId> {
+    let tenant = authenticate(req, &ctx.data)?;
+    charge(&ctx.env, &tenant, cost, ctx.data.config.rate_limit_per_minute).await?;
+    Ok(tenant)
+}
+
+/// Like [`admit`], but a valid signed link for exactly this method and path stands in for the
+/// token (WebSocket, SSE and download routes). A request with a link but no token must have
+/// a valid link: a tampered or expired one is 401, never a fallback.
+pub async fn admit_link(req: &Request, ctx: &Ctx, cost: Cost) -> ApiResult<TenantId> {
+    let has_token = req.headers().get("authorization")?.is_some();
+    let pairs = super::query_pairs(req)?;
+    let link = LinkParams::from_query(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    let tenant = match link {
+        Some(params) if !has_token => {
+            let params = params.map_err(|why| ApiError::Unauthorized(why.into()))?;
+            let method = req.method().to_string();
+            links::verify(&params, &method, &req.path(), &ctx.data.config.verifying_secrets(), now_secs())
+                .map_err(|why| ApiError::Unauthorized(why.into()))?
+        }
+        _ => authenticate(req, &ctx.data)?,
+    };
+    charge(&ctx.env, &tenant, cost, ctx.data.config.rate_limit_per_minute).await?;
+    Ok(tenant)
+}
+
+/// The tenant of the request's bearer token.
+fn authenticate(req: &Request, state: &AppState) -> ApiResult<TenantId> {
+    let header = req.headers().get("authorization")?.ok_or_else(|| ApiError::Unauthorized("an Authorization: Bearer token is required".into()))?;
+    let token = header
+        .strip_prefix("Bearer ")
+        .or_else(|| header.strip_prefix("bearer "))
+        .ok_or_else(|| ApiError::Unauthorized("the Authorization header must be \"Bearer <token>\"".into()))?;
+    auth::verify_any(token.trim(), &state.config.verifying_secrets(), now_secs()).map_err(|why| ApiError::Unauthorized(why.into()))
+}
+
+/// `base + path` signed for `tenant` (GET), valid for the configured link lifetime.
+pub fn signed_url(state: &AppState, tenant: &TenantId, base: &str, path: &str) -> String {
+    let exp = now_secs() + state.config.link_ttl_seconds as i64;
+    let query = links::sign(state.config.auth_secret.bytes(), Method::Get.as_ref(), path, tenant, exp);
+    format!("{base}{path}?{query}")
+}

@@ -1,0 +1,69 @@
+//! `RateLimiter`, one Durable Object per tenant holding its token bucket, and the Worker's
+//! call into it.
+//!
+//! The bucket lives in memory: an object evicted after being idle comes back with a full
+//! bucket, which an idle tenant would have refilled to anyway.
+
+use super::{Bucket, Cost};
+use crate::bindings::RATE_LIMITER;
+use crate::clock::now_millis;
+use crate::error::{ApiError, ApiResult};
+use crate::ids::TenantId;
+use serde::{Deserialize, Serialize};
+use std::cell::RefCell;
+use worker::*;
+
+#[derive(Serialize, Deserialize)]
+struct Take {
+    tokens: u32,
+    per_minute: u32,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Verdict {
+    /// `None`: allowed; else the seconds to wait.
+    retry_after_s: Option<u64>,
+}
+
+#[durable_object]
+pub struct RateLimiter {
+    bucket: RefCell<Option<Bucket>>,
+}
+
+impl DurableObject for RateLimiter {
+    fn new(_state: State, _env: Env) -> Self {
+        RateLimiter { bucket: RefCell::new(None) }
+    }
+
+    async fn fetch(&self, mut req: Request) -> Result<Response> {
+        let take: Take = req.json().await?;
+        let now = now_millis();
+        let mut slot = self.bucket.borrow_mut();
+        let bucket = slot.get_or_insert_with(|| Bucket::full(take.per_minute, now));
+        let retry_after_s = bucket.take(take.tokens, take.per_minute, now).err();
+        Response::from_json(&Verdict { retry_after_s })
+    }
+}
+
+/// Charges `cost` to `tenant`; `RateLimited` when the bucket is short. If the limiter cannot be
+/// reached the request passes (and the failure is logged): an outage of the limiter must not
+/// become an outage of the API.
+pub async fn charge(env: &Env, tenant: &TenantId, cost: Cost, per_minute: u32) -> ApiResult<()> {
+    match ask(env, tenant, cost, per_minute).await {
+        Ok(Verdict { retry_after_s: Some(s) }) => Err(ApiError::RateLimited(s)),
+        Ok(Verdict { retry_after_s: None }) => Ok(()),
+        Err(e) => {
+            console_error!("{}", serde_json::json!({"event": "rate_limiter_unreachable", "tenant": tenant.as_str(), "error": e.to_string()}));
+            Ok(())
+        }
+    }
+}
+
+async fn ask(env: &Env, tenant: &TenantId, cost: Cost, per_minute: u32) -> Result<Verdict> {
+    let stub = env.durable_object(RATE_LIMITER)?.get_by_name(tenant.as_str())?;
+    let body = serde_json::to_string(&Take { tokens: cost.tokens(), per_minute })?;
+    let mut init = RequestInit::new();
+    init.with_method(Method::Post).with_body(Some(body.into()));
+    let mut resp = stub.fetch_with_request(Request::new_with_init("https://limiter/take", &init)?).await?;
+    resp.json().await
+}

@@ -1,0 +1,170 @@
+//! `TenantObject`, the Durable Object indexing one tenant's images and tasks in SQLite.
+//!
+//! Positions (`seq`) only grow (AUTOINCREMENT never reuses one), so "older than the cursor"
+//! is stable however many items arrive between pages, and the `(status, seq)` index keeps a
+//! filtered listing O(limit). Its fetch API is internal: only [`super::client`] calls it.
+
+use super::page::{ListQuery, Page};
+use super::{ImageRow, ImageUsage, TaskRow};
+use crate::ids::{ImageId, TaskId};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use worker::*;
+
+const SCHEMA: [&str; 5] = [
+    "CREATE TABLE IF NOT EXISTS images (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, sha256 TEXT NOT NULL, body TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS images_by_sha ON images (sha256)",
+    "CREATE TABLE IF NOT EXISTS tasks (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, status TEXT NOT NULL, version INTEGER NOT NULL, body TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS tasks_by_status ON tasks (status, seq)",
+    "CREATE TABLE IF NOT EXISTS task_images (image TEXT NOT NULL, task TEXT NOT NULL, PRIMARY KEY (image, task))",
+];
+
+#[derive(Deserialize)]
+struct ItemRow {
+    seq: i64,
+    body: String,
+}
+
+#[derive(Deserialize)]
+struct Count {
+    n: i64,
+}
+
+#[derive(Deserialize)]
+struct Sha {
+    sha256: String,
+}
+
+#[derive(Deserialize)]
+struct TaskRef {
+    task: String,
+}
+
+#[derive(Deserialize)]
+struct IdRequest {
+    id: ImageId,
+}
+
+#[derive(Deserialize)]
+struct Seed {
+    count: u32,
+}
+
+#[durable_object]
+pub struct TenantObject {
+    state: State,
+}
+
+impl DurableObject for TenantObject {
+    fn new(state: State, _env: Env) -> Self {
+        for statement in SCHEMA {
+            if let Err(e) = state.storage().sql().exec(statement, None) {
+                console_error!("tenant index: cannot create its schema: {e}");
+            }
+        }
+        TenantObject { state }
+    }
+
+    async fn fetch(&self, mut req: Request) -> Result<Response> {
+        match req.path().as_str() {
+            "/images/put" => self.put_image(req.json().await?),
+            "/images/list" => self.list("images", req.json().await?),
+            "/images/usage" => self.usage(req.json().await?),
+            "/images/delete" => self.delete_image(req.json().await?),
+            "/tasks/put" => self.put_task(req.json().await?),
+            "/tasks/list" => self.list("tasks", req.json().await?),
+            "/bench/seed" => self.seed(req.json().await?),
+            _ => Ok(Response::from_json(&json!({"error": "not_found"}))?.with_status(404)),
+        }
+    }
+}
+
+impl TenantObject {
+    fn sql(&self) -> SqlStorage {
+        self.state.storage().sql()
+    }
+
+    fn put_image(&self, row: ImageRow) -> Result<Response> {
+        let body = serde_json::to_string(&row.body)?;
+        self.sql().exec(
+            "INSERT OR IGNORE INTO images (id, sha256, body) VALUES (?, ?, ?)",
+            vec![row.id.as_str().into(), row.sha256.as_str().into(), body.as_str().into()],
+        )?;
+        Response::ok("indexed")
+    }
+
+    fn put_task(&self, row: TaskRow) -> Result<Response> {
+        let sql = self.sql();
+        let known = sql.exec("SELECT COUNT(*) AS n FROM tasks WHERE id = ?", vec![row.id.as_str().into()])?.one::<Count>()?.n > 0;
+        let body = serde_json::to_string(&row.body)?;
+        // Updates may arrive out of order: only a newer version replaces the snapshot.
+        sql.exec(
+            "INSERT INTO tasks (id, status, version, body) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET \
+             status = excluded.status, version = excluded.version, body = excluded.body WHERE excluded.version > tasks.version",
+            vec![row.id.as_str().into(), row.status.as_str().into(), (row.version as i64).into(), body.as_str().into()],
+        )?;
+        if !known {
+            for image in &row.images {
+                sql.exec("INSERT OR IGNORE INTO task_images (image, task) VALUES (?, ?)", vec![image.as_str().into(), row.id.as_str().into()])?;
+            }
+        }
+        Response::ok("indexed")
+    }
+
+    /// One page, newest first. `table` is one of two literals, never user input.
+    fn list(&self, table: &str, query: ListQuery) -> Result<Response> {
+        let before = query.before.unwrap_or(i64::MAX);
+        // One row more than asked tells whether another page follows.
+        let fetch = i64::from(query.limit) + 1;
+        let rows: Vec<ItemRow> = match &query.status {
+            Some(status) if table == "tasks" => self
+                .sql()
+                .exec(
+                    "SELECT seq, body FROM tasks WHERE status = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
+                    vec![status.as_str().into(), before.into(), fetch.into()],
+                )?
+                .to_array()?,
+            _ => self
+                .sql()
+                .exec(&format!("SELECT seq, body FROM {table} WHERE seq < ? ORDER BY seq DESC LIMIT ?"), vec![before.into(), fetch.into()])?
+                .to_array()?,
+        };
+        let more = rows.len() > query.limit as usize;
+        let rows = &rows[..rows.len().min(query.limit as usize)];
+        let items = rows.iter().map(|r| serde_json::from_str(&r.body)).collect::<serde_json::Result<Vec<Value>>>()?;
+        let next = if more { rows.last().map(|r| r.seq) } else { None };
+        Response::from_json(&Page { items, next })
+    }
+
+    fn usage(&self, req: IdRequest) -> Result<Response> {
+        let sql = self.sql();
+        let id = req.id.as_str();
+        let Some(Sha { sha256 }) = sql.exec("SELECT sha256 FROM images WHERE id = ?", vec![id.into()])?.to_array::<Sha>()?.pop() else {
+            return Ok(Response::from_json(&json!({"error": "not_found"}))?.with_status(404));
+        };
+        let others = sql.exec("SELECT COUNT(*) AS n FROM images WHERE sha256 = ? AND id != ?", vec![sha256.as_str().into(), id.into()])?.one::<Count>()?.n;
+        let tasks: Vec<TaskRef> = sql.exec("SELECT task FROM task_images WHERE image = ?", vec![id.into()])?.to_array()?;
+        let tasks = tasks.into_iter().filter_map(|t| TaskId::parse(&t.task).ok()).collect();
+        Response::from_json(&ImageUsage { sha256, bytes_shared: others > 0, tasks })
+    }
+
+    fn delete_image(&self, req: IdRequest) -> Result<Response> {
+        let sql = self.sql();
+        sql.exec("DELETE FROM images WHERE id = ?", vec![req.id.as_str().into()])?;
+        sql.exec("DELETE FROM task_images WHERE image = ?", vec![req.id.as_str().into()])?;
+        Response::ok("deleted")
+    }
+
+    /// Benchmark only (the API serves it behind `BENCH_ROUTES`): `count` synthetic images.
+    fn seed(&self, seed: Seed) -> Result<Response> {
+        let sql = self.sql();
+        for _ in 0..seed.count {
+            let id = ImageId::generate().map_err(|e| Error::RustError(e.to_string()))?;
+            let body = json!({"id": id, "name": "seed.png", "content_type": "image/png", "format": "png", "width": 1, "height": 1,
+                              "bytes": 67, "sha256": id.as_str(), "created_at": "2026-01-01T00:00:00.000Z"})
+            .to_string();
+            sql.exec("INSERT INTO images (id, sha256, body) VALUES (?, ?, ?)", vec![id.as_str().into(), id.as_str().into(), body.as_str().into()])?;
+        }
+        Response::ok("seeded")
+    }
+}
