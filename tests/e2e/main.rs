@@ -5,4 +5,6 @@
 mod foundation;
 mod chains;
 mod imaging;
+mod listings;
+mod security;
 mod support;

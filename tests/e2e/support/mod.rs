@@ -5,11 +5,13 @@ mod fixtures;
 mod history;
 mod process;
 mod receiver;
+mod tokens;
 mod ws;
 
 pub use fixtures::*;
 pub use history::*;
 pub use receiver::Receiver;
+pub use tokens::{jwt, link_query, unix_now};
 pub use ws::{collect_events, WsStream};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -63,6 +65,16 @@ impl TestApp {
         self.port = server.port;
         self.address = format!("http://127.0.0.1:{}", server.port);
         self.server = Some(server);
+    }
+
+    /// The server's `AUTH_SECRET` (to forge what only the server should be able to sign).
+    pub fn secret(&self) -> &[u8] {
+        self.secret.as_bytes()
+    }
+
+    /// A request to `path` with a bearer token (`None`: no Authorization header).
+    pub fn request(&self, method: reqwest::Method, path: &str, token: Option<&str>) -> reqwest::RequestBuilder {
+        with_auth(self.http.request(method, self.url(path)), token)
     }
 
     /// A valid bearer token for `tenant`, signed with the server's `AUTH_SECRET`.
@@ -152,7 +164,7 @@ fn with_auth(req: reqwest::RequestBuilder, token: Option<&str>) -> reqwest::Requ
     }
 }
 
-async fn send(req: reqwest::RequestBuilder) -> Response {
+pub async fn send(req: reqwest::RequestBuilder) -> Response {
     req.send().await.expect("the request reaches the server")
 }
 
