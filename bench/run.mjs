@@ -14,14 +14,13 @@
 // so that both sides of the ratio see the same machine. photon-node runs last (seconds per run,
 // hundreds of MiB), after the dev servers are gone.
 
-import { spawn, execFileSync } from "node:child_process";
-import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { performance } from "node:perf_hooks";
+import { mintToken, onExitStopServers, servers, startServer, stopServer } from "./server.mjs";
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(benchDir, "..");
@@ -36,9 +35,7 @@ const CHAIN = [
   { op: "encode", format: "jpeg", quality: QUALITY },
 ];
 const WARMUP = 2;
-const STARTUP_DEADLINE_MS = 90_000;
 const REQUEST_TIMEOUT_MS = 120_000;
-const STOP_GRACE_MS = 5_000;
 const MIB = 1024 * 1024;
 // The issue's targets.
 const TARGET_12MP_VS_SHARP = 1.0;
@@ -80,133 +77,6 @@ const median = (xs) => {
 const round = (x, d = 1) => (x == null || Number.isNaN(x) ? null : Math.round(x * 10 ** d) / 10 ** d);
 const fmt = (x, d = 1) => (x == null ? "—" : x.toLocaleString("en-US", { minimumFractionDigits: d, maximumFractionDigits: d }));
 const log = (...a) => console.error("[bench]", ...a);
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-function mintToken() {
-  // scripts/token.mjs signs with AUTH_SECRET from .dev.vars (scripts/setup.sh creates it).
-  return execFileSync(process.execPath, [path.join(root, "scripts/token.mjs"), "bench", "7200"], { encoding: "utf8" }).trim();
-}
-
-// ---------------------------------------------------------------------------------------------
-// The dev server: own process group, always stopped (also on errors and signals)
-
-const servers = new Set();
-
-// Whether a live (non-zombie) process is still in the group. Zombies do not count: orphans are
-// reparented to PID 1, which in a container may never reap them.
-function groupAlive(pgid) {
-  let entries;
-  try {
-    entries = readdirSync("/proc");
-  } catch {
-    return false;
-  }
-  return entries.some((pid) => {
-    if (!/^\d+$/.test(pid)) return false;
-    let stat;
-    try {
-      stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    } catch {
-      return false;
-    }
-    // Fields after the parenthesised command name: state ppid pgrp ...
-    const f = stat.slice(stat.lastIndexOf(")") + 1).trim().split(/\s+/);
-    return f[0] !== "Z" && Number(f[2]) === pgid;
-  });
-}
-
-function signalGroup(pgid, sig) {
-  try {
-    process.kill(-pgid, sig);
-  } catch {
-    /* already gone */
-  }
-}
-
-async function stopServer(server) {
-  if (!servers.delete(server)) return;
-  const pgid = server.child.pid;
-  signalGroup(pgid, "SIGTERM");
-  const deadline = Date.now() + STOP_GRACE_MS;
-  while (groupAlive(pgid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  if (groupAlive(pgid)) signalGroup(pgid, "SIGKILL");
-  rmSync(server.dir, { recursive: true, force: true });
-}
-
-function stopAllNow() {
-  // Synchronous last resort (process exit): no grace period.
-  for (const s of servers) {
-    signalGroup(s.child.pid, "SIGKILL");
-    rmSync(s.dir, { recursive: true, force: true });
-  }
-  servers.clear();
-}
-
-function logTail(file, lines = 40) {
-  try {
-    return readFileSync(file, "utf8").split("\n").slice(-lines).join("\n");
-  } catch (e) {
-    return `(cannot read ${file}: ${e.message})`;
-  }
-}
-
-async function startServer() {
-  const dir = mkdtempSync(path.join(os.tmpdir(), "studio-bench-"));
-  const logFile = path.join(dir, "wrangler.log");
-  const port = await freePort();
-  let inspectorPort = await freePort();
-  while (inspectorPort === port) inspectorPort = await freePort();
-  const fd = openSync(logFile, "w");
-  const child = spawn(
-    "npx",
-    [
-      "wrangler", "dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspectorPort),
-      "--persist-to", path.join(dir, "state"), "--var", "BENCH_ROUTES:1",
-      "--show-interactive-dev-session=false",
-    ],
-    {
-      cwd: root,
-      detached: true, // its own process group: npx, node and workerd are stopped together
-      stdio: ["ignore", fd, fd],
-      env: { ...process.env, STUDIO_SKIP_BUILD: "1", WRANGLER_SEND_METRICS: "false" },
-    },
-  );
-  closeSync(fd);
-  const server = { child, port, dir, logFile, exited: null };
-  servers.add(server);
-  child.on("exit", (code, sig) => (server.exited = sig ?? code));
-
-  const url = `http://127.0.0.1:${port}/health`;
-  const deadline = Date.now() + STARTUP_DEADLINE_MS;
-  let last = "no answer yet";
-  while (Date.now() < deadline) {
-    if (server.exited !== null) break;
-    try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
-      const body = await res.text();
-      if (res.status === 200) return server;
-      last = `HTTP ${res.status}: ${body}`;
-    } catch (e) {
-      last = `request failed: ${e.cause?.code ?? e.message}`;
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  const why = server.exited !== null ? `wrangler exited (${server.exited})` : `no 200 from /health within ${STARTUP_DEADLINE_MS / 1000} s; last: ${last}`;
-  const tail = logTail(logFile);
-  await stopServer(server);
-  throw new Error(`wrangler dev did not become healthy on port ${port}: ${why}\n--- wrangler log (tail) ---\n${tail}`);
-}
 
 // ---------------------------------------------------------------------------------------------
 // Studio inside workerd
@@ -432,7 +302,7 @@ async function main() {
 
   const loadBefore = os.loadavg().map((x) => round(x, 2));
   if (loadBefore[0] > os.cpus().length / 2) log(`warning: load average ${loadBefore[0]} on ${os.cpus().length} cores; other work will skew the figures`);
-  const token = mintToken();
+  const token = mintToken("bench");
   const inputs = IMAGES.map((name) => {
     const file = path.join(imagesDir, name);
     if (!existsSync(file)) throw new Error(`missing benchmark input ${file}`);
@@ -478,21 +348,11 @@ async function main() {
   log(`wrote ${path.relative(root, path.join(benchDir, "results.json"))}`);
 }
 
-let interrupted = false;
-for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"]) {
-  process.on(sig, async () => {
-    if (interrupted) return;
-    interrupted = true;
-    log(`${sig}: stopping the dev server`);
-    await Promise.all([...servers].map(stopServer));
-    process.exit(130);
-  });
-}
-process.on("exit", stopAllNow);
+const interrupted = onExitStopServers(log);
 
 main()
   .catch(async (e) => {
-    if (interrupted) return; // the signal handler reports and exits
+    if (interrupted.value) return; // the signal handler reports and exits
     console.error(`[bench] failed: ${e.stack ?? e}`);
     process.exitCode = 1;
   })

@@ -4,6 +4,8 @@
 # wasm, and runs bench/run.mjs on the repo's Node 22. Arguments go to bench/run.mjs, e.g.
 #   bash scripts/bench.sh --runs 11 --photon-runs 1      (or --no-photon)
 # Prints a markdown table and writes bench/results.json.
+#   bash scripts/bench.sh list [--runs 200]
+# times the listings instead (bench/list.mjs, issue 6) and writes bench/list-results.json.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -23,4 +25,8 @@ fi
 say "building the release wasm (scripts/build.sh)"
 bash scripts/build.sh
 
+if [ "${1:-}" = list ]; then
+  shift
+  exec "$root/node_modules/.bin/node" bench/list.mjs "$@"
+fi
 exec "$root/node_modules/.bin/node" bench/run.mjs "$@"

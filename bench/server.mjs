@@ -1,0 +1,158 @@
+// The benchmarks' `wrangler dev`: started on free ports in its own process group with the
+// dev-only `BENCH_ROUTES=1` (plus any vars given), and always stopped again, also on errors and
+// signals. Shared by bench/run.mjs (imaging) and bench/list.mjs (listings).
+
+import { spawn, execFileSync } from "node:child_process";
+import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const STARTUP_DEADLINE_MS = 90_000;
+const STOP_GRACE_MS = 5_000;
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export function mintToken(tenant) {
+  // scripts/token.mjs signs with AUTH_SECRET from .dev.vars (scripts/setup.sh creates it).
+  return execFileSync(process.execPath, [path.join(root, "scripts/token.mjs"), tenant, "7200"], { encoding: "utf8" }).trim();
+}
+
+// ---------------------------------------------------------------------------------------------
+// The dev server: own process group, always stopped (also on errors and signals)
+
+export const servers = new Set();
+
+// Whether a live (non-zombie) process is still in the group. Zombies do not count: orphans are
+// reparented to PID 1, which in a container may never reap them.
+function groupAlive(pgid) {
+  let entries;
+  try {
+    entries = readdirSync("/proc");
+  } catch {
+    return false;
+  }
+  return entries.some((pid) => {
+    if (!/^\d+$/.test(pid)) return false;
+    let stat;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    } catch {
+      return false;
+    }
+    // Fields after the parenthesised command name: state ppid pgrp ...
+    const f = stat.slice(stat.lastIndexOf(")") + 1).trim().split(/\s+/);
+    return f[0] !== "Z" && Number(f[2]) === pgid;
+  });
+}
+
+function signalGroup(pgid, sig) {
+  try {
+    process.kill(-pgid, sig);
+  } catch {
+    /* already gone */
+  }
+}
+
+export async function stopServer(server) {
+  if (!servers.delete(server)) return;
+  const pgid = server.child.pid;
+  signalGroup(pgid, "SIGTERM");
+  const deadline = Date.now() + STOP_GRACE_MS;
+  while (groupAlive(pgid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  if (groupAlive(pgid)) signalGroup(pgid, "SIGKILL");
+  rmSync(server.dir, { recursive: true, force: true });
+}
+
+function stopAllNow() {
+  // Synchronous last resort (process exit): no grace period.
+  for (const s of servers) {
+    signalGroup(s.child.pid, "SIGKILL");
+    rmSync(s.dir, { recursive: true, force: true });
+  }
+  servers.clear();
+}
+
+function logTail(file, lines = 40) {
+  try {
+    return readFileSync(file, "utf8").split("\n").slice(-lines).join("\n");
+  } catch (e) {
+    return `(cannot read ${file}: ${e.message})`;
+  }
+}
+
+export async function startServer(vars = {}) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "studio-bench-"));
+  const logFile = path.join(dir, "wrangler.log");
+  const port = await freePort();
+  let inspectorPort = await freePort();
+  while (inspectorPort === port) inspectorPort = await freePort();
+  const fd = openSync(logFile, "w");
+  const child = spawn(
+    "npx",
+    [
+      "wrangler", "dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspectorPort),
+      "--persist-to", path.join(dir, "state"), "--var", "BENCH_ROUTES:1",
+      ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
+      "--show-interactive-dev-session=false",
+    ],
+    {
+      cwd: root,
+      detached: true, // its own process group: npx, node and workerd are stopped together
+      stdio: ["ignore", fd, fd],
+      env: { ...process.env, STUDIO_SKIP_BUILD: "1", WRANGLER_SEND_METRICS: "false" },
+    },
+  );
+  closeSync(fd);
+  const server = { child, port, dir, logFile, exited: null };
+  servers.add(server);
+  child.on("exit", (code, sig) => (server.exited = sig ?? code));
+
+  const url = `http://127.0.0.1:${port}/health`;
+  const deadline = Date.now() + STARTUP_DEADLINE_MS;
+  let last = "no answer yet";
+  while (Date.now() < deadline) {
+    if (server.exited !== null) break;
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
+      const body = await res.text();
+      if (res.status === 200) return server;
+      last = `HTTP ${res.status}: ${body}`;
+    } catch (e) {
+      last = `request failed: ${e.cause?.code ?? e.message}`;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const why = server.exited !== null ? `wrangler exited (${server.exited})` : `no 200 from /health within ${STARTUP_DEADLINE_MS / 1000} s; last: ${last}`;
+  const tail = logTail(logFile);
+  await stopServer(server);
+  throw new Error(`wrangler dev did not become healthy on port ${port}: ${why}\n--- wrangler log (tail) ---\n${tail}`);
+}
+
+// Stops every server on exit and on SIGINT/SIGTERM/SIGHUP; `.value` tells whether a signal came.
+export function onExitStopServers(log) {
+  const interrupted = { value: false };
+  for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"]) {
+    process.on(sig, async () => {
+      if (interrupted.value) return;
+      interrupted.value = true;
+      log(`${sig}: stopping the dev server`);
+      await Promise.all([...servers].map(stopServer));
+      process.exit(130);
+    });
+  }
+  process.on("exit", stopAllNow);
+  return interrupted;
+}
