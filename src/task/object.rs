@@ -70,7 +70,7 @@ impl DurableObject for TaskObject {
         };
         match (req.method(), req.path().as_str()) {
             (Method::Post, "/create") => self.create(req.json().await?, &tick).await,
-            (Method::Get, "/state") => self.read(tenant.as_deref(), |task| Ok(Response::from_json(&view::public_task(task))?)).await,
+            (Method::Get, "/state") => self.read(tenant.as_deref(), |task| Response::from_json(&view::public_task(task))).await,
             (Method::Get, "/download") => self.read(tenant.as_deref(), download_info).await,
             (Method::Post, "/cancel") => self.cancel(tenant.as_deref(), &tick).await,
             (Method::Post, "/claim") => self.claim(req.json().await?, &tick).await,

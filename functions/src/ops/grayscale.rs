@@ -24,7 +24,7 @@ impl Operation for Grayscale {
     }
 
     fn output_channels(&self, channels: u8) -> u8 {
-        if channels % 2 == 0 { 2 } else { 1 }
+        if channels.is_multiple_of(2) { 2 } else { 1 }
     }
 
     fn apply(&self, src: Raster, _ctx: &ApplyCtx) -> Result<Raster, ImageError> {
