@@ -34,6 +34,8 @@ pub struct Config {
     pub auth_secret_previous: Option<Secret>,
     /// Lifetime of the signed links in task objects.
     pub link_ttl_seconds: u64,
+    /// Open WebSockets one stream (a task, a tenant's feed) accepts before refusing with 1013.
+    pub max_sockets_per_stream: usize,
     pub allowed_origins: Vec<String>,
     pub rate_limit_per_minute: u32,
     pub max_upload_bytes: u64,
@@ -87,6 +89,7 @@ impl Config {
         let max_input_pixels = number("MAX_INPUT_PIXELS", 100_000_000, 1);
         let memory_budget_bytes = number("MEMORY_BUDGET_BYTES", 100_663_296, 1 << 20);
         let link_ttl_seconds = number("SIGNED_LINK_TTL_SECONDS", 900, 10);
+        let max_sockets_per_stream = number("MAX_SOCKETS_PER_STREAM", 1000, 1).min(32_768) as usize;
         let step_timeout_seconds = number("STEP_TIMEOUT_SECONDS", 120, 1);
         // The queue's own max_retries (wrangler.toml: 10) must stay above this.
         let step_max_retries = number("STEP_MAX_RETRIES", 3, 0).min(9) as u32;
@@ -113,6 +116,7 @@ impl Config {
             auth_secret: Secret(secret.into_bytes()),
             auth_secret_previous: previous.map(|s| Secret(s.into_bytes())),
             link_ttl_seconds,
+            max_sockets_per_stream,
             allowed_origins,
             rate_limit_per_minute,
             max_upload_bytes,

@@ -15,6 +15,7 @@ pub mod faults;
 pub mod ids;
 pub mod keys;
 pub mod links;
+pub mod live;
 pub mod messages;
 pub mod range;
 pub mod ratelimit;

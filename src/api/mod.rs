@@ -10,6 +10,7 @@ mod gate;
 mod health;
 mod images;
 mod task_request;
+mod streams;
 mod tasks;
 mod upload_body;
 
@@ -76,7 +77,10 @@ async fn route(req: Request, env: Env, state: AppState) -> worker::Result<Respon
         .get_async("/tasks", route!(tasks::list))
         .get_async("/tasks/:id", route!(tasks::get))
         .post_async("/tasks/:id/cancel", route!(tasks::cancel))
-        .get_async("/tasks/:id/ws", route!(tasks::websocket))
+        .get_async("/tasks/:id/ws", route!(streams::task_ws))
+        .get_async("/tasks/:id/events", route!(streams::task_events))
+        .get_async("/events/ws", route!(streams::feed_ws))
+        .get_async("/events", route!(streams::feed_events))
         .get_async("/tasks/:id/download", route!(download::get))
         .post_async("/__bench/echo", route!(bench::echo))
         .post_async("/__bench/chain", route!(bench::chain))

@@ -2,7 +2,7 @@
 //! find it again by Idempotency-Key), read it, cancel it, stream it.
 
 use super::task_request::{idempotency_key, result_key, TaskRequest};
-use super::gate::{admit, admit_link, signed_url};
+use super::gate::{admit, signed_url};
 use super::{json_response, param, query_pairs, AppState, Ctx};
 use crate::error::{ApiError, ApiResult};
 use crate::ids::{ImageId, TaskId, TenantId};
@@ -74,6 +74,7 @@ fn with_links(mut task: Value, req: &Request, state: &AppState, tenant: &TenantI
     task["links"] = serde_json::json!({
         "download": signed_url(state, tenant, &http, &format!("/tasks/{id}/download")),
         "ws": signed_url(state, tenant, &ws, &format!("/tasks/{id}/ws")),
+        "events": signed_url(state, tenant, &http, &format!("/tasks/{id}/events")),
     });
     Ok(task)
 }
@@ -84,7 +85,9 @@ pub async fn list(req: Request, ctx: Ctx) -> ApiResult<Response> {
     let query = ListQuery::parse(&query_pairs(&req)?, true)?;
     let mut page = TenantIndex::new(&ctx.env, &tenant)?.list_tasks(&query).await?;
     page.items = page.items.into_iter().map(|task| with_links(task, &req, &ctx.data, &tenant)).collect::<ApiResult<_>>()?;
-    json_response(&page.to_json(), 200)
+    let mut body = page.to_json();
+    body["links"] = super::streams::feed_links(&req, &ctx.data, &tenant)?;
+    json_response(&body, 200)
 }
 
 pub async fn get(req: Request, ctx: Ctx) -> ApiResult<Response> {
@@ -102,17 +105,4 @@ pub async fn cancel(req: Request, ctx: Ctx) -> ApiResult<Response> {
         other => other,
     })?;
     json_response(&with_links(task, &req, &ctx.data, &tenant)?, 202)
-}
-
-pub async fn websocket(req: Request, ctx: Ctx) -> ApiResult<Response> {
-    let tenant = admit_link(&req, &ctx, Cost::Read).await?;
-    let id = TaskId::parse(param(&ctx, "id")?)?;
-    if !req.headers().get("upgrade")?.is_some_and(|u| u.eq_ignore_ascii_case("websocket")) {
-        return Err(ApiError::InvalidRequest("this route needs a WebSocket upgrade (Upgrade: websocket)".into()));
-    }
-    let since = match req.url()?.query_pairs().find(|(k, _)| k == "since") {
-        None => 0,
-        Some((_, v)) => v.parse::<u64>().map_err(|_| ApiError::InvalidRequest("since: must be a non-negative integer".into()))?,
-    };
-    TaskClient::new(&ctx.env, &id)?.websocket(&tenant, since).await
 }

@@ -9,7 +9,6 @@ mod listing;
 pub mod model;
 pub mod names;
 pub mod object;
-mod sockets;
 pub mod state;
 pub mod view;
 mod watchdog;

@@ -7,7 +7,8 @@
 
 use super::events::Envelope;
 use super::model::{Effects, NewTask, Task, Tick};
-use super::{listing, names, sockets, view};
+use super::{listing, names, view};
+use crate::live::sockets;
 use crate::bindings::STEPS_QUEUE;
 use crate::clock::{now_iso, now_millis};
 use crate::config::Config;
@@ -236,7 +237,8 @@ impl TaskObject {
         let rows: Vec<BodyRow> =
             self.state.storage().sql().exec("SELECT body FROM events WHERE seq > ? ORDER BY seq", vec![since.into()])?.to_array()?;
         let backlog: Vec<String> = rows.into_iter().map(|r| r.body).collect();
-        sockets::accept(&self.state, &backlog, task.status.is_terminal())
+        let cap = Config::from_env(&self.env).map(|c| c.max_sockets_per_stream).unwrap_or(1000);
+        sockets::accept(&self.state, &backlog, task.status.is_terminal(), cap)
     }
 
     /// Persists the task, appends and broadcasts the events (gap-free `seq`), sends the jobs,

@@ -8,7 +8,7 @@ use crate::ids::{ImageId, TenantId};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::json;
-use worker::{Env, Method, Request, RequestInit, Stub};
+use worker::{Env, Headers, Method, Request, RequestInit, Response, Stub};
 
 pub struct TenantIndex {
     stub: Stub,
@@ -59,6 +59,19 @@ impl TenantIndex {
 
     pub async fn list_tasks(&self, query: &ListQuery) -> ApiResult<Page> {
         self.json("/tasks/list", query).await
+    }
+
+    /// Opens the tenant's feed socket (replay after `since`, then live); the object answers 101.
+    pub async fn websocket(&self, since: u64) -> ApiResult<Response> {
+        let headers = Headers::new();
+        headers.set("upgrade", "websocket")?;
+        let mut init = RequestInit::new();
+        init.with_method(Method::Get).with_headers(headers);
+        let resp = self.stub.fetch_with_request(Request::new_with_init(&format!("https://tenant/feed/ws?since={since}"), &init)?).await?;
+        match resp.status_code() {
+            101 => Ok(resp),
+            s => Err(ApiError::Internal(format!("tenant feed socket answered {s}"))),
+        }
     }
 
     /// Benchmark only: adds `count` synthetic images.

@@ -2,9 +2,11 @@
 //! newest first, so `GET /images` and `GET /tasks` cost O(limit) whatever the tenant holds.
 //!
 //! R2 stays the source of the bytes; the index is written on every change (upload, delete, a
-//! task's progress) and read by the listings and the image delete cascade.
+//! task's progress) and read by the listings and the image delete cascade. Task changes also
+//! become the tenant's live feed ([`feed`]) for dashboards.
 
 pub mod client;
+pub mod feed;
 pub mod object;
 pub mod page;
 

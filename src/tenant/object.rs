@@ -4,24 +4,41 @@
 //! is stable however many items arrive between pages, and the `(status, seq)` index keeps a
 //! filtered listing O(limit). Its fetch API is internal: only [`super::client`] calls it.
 
+use super::feed::{self, Previous};
 use super::page::{ListQuery, Page};
 use super::{ImageRow, ImageUsage, TaskRow};
+use crate::clock::now_iso;
+use crate::config::Config;
 use crate::ids::{ImageId, TaskId};
+use crate::live::sockets;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use worker::*;
 
-const SCHEMA: [&str; 5] = [
+const SCHEMA: [&str; 6] = [
     "CREATE TABLE IF NOT EXISTS images (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, sha256 TEXT NOT NULL, body TEXT NOT NULL)",
     "CREATE INDEX IF NOT EXISTS images_by_sha ON images (sha256)",
     "CREATE TABLE IF NOT EXISTS tasks (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, status TEXT NOT NULL, version INTEGER NOT NULL, body TEXT NOT NULL)",
     "CREATE INDEX IF NOT EXISTS tasks_by_status ON tasks (status, seq)",
     "CREATE TABLE IF NOT EXISTS task_images (image TEXT NOT NULL, task TEXT NOT NULL, PRIMARY KEY (image, task))",
+    "CREATE TABLE IF NOT EXISTS feed (seq INTEGER PRIMARY KEY, body TEXT NOT NULL)",
 ];
 
 #[derive(Deserialize)]
 struct ItemRow {
     seq: i64,
+    body: String,
+}
+
+#[derive(Deserialize)]
+struct PrevRow {
+    status: String,
+    version: i64,
+    body: String,
+}
+
+#[derive(Deserialize)]
+struct BodyRow {
     body: String,
 }
 
@@ -53,20 +70,44 @@ struct Seed {
 #[durable_object]
 pub struct TenantObject {
     state: State,
+    env: Env,
 }
 
 impl DurableObject for TenantObject {
-    fn new(state: State, _env: Env) -> Self {
+    fn new(state: State, env: Env) -> Self {
         for statement in SCHEMA {
             if let Err(e) = state.storage().sql().exec(statement, None) {
                 console_error!("tenant index: cannot create its schema: {e}");
             }
         }
-        TenantObject { state }
+        // `ping` is answered by the runtime itself, so it never wakes a hibernating object.
+        if let Ok(pair) = worker_sys::WebSocketRequestResponsePair::new("ping", "pong") {
+            state.set_websocket_auto_response(&pair);
+        }
+        TenantObject { state, env }
+    }
+
+    async fn websocket_message(&self, ws: WebSocket, message: WebSocketIncomingMessage) -> Result<()> {
+        if matches!(&message, WebSocketIncomingMessage::String(s) if s == "ping") {
+            ws.send_with_str("pong")?;
+        }
+        Ok(())
+    }
+
+    async fn websocket_close(&self, ws: WebSocket, code: usize, _reason: String, _was_clean: bool) -> Result<()> {
+        sockets::answer_close(&ws, code);
+        Ok(())
+    }
+
+    async fn websocket_error(&self, ws: WebSocket, error: Error) -> Result<()> {
+        console_warn!("feed socket error: {error}");
+        let _ = ws.close(Some(1011), Some("socket error"));
+        Ok(())
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
         match req.path().as_str() {
+            "/feed/ws" => self.websocket(&req),
             "/images/put" => self.put_image(req.json().await?),
             "/images/list" => self.list("images", req.json().await?),
             "/images/usage" => self.usage(req.json().await?),
@@ -95,7 +136,9 @@ impl TenantObject {
 
     fn put_task(&self, row: TaskRow) -> Result<Response> {
         let sql = self.sql();
-        let known = sql.exec("SELECT COUNT(*) AS n FROM tasks WHERE id = ?", vec![row.id.as_str().into()])?.one::<Count>()?.n > 0;
+        let previous = self.previous(&row.id)?;
+        let known = previous.is_some();
+        let kind = feed::kind(previous.as_ref(), &row.status, row.version, &row.body["progress"]);
         let body = serde_json::to_string(&row.body)?;
         // Updates may arrive out of order: only a newer version replaces the snapshot.
         sql.exec(
@@ -108,7 +151,41 @@ impl TenantObject {
                 sql.exec("INSERT OR IGNORE INTO task_images (image, task) VALUES (?, ?)", vec![image.as_str().into(), row.id.as_str().into()])?;
             }
         }
+        if let Some(kind) = kind {
+            self.publish(feed::event(kind, &row.body, &now_iso()))?;
+        }
         Response::ok("indexed")
+    }
+
+    fn previous(&self, id: &TaskId) -> Result<Option<Previous>> {
+        let rows: Vec<PrevRow> = self.sql().exec("SELECT status, version, body FROM tasks WHERE id = ?", vec![id.as_str().into()])?.to_array()?;
+        Ok(rows.into_iter().next().map(|r| Previous {
+            status: r.status,
+            version: r.version as u64,
+            progress: serde_json::from_str::<Value>(&r.body).map(|b| b["progress"].clone()).unwrap_or_default(),
+        }))
+    }
+
+    /// Appends a feed event with the next `seq`, trims the oldest beyond the retention and
+    /// pushes it to every feed socket.
+    fn publish(&self, mut event: Value) -> Result<()> {
+        let sql = self.sql();
+        let seq = sql.exec("SELECT COALESCE(MAX(seq), 0) AS n FROM feed", None)?.one::<Count>()?.n + 1;
+        event["seq"] = seq.into();
+        let body = event.to_string();
+        sql.exec("INSERT INTO feed (seq, body) VALUES (?, ?)", vec![seq.into(), body.as_str().into()])?;
+        sql.exec("DELETE FROM feed WHERE seq <= ?", vec![(seq - feed::RETAINED).into()])?;
+        sockets::broadcast(&self.state, &body);
+        Ok(())
+    }
+
+    /// The feed socket: every retained event after `since`, then live. The feed never ends.
+    fn websocket(&self, req: &Request) -> Result<Response> {
+        let since = req.url()?.query_pairs().find(|(k, _)| k == "since").and_then(|(_, v)| v.parse::<i64>().ok()).unwrap_or(0);
+        let rows: Vec<BodyRow> = self.sql().exec("SELECT body FROM feed WHERE seq > ? ORDER BY seq", vec![since.into()])?.to_array()?;
+        let backlog: Vec<String> = rows.into_iter().map(|r| r.body).collect();
+        let cap = Config::from_env(&self.env).map(|c| c.max_sockets_per_stream).unwrap_or(1000);
+        sockets::accept(&self.state, &backlog, false, cap)
     }
 
     /// One page, newest first. `table` is one of two literals, never user input.

@@ -1,5 +1,5 @@
-//! The task's WebSocket fan-out on the hibernation API: accept, replay from the event log,
-//! broadcast, close after the terminal event.
+//! WebSocket fan-out on the hibernation API: accept (within a cap), replay from the event log,
+//! broadcast, close after a terminal event, answer the client's close.
 //!
 //! Hibernation means the object may be evicted between events while clients stay connected;
 //! nothing here keeps per-socket state in memory, so a re-created object simply finds its
@@ -7,22 +7,30 @@
 
 use worker::{Response, Result, State, WebSocket, WebSocketPair};
 
-/// Tag on every task socket (room for more kinds of socket later).
+/// Tag on every event socket (room for more kinds of socket later).
 const TAG: &str = "events";
-/// Normal closure: the task ended and every event was sent.
+/// Normal closure: the stream ended and every event was sent.
 pub const CLOSE_DONE: u16 = 1000;
+/// "Try again later": the object already holds its cap of sockets.
+pub const CLOSE_FULL: u16 = 1013;
 
 /// Accepts a new socket, sends it every stored event after `since`, and closes it at once when
-/// the task is already over. Replay and acceptance happen without an `await` in between, so no
-/// live event can slip between the two.
-pub fn accept(state: &State, backlog: &[String], finished: bool) -> Result<Response> {
+/// the stream is already over. Replay and acceptance happen without an `await` in between, so
+/// no live event can slip between the two. Beyond `cap` open sockets the new one is closed at
+/// once with 1013 and a reason naming the limit.
+pub fn accept(state: &State, backlog: &[String], finished: bool, cap: usize) -> Result<Response> {
     let pair = WebSocketPair::new()?;
+    let open = state.get_websockets_with_tag(TAG).len();
     state.accept_websocket_with_tags(&pair.server, &[TAG]);
+    if open >= cap {
+        pair.server.close(Some(CLOSE_FULL), Some(&format!("too many sockets on this stream (MAX_SOCKETS_PER_STREAM={cap}); retry later")))?;
+        return Response::from_websocket(pair.client);
+    }
     for body in backlog {
         pair.server.send_with_str(body)?;
     }
     if finished {
-        pair.server.close(Some(CLOSE_DONE), Some("task finished"))?;
+        pair.server.close(Some(CLOSE_DONE), Some("finished"))?;
     }
     Response::from_websocket(pair.client)
 }
@@ -38,7 +46,7 @@ pub fn broadcast(state: &State, body: &str) {
 /// Closes every socket after the terminal event.
 pub fn close_all(state: &State) {
     for ws in state.get_websockets_with_tag(TAG) {
-        let _ = ws.close(Some(CLOSE_DONE), Some("task finished"));
+        let _ = ws.close(Some(CLOSE_DONE), Some("finished"));
     }
 }
 

@@ -1,0 +1,72 @@
+//! The tenant's feed: one summary event per task change a dashboard cares about (created,
+//! progress, finished), with its own gap-free `seq`, derived from the task snapshots the task
+//! objects write into the index.
+
+use serde_json::{json, Value};
+
+/// Events older than the newest this many are dropped (a dashboard far behind reloads the
+/// listing instead).
+pub const RETAINED: i64 = 10_000;
+
+/// The previous snapshot of a task in the index, if any.
+pub struct Previous {
+    pub status: String,
+    pub version: u64,
+    pub progress: Value,
+}
+
+fn is_terminal(status: &str) -> bool {
+    matches!(status, "succeeded" | "failed" | "cancelled")
+}
+
+/// The feed event type a new snapshot (`status`, `version`, `progress`) of a task warrants, or
+/// none (a stale or unchanged snapshot).
+pub fn kind(previous: Option<&Previous>, status: &str, version: u64, progress: &Value) -> Option<&'static str> {
+    let Some(prev) = previous else { return Some("task.created") };
+    if version <= prev.version {
+        return None;
+    }
+    if is_terminal(status) && !is_terminal(&prev.status) {
+        return Some("task.finished");
+    }
+    (status != prev.status || *progress != prev.progress).then_some("task.progress")
+}
+
+/// The feed event (without `seq`, added when it is appended).
+pub fn event(kind: &str, snapshot: &Value, at: &str) -> Value {
+    let mut e = json!({"type": kind, "task": snapshot["id"], "status": snapshot["status"], "progress": snapshot["progress"], "at": at});
+    if kind == "task.finished" && !snapshot["error"].is_null() {
+        e["error"] = snapshot["error"].clone();
+    }
+    e
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn prev(status: &str, version: u64, done: u64) -> Previous {
+        Previous { status: status.into(), version, progress: json!({"done": done, "total": 4}) }
+    }
+
+    #[test]
+    fn a_task_is_created_then_progresses_then_finishes_once() {
+        assert_eq!(kind(None, "queued", 1, &json!({"done": 0, "total": 4})), Some("task.created"));
+        assert_eq!(kind(Some(&prev("queued", 1, 0)), "running", 3, &json!({"done": 1, "total": 4})), Some("task.progress"));
+        assert_eq!(kind(Some(&prev("running", 3, 3)), "succeeded", 9, &json!({"done": 4, "total": 4})), Some("task.finished"));
+    }
+
+    #[test]
+    fn stale_or_unchanged_snapshots_emit_nothing() {
+        assert_eq!(kind(Some(&prev("running", 5, 2)), "running", 4, &json!({"done": 3, "total": 4})), None, "older version");
+        assert_eq!(kind(Some(&prev("running", 5, 2)), "running", 6, &json!({"done": 2, "total": 4})), None, "nothing changed");
+        assert_eq!(kind(Some(&prev("failed", 5, 2)), "failed", 6, &json!({"done": 2, "total": 4})), None, "already finished");
+    }
+
+    #[test]
+    fn a_finished_event_carries_the_error() {
+        let snap = json!({"id": "task_1", "status": "failed", "progress": {"done": 1, "total": 2}, "error": {"code": "invalid_image"}});
+        let e = event("task.finished", &snap, "2026-11-24T00:00:00.000Z");
+        assert_eq!((e["task"].as_str(), e["error"]["code"].as_str()), (Some("task_1"), Some("invalid_image")));
+    }
+}
