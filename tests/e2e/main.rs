@@ -6,5 +6,6 @@ mod foundation;
 mod chains;
 mod imaging;
 mod listings;
+mod live;
 mod security;
 mod support;

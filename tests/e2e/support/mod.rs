@@ -5,12 +5,14 @@ mod fixtures;
 mod history;
 mod process;
 mod receiver;
+mod sse;
 mod tokens;
 mod ws;
 
 pub use fixtures::*;
 pub use history::*;
 pub use receiver::Receiver;
+pub use sse::{SseEvent, SseStream};
 pub use tokens::{jwt, link_query, unix_now};
 pub use ws::{collect_events, WsStream};
 
