@@ -3,6 +3,7 @@
 //! Every handler returns `ApiResult<Response>`; [`finish`] renders errors as the contract's JSON
 //! and logs internal causes, and [`handle`] stamps `x-request-id` on every answer.
 
+mod assets;
 mod bench;
 mod cors;
 mod download;
@@ -66,6 +67,8 @@ async fn route(req: Request, env: Env, state: AppState) -> worker::Result<Respon
     let request_id = state.request_id.clone();
     let resp = Router::with_data(state)
         .get_async("/health", route!(health::get))
+        .get_async("/openapi.json", route!(assets::get))
+        .get_async("/studio-client.js", route!(assets::get))
         .get_async("/steps", route!(tasks::steps))
         .get_async("/presets", route!(tasks::list_presets))
         .post_async("/images", route!(images::upload))
