@@ -6,6 +6,8 @@
 # Prints a markdown table and writes bench/results.json.
 #   bash scripts/bench.sh list [--runs 200]
 # times the listings instead (bench/list.mjs, issue 6) and writes bench/list-results.json.
+#   bash scripts/bench.sh live [--clients 1000] [--tasks 5]
+# times event fan-out and per-step orchestration overhead (bench/live.mjs, issue 5).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -25,6 +27,10 @@ fi
 say "building the release wasm (scripts/build.sh)"
 bash scripts/build.sh
 
+if [ "${1:-}" = live ]; then
+  shift
+  exec "$root/node_modules/.bin/node" bench/live.mjs "$@"
+fi
 if [ "${1:-}" = list ]; then
   shift
   exec "$root/node_modules/.bin/node" bench/list.mjs "$@"
