@@ -12,5 +12,5 @@ pub const TASKS: &str = "TASKS";
 pub const RATE_LIMITER: &str = "RATE_LIMITER";
 /// Durable Object namespace holding one index (images, tasks) per tenant.
 pub const TENANTS: &str = "TENANTS";
-/// Static files of `public/` (OpenAPI document, browser client).
+/// Static files of `public/` (the OpenAPI document).
 pub const ASSETS: &str = "ASSETS";

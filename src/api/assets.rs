@@ -1,5 +1,4 @@
-//! Static files from `public/` (the ASSETS binding): the OpenAPI document and the browser
-//! client module. They go through the Worker (`run_worker_first`) so they get the same
+//! Static files from `public/` (the ASSETS binding): the OpenAPI document. They go through the Worker (`run_worker_first`) so they get the same
 //! request id, CORS and security headers as every other answer.
 
 use super::Ctx;
