@@ -1,5 +1,5 @@
-//! Decoding uploads into rasters: JPEG through `jpeg-decoder` with DCT scaling (shrink-on-load)
-//! and EXIF orientation; the other formats through the `image` crate, with allocation limits.
+//! Decoding uploads into rasters: JPEG with DCT scaling (shrink-on-load: our `jpeg` module for
+//! baseline files, `jpeg-decoder` for the rest) and EXIF orientation; the other formats through the `image` crate, with allocation limits.
 
 use crate::error::ImageError;
 use crate::format::{Format, ImageInfo};
@@ -45,14 +45,14 @@ pub fn decode(bytes: &[u8], format: Format, opts: &DecodeOptions) -> Result<Rast
 
 /// The smallest JPEG scale (8 = full, 4, 2, 1 eighths) keeping both sides ≥ `want`.
 pub(crate) fn jpeg_scale(width: u32, height: u32, want: (u32, u32)) -> (u32, u32) {
+    let eighths = jpeg_eighths(width, height, want);
+    ((width * eighths).div_ceil(8), (height * eighths).div_ceil(8))
+}
+
+/// The scale of [`jpeg_scale`], in eighths.
+fn jpeg_eighths(width: u32, height: u32, want: (u32, u32)) -> u32 {
     let scaled = |len: u32, eighths: u32| (len * eighths).div_ceil(8);
-    for eighths in [1, 2, 4] {
-        let (w, h) = (scaled(width, eighths), scaled(height, eighths));
-        if w >= want.0 && h >= want.1 {
-            return (w, h);
-        }
-    }
-    (width, height)
+    [1, 2, 4].into_iter().find(|&e| scaled(width, e) >= want.0 && scaled(height, e) >= want.1).unwrap_or(8)
 }
 
 fn decode_jpeg(bytes: &[u8], opts: &DecodeOptions) -> Result<Raster, ImageError> {
@@ -70,6 +70,12 @@ fn decode_jpeg(bytes: &[u8], opts: &DecodeOptions) -> Result<Raster, ImageError>
     if let Some((hw, hh)) = opts.hint {
         let (hw, hh) = if orient::swaps_axes(orientation) { (hh, hw) } else { (hw, hh) };
         let (stored_w, stored_h) = if orient::swaps_axes(exif_orientation) { (info.height, info.width) } else { (info.width, info.height) };
+        let eighths = jpeg_eighths(stored_w, stored_h, (hw, hh));
+        // Our own scaled decoder first (baseline JPEGs, the common case); jpeg-decoder otherwise.
+        if let Some(d) = crate::jpeg::decode_scaled(bytes, eighths as usize, opts.max_pixels) {
+            let layout = if d.channels == 1 { Layout::Luma8 } else { Layout::Rgb8 };
+            return Ok(orient::apply_orientation(Raster::new(d.width, d.height, layout, d.pixels)?, orientation));
+        }
         let (w, h) = jpeg_scale(stored_w, stored_h, (hw, hh));
         let clamp = |v: u32| u16::try_from(v).unwrap_or(u16::MAX);
         decoder.scale(clamp(w), clamp(h)).map_err(invalid)?;

@@ -12,6 +12,7 @@ pub mod decode;
 pub mod error;
 pub mod exec;
 pub mod format;
+mod jpeg;
 pub mod ops;
 pub mod params;
 pub mod plan;

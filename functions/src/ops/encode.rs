@@ -125,15 +125,12 @@ fn encode_jpeg(src: Raster, quality: u8, out: &mut Vec<u8>) -> Result<(), ImageE
     let side = |v: u32| {
         u16::try_from(v).map_err(|_| ImageError::Params(format!("jpeg is limited to 65535 pixels a side; the image is {}x{}", src.width, src.height)))
     };
-    let (w, h) = (side(src.width)?, side(src.height)?);
-    let colour = match src.layout {
-        Layout::Luma8 => jpeg_encoder::ColorType::Luma,
-        // `flatten` removed alpha; anything else is RGB.
-        _ => jpeg_encoder::ColorType::Rgb,
-    };
-    jpeg_encoder::Encoder::new(out, quality.clamp(1, 100))
-        .encode(&src.pixels, w, h, colour)
-        .map_err(|e| ImageError::Invalid(format!("cannot encode the jpeg: {e}")))
+    side(src.width)?;
+    side(src.height)?;
+    // `flatten` removed alpha: the raster is gray or RGB.
+    let channels = src.layout.channels();
+    *out = crate::jpeg::encode::encode(&src.pixels, channels, src.width as usize, src.height as usize, quality);
+    Ok(())
 }
 
 fn encode_webp(src: &Raster, out: &mut Vec<u8>) -> Result<(), ImageError> {

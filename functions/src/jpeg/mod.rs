@@ -1,0 +1,190 @@
+//! Our shrink-on-load JPEG decoder: baseline (sequential Huffman, 8-bit) JPEGs decoded straight
+//! at 1/2, 1/4 or 1/8 scale, the path every "make it smaller" chain on a camera photo takes.
+//!
+//! Why it exists: the speed targets (sharp/libjpeg-turbo with its SIMD Huffman decoder)
+//! were out of reach with jpeg-decoder on wasm32, where it runs single-threaded and spends most
+//! of a scaled decode reading bytes through `io::Read` and zeroing 64-coefficient blocks it then
+//! mostly ignores. Here only the coefficients the scaled IDCT needs are kept, and the IDCT is
+//! the exact k-point transform of the top-left k×k coefficients (what libjpeg 7+ does).
+//!
+//! Anything outside that path — progressive or arithmetic coding, 12-bit samples, CMYK or RGB
+//! JPEGs, unusual sampling, full-size decodes — and any stream it finds corrupt answers `None`,
+//! and the caller decodes with jpeg-decoder as before; so this adds speed, never new failures.
+
+mod bits;
+mod color;
+pub(crate) mod encode;
+mod fdct;
+mod scan;
+mod tables;
+#[cfg(test)]
+mod tests;
+
+use bits::Huffman;
+
+/// One frame component (Y, Cb or Cr) as the SOF and SOS segments describe it.
+pub(super) struct Component {
+    id: u8,
+    h: usize,
+    v: usize,
+    quant: usize,
+    dc: usize,
+    ac: usize,
+}
+
+/// Everything read from the segments before the scan.
+#[derive(Default)]
+struct Header {
+    width: usize,
+    height: usize,
+    components: Vec<Component>,
+    /// Quantisation tables in zigzag order.
+    quant: [Option<[u16; 64]>; 4],
+    dc: [Option<Huffman>; 4],
+    ac: [Option<Huffman>; 4],
+    restart_interval: usize,
+    /// An Adobe APP14 segment saying the three channels are RGB, not YCbCr.
+    adobe_rgb: bool,
+}
+
+/// A decoded image at the requested scale: 1 (gray) or 3 (RGB) channels, row-major.
+pub(crate) struct Decoded {
+    pub width: u32,
+    pub height: u32,
+    pub channels: usize,
+    pub pixels: Vec<u8>,
+}
+
+/// Decodes `bytes` at `eighths`/8 scale (1, 2 or 4) if it is a JPEG this path handles, with
+/// an output of at most `max_pixels`; `None` means "use the general decoder".
+pub(crate) fn decode_scaled(bytes: &[u8], eighths: usize, max_pixels: u64) -> Option<Decoded> {
+    if !matches!(eighths, 1 | 2 | 4) {
+        return None;
+    }
+    let (header, scan_start) = read_header(bytes)?;
+    if (header.width * header.height) as u64 > max_pixels {
+        return None;
+    }
+    let planes = scan::decode(&header, bytes.get(scan_start..)?, eighths)?;
+    let width = (header.width * eighths).div_ceil(8);
+    let height = (header.height * eighths).div_ceil(8);
+    let pixels = color::to_pixels(&planes, width, height);
+    Some(Decoded { width: width as u32, height: height as u32, channels: planes.len(), pixels })
+}
+
+/// Reads segments up to the start of scan; answers the header and where the scan data begins.
+fn read_header(bytes: &[u8]) -> Option<(Header, usize)> {
+    if bytes.get(..2)? != [0xFF, 0xD8] {
+        return None;
+    }
+    let mut header = Header::default();
+    let mut pos = 2;
+    loop {
+        // Markers may be preceded by any number of fill bytes (FF).
+        if *bytes.get(pos)? != 0xFF {
+            return None;
+        }
+        while *bytes.get(pos + 1)? == 0xFF {
+            pos += 1;
+        }
+        let marker = bytes[pos + 1];
+        let len = usize::from(u16::from_be_bytes([*bytes.get(pos + 2)?, *bytes.get(pos + 3)?]));
+        let segment = bytes.get(pos + 4..(pos + 2 + len).max(pos + 4))?;
+        match marker {
+            // Baseline and extended sequential Huffman frames.
+            0xC0 | 0xC1 => read_frame(&mut header, segment)?,
+            0xC4 => read_huffman(&mut header, segment)?,
+            0xDB => read_quant(&mut header, segment)?,
+            0xDD => header.restart_interval = usize::from(u16::from_be_bytes([*segment.first()?, *segment.get(1)?])),
+            0xEE if segment.starts_with(b"Adobe") => header.adobe_rgb = segment.get(11) == Some(&0),
+            0xDA => {
+                read_scan(&mut header, segment)?;
+                return Some((header, pos + 2 + len));
+            }
+            // Any other frame type (progressive, lossless, arithmetic), or EOI before a scan.
+            0xC2..=0xCF | 0xD9 => return None,
+            _ => {}
+        }
+        pos += 2 + len;
+    }
+}
+
+fn read_frame(header: &mut Header, s: &[u8]) -> Option<()> {
+    let (precision, n) = (*s.first()?, usize::from(*s.get(5)?));
+    header.height = usize::from(u16::from_be_bytes([*s.get(1)?, *s.get(2)?]));
+    header.width = usize::from(u16::from_be_bytes([*s.get(3)?, *s.get(4)?]));
+    if precision != 8 || header.width == 0 || header.height == 0 || !(n == 1 || n == 3) || !header.components.is_empty() {
+        return None;
+    }
+    for c in s.get(6..6 + 3 * n)?.chunks_exact(3) {
+        let (h, v) = (usize::from(c[1] >> 4), usize::from(c[1] & 15));
+        header.components.push(Component { id: c[0], h, v, quant: usize::from(c[2]), dc: 0, ac: 0 });
+    }
+    let comps = &mut header.components;
+    if n == 1 {
+        // A single component is one block per MCU whatever its factors say.
+        (comps[0].h, comps[0].v) = (1, 1);
+        return Some(());
+    }
+    // Luma at 1 or 2 in each direction, chroma at 1: 4:4:4, 4:2:2, 4:4:0 and 4:2:0.
+    let luma_ok = (1..=2).contains(&comps[0].h) && (1..=2).contains(&comps[0].v);
+    let chroma_ok = comps[1..].iter().all(|c| c.h == 1 && c.v == 1);
+    (luma_ok && chroma_ok).then_some(())
+}
+
+fn read_huffman(header: &mut Header, mut s: &[u8]) -> Option<()> {
+    while !s.is_empty() {
+        let (class, id) = (s[0] >> 4, usize::from(s[0] & 15));
+        let counts: [u8; 16] = s.get(1..17)?.try_into().ok()?;
+        let total: usize = counts.iter().map(|&c| usize::from(c)).sum();
+        let table = Huffman::new(&counts, s.get(17..17 + total)?)?;
+        match (class, id) {
+            (0, 0..=3) => header.dc[id] = Some(table),
+            (1, 0..=3) => header.ac[id] = Some(table),
+            _ => return None,
+        }
+        s = &s[17 + total..];
+    }
+    Some(())
+}
+
+fn read_quant(header: &mut Header, mut s: &[u8]) -> Option<()> {
+    while !s.is_empty() {
+        let (precision, id) = (s[0] >> 4, usize::from(s[0] & 15));
+        let mut table = [0u16; 64];
+        let size = match precision {
+            0 => {
+                s.get(1..65)?.iter().zip(table.iter_mut()).for_each(|(b, q)| *q = u16::from(*b));
+                64
+            }
+            1 => {
+                s.get(1..129)?.chunks_exact(2).zip(table.iter_mut()).for_each(|(b, q)| *q = u16::from_be_bytes([b[0], b[1]]));
+                128
+            }
+            _ => return None,
+        };
+        *header.quant.get_mut(id)? = Some(table);
+        s = &s[1 + size..];
+    }
+    Some(())
+}
+
+fn read_scan(header: &mut Header, s: &[u8]) -> Option<()> {
+    let n = usize::from(*s.first()?);
+    // One interleaved scan of every component, all 64 coefficients, no successive approximation.
+    if n != header.components.len() || s.get(1 + 2 * n..1 + 2 * n + 3)? != [0, 63, 0] || header.adobe_rgb {
+        return None;
+    }
+    for (i, sel) in s.get(1..1 + 2 * n)?.chunks_exact(2).enumerate() {
+        let c = &mut header.components[i];
+        if c.id != sel[0] {
+            return None;
+        }
+        (c.dc, c.ac) = (usize::from(sel[1] >> 4), usize::from(sel[1] & 15));
+        let tables_present = header.dc.get(c.dc)?.is_some() && header.ac.get(c.ac)?.is_some();
+        if !tables_present || header.quant.get(c.quant)?.is_none() {
+            return None;
+        }
+    }
+    Some(())
+}
