@@ -11,6 +11,9 @@ echo "== unit tests (native): the Worker's pure logic, and the imaging core with
 cargo test -p stellar-studio --lib
 cargo test -p functions
 
+echo "== browser client (Node test runner, fake sockets and clock): reconnect, backoff, resume, SSE fallback"
+node_modules/.bin/node --test tests/js/*.test.mjs
+
 echo "== building the Worker (release wasm)"
 bash scripts/build.sh
 

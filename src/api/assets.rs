@@ -1,4 +1,5 @@
-//! Static files from `public/` (the ASSETS binding): the OpenAPI document. They go through the Worker (`run_worker_first`) so they get the same
+//! Static files from `public/` (the ASSETS binding): the OpenAPI document and the browser
+//! client `studio-client.js`. They go through the Worker (`run_worker_first`) so they get the same
 //! request id, CORS and security headers as every other answer.
 
 use super::Ctx;

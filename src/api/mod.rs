@@ -68,6 +68,7 @@ async fn route(req: Request, env: Env, state: AppState) -> worker::Result<Respon
     let resp = Router::with_data(state)
         .get_async("/health", route!(health::get))
         .get_async("/openapi.json", route!(assets::get))
+        .get_async("/studio-client.js", route!(assets::get))
         .get_async("/steps", route!(tasks::steps))
         .get_async("/presets", route!(tasks::list_presets))
         .post_async("/images", route!(images::upload))

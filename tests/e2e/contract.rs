@@ -5,9 +5,10 @@ use crate::support::*;
 use reqwest::StatusCode;
 
 /// Every route a client may call (`../shared/API.md` plus docs/LIVE.md and the README's additions).
-const ROUTES: [(&str, &str); 18] = [
+const ROUTES: [(&str, &str); 19] = [
     ("get", "/health"),
     ("get", "/openapi.json"),
+    ("get", "/studio-client.js"),
     ("get", "/steps"),
     ("get", "/presets"),
     ("post", "/images"),
@@ -38,5 +39,5 @@ async fn openapi_json_is_served_without_a_token_and_documents_every_route() {
         assert!(doc["paths"][path][method].is_object(), "openapi.json lacks {method} {path}");
     }
     let documented = doc["paths"].as_object().expect("paths").len();
-    assert_eq!(documented, 15, "a documented path the server does not serve, or a route missing from ROUTES");
+    assert_eq!(documented, 16, "a documented path the server does not serve, or a route missing from ROUTES");
 }
