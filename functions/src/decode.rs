@@ -4,6 +4,7 @@
 use crate::error::ImageError;
 use crate::format::{Format, ImageInfo};
 use crate::ops::orient;
+use crate::planar::Pixels;
 use crate::raster::{from_dynamic, Layout, Raster};
 use jpeg_decoder::{Decoder, PixelFormat};
 use std::io::Cursor;
@@ -35,11 +36,12 @@ pub fn jpeg_header(bytes: &[u8]) -> Result<(ImageInfo, u8), ImageError> {
     Ok((ImageInfo { format: Format::Jpeg, width, height, progressive }, orientation))
 }
 
-/// Decodes `bytes` of `format` (already sniffed) into an upright raster.
-pub fn decode(bytes: &[u8], format: Format, opts: &DecodeOptions) -> Result<Raster, ImageError> {
+/// Decodes `bytes` of `format` (already sniffed) into upright pixels: YCbCr planes only if
+/// `planar_ok` and the file is a baseline 4:2:0 JPEG shrunk on load, else a raster.
+pub fn decode(bytes: &[u8], format: Format, opts: &DecodeOptions, planar_ok: bool) -> Result<Pixels, ImageError> {
     match format {
-        Format::Jpeg => decode_jpeg(bytes, opts),
-        other => decode_generic(bytes, other, opts.max_pixels),
+        Format::Jpeg => decode_jpeg(bytes, opts, planar_ok),
+        other => decode_generic(bytes, other, opts.max_pixels).map(Pixels::Raster),
     }
 }
 
@@ -55,7 +57,7 @@ fn jpeg_eighths(width: u32, height: u32, want: (u32, u32)) -> u32 {
     [1, 2, 4].into_iter().find(|&e| scaled(width, e) >= want.0 && scaled(height, e) >= want.1).unwrap_or(8)
 }
 
-fn decode_jpeg(bytes: &[u8], opts: &DecodeOptions) -> Result<Raster, ImageError> {
+fn decode_jpeg(bytes: &[u8], opts: &DecodeOptions, planar_ok: bool) -> Result<Pixels, ImageError> {
     let invalid = |e: jpeg_decoder::Error| ImageError::Invalid(format!("cannot decode the jpeg: {e}"));
     let (info, exif_orientation) = jpeg_header(bytes)?;
     let orientation = if opts.orient { exif_orientation } else { 1 };
@@ -72,9 +74,16 @@ fn decode_jpeg(bytes: &[u8], opts: &DecodeOptions) -> Result<Raster, ImageError>
         let (stored_w, stored_h) = if orient::swaps_axes(exif_orientation) { (info.height, info.width) } else { (info.width, info.height) };
         let eighths = jpeg_eighths(stored_w, stored_h, (hw, hh));
         // Our own scaled decoder first (baseline JPEGs, the common case); jpeg-decoder otherwise.
+        // Planes are only for upright images: rotating them is not worth its code.
+        if planar_ok && orientation == 1 {
+            if let Some(planes) = crate::jpeg::decode_scaled_planar(bytes, eighths as usize, opts.max_pixels) {
+                return Ok(Pixels::Planar(planes));
+            }
+        }
         if let Some(d) = crate::jpeg::decode_scaled(bytes, eighths as usize, opts.max_pixels) {
             let layout = if d.channels == 1 { Layout::Luma8 } else { Layout::Rgb8 };
-            return Ok(orient::apply_orientation(Raster::new(d.width, d.height, layout, d.pixels)?, orientation));
+            let raster = Raster::new(d.width, d.height, layout, d.pixels)?;
+            return Ok(Pixels::Raster(orient::apply_orientation(raster, orientation)));
         }
         let (w, h) = jpeg_scale(stored_w, stored_h, (hw, hh));
         let clamp = |v: u32| u16::try_from(v).unwrap_or(u16::MAX);
@@ -90,7 +99,7 @@ fn decode_jpeg(bytes: &[u8], opts: &DecodeOptions) -> Result<Raster, ImageError>
         PixelFormat::L16 => Raster::new(w, h, Layout::Luma8, pixels.chunks_exact(2).map(|p| p[0]).collect())?,
         PixelFormat::CMYK32 => Raster::new(w, h, Layout::Rgb8, cmyk_to_rgb(&pixels))?,
     };
-    Ok(orient::apply_orientation(raster, orientation))
+    Ok(Pixels::Raster(orient::apply_orientation(raster, orientation)))
 }
 
 /// Adobe CMYK JPEGs are stored inverted; jpeg-decoder returns them as is.

@@ -10,7 +10,9 @@ use crate::format::Format;
 use crate::ops::encode::{self, EncodeParams, OutputFormat};
 use crate::ops::orient::AutoOrient;
 use crate::ops::ApplyCtx;
-use crate::raster::{self, Raster};
+use crate::ops::resize::resize_planar;
+use crate::planar::Pixels;
+use crate::raster;
 use crate::registry::Step;
 use std::collections::HashMap;
 
@@ -58,23 +60,30 @@ fn decode_options(step: &Step, ctx: &StepContext, input: &[u8]) -> DecodeOptions
 /// Runs `step` on `input` (an upload or a previous step's output).
 pub fn run_step(step: &Step, input: Vec<u8>, ctx: &StepContext) -> Result<StepOutput, ImageError> {
     let opts = decode_options(step, ctx, &input);
-    let raster = raster::load(input, &opts)?;
-    let raster = match step {
-        Step::Encode(p) => return encoded(raster, p),
-        other => other.apply(raster, &ApplyCtx { aux: ctx.aux, max_pixels: ctx.max_pixels })?,
+    let pixels = raster::load_pixels(input, &opts, step.accepts_planar())?;
+    let pixels = match (step, pixels) {
+        (Step::Encode(p), pixels) => return encoded(pixels, p),
+        (Step::Resize(p), Pixels::Planar(planes)) => Pixels::Planar(resize_planar(planes, p)?),
+        (other, pixels) => Pixels::Raster(other.apply(pixels.into_raster(), &ApplyCtx { aux: ctx.aux, max_pixels: ctx.max_pixels })?),
     };
     if ctx.is_last {
         let p = EncodeParams { format: OutputFormat::default_for(ctx.source_format), quality: encode::DEFAULT_QUALITY };
-        return encoded(raster, &p);
+        return encoded(pixels, &p);
     }
-    let (width, height) = (raster.width, raster.height);
-    Ok(StepOutput { bytes: raster.into_bytes(), content_type: RASTER_MEDIA_TYPE, width, height, format: None })
+    let (width, height) = pixels.dims();
+    Ok(StepOutput { bytes: pixels.into_bytes(), content_type: RASTER_MEDIA_TYPE, width, height, format: None })
 }
 
-fn encoded(raster: Raster, p: &EncodeParams) -> Result<StepOutput, ImageError> {
-    let (width, height) = (raster.width, raster.height);
+fn encoded(pixels: Pixels, p: &EncodeParams) -> Result<StepOutput, ImageError> {
+    let (width, height) = pixels.dims();
     let format = p.format.format();
-    let bytes = encode::encode(raster, p)?;
+    let bytes = match pixels {
+        Pixels::Planar(planes) if p.format == OutputFormat::Jpeg => match crate::jpeg::encode::encode_planar(&planes, p.quality) {
+            Some(bytes) => bytes,
+            None => encode::encode(planes.into_raster(), p)?,
+        },
+        pixels => encode::encode(pixels.into_raster(), p)?,
+    };
     Ok(StepOutput { bytes, content_type: format.mime(), width, height, format: Some(format) })
 }
 

@@ -16,6 +16,7 @@ mod jpeg;
 pub mod ops;
 pub mod params;
 pub mod plan;
+pub mod planar;
 pub mod presets;
 pub mod raster;
 pub mod registry;

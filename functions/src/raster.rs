@@ -6,6 +6,7 @@
 use crate::decode::{self, DecodeOptions};
 use crate::error::ImageError;
 use crate::format;
+use crate::planar::{self, Pixels};
 
 /// Channel layout of a [`Raster`], 8 bits per channel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,28 +76,39 @@ impl Raster {
     /// Serialises to the intermediate form: a 16-byte header (magic, layout, 3 spare bytes,
     /// width and height as little-endian u32), then the raw pixels.
     pub fn into_bytes(self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(HEADER_LEN + self.pixels.len());
-        out.extend_from_slice(MAGIC);
-        out.push(self.layout.tag());
-        out.extend_from_slice(&[0, 0, 0]);
-        out.extend_from_slice(&self.width.to_le_bytes());
-        out.extend_from_slice(&self.height.to_le_bytes());
+        let mut out = intermediate_header(self.layout.tag(), self.width, self.height, self.pixels.len());
         out.extend_from_slice(&self.pixels);
         out
     }
+}
 
-    fn from_intermediate(mut bytes: Vec<u8>) -> Result<Raster, ImageError> {
-        if bytes.len() < HEADER_LEN {
-            return Err(ImageError::Invalid("truncated intermediate raster".into()));
-        }
-        let layout = Layout::from_tag(bytes[4])
-            .ok_or_else(|| ImageError::Invalid("unknown intermediate raster layout".into()))?;
-        let width = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]);
-        let height = u32::from_le_bytes([bytes[12], bytes[13], bytes[14], bytes[15]]);
-        // Drop the header in place rather than copying the pixels into a second buffer.
-        bytes.drain(..HEADER_LEN);
-        Raster::new(width, height, layout, bytes)
+/// The layout byte of YCbCr 4:2:0 planes ([`Planar`]) in the intermediate form.
+pub(crate) const PLANAR_TAG: u8 = 0x20;
+
+/// The intermediate header, in a buffer with room for `body` more bytes.
+pub(crate) fn intermediate_header(tag: u8, width: u32, height: u32, body: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(HEADER_LEN + body);
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&[tag, 0, 0, 0]);
+    out.extend_from_slice(&width.to_le_bytes());
+    out.extend_from_slice(&height.to_le_bytes());
+    out
+}
+
+fn pixels_from_intermediate(mut bytes: Vec<u8>) -> Result<Pixels, ImageError> {
+    if bytes.len() < HEADER_LEN {
+        return Err(ImageError::Invalid("truncated intermediate raster".into()));
     }
+    let tag = bytes[4];
+    let width = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]);
+    let height = u32::from_le_bytes([bytes[12], bytes[13], bytes[14], bytes[15]]);
+    // Drop the header in place rather than copying the pixels into a second buffer.
+    bytes.drain(..HEADER_LEN);
+    if tag == PLANAR_TAG {
+        return Ok(Pixels::Planar(planar::from_intermediate_body(width, height, bytes)?));
+    }
+    let layout = Layout::from_tag(tag).ok_or_else(|| ImageError::Invalid("unknown intermediate raster layout".into()))?;
+    Ok(Pixels::Raster(Raster::new(width, height, layout, bytes)?))
 }
 
 /// Bytes needed for `width × height` pixels of `layout`, or `None` on overflow.
@@ -109,8 +121,15 @@ pub fn byte_len(width: u32, height: u32, layout: Layout) -> Option<usize> {
 /// `opts.max_pixels` bounds what a decoder may allocate, so a lying or hostile header is
 /// refused instead of exhausting memory.
 pub fn load(bytes: Vec<u8>, opts: &DecodeOptions) -> Result<Raster, ImageError> {
+    Ok(load_pixels(bytes, opts, false)?.into_raster())
+}
+
+/// As [`load`], but a step that takes YCbCr planes (`planar_ok`) may get them: from a
+/// planar intermediate, or from a baseline 4:2:0 JPEG decoded by our scaled decoder.
+pub fn load_pixels(bytes: Vec<u8>, opts: &DecodeOptions, planar_ok: bool) -> Result<Pixels, ImageError> {
     if bytes.starts_with(MAGIC) {
-        return Raster::from_intermediate(bytes);
+        let pixels = pixels_from_intermediate(bytes)?;
+        return Ok(if planar_ok { pixels } else { Pixels::Raster(pixels.into_raster()) });
     }
     let info = format::probe(&bytes)?;
     if info.pixels() > opts.max_pixels {
@@ -122,7 +141,7 @@ pub fn load(bytes: Vec<u8>, opts: &DecodeOptions) -> Result<Raster, ImageError> 
             opts.max_pixels
         )));
     }
-    decode::decode(&bytes, info.format, opts)
+    decode::decode(&bytes, info.format, opts, planar_ok)
 }
 
 /// Converts a decoded image to the narrowest 8-bit layout that keeps its channels.

@@ -160,6 +160,17 @@ impl Step {
         self.with_op(|o| o.extra_bytes(input, output)).unwrap_or(input * 2)
     }
 
+    /// Whether the step can take YCbCr 4:2:0 planes ([`crate::planar`]): a plain-scale resize,
+    /// and JPEG encoding below quality 90 (4:2:0 output).
+    pub fn accepts_planar(&self) -> bool {
+        use crate::ops::encode::OutputFormat;
+        match self {
+            Step::Resize(p) => p.is_plain_scale(),
+            Step::Encode(p) => p.format == OutputFormat::Jpeg && p.quality < 90,
+            _ => false,
+        }
+    }
+
     pub fn decode_hint(&self, width: u32, height: u32) -> Option<(u32, u32)> {
         self.with_op(|o| o.decode_hint(width, height)).flatten()
     }

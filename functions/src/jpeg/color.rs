@@ -7,14 +7,14 @@ use super::scan::Plane;
 /// Pixels of `width × height`: gray for one plane, RGB for three.
 pub(super) fn to_pixels(planes: &[Plane], width: usize, height: usize) -> Vec<u8> {
     if let [luma] = planes {
-        return (0..height).flat_map(|y| &luma.data[y * luma.width..y * luma.width + width]).copied().collect();
+        return super::crop(&luma.data, luma.width, width, height);
     }
     let mut out = vec![0u8; width * height * 3];
     let (mut cb, mut cr) = (vec![0u8; width + 1], vec![0u8; width + 1]);
     let mut column = Vec::with_capacity(planes[1].width);
     for (y, row) in out.chunks_exact_mut(width * 3).enumerate() {
-        upsample_row(&planes[1], y, &mut column, &mut cb);
-        upsample_row(&planes[2], y, &mut column, &mut cr);
+        upsample_row(&planes[1], (width, height), y, &mut column, &mut cb);
+        upsample_row(&planes[2], (width, height), y, &mut column, &mut cr);
         let luma = &planes[0].data[y * planes[0].width..][..width];
         for (((px, &l), &b), &r) in row.chunks_exact_mut(3).zip(luma).zip(&cb).zip(&cr) {
             px.copy_from_slice(&ycbcr_to_rgb(l, b, r));
@@ -27,14 +27,17 @@ pub(super) fn to_pixels(planes: &[Plane], width: usize, height: usize) -> Vec<u8
 ///
 /// A subsampled sample sits between the two output pixels it covers, so each output takes 3/4
 /// of the nearer sample and 1/4 of the next one over, down and then across.
-fn upsample_row(plane: &Plane, y: usize, column: &mut Vec<u16>, out: &mut [u8]) {
+///
+/// Only the samples inside the image count (`image` is the output size): like libjpeg, the edge
+/// sample repeats rather than blending in the block padding past it.
+fn upsample_row(plane: &Plane, image: (usize, usize), y: usize, column: &mut Vec<u16>, out: &mut [u8]) {
     let (fh, fv) = plane.factor;
-    let w = plane.width;
-    let row = |cy: usize| &plane.data[cy.min(plane.height - 1) * w..][..w];
+    let (w, h) = (image.0.div_ceil(fh), image.1.div_ceil(fv));
+    let row = |cy: usize| &plane.data[cy.min(h - 1) * plane.width..][..w];
     // Vertical pass into sums scaled by 4.
     column.clear();
     if fv == 2 {
-        let (near, far) = (row(y / 2), if y % 2 == 0 { row((y / 2).saturating_sub(1)) } else { row(y / 2 + 1) });
+        let (near, far) = (row(y / 2), if y.is_multiple_of(2) { row((y / 2).saturating_sub(1)) } else { row(y / 2 + 1) });
         column.extend(near.iter().zip(far).map(|(&n, &f)| 3 * u16::from(n) + u16::from(f)));
     } else {
         column.extend(row(y).iter().map(|&n| 4 * u16::from(n)));

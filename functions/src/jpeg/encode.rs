@@ -7,31 +7,55 @@
 //! floats, the float AAN DCT has quantisation folded in, and bits go out 32 at a time.
 
 use super::fdct::{self, Divisors};
+use super::stripe::Stripe;
 use super::tables::{self, HuffmanSpec};
+use crate::planar::Planar;
 
 /// Encodes `pixels` (gray if `channels` is 1, else RGB) of `width × height` at `quality` 1–100.
 pub(crate) fn encode(pixels: &[u8], channels: usize, width: usize, height: usize, quality: u8) -> Vec<u8> {
     let color = channels == 3;
-    let subsample = color && quality < 90;
+    let layout = Layout { width, height, color, subsample: color && quality < 90 };
+    encode_with(layout, quality, |stripe, y0| stripe.fill(pixels, channels, width, height, y0))
+}
+
+/// Encodes YCbCr 4:2:0 planes as they are (no conversion, no subsampling); `None` from quality
+/// 90, which asks for full-resolution chroma these planes do not have.
+pub(crate) fn encode_planar(planes: &Planar, quality: u8) -> Option<Vec<u8>> {
+    let (width, height) = (planes.width as usize, planes.height as usize);
+    let layout = Layout { width, height, color: true, subsample: true };
+    (quality < 90).then(|| encode_with(layout, quality, |stripe, y0| stripe.fill_planar(planes, y0)))
+}
+
+/// The frame: size, gray or colour, and whether chroma is 4:2:0.
+#[derive(Clone, Copy)]
+struct Layout {
+    width: usize,
+    height: usize,
+    color: bool,
+    subsample: bool,
+}
+
+/// Writes the file, asking `fill` for each MCU row's samples in turn.
+fn encode_with(f: Layout, quality: u8, mut fill: impl FnMut(&mut Stripe, usize)) -> Vec<u8> {
     let quant = tables::quant_tables(quality);
-    let mut w = BitWriter { out: Vec::with_capacity(width * height / 4 + 1024), acc: 0, count: 0 };
-    write_headers(&mut w.out, width, height, color, subsample, &quant);
-    let (mcu_w, mcu_h) = if subsample { (16, 16) } else { (8, 8) };
-    let padded_w = width.div_ceil(mcu_w) * mcu_w;
-    let mut stripe = Stripe::new(padded_w, mcu_h, color, subsample);
+    let mut w = BitWriter { out: Vec::with_capacity(f.width * f.height / 4 + 1024), acc: 0, count: 0 };
+    write_headers(&mut w.out, f.width, f.height, f.color, f.subsample, &quant);
+    let (mcu_w, mcu_h) = if f.subsample { (16, 16) } else { (8, 8) };
+    let padded_w = f.width.div_ceil(mcu_w) * mcu_w;
+    let mut stripe = Stripe::new(padded_w, mcu_h, f.color, f.subsample);
     let luma = Coder::new(&quant[0], &tables::DC_LUMA, &tables::AC_LUMA);
     let chroma = Coder::new(&quant[1], &tables::DC_CHROMA, &tables::AC_CHROMA);
     let mut dc = [0i16; 3];
-    for y0 in (0..height).step_by(mcu_h) {
-        stripe.fill(pixels, channels, width, height, y0);
+    for y0 in (0..f.height).step_by(mcu_h) {
+        fill(&mut stripe, y0);
         for x0 in (0..padded_w).step_by(mcu_w) {
             for by in (0..mcu_h).step_by(8) {
                 for bx in (0..mcu_w).step_by(8) {
                     luma.block(&mut w, &stripe.y, padded_w, x0 + bx, by, &mut dc[0]);
                 }
             }
-            if color {
-                let (cx, cw) = if subsample { (x0 / 2, padded_w / 2) } else { (x0, padded_w) };
+            if f.color {
+                let (cx, cw) = if f.subsample { (x0 / 2, padded_w / 2) } else { (x0, padded_w) };
                 chroma.block(&mut w, &stripe.cb, cw, cx, 0, &mut dc[1]);
                 chroma.block(&mut w, &stripe.cr, cw, cx, 0, &mut dc[2]);
             }
@@ -40,76 +64,6 @@ pub(crate) fn encode(pixels: &[u8], channels: usize, width: usize, height: usize
     w.finish();
     w.out.extend_from_slice(&[0xFF, 0xD9]);
     w.out
-}
-
-/// One MCU row of level-shifted samples: Y at full resolution, chroma subsampled or not.
-struct Stripe {
-    y: Vec<f32>,
-    cb: Vec<f32>,
-    cr: Vec<f32>,
-    width: usize,
-    rows: usize,
-    subsample: bool,
-}
-
-impl Stripe {
-    fn new(width: usize, rows: usize, color: bool, subsample: bool) -> Stripe {
-        let chroma = if !color { 0 } else if subsample { width * rows / 4 } else { width * rows };
-        Stripe { y: vec![0.0; width * rows], cb: vec![0.0; chroma], cr: vec![0.0; chroma], width, rows, subsample }
-    }
-
-    /// Converts rows `y0..y0 + rows` (repeating the last row and column past the edges).
-    fn fill(&mut self, px: &[u8], channels: usize, width: usize, height: usize, y0: usize) {
-        let stride = width * channels;
-        let source_row = |y: usize| &px[(y0 + y).min(height - 1) * stride..][..stride];
-        let w = self.width;
-        for y in 0..self.rows {
-            let src = source_row(y);
-            let dst = &mut self.y[y * w..][..w];
-            if channels == 3 {
-                dst.iter_mut().zip(src.chunks_exact(3)).for_each(|(d, p)| *d = luma(rgb(p)));
-            } else {
-                dst.iter_mut().zip(src).for_each(|(d, &p)| *d = f32::from(p) - 128.0);
-            }
-            let last = dst[width - 1];
-            dst[width..].fill(last);
-            if channels == 3 && !self.subsample {
-                let (cb, cr) = (&mut self.cb[y * w..][..w], &mut self.cr[y * w..][..w]);
-                for x in 0..w {
-                    (cb[x], cr[x]) = chroma(rgb(&src[x.min(width - 1) * 3..]));
-                }
-            }
-        }
-        if channels == 3 && self.subsample {
-            let cw = w / 2;
-            for cy in 0..self.rows / 2 {
-                let (a, b) = (source_row(2 * cy), source_row(2 * cy + 1));
-                for cx in 0..cw {
-                    let (x0, x1) = ((2 * cx).min(width - 1) * 3, (2 * cx + 1).min(width - 1) * 3);
-                    let quad = [rgb(&a[x0..]), rgb(&a[x1..]), rgb(&b[x0..]), rgb(&b[x1..])];
-                    let mean = [0, 1, 2].map(|c| (quad[0][c] + quad[1][c] + quad[2][c] + quad[3][c]) * 0.25);
-                    (self.cb[cy * cw + cx], self.cr[cy * cw + cx]) = chroma(mean);
-                }
-            }
-        }
-    }
-}
-
-#[inline(always)]
-fn rgb(p: &[u8]) -> [f32; 3] {
-    [f32::from(p[0]), f32::from(p[1]), f32::from(p[2])]
-}
-
-/// JFIF's Y, level-shifted.
-#[inline(always)]
-fn luma([r, g, b]: [f32; 3]) -> f32 {
-    0.299 * r + 0.587 * g + 0.114 * b - 128.0
-}
-
-/// JFIF's Cb and Cr, centred on 0 (the level shift of 128 cancels their offset).
-#[inline(always)]
-fn chroma([r, g, b]: [f32; 3]) -> (f32, f32) {
-    (-0.168_736 * r - 0.331_264 * g + 0.5 * b, 0.5 * r - 0.418_688 * g - 0.081_312 * b)
 }
 
 /// Everything a block of one component type needs: divisors and Huffman codes.

@@ -16,11 +16,14 @@ mod color;
 pub(crate) mod encode;
 mod fdct;
 mod scan;
+mod stripe;
 mod tables;
 #[cfg(test)]
 mod tests;
 
+use crate::planar::Planar;
 use bits::Huffman;
+use scan::Plane;
 
 /// One frame component (Y, Cb or Cr) as the SOF and SOS segments describe it.
 pub(super) struct Component {
@@ -58,6 +61,44 @@ pub(crate) struct Decoded {
 /// Decodes `bytes` at `eighths`/8 scale (1, 2 or 4) if it is a JPEG this path handles, with
 /// an output of at most `max_pixels`; `None` means "use the general decoder".
 pub(crate) fn decode_scaled(bytes: &[u8], eighths: usize, max_pixels: u64) -> Option<Decoded> {
+    let (planes, width, height) = decode_planes(bytes, eighths, max_pixels)?;
+    let pixels = color::to_pixels(&planes, width, height);
+    Some(Decoded { width: width as u32, height: height as u32, channels: planes.len(), pixels })
+}
+
+/// As [`decode_scaled`], but keeps YCbCr 4:2:0 planes as they are; `None` for other samplings.
+pub(crate) fn decode_scaled_planar(bytes: &[u8], eighths: usize, max_pixels: u64) -> Option<Planar> {
+    let (planes, width, height) = decode_planes(bytes, eighths, max_pixels)?;
+    if planes.len() != 3 || planes[1].factor != (2, 2) {
+        return None;
+    }
+    let (cw, ch) = Planar::chroma_dims(width as u32, height as u32);
+    // The decoder's planes are padded to whole blocks: copy out the image's own rows.
+    let crop = |p: &Plane, w: usize, h: usize| crop(&p.data, p.width, w, h);
+    let (y, cb, cr) = (crop(&planes[0], width, height), crop(&planes[1], cw as usize, ch as usize), crop(&planes[2], cw as usize, ch as usize));
+    Planar::new(width as u32, height as u32, y, cb, cr).ok()
+}
+
+/// The top-left `w × h` of a plane `stride` samples wide.
+fn crop(data: &[u8], stride: usize, w: usize, h: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(w * h);
+    for row in data.chunks_exact(stride).take(h) {
+        out.extend_from_slice(&row[..w]);
+    }
+    out
+}
+
+/// RGB pixels from YCbCr 4:2:0 planes (fancy upsampling, JFIF conversion).
+pub(crate) fn planes_to_rgb(p: Planar) -> Vec<u8> {
+    let (cw, _) = Planar::chroma_dims(p.width, p.height);
+    let (w, h) = (p.width as usize, p.height as usize);
+    let plane = |data: Vec<u8>, width: usize, factor| Plane { width, data, factor };
+    let planes = [plane(p.y, w, (1, 1)), plane(p.cb, cw as usize, (2, 2)), plane(p.cr, cw as usize, (2, 2))];
+    color::to_pixels(&planes, w, h)
+}
+
+/// The scan decoded into (padded) planes, and the image's size at that scale.
+fn decode_planes(bytes: &[u8], eighths: usize, max_pixels: u64) -> Option<(Vec<Plane>, usize, usize)> {
     if !matches!(eighths, 1 | 2 | 4) {
         return None;
     }
@@ -66,10 +107,7 @@ pub(crate) fn decode_scaled(bytes: &[u8], eighths: usize, max_pixels: u64) -> Op
         return None;
     }
     let planes = scan::decode(&header, bytes.get(scan_start..)?, eighths)?;
-    let width = (header.width * eighths).div_ceil(8);
-    let height = (header.height * eighths).div_ceil(8);
-    let pixels = color::to_pixels(&planes, width, height);
-    Some(Decoded { width: width as u32, height: height as u32, channels: planes.len(), pixels })
+    Some((planes, (header.width * eighths).div_ceil(8), (header.height * eighths).div_ceil(8)))
 }
 
 /// Reads segments up to the start of scan; answers the header and where the scan data begins.

@@ -9,8 +9,8 @@ use super::Header;
 
 /// One decoded component at the scaled size, padded to whole blocks.
 pub(super) struct Plane {
+    /// Samples per row (the stride; rows may extend past the image into block padding).
     pub width: usize,
-    pub height: usize,
     pub data: Vec<u8>,
     /// How many output pixels one sample covers, across and down (2 for subsampled chroma).
     pub factor: (usize, usize),
@@ -54,7 +54,7 @@ fn decode_k<const K: usize>(header: &Header, data: &[u8]) -> Option<Vec<Plane>> 
         .iter()
         .map(|c| {
             let (width, height) = (mcus_x * c.h * K, mcus_y * c.v * K);
-            Plane { width, height, data: vec![0; width * height], factor: (hmax / c.h, vmax / c.v) }
+            Plane { width, data: vec![0; width * height], factor: (hmax / c.h, vmax / c.v) }
         })
         .collect();
     let contexts: Vec<BlockContext> = comps.iter().map(|c| context::<K>(header, c)).collect::<Option<_>>()?;

@@ -4,6 +4,7 @@
 use crate::error::ImageError;
 use crate::params::{parse_colour, FieldError, Fields};
 use super::{ApplyCtx, Operation};
+use crate::planar::Planar;
 use crate::raster::{Layout, Raster};
 use crate::registry::MAX_DIMENSION;
 use fast_image_resize::{self as fr, images::Image, FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
@@ -154,6 +155,28 @@ pub fn resize(src: Raster, p: &ResizeParams) -> Result<Raster, ImageError> {
         Fit::Cover => scale_to(src, out_w, out_h, p.filter, true),
         _ => scale_to(src, out_w, out_h, p.filter, false),
     }
+}
+
+impl ResizeParams {
+    /// Whether this resize only scales (no crop, no padding), so it can run on YCbCr planes.
+    pub fn is_plain_scale(&self) -> bool {
+        matches!(self.fit, Fit::Inside | Fit::Fill) || self.width.is_none() || self.height.is_none()
+    }
+}
+
+/// `resize` on YCbCr 4:2:0 planes, for a plain scale ([`ResizeParams::is_plain_scale`]): each
+/// plane on its own, chroma to half the output size — half the samples of an RGB resize.
+pub fn resize_planar(src: Planar, p: &ResizeParams) -> Result<Planar, ImageError> {
+    let (out_w, out_h) = p.output_dims(src.width, src.height)?;
+    let (cw, ch) = Planar::chroma_dims(src.width, src.height);
+    let (ocw, och) = Planar::chroma_dims(out_w, out_h);
+    let plane = |data: Vec<u8>, (w, h): (u32, u32), (ow, oh): (u32, u32)| -> Result<Vec<u8>, ImageError> {
+        Ok(scale_to(Raster::new(w, h, Layout::Luma8, data)?, ow, oh, p.filter, false)?.pixels)
+    };
+    let y = plane(src.y, (src.width, src.height), (out_w, out_h))?;
+    let cb = plane(src.cb, (cw, ch), (ocw, och))?;
+    let cr = plane(src.cr, (cw, ch), (ocw, och))?;
+    Planar::new(out_w, out_h, y, cb, cr)
 }
 
 fn pixel_type(layout: Layout) -> PixelType {
