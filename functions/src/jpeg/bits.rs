@@ -27,10 +27,11 @@ impl<'a> BitReader<'a> {
         BitReader { data, pos: 0, acc: 0, count: 0, padding: 0 }
     }
 
-    /// Fills the accumulator to at least 57 bits.
+    /// Makes at least 32 bits available: enough for one symbol (≤ 16) and its value (≤ 15).
+    /// Refilling only below 32 means one refill per few symbols instead of one per symbol.
     #[inline(always)]
     pub(super) fn refill(&mut self) {
-        if self.count > 56 {
+        if self.count >= 32 {
             return;
         }
         // Fast path: the next 8 bytes hold no FF (so no stuffing, no marker): take whole bytes

@@ -134,7 +134,7 @@ struct BitWriter {
 
 impl BitWriter {
     /// Appends the low `len` (≤ 27) bits of `bits`.
-    #[inline(never)]
+    #[inline(always)]
     fn put(&mut self, bits: u32, len: u32) {
         self.acc = (self.acc << len) | u64::from(bits);
         self.count += len;

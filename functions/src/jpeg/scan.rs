@@ -6,6 +6,7 @@
 
 use super::bits::{extend, BitReader, Huffman};
 use super::Header;
+use crate::simd::{transpose, F32x4};
 
 /// One decoded component at the scaled size, padded to whole blocks.
 pub(super) struct Plane {
@@ -173,6 +174,9 @@ fn idct<const K: usize>(coef: &mut [[f32; K]; K], any_ac: bool, out: &mut [u8], 
         }
         return;
     }
+    if K == 4 {
+        return idct4_simd(coef, out, stride);
+    }
     let mut tmp = [[0f32; K]; K];
     for (v, row) in coef.iter().enumerate() {
         let line = idct_1d::<K>(row);
@@ -186,6 +190,30 @@ fn idct<const K: usize>(coef: &mut [[f32; K]; K], any_ac: bool, out: &mut [u8], 
             out[y * stride + x] = line[y] as u8;
         }
     }
+}
+
+/// The 4×4 case (1/2 scale, the most common) four lanes at a time: transpose so that each
+/// vector holds one frequency across rows, run the 1-D transform on whole vectors, twice.
+#[inline(always)]
+fn idct4_simd<const K: usize>(coef: &[[f32; K]; K], out: &mut [u8], stride: usize) {
+    let rows: [F32x4; 4] = std::array::from_fn(|v| F32x4::new(std::array::from_fn(|u| coef[v][u % K])));
+    let across = idct4_vectors(transpose(rows)); // [x] lanes v
+    let pixels = idct4_vectors(transpose(across)); // [y] lanes x
+    for (y, line) in pixels.iter().enumerate() {
+        // `as u8` after the i32 conversion would wrap: clamp like the scalar path's saturating cast.
+        let px = line.to_i32().map(|v| v.clamp(0, 255) as u8);
+        out[y * stride..y * stride + 4].copy_from_slice(&px);
+    }
+}
+
+/// [`idct_1d`] for K = 4 on vectors: `g[u]` holds frequency u for four independent lines.
+#[inline(always)]
+fn idct4_vectors(g: [F32x4; 4]) -> [F32x4; 4] {
+    let k = F32x4::splat;
+    let (c1, c2, c3) = (k(0.923_879_5), k(std::f32::consts::FRAC_1_SQRT_2), k(0.382_683_43));
+    let (e0, e1) = (g[0].add(c2.mul(g[2])), g[0].sub(c2.mul(g[2])));
+    let (o0, o1) = (c1.mul(g[1]).add(c3.mul(g[3])), c3.mul(g[1]).sub(c1.mul(g[3])));
+    [e0.add(o0), e1.add(o1), e1.sub(o1), e0.sub(o0)]
 }
 
 /// The K-point sum `Σ g[u]·cos((2x+1)uπ/2K)` for x in 0..K (K = 1, 2 or 4), even/odd split.
