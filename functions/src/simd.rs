@@ -34,7 +34,7 @@ mod imp {
         pub fn mul(self, o: Self) -> Self {
             F32x4(f32x4_mul(self.0, o.0))
         }
-        #[inline(always)]
+        #[cfg(test)]
         pub fn to_array(self) -> [f32; 4] {
             [f32x4_extract_lane::<0>(self.0), f32x4_extract_lane::<1>(self.0), f32x4_extract_lane::<2>(self.0), f32x4_extract_lane::<3>(self.0)]
         }
@@ -58,6 +58,18 @@ mod imp {
             F32x4(i32x4_shuffle::<0, 1, 4, 5>(t1, t3)),
             F32x4(i32x4_shuffle::<2, 3, 6, 7>(t1, t3)),
         ]
+    }
+
+    /// Bit i set where `v[i] != 0`.
+    #[inline(always)]
+    pub fn nonzero_mask(v: &[i16; 64]) -> u64 {
+        let mut mask = 0u64;
+        for (i, c) in v.chunks_exact(8).enumerate() {
+            let lanes = i16x8(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]);
+            let bits = i16x8_bitmask(i16x8_ne(lanes, i16x8_splat(0)));
+            mask |= u64::from(bits) << (8 * i);
+        }
+        mask
     }
 }
 
@@ -87,7 +99,7 @@ mod imp {
         pub fn mul(self, o: Self) -> Self {
             F32x4([self.0[0] * o.0[0], self.0[1] * o.0[1], self.0[2] * o.0[2], self.0[3] * o.0[3]])
         }
-        #[inline(always)]
+        #[cfg(test)]
         pub fn to_array(self) -> [f32; 4] {
             self.0
         }
@@ -101,13 +113,26 @@ mod imp {
     pub fn transpose(m: [F32x4; 4]) -> [F32x4; 4] {
         std::array::from_fn(|c| F32x4([m[0].0[c], m[1].0[c], m[2].0[c], m[3].0[c]]))
     }
+
+    #[inline(always)]
+    pub fn nonzero_mask(v: &[i16; 64]) -> u64 {
+        v.iter().enumerate().fold(0u64, |m, (i, &x)| m | (u64::from(x != 0) << i))
+    }
 }
 
-pub(crate) use imp::{transpose, F32x4};
+pub(crate) use imp::{nonzero_mask, transpose, F32x4};
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nonzero_mask_marks_each_non_zero_coefficient() {
+        let mut v = [0i16; 64];
+        (v[0], v[9], v[63]) = (5, -1, 7);
+        assert_eq!(nonzero_mask(&v), 1 | 1 << 9 | 1 << 63);
+        assert_eq!(nonzero_mask(&[0; 64]), 0);
+    }
 
     #[test]
     fn transpose_swaps_rows_and_columns() {

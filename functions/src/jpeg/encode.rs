@@ -93,7 +93,7 @@ impl Coder {
         let (code, len) = self.dc[size as usize];
         w.put((u32::from(code) << size) | bits, u32::from(len) + size);
         // Walk only the non-zero AC coefficients (most are zero after quantisation).
-        let mut nonzero = coef.iter().enumerate().skip(1).fold(0u64, |m, (i, &v)| m | (u64::from(v != 0) << i));
+        let mut nonzero = crate::simd::nonzero_mask(&coef) & !1;
         let mut last = 0;
         while nonzero != 0 {
             let z = nonzero.trailing_zeros() as usize;

@@ -122,31 +122,15 @@ fn decode_block<const K: usize>(
     coef[0][0] = *predictor as f32 * ctx.quant[0];
     let mut any_ac = false;
     let mut z = 1;
-    while z < 64 {
-        bits.refill();
-        let fast = ctx.ac.fast_ac(bits);
-        let (run, value) = if fast != 0 {
-            bits.consume((fast & 15) as u32);
-            let (run, value) = (((fast >> 4) & 15) as usize, i32::from(fast >> 8));
-            if value == 0 && run == 0 {
-                break; // end of block
-            }
-            (run, value) // a ZRL stores a harmless 0 after its 15 zeros
-        } else {
-            let rs = ctx.ac.decode(bits)?;
-            let (run, size) = (usize::from(rs >> 4), u32::from(rs & 15));
-            if size == 0 {
-                if run == 15 {
-                    z += 16;
-                    continue;
-                }
-                break; // end of block
-            }
-            (run, extend(bits.take(size), size))
-        };
+    // Up to the last kept coefficient: decode and store.
+    while z <= last_kept(K) {
+        let (run, value) = next_ac(bits, ctx.ac)?;
+        if run == 0 && value == 0 {
+            return Some(any_ac); // end of block
+        }
         z += run;
         if z > 63 {
-            break; // a run past the block: corrupt, but libjpeg reads on too
+            return Some(any_ac); // a run past the block: corrupt, but libjpeg reads on too
         }
         let slot = ctx.slot[z];
         if slot != DROP {
@@ -156,7 +140,44 @@ fn decode_block<const K: usize>(
         }
         z += 1;
     }
+    // The rest only has to be read past: no lookups, no stores.
+    while z < 64 {
+        let (run, value) = next_ac(bits, ctx.ac)?;
+        if run == 0 && value == 0 {
+            break;
+        }
+        z += run + 1;
+    }
     Some(any_ac)
+}
+
+/// The highest zigzag index inside the top-left K×K coefficients.
+const fn last_kept(k: usize) -> usize {
+    match k {
+        1 => 0,
+        2 => 4,
+        4 => 24,
+        _ => 63,
+    }
+}
+
+/// The next AC symbol as (zero run, value): (0, 0) is the end of block, (15, 0) sixteen zeros
+/// (the caller then steps over one more "coefficient" of value 0, which is harmless).
+#[inline(always)]
+fn next_ac(bits: &mut BitReader, ac: &Huffman) -> Option<(usize, i32)> {
+    bits.refill();
+    let fast = ac.fast_ac(bits);
+    if fast != 0 {
+        bits.consume((fast & 15) as u32);
+        return Some((((fast >> 4) & 15) as usize, i32::from(fast >> 8)));
+    }
+    let rs = ac.decode(bits)?;
+    let (run, size) = (usize::from(rs >> 4), u32::from(rs & 15));
+    if size == 0 {
+        // Only EOB (0x00) and ZRL (0xF0) have no value; libjpeg takes any other as EOB too.
+        return Some(if run == 15 { (15, 0) } else { (0, 0) });
+    }
+    Some((run, extend(bits.take(size), size)))
 }
 
 /// Writes the K×K pixels of one block at the start of `out` (rows `stride` apart).
