@@ -148,6 +148,9 @@ fn corrupt_streams_never_panic() {
             if let Some(d) = decode_scaled(&mutated, eighths, 1 << 20) {
                 assert_eq!(d.pixels.len(), d.width as usize * d.height as usize * d.channels);
             }
+            if let Some(p) = super::decode_scaled_planar(&mutated, eighths, 1 << 20) {
+                assert_eq!(p.y.len(), p.width as usize * p.height as usize);
+            }
         }
     }
 }
