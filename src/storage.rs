@@ -31,11 +31,14 @@ pub struct ImageRecord {
     /// Kept in R2 metadata for the memory planner; not part of the public image object.
     #[serde(skip)]
     pub progressive: bool,
+    /// 16-bit samples (planner only, like `progressive`); absent on older records = false.
+    #[serde(skip)]
+    pub wide: bool,
 }
 
 impl ImageRecord {
     pub fn info(&self) -> ImageInfo {
-        ImageInfo { format: self.format, width: self.width, height: self.height, progressive: self.progressive }
+        ImageInfo { format: self.format, width: self.width, height: self.height, progressive: self.progressive, wide: self.wide }
     }
 
     fn to_metadata(&self) -> HashMap<String, String> {
@@ -47,6 +50,7 @@ impl ImageRecord {
             ("sha256".into(), self.sha256.clone()),
             ("created_at".into(), self.created_at.clone()),
             ("progressive".into(), self.progressive.to_string()),
+            ("wide".into(), self.wide.to_string()),
         ])
     }
 
@@ -65,6 +69,7 @@ impl ImageRecord {
             sha256: field("sha256")?,
             created_at: field("created_at")?,
             progressive: meta.get("progressive").is_some_and(|p| p == "true"),
+            wide: meta.get("wide").is_some_and(|p| p == "true"),
             id,
         })
     }

@@ -33,7 +33,7 @@ pub fn jpeg_header(bytes: &[u8]) -> Result<(ImageInfo, u8), ImageError> {
     }
     let (width, height) = if orient::swaps_axes(orientation) { (h, w) } else { (w, h) };
     let progressive = info.coding_process == jpeg_decoder::CodingProcess::DctProgressive;
-    Ok((ImageInfo { format: Format::Jpeg, width, height, progressive }, orientation))
+    Ok((ImageInfo { format: Format::Jpeg, width, height, progressive, wide: false }, orientation))
 }
 
 /// Decodes `bytes` of `format` (already sniffed) into upright pixels: YCbCr planes only if

@@ -86,6 +86,9 @@ pub struct ImageInfo {
     /// Progressive JPEGs keep every DCT coefficient of the full image while decoding, whatever
     /// the output scale: the planner must know.
     pub progressive: bool,
+    /// 16 bits per sample (PNG, TIFF): the decoder's buffer is twice the 8-bit raster made
+    /// from it, and both are held at once.
+    pub wide: bool,
 }
 
 impl ImageInfo {
@@ -134,7 +137,19 @@ pub fn probe(bytes: &[u8]) -> Result<ImageInfo, ImageError> {
     if width == 0 || height == 0 {
         return Err(ImageError::Invalid(format!("the {} header declares a zero dimension", format.name())));
     }
-    Ok(ImageInfo { format, width, height, progressive: false })
+    Ok(ImageInfo { format, width, height, progressive: false, wide: wide_samples(bytes, format) })
+}
+
+/// Whether a PNG or TIFF stores 16-bit samples (read from the header; `false` if unreadable,
+/// since decoding will then fail anyway).
+fn wide_samples(bytes: &[u8], format: Format) -> bool {
+    use image::ImageDecoder;
+    let colour = match format {
+        Format::Png => image::codecs::png::PngDecoder::new(Cursor::new(bytes)).map(|d| d.color_type()).ok(),
+        Format::Tiff => image::codecs::tiff::TiffDecoder::new(Cursor::new(bytes)).map(|d| d.color_type()).ok(),
+        _ => None,
+    };
+    colour.is_some_and(|c| c.bytes_per_pixel() > c.channel_count())
 }
 
 #[cfg(test)]
@@ -153,7 +168,15 @@ mod tests {
     #[test]
     fn probe_reads_png_dimensions_from_the_header() {
         let info = probe(&png(7, 3)).expect("valid png");
-        assert_eq!((info.format, info.width, info.height), (Format::Png, 7, 3));
+        assert_eq!((info.format, info.width, info.height, info.wide), (Format::Png, 7, 3, false));
+    }
+
+    #[test]
+    fn probe_tells_16_bit_pngs_apart() {
+        let img = image::ImageBuffer::<image::Rgb<u16>, Vec<u16>>::new(5, 4);
+        let mut out = Vec::new();
+        image::DynamicImage::ImageRgb16(img).write_to(&mut Cursor::new(&mut out), image::ImageOutputFormat::Png).expect("encode");
+        assert!(probe(&out).expect("valid png").wide);
     }
 
     #[test]

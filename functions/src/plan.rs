@@ -49,9 +49,11 @@ pub fn plan(info: &ImageInfo, input_bytes: u64, chain: &Chain, limits: Limits) -
             (w, h) = decoded_dims(info, step);
         }
         let in_bytes = u64::from(w) * u64::from(h) * u64::from(channels);
-        // Step 0 also holds the encoded upload while decoding (and the JPEG decoder keeps its
-        // component planes beside its output); later steps read an intermediate raster in place.
-        let load = if i == 0 { input_bytes + in_bytes * 2 + coefficient_bytes(info) } else { in_bytes };
+        // Step 0 also holds the encoded upload while decoding (and the decoder's own buffer —
+        // twice the raster for 16-bit samples — beside the raster made from it); later steps
+        // read an intermediate raster in place.
+        let decoder = if info.wide { in_bytes * 2 } else { in_bytes };
+        let load = if i == 0 { input_bytes + decoder + in_bytes + coefficient_bytes(info) } else { in_bytes };
         let (ow, oh) = step.output_dims(w, h)?;
         let out_channels = step.output_channels(channels);
         let out_bytes = u64::from(ow) * u64::from(oh) * u64::from(out_channels);
@@ -104,7 +106,7 @@ mod tests {
     const LIMITS: Limits = Limits { max_pixels: 100_000_000, memory_budget: 96 << 20 };
 
     fn info(w: u32, h: u32) -> ImageInfo {
-        ImageInfo { format: Format::Jpeg, width: w, height: h, progressive: false }
+        ImageInfo { format: Format::Jpeg, width: w, height: h, progressive: false, wide: false }
     }
 
     #[test]
@@ -130,6 +132,15 @@ mod tests {
         let progressive = ImageInfo { progressive: true, ..info(8000, 6000) };
         let err = plan(&progressive, 4_000_000, &chain, LIMITS).unwrap_err();
         assert_eq!(err.code(), "image_too_large", "its coefficients alone are 288 MB");
+    }
+
+    #[test]
+    fn sixteen_bit_sources_count_their_double_width_decode_buffer() {
+        let chain = Chain::parse(&json!([{"op":"grayscale"}])).expect("chain");
+        let narrow = ImageInfo { format: Format::Png, ..info(2000, 1500) };
+        let wide = ImageInfo { wide: true, ..narrow };
+        let (a, b) = (plan(&narrow, 0, &chain, LIMITS).expect("fits"), plan(&wide, 0, &chain, LIMITS).expect("fits"));
+        assert_eq!(b.peak_bytes - a.peak_bytes, 2000 * 1500 * 4, "the 16-bit RGBA decode buffer is 8 bytes a pixel");
     }
 
     #[test]

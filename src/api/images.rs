@@ -45,6 +45,7 @@ pub async fn upload(mut req: Request, ctx: Ctx) -> ApiResult<Response> {
         sha256: hex::encode(Sha256::digest(&bytes)),
         created_at: now_iso(),
         progressive: info.progressive,
+        wide: info.wide,
         id,
     };
     let body = serde_json::to_value(&record).map_err(|e| ApiError::Internal(e.to_string()))?;
