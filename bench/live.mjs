@@ -2,18 +2,24 @@
 // Object to many WebSocket subscribers, (2) the orchestration overhead of one step (queue hop +
 // object update + push) with a step whose work is ~0 ms.
 //
-//   node bench/live.mjs [--clients 1000] [--tasks 5]     (wired as `bash scripts/bench.sh live`)
+//   node bench/live.mjs [--clients 1000] [--tasks 5] [--via worker|proxy]
+//                                                    (wired as `bash scripts/bench.sh live`)
 //
-// Latency is measured against the event's own `at`, which the object stamps right before it
-// broadcasts; server and client share this machine's clock, so no skew to correct for.
+// Latency is measured against the event's own `at`, which the object stamps before it serialises
+// and sends the event; server and clients run on this machine and share its clock, so no skew to
+// correct for. `--via worker` (default) connects the clients to the workerd that runs the Worker;
+// `--via proxy` goes through wrangler dev's public port, where a second workerd (wrangler's
+// ProxyWorker, local only) re-frames every message on the same cores.
 
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
+import { createHash, randomBytes } from "node:crypto";
+import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { performance } from "node:perf_hooks";
 import zlib from "node:zlib";
-import { mintToken, onExitStopServers, servers, startServer, stopServer } from "./server.mjs";
+import { mintToken, onExitStopServers, servers, serverCpuMs, startServer, stopServer, workerPort } from "./server.mjs";
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
 // Long chains (the limit is 32 steps): connecting 1,000 sockets takes seconds, during which the
@@ -26,13 +32,12 @@ const TARGET = { fanoutP99: 100, overheadP50: 15 };
 const log = (...a) => console.error("[bench]", ...a);
 
 function parseArgs(argv) {
-  const opts = { clients: 1000, tasks: 5 };
+  const opts = { clients: 1000, tasks: 5, via: "worker" };
   for (let i = 0; i < argv.length; i += 2) {
-    const key = argv[i].replace(/^--/, "");
-    if (!(key in opts) || !Number.isInteger(Number(argv[i + 1])) || Number(argv[i + 1]) < 1) {
-      throw new Error("usage: node bench/live.mjs [--clients 1000] [--tasks 5]");
-    }
-    opts[key] = Number(argv[i + 1]);
+    const key = argv[i].replace(/^--/, ""), value = argv[i + 1];
+    const ok = key === "via" ? ["worker", "proxy"].includes(value) : key in opts && Number.isInteger(Number(value)) && Number(value) >= 1;
+    if (!ok) throw new Error("usage: node bench/live.mjs [--clients 1000] [--tasks 5] [--via worker|proxy]");
+    opts[key] = key === "via" ? value : Number(value);
   }
   return opts;
 }
@@ -77,34 +82,69 @@ async function newTask(server, token, steps) {
   return api(server, token, "POST", "/tasks", JSON.stringify({ images: [image.id], steps }));
 }
 
-// One WebSocket that records, per message, its receipt time before anything else runs.
-function subscribe(url, onEvent) {
+// The subscribers: a minimal RFC 6455 client on a raw TCP socket (text, ping and close frames;
+// servers never mask, and the studio sends each event as one small frame). All 1,000 share this
+// process and the machine's 2 cores with workerd, so every µs they spend is taken from the
+// server: Node's built-in WebSocket offers permessage-deflate, which wrangler's proxy accepts
+// (both ends then deflate/inflate every event per socket: 94 ms of client CPU per event), `ws`
+// without compression spent ~20 µs per message, this ~14 µs. net's `onread` reads every socket
+// into one shared buffer without stream machinery; receipt time = when a frame's bytes are read.
+const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+const rxBuffer = Buffer.allocUnsafe(1 << 16);
+const now = () => performance.timeOrigin + performance.now(); // absolute ms, sub-ms resolution
+
+function clientFrame(opcode, payload) {
+  const mask = randomBytes(4), body = Buffer.from(payload); // pong or close: < 126 bytes
+  for (let i = 0; i < body.length; i++) body[i] ^= mask[i & 3];
+  return Buffer.concat([Buffer.from([0x80 | opcode, 0x80 | body.length]), mask, body]);
+}
+
+function subscribe(url, onText) {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url);
-    ws.closed = new Promise((r) => ws.addEventListener("close", (e) => r(e.code)));
-    ws.addEventListener("open", () => resolve(ws));
-    ws.addEventListener("error", () => reject(new Error(`WebSocket ${url.split("?")[0]} failed to open`)));
-    ws.addEventListener("message", (m) => {
-      const t = Date.now();
-      onEvent(JSON.parse(m.data), t);
-    });
+    const u = new URL(url), key = randomBytes(16).toString("base64");
+    let pending = null, open = false, code = 1006;
+    const onread = { buffer: rxBuffer, callback: (n, buf) => void onBytes(buf.subarray(0, n)) };
+    const sock = net.connect({ host: u.hostname, port: Number(u.port), noDelay: true, onread });
+    const ws = { closed: new Promise((r) => sock.on("close", () => r(code))) };
+    sock.on("error", (e) => open || reject(new Error(`WebSocket ${u.pathname} failed to open: ${e.message}`)));
+    sock.write(`GET ${u.pathname}${u.search} HTTP/1.1\r\nHost: ${u.host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+      `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+    function onBytes(chunk) {
+      const rx = now();
+      let buf = pending ? Buffer.concat([pending, chunk]) : chunk, pos = 0;
+      pending = null;
+      if (!open) {
+        const end = buf.indexOf("\r\n\r\n");
+        if (end < 0) return void (pending = Buffer.from(buf));
+        const head = buf.toString("latin1", 0, end);
+        if (!head.startsWith("HTTP/1.1 101") || !head.includes(createHash("sha1").update(key + GUID).digest("base64"))) {
+          sock.destroy();
+          return reject(new Error(`WebSocket ${u.pathname}: ${head.split("\r\n")[0]}`));
+        }
+        (open = true), resolve(ws), (pos = end + 4);
+      }
+      while (buf.length - pos >= 2) {
+        let len = buf[pos + 1] & 0x7f;
+        const start = pos + (len === 126 ? 4 : len === 127 ? 10 : 2);
+        if (buf.length < start) break;
+        if (len === 126) len = buf.readUInt16BE(pos + 2);
+        if (len === 127) len = Number(buf.readBigUInt64BE(pos + 2));
+        if (buf.length < start + len) break;
+        const opcode = buf[pos] & 0x0f, payload = buf.subarray(start, start + len);
+        if (!(buf[pos] & 0x80) || opcode === 0) return void sock.destroy(new Error("fragmented frame"));
+        pos = start + len;
+        if (opcode === 1) onText(payload, rx);
+        else if (opcode === 9) sock.write(clientFrame(10, payload));
+        else if (opcode === 8) (code = len >= 2 ? payload.readUInt16BE(0) : 1005), sock.end(clientFrame(8, payload.subarray(0, 2)));
+      }
+      if (pos < buf.length) pending = Buffer.from(buf.subarray(pos)); // a copy: rxBuffer is reused
+    }
   });
 }
 
-// CPU time (ms) used so far by the dev server's process group (npx, wrangler, workerd): with the
-// client's own, it shows which side of the fan-out spends the time.
-function groupCpuMs(pgid) {
-  let ticks = 0;
-  for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
-    try {
-      const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ").pop().split(" ");
-      if (Number(f[2]) === pgid) ticks += Number(f[11]) + Number(f[12]); // utime + stime
-    } catch {
-      /* gone */
-    }
-  }
-  return ticks * 10; // USER_HZ = 100 on Linux
-}
+// An event's `seq` without parsing it all: the studio writes it first (`{"seq":12,…`).
+const seqOf = (buf) => (buf.toString("latin1", 0, 7) === '{"seq":' ? parseInt(buf.toString("latin1", 7, 27), 10) : JSON.parse(buf).seq);
+
 const clientCpuMs = () => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
@@ -122,31 +162,35 @@ const stats = (xs) => {
 // (1) Fan-out. The task starts running as soon as it exists (its first step waits ~1 batch
 // timeout in the queue), so the clients connect while its first events go out: only events
 // stamped after the last client was connected count, and each of those must reach every client.
-async function fanout(server, token, clients, tasks) {
-  const perEvent = [], pairs = [], first = [], spread = [], closes = {};
+async function fanout(server, token, clients, tasks, wsUrl) {
+  const perEvent = [], pairs = [], first = [], spread = [], closes = {}, slowest = [];
   let missing = 0, elu = 0, liveEvents = 0;
-  const cpu = { client: 0, server: 0 };
+  const cpu = { client: 0, worker: 0, proxy: 0, wrangler: 0 };
   for (let t = 0; t < tasks; t++) {
     const task = await newTask(server, token, FANOUT_STEPS);
     const events = new Map(); // seq -> { at, receipts[] }
-    const onEvent = (e, rx) => {
-      let ev = events.get(e.seq);
-      if (!ev) events.set(e.seq, (ev = { at: Date.parse(e.at), type: e.type, receipts: [] }));
+    const onText = (buf, rx) => {
+      const seq = seqOf(buf);
+      let ev = events.get(seq);
+      if (!ev) {
+        const e = JSON.parse(buf);
+        events.set(seq, (ev = { at: Date.parse(e.at), type: e.type, receipts: [] }));
+      }
       ev.receipts.push(rx);
     };
     const sockets = [];
     const c0 = Date.now();
     for (let i = 0; i < clients; i += CONNECT_BATCH) {
-      const batch = Array.from({ length: Math.min(CONNECT_BATCH, clients - i) }, () => subscribe(task.links.ws, onEvent));
+      const batch = Array.from({ length: Math.min(CONNECT_BATCH, clients - i) }, () => subscribe(wsUrl(task), onText));
       sockets.push(...(await Promise.all(batch)));
     }
     const allConnected = Date.now();
     const elu0 = performance.eventLoopUtilization();
-    const [client0, server0] = [clientCpuMs(), groupCpuMs(server.child.pid)];
+    const [client0, server0] = [clientCpuMs(), serverCpuMs(server)];
     const codes = await withTimeout(Promise.all(sockets.map((s) => s.closed)), 180_000, `task ${task.id}`);
     elu += performance.eventLoopUtilization(elu0).utilization / tasks;
     cpu.client += clientCpuMs() - client0;
-    cpu.server += groupCpuMs(server.child.pid) - server0;
+    for (const [role, ms] of Object.entries(serverCpuMs(server))) cpu[role] += ms - server0[role];
     for (const c of codes) closes[c] = (closes[c] ?? 0) + 1;
     const live = [...events.values()].filter((e) => e.at >= allConnected);
     liveEvents += live.length;
@@ -155,26 +199,31 @@ async function fanout(server, token, clients, tasks) {
       const lat = e.receipts.map((rx) => rx - e.at);
       pairs.push(...lat);
       perEvent.push(Math.max(...lat));
+      slowest.push({ type: e.type, ms: Math.round(Math.max(...lat)), first: Math.round(Math.min(...lat)) });
       first.push(Math.min(...lat));
       spread.push(Math.max(...e.receipts) - Math.min(...e.receipts));
     }
     log(`fan-out task ${t + 1}/${tasks}: ${clients} clients connected in ${allConnected - c0} ms, ${live.length} of ${events.size} events live`);
   }
-  return { perEvent: stats(perEvent), pairs: stats(pairs), first: stats(first), spread: stats(spread), missing, closes,
+  slowest.sort((a, b) => b.ms - a.ms);
+  log(`fan-out: slowest events ${JSON.stringify(slowest.slice(0, 8))}`);
+  return { perEvent: stats(perEvent), pairs: stats(pairs), first: stats(first), spread: stats(spread), missing, closes, slowest: slowest.slice(0, 20),
     client_event_loop_utilization: elu,
-    // CPU from "all connected" to "all closed" (incl. the steps' own work), per live event.
-    cpu_ms_per_event: { client: cpu.client / liveEvents, server: cpu.server / liveEvents } };
+    // CPU from "all connected" to "all closed" (incl. the steps' own work and the sockets'
+    // teardown after the last event), per live event.
+    cpu_ms_per_event: Object.fromEntries(Object.entries(cpu).map(([k, ms]) => [k, ms / liveEvents])) };
 }
 
 // (2) Orchestration overhead: one subscriber, a long chain of near no-op steps on a 2×2 image.
-async function hops(server, token, waitMs) {
+async function hops(server, token, waitMs, wsUrl) {
   const hop = [], cycle = [], work = [];
   let retries = 0;
   for (let t = 0; t < HOP_TASKS; t++) {
     const task = await newTask(server, token, HOP_STEPS);
     const started = [], succeeded = [];
     const opened = Date.now();
-    const ws = await subscribe(task.links.ws, (e, rx) => {
+    const ws = await subscribe(wsUrl(task), (buf, rx) => {
+      const e = JSON.parse(buf);
       if (Date.parse(e.at) < opened) return; // replayed, not live
       if (e.type === "step.started") started[e.step] = rx;
       if (e.type === "step.succeeded") (succeeded[e.step] = rx), work.push(e.duration_ms);
@@ -193,15 +242,19 @@ async function hops(server, token, waitMs) {
 }
 
 async function main() {
-  const { clients, tasks } = parseArgs(process.argv.slice(2));
+  const { clients, tasks, via } = parseArgs(process.argv.slice(2));
   const waitMs = batchWaitMs();
   // The socket cap is MAX_SOCKETS_PER_STREAM (default 1000): raise it above the client count.
   const server = await startServer({ MAX_SOCKETS_PER_STREAM: String(clients + 100), RATE_LIMIT_PER_MINUTE: "100000000" });
   const token = mintToken("live-bench");
+  // The API calls always go through wrangler's port; only the sockets take `via`.
+  const port = via === "worker" ? await workerPort(server) : server.port;
+  const wsUrl = (task) => Object.assign(new URL(task.links.ws), { port: String(port) }).href;
+  log(`sockets via ${via === "worker" ? `the Worker's workerd (port ${port})` : `wrangler's proxy (port ${port})`}`);
   log(`orchestration: ${HOP_TASKS} tasks of ${HOP_STEPS.length} steps, batch wait ${waitMs} ms`);
-  const orch = await hops(server, token, waitMs);
+  const orch = await hops(server, token, waitMs, wsUrl);
   log(`fan-out: ${tasks} tasks × ${clients} clients`);
-  const fan = await fanout(server, token, clients, tasks);
+  const fan = await fanout(server, token, clients, tasks, wsUrl);
   await stopServer(server);
 
   const f = (x) => (Number.isFinite(x) ? x.toFixed(1) : "–");
@@ -221,14 +274,16 @@ async function main() {
     row("step cycle: succeeded[i−1] → succeeded[i]", orch.cycle),
     row("step work: `duration_ms` of step.succeeded", orch.step_duration_ms),
     "",
-    `Fan-out: ${tasks} tasks × ${FANOUT_STEPS.length} steps, ${clients} WebSockets in one Node process; only events stamped after every client was connected count; ` +
+    `Fan-out: ${tasks} tasks × ${FANOUT_STEPS.length} steps, ${clients} WebSocket clients (raw RFC 6455, no compression) in one Node process on the same machine as the server, ` +
+      `connected ${via === "worker" ? "straight to the workerd running the Worker (not through wrangler's local proxy)" : "through wrangler dev's proxy (a second workerd)"}; only events stamped after every client was connected count; ` +
       `${fan.missing} (client, event) deliveries missing; close codes ${JSON.stringify(fan.closes)}. ` +
-      `The receiving Node process is part of the path: ${os.cpus().length} CPUs shared with workerd, CPU per live event: client ${f(fan.cpu_ms_per_event.client)} ms, server (wrangler + workerd) ${f(fan.cpu_ms_per_event.server)} ms; ` +
+      `Everything shares ${os.cpus().length} CPUs; CPU per live event: Worker's workerd ${f(fan.cpu_ms_per_event.worker)} ms, wrangler's proxy workerd ${f(fan.cpu_ms_per_event.proxy)} ms, ` +
+      `wrangler's node ${f(fan.cpu_ms_per_event.wrangler)} ms, clients ${f(fan.cpu_ms_per_event.client)} ms; ` +
       `client event-loop utilisation ${(fan.client_event_loop_utilization * 100).toFixed(0)}% (averaged over the idle queue waits too). ` +
       `The spread row is the serial cost of one message per socket, on both sides.`,
     `Orchestration: ${HOP_TASKS} tasks × ${HOP_STEPS.length} steps (grayscale on 2×2 PNG), batch wait ${waitMs} ms = wrangler.toml max_batch_timeout (local queue waits it on every hop); ${orch.retries} retries.`,
   ].join("\n");
-  const results = { clients, tasks, batch_wait_ms: waitMs, cpus: os.cpus().length, node: process.version, targets: TARGET, fanout: { ...fan, target_met: fanOk }, orchestration: { ...orch, target_met: orchOk } };
+  const results = { clients, tasks, via, batch_wait_ms: waitMs, cpus: os.cpus().length, node: process.version, targets: TARGET, fanout: { ...fan, target_met: fanOk }, orchestration: { ...orch, target_met: orchOk } };
   writeFileSync(path.join(benchDir, "live-results.json"), JSON.stringify(results, null, 2) + "\n");
   console.log(md);
 }

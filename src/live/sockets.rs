@@ -5,7 +5,19 @@
 //! nothing here keeps per-socket state in memory, so a re-created object simply finds its
 //! sockets again with `get_websockets`.
 
-use worker::{Response, Result, State, WebSocket, WebSocketPair};
+use wasm_bindgen::prelude::*;
+use js_sys::JsString;
+use worker::{web_sys, Response, Result, State, WebSocket, WebSocketPair};
+
+#[wasm_bindgen]
+extern "C" {
+    /// The runtime's WebSocket, seen only for `send(string)`.
+    type JsSocket;
+    /// `WebSocket.send` with a JS string: `send_with_str` would copy and decode the body out of
+    /// wasm memory once per socket, this takes one string made once per event.
+    #[wasm_bindgen(method, catch, js_name = send)]
+    fn send(this: &JsSocket, data: &JsString) -> std::result::Result<(), JsValue>;
+}
 
 /// Tag on every event socket (room for more kinds of socket later).
 const TAG: &str = "events";
@@ -24,7 +36,7 @@ pub fn accept(state: &State, backlog: &[String], finished: bool, cap: usize) -> 
     state.accept_websocket_with_tags(&pair.server, &[TAG]);
     if open >= cap {
         pair.server.close(Some(CLOSE_FULL), Some(&format!("too many sockets on this stream (MAX_SOCKETS_PER_STREAM={cap}); retry later")))?;
-        return Response::from_websocket(pair.client);
+        return uncompressed(Response::from_websocket(pair.client)?);
     }
     for body in backlog {
         pair.server.send_with_str(body)?;
@@ -32,15 +44,40 @@ pub fn accept(state: &State, backlog: &[String], finished: bool, cap: usize) -> 
     if finished {
         pair.server.close(Some(CLOSE_DONE), Some("finished"))?;
     }
-    Response::from_websocket(pair.client)
+    uncompressed(Response::from_websocket(pair.client)?)
 }
 
-/// Sends one event to every connected socket. A socket that cannot take it is closing anyway;
-/// its client resumes with `?since=` and loses nothing.
-pub fn broadcast(state: &State, body: &str) {
-    for ws in state.get_websockets_with_tag(TAG) {
-        let _ = ws.send_with_str(body);
+/// Declines permessage-deflate (an empty `Sec-WebSocket-Extensions` tells the runtime so).
+/// Events are a few hundred bytes; compressing each one once per socket was the fan-out's main
+/// CPU cost on both ends, and every compressed socket holds its own zlib state.
+fn uncompressed(mut resp: Response) -> Result<Response> {
+    resp.headers_mut().set("Sec-WebSocket-Extensions", "")?;
+    Ok(resp)
+}
+
+/// The stream's sockets, listed once for a run of events sent without an `await` in between
+/// (no socket can join or leave the list meanwhile), instead of once per event.
+pub struct Subscribers(Vec<WebSocket>);
+
+impl Subscribers {
+    pub fn of(state: &State) -> Self {
+        Subscribers(state.get_websockets_with_tag(TAG))
     }
+
+    /// Sends one event to every socket; the body crosses from wasm to JS once, not per socket.
+    /// A socket that cannot take it is closing anyway; its client resumes with `?since=` and
+    /// loses nothing.
+    pub fn send(&self, body: &str) {
+        let body = JsString::from(body);
+        for ws in &self.0 {
+            let _ = AsRef::<web_sys::WebSocket>::as_ref(ws).unchecked_ref::<JsSocket>().send(&body);
+        }
+    }
+}
+
+/// Sends one event to every connected socket (see [`Subscribers::send`]).
+pub fn broadcast(state: &State, body: &str) {
+    Subscribers::of(state).send(body);
 }
 
 /// Closes every socket after the terminal event.
