@@ -1,9 +1,9 @@
 // The benchmarks' `wrangler dev`: started on free ports in its own process group with the
 // dev-only `BENCH_ROUTES=1` (plus any vars given), and always stopped again, also on errors and
-// signals. Shared by bench/run.mjs (imaging) and bench/list.mjs (listings).
+// signals. Shared by bench/run.mjs (imaging), bench/list.mjs (listings) and bench/live.mjs.
 
 import { spawn, execFileSync } from "node:child_process";
-import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -139,6 +139,65 @@ export async function startServer(vars = {}) {
   const tail = logTail(logFile);
   await stopServer(server);
   throw new Error(`wrangler dev did not become healthy on port ${port}: ${why}\n--- wrangler log (tail) ---\n${tail}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Inside the dev server: which process does what (bench/live.mjs)
+
+// The group's live processes with their CPU time so far (ms) and role: `proxy` is the workerd
+// behind the public port (wrangler's ProxyWorker: every request and WebSocket frame passes it
+// locally, nothing like it runs on the same machine in production), `worker` the workerd running
+// the Worker and its objects, `wrangler` the rest (npx, wrangler's node, esbuild).
+function groupProcesses(server) {
+  const out = [];
+  for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
+    try {
+      const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ").pop().split(" ");
+      if (Number(f[2]) !== server.child.pid) continue;
+      const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+      const role = !argv[0].endsWith("/workerd") ? "wrangler" : argv.includes(`--socket-addr=entry=127.0.0.1:${server.port}`) ? "proxy" : "worker";
+      out.push({ pid: Number(pid), role, cpuMs: (Number(f[11]) + Number(f[12])) * 10 }); // utime + stime, USER_HZ = 100
+    } catch {
+      /* gone */
+    }
+  }
+  return out;
+}
+
+export function serverCpuMs(server) {
+  const cpu = { worker: 0, proxy: 0, wrangler: 0 };
+  for (const p of groupProcesses(server)) cpu[p.role] += p.cpuMs;
+  return cpu;
+}
+
+// The Worker's own HTTP port, behind wrangler's proxy: the listening socket of the `worker`
+// workerd that answers /health (the others are its inspector and debug ports).
+export async function workerPort(server) {
+  const worker = groupProcesses(server).find((p) => p.role === "worker");
+  if (!worker) throw new Error("no workerd running the Worker in the dev server's process group");
+  const inodes = new Set();
+  for (const fd of readdirSync(`/proc/${worker.pid}/fd`)) {
+    try {
+      const m = readlinkSync(`/proc/${worker.pid}/fd/${fd}`).match(/^socket:\[(\d+)\]$/);
+      if (m) inodes.add(m[1]);
+    } catch {
+      /* closed meanwhile */
+    }
+  }
+  const ports = readFileSync("/proc/net/tcp", "utf8").split("\n").slice(1)
+    .map((line) => line.trim().split(/\s+/))
+    .filter((f) => f[3] === "0A" && inodes.has(f[9])) // 0A = LISTEN
+    .map((f) => parseInt(f[1].split(":")[1], 16));
+  for (const port of ports) {
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(5000) });
+      await res.arrayBuffer();
+      if (res.status === 200) return port;
+    } catch {
+      /* not HTTP */
+    }
+  }
+  throw new Error(`none of the Worker's listening ports (${ports.join(", ")}) answers /health`);
 }
 
 // Stops every server on exit and on SIGINT/SIGTERM/SIGHUP; `.value` tells whether a signal came.
