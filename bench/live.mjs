@@ -87,7 +87,7 @@ async function newTask(server, token, steps) {
 // process and the machine's 2 cores with workerd, so every µs they spend is taken from the
 // server: Node's built-in WebSocket offers permessage-deflate, which wrangler's proxy accepts
 // (both ends then deflate/inflate every event per socket: 94 ms of client CPU per event), `ws`
-// without compression spent ~20 µs per message, this ~14 µs. net's `onread` reads every socket
+// without compression spent ~21 µs per message, this 13-17 µs. net's `onread` reads every socket
 // into one shared buffer without stream machinery; receipt time = when a frame's bytes are read.
 const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 const rxBuffer = Buffer.allocUnsafe(1 << 16);
