@@ -58,48 +58,63 @@ fn jpeg_eighths(width: u32, height: u32, want: (u32, u32)) -> u32 {
 }
 
 fn decode_jpeg(bytes: &[u8], opts: &DecodeOptions, planar_ok: bool) -> Result<Pixels, ImageError> {
-    let invalid = |e: jpeg_decoder::Error| ImageError::Invalid(format!("cannot decode the jpeg: {e}"));
     let (info, exif_orientation) = jpeg_header(bytes)?;
     let orientation = if opts.orient { exif_orientation } else { 1 };
     if info.pixels() > opts.max_pixels {
         return Err(ImageError::TooLarge(format!("{}x{} exceeds {} pixels", info.width, info.height, opts.max_pixels)));
     }
+    // The scale to decode at, in eighths of the stored (not yet oriented) size.
+    let eighths = opts.hint.map(|(hw, hh)| {
+        let (hw, hh) = if orient::swaps_axes(orientation) { (hh, hw) } else { (hw, hh) };
+        let (stored_w, stored_h) = if orient::swaps_axes(exif_orientation) { (info.height, info.width) } else { (info.width, info.height) };
+        jpeg_eighths(stored_w, stored_h, (hw, hh))
+    });
+    if let Some(e) = eighths.filter(|&e| e < 8) {
+        if let Some(pixels) = decode_fast(bytes, e as usize, opts.max_pixels, planar_ok, orientation)? {
+            return Ok(pixels);
+        }
+    }
+    let raster = decode_with_jpeg_decoder(bytes, opts.max_pixels, eighths.unwrap_or(8))?;
+    Ok(Pixels::Raster(orient::apply_orientation(raster, orientation)))
+}
+
+/// Our own scaled decoder (baseline JPEGs, the common case); `None` leaves it to jpeg-decoder.
+/// Planes are only for upright images: rotating them is not worth its code.
+fn decode_fast(bytes: &[u8], eighths: usize, max_pixels: u64, planar_ok: bool, orientation: u8) -> Result<Option<Pixels>, ImageError> {
+    if planar_ok && orientation == 1 {
+        if let Some(planes) = crate::jpeg::decode_scaled_planar(bytes, eighths, max_pixels) {
+            return Ok(Some(Pixels::Planar(planes)));
+        }
+    }
+    let Some(d) = crate::jpeg::decode_scaled(bytes, eighths, max_pixels) else { return Ok(None) };
+    let layout = if d.channels == 1 { Layout::Luma8 } else { Layout::Rgb8 };
+    let raster = Raster::new(d.width, d.height, layout, d.pixels)?;
+    Ok(Some(Pixels::Raster(orient::apply_orientation(raster, orientation))))
+}
+
+/// jpeg-decoder, for everything our decoder declines, at `eighths`/8 of the stored size.
+fn decode_with_jpeg_decoder(bytes: &[u8], max_pixels: u64, eighths: u32) -> Result<Raster, ImageError> {
+    let invalid = |e: jpeg_decoder::Error| ImageError::Invalid(format!("cannot decode the jpeg: {e}"));
     let mut decoder = Decoder::new(bytes);
     decoder.read_info().map_err(invalid)?;
     // The decoder bounds its own buffers too, so a header that lies about the size cannot
     // make it allocate past the budget.
-    decoder.set_max_decoding_buffer_size(usize::try_from(opts.max_pixels.saturating_mul(4)).unwrap_or(usize::MAX));
-    if let Some((hw, hh)) = opts.hint {
-        let (hw, hh) = if orient::swaps_axes(orientation) { (hh, hw) } else { (hw, hh) };
-        let (stored_w, stored_h) = if orient::swaps_axes(exif_orientation) { (info.height, info.width) } else { (info.width, info.height) };
-        let eighths = jpeg_eighths(stored_w, stored_h, (hw, hh));
-        // Our own scaled decoder first (baseline JPEGs, the common case); jpeg-decoder otherwise.
-        // Planes are only for upright images: rotating them is not worth its code.
-        if planar_ok && orientation == 1 {
-            if let Some(planes) = crate::jpeg::decode_scaled_planar(bytes, eighths as usize, opts.max_pixels) {
-                return Ok(Pixels::Planar(planes));
-            }
-        }
-        if let Some(d) = crate::jpeg::decode_scaled(bytes, eighths as usize, opts.max_pixels) {
-            let layout = if d.channels == 1 { Layout::Luma8 } else { Layout::Rgb8 };
-            let raster = Raster::new(d.width, d.height, layout, d.pixels)?;
-            return Ok(Pixels::Raster(orient::apply_orientation(raster, orientation)));
-        }
-        let (w, h) = jpeg_scale(stored_w, stored_h, (hw, hh));
-        let clamp = |v: u32| u16::try_from(v).unwrap_or(u16::MAX);
-        decoder.scale(clamp(w), clamp(h)).map_err(invalid)?;
+    decoder.set_max_decoding_buffer_size(usize::try_from(max_pixels.saturating_mul(4)).unwrap_or(usize::MAX));
+    if eighths < 8 {
+        let info = decoder.info().ok_or_else(|| ImageError::Invalid("the jpeg has no frame".into()))?;
+        let scaled = |v: u16| u16::try_from((u32::from(v) * eighths).div_ceil(8)).unwrap_or(u16::MAX);
+        decoder.scale(scaled(info.width), scaled(info.height)).map_err(invalid)?;
     }
     let pixels = decoder.decode().map_err(invalid)?;
     let frame = decoder.info().ok_or_else(|| ImageError::Invalid("the jpeg has no frame".into()))?;
     let (w, h) = (u32::from(frame.width), u32::from(frame.height));
-    let raster = match frame.pixel_format {
-        PixelFormat::L8 => Raster::new(w, h, Layout::Luma8, pixels)?,
-        PixelFormat::RGB24 => Raster::new(w, h, Layout::Rgb8, pixels)?,
+    match frame.pixel_format {
+        PixelFormat::L8 => Raster::new(w, h, Layout::Luma8, pixels),
+        PixelFormat::RGB24 => Raster::new(w, h, Layout::Rgb8, pixels),
         // 16-bit gray: keep the high byte (big-endian samples).
-        PixelFormat::L16 => Raster::new(w, h, Layout::Luma8, pixels.chunks_exact(2).map(|p| p[0]).collect())?,
-        PixelFormat::CMYK32 => Raster::new(w, h, Layout::Rgb8, cmyk_to_rgb(&pixels))?,
-    };
-    Ok(Pixels::Raster(orient::apply_orientation(raster, orientation)))
+        PixelFormat::L16 => Raster::new(w, h, Layout::Luma8, pixels.chunks_exact(2).map(|p| p[0]).collect()),
+        PixelFormat::CMYK32 => Raster::new(w, h, Layout::Rgb8, cmyk_to_rgb(&pixels)),
+    }
 }
 
 /// Adobe CMYK JPEGs are stored inverted; jpeg-decoder returns them as is.
