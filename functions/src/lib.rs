@@ -20,6 +20,7 @@ pub mod planar;
 pub mod presets;
 pub mod raster;
 pub mod registry;
+pub mod shrink;
 mod simd;
 
 pub use chain::{Chain, ChainError};

@@ -2,14 +2,22 @@
 //! step of a chain will hold, so that what cannot fit an isolate is refused up front.
 //!
 //! Estimates are deliberately pessimistic (every buffer a step holds at once, at the widest
-//! layout it may have). Each step runs in its own queue invocation, so a chain's peak is the
-//! largest single step's, not the sum.
+//! layout it may have). The steps of a chain run one after another in one job, in memory, each
+//! dropping its input once its output exists; a chain's peak is therefore the largest single
+//! step's, not the sum. Any step but the last may be followed by a checkpoint that serialises its
+//! output (a copy: the raster plus a 16-byte header) for R2, so those steps also count their
+//! output twice.
+//!
+//! Sizes are the executor's: step 0 decodes at the size [`shrink::decode_hint`] allows for the
+//! whole chain, and the steps before the first resize run through [`shrink::adapt`] on that
+//! reduced size while their full-decode (nominal) size is tracked beside it.
 
 use crate::chain::Chain;
 use crate::ops::encode::{EncodeParams, OutputFormat, DEFAULT_QUALITY};
 use crate::registry::Step;
 use crate::error::ImageError;
 use crate::format::{Format, ImageInfo};
+use crate::shrink;
 
 /// Operator limits (`MAX_INPUT_PIXELS`, `MEMORY_BUDGET_BYTES`).
 #[derive(Debug, Clone, Copy)]
@@ -25,7 +33,14 @@ pub struct Plan {
     pub peak_bytes: u64,
     /// Size of the final output.
     pub output: (u32, u32),
+    /// Size the original is decoded at (smaller than the image with shrink-on-load).
+    pub decoded: (u32, u32),
+    /// Each step's planned peak, in chain order.
+    pub steps: Vec<u64>,
 }
+
+/// Bytes of the intermediate raster's header, which a checkpoint adds to its copy of the pixels.
+const CHECKPOINT_HEADER_BYTES: u64 = 16;
 
 /// Plans `chain` on an image described by `info` whose encoded size is `input_bytes`.
 pub fn plan(info: &ImageInfo, input_bytes: u64, chain: &Chain, limits: Limits) -> Result<Plan, ImageError> {
@@ -38,40 +53,45 @@ pub fn plan(info: &ImageInfo, input_bytes: u64, chain: &Chain, limits: Limits) -
             limits.max_pixels
         )));
     }
-    let (mut w, mut h) = (info.width, info.height);
+    let decoded = decoded_dims(info, chain.steps());
+    // `(w, h)` is the pixels' real size; `nominal` the size a full-size decode would give.
+    let ((mut w, mut h), mut nominal) = (decoded, (info.width, info.height));
     // Channels a decoder may produce: JPEG has no alpha; the others may.
     let mut channels: u8 = if info.format == Format::Jpeg { 3 } else { 4 };
-    let mut peak = 0u64;
+    let mut steps = Vec::with_capacity(chain.len());
     for (i, step) in chain.steps().iter().enumerate() {
-        if i == 0 {
-            // Step 0 works on the decoded original, at a reduced size when the step allows
-            // shrink-on-load.
-            (w, h) = decoded_dims(info, step);
-        }
+        let last = i + 1 == chain.len();
+        let run = shrink::adapt(step, nominal, (w, h));
+        // Checked at nominal size first, so errors name the sizes the user knows.
+        nominal = step.output_dims(nominal.0, nominal.1)?;
         let in_bytes = u64::from(w) * u64::from(h) * u64::from(channels);
         // Step 0 also holds the encoded upload while decoding (and the decoder's own buffer —
         // twice the raster for 16-bit samples — beside the raster made from it); later steps
-        // read an intermediate raster in place.
+        // read the previous step's raster in place.
         let decoder = if info.wide { in_bytes * 2 } else { in_bytes };
         let load = if i == 0 { input_bytes + decoder + in_bytes + coefficient_bytes(info) } else { in_bytes };
-        let (ow, oh) = step.output_dims(w, h)?;
-        let out_channels = step.output_channels(channels);
+        let (ow, oh) = run.output_dims(w, h)?;
+        let out_channels = run.output_channels(channels);
         let out_bytes = u64::from(ow) * u64::from(oh) * u64::from(out_channels);
-        let work = match step {
+        let work = match &run {
             // Encoders' working copies depend on the channels they start from.
             Step::Encode(p) => in_bytes + p.extra_bytes(in_bytes, channels),
-            _ => in_bytes + step.extra_bytes(in_bytes, out_bytes),
+            _ => in_bytes + run.extra_bytes(in_bytes, out_bytes),
         };
         (w, h, channels) = (ow, oh, out_channels);
-        // A last step that is not `encode` encodes implicitly, in the source's format.
-        let implicit_encode = if i + 1 == chain.len() && !matches!(step, Step::Encode(_)) {
+        // A last step that is not `encode` encodes implicitly, in the source's format; any other
+        // step's output may be checkpointed: the raster and its serialised copy.
+        let after = if !last {
+            2 * out_bytes + CHECKPOINT_HEADER_BYTES
+        } else if !matches!(step, Step::Encode(_)) {
             let p = EncodeParams { format: OutputFormat::default_for(info.format), quality: DEFAULT_QUALITY };
             out_bytes + p.extra_bytes(out_bytes, channels)
         } else {
             0
         };
-        peak = peak.max(load.max(work).max(implicit_encode));
+        steps.push(load.max(work).max(after));
     }
+    let peak = steps.iter().copied().max().unwrap_or(0);
     if peak > limits.memory_budget {
         return Err(ImageError::TooLarge(format!(
             "this chain needs about {} MiB for a {}x{} image; MEMORY_BUDGET_BYTES allows {} MiB",
@@ -81,7 +101,7 @@ pub fn plan(info: &ImageInfo, input_bytes: u64, chain: &Chain, limits: Limits) -
             limits.memory_budget >> 20
         )));
     }
-    Ok(Plan { peak_bytes: peak, output: (w, h) })
+    Ok(Plan { peak_bytes: peak, output: (w, h), decoded, steps })
 }
 
 /// A progressive JPEG's decoder holds every DCT coefficient (2 bytes each, three full-size
@@ -90,9 +110,9 @@ fn coefficient_bytes(info: &ImageInfo) -> u64 {
     if info.progressive { info.pixels() * 3 * 2 } else { 0 }
 }
 
-/// Size of the decoded original for the first step (shrink-on-load for JPEG).
-fn decoded_dims(info: &ImageInfo, step: &Step) -> (u32, u32) {
-    match (info.format, step.decode_hint(info.width, info.height)) {
+/// Size of the decoded original (shrink-on-load for JPEG, as far as the whole chain allows).
+fn decoded_dims(info: &ImageInfo, steps: &[Step]) -> (u32, u32) {
+    match (info.format, shrink::decode_hint(steps, info.width, info.height)) {
         (Format::Jpeg, Some(hint)) => crate::decode::jpeg_scale(info.width, info.height, hint),
         _ => (info.width, info.height),
     }
@@ -126,12 +146,51 @@ mod tests {
         assert!(super::plan(&info(8000, 6000), 4_000_000, &full, LIMITS).is_err(), "every pixel: does not fit");
     }
 
+    fn preset(name: &str) -> Chain {
+        crate::presets::chain(name).expect("preset")
+    }
+
+    #[test]
+    fn presets_shrink_on_load_past_their_auto_orient() {
+        for name in ["web", "thumbnail", "avatar"] {
+            let big = plan(&info(8000, 6000), 8_000_000, &preset(name), LIMITS).expect("48 MP fits");
+            assert!(big.peak_bytes < 48 << 20, "{name}: {} MiB from {:?}", big.peak_bytes >> 20, big.decoded);
+            let photo = plan(&info(4000, 3000), 4_000_000, &preset(name), LIMITS).expect("12 MP fits");
+            assert!(photo.decoded.0 <= 2000 && photo.decoded.1 <= 1500, "{name}: {:?}", photo.decoded);
+            assert_eq!(photo.steps.len(), preset(name).len());
+        }
+        let web = plan(&info(4000, 3000), 4_000_000, &preset("web"), LIMITS).expect("fits");
+        assert_eq!((web.decoded, web.output), ((2000, 1500), (1600, 1200)));
+        assert_eq!(plan(&info(3000, 4000), 4_000_000, &preset("thumbnail"), LIMITS).expect("fits").decoded, (375, 500));
+    }
+
+    #[test]
+    fn the_decode_follows_the_chain_up_to_its_first_resize() {
+        let decoded = |steps: serde_json::Value| plan(&info(4000, 3000), 0, &Chain::parse(&steps).expect("chain"), LIMITS).expect("fits").decoded;
+        assert_eq!(decoded(json!([{"op":"blur"},{"op":"resize","width":500}])), (4000, 3000), "a blur needs every pixel");
+        assert_eq!(decoded(json!([{"op":"resize","width":500}])), (500, 375));
+        // A quarter of the image, 500 px wide: the decode is twice as large.
+        assert_eq!(decoded(json!([{"op":"crop","width":2000,"height":1500},{"op":"resize","width":500}])), (1000, 750));
+        // Turned, 700 px wide is 700 px of the original's height: 1/4 (1000x750) is enough.
+        assert_eq!(decoded(json!([{"op":"rotate","angle":90},{"op":"resize","width":700}])), (1000, 750));
+    }
+
+    #[test]
+    fn steps_before_the_last_count_their_checkpoint_copy() {
+        let chain = Chain::parse(&json!([{"op":"resize","width":1000},{"op":"invert"},{"op":"encode","format":"png"}])).expect("chain");
+        let p = plan(&info(4000, 3000), 0, &chain, LIMITS).expect("fits");
+        let raster = 1000 * 750 * 3;
+        assert_eq!(p.steps[1], 2 * raster + 16, "invert works in place; its output and the checkpoint copy");
+        assert_eq!(p.peak_bytes, p.steps.iter().copied().max().unwrap_or(0));
+    }
+
     #[test]
     fn a_progressive_48_megapixel_jpeg_does_not_fit_even_when_shrinking() {
         let chain = Chain::parse(&json!([{"op":"resize","width":1600}])).expect("chain");
         let progressive = ImageInfo { progressive: true, ..info(8000, 6000) };
         let err = plan(&progressive, 4_000_000, &chain, LIMITS).unwrap_err();
         assert_eq!(err.code(), "image_too_large", "its coefficients alone are 288 MB");
+        assert!(plan(&progressive, 4_000_000, &preset("web"), LIMITS).is_err(), "nor through a preset");
     }
 
     #[test]

@@ -11,6 +11,7 @@ use crate::ops::{grayscale::Grayscale, orient::AutoOrient, resize::ResizeParams,
 use crate::params::{FieldError, Fields};
 use crate::ops::{compose::WatermarkParams, geometry::{CropParams, FlipParams, PadParams}, rotate::RotateParams, text::TextParams};
 use crate::raster::Raster;
+use crate::shrink::Shrink;
 use crate::ops::{color::{Brightness, Contrast, HueRotate, Invert, Saturation, Sepia, Tint}, effects::{EdgeDetect, Emboss, NoiseReduction, Oil, Vignette}, filters::{Blur, BoxBlur, Pixelate, Sharpen}, photon_bridge::FilterPreset, tone::{AutoLevels, Gamma, Stretch, Threshold}};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -115,6 +116,7 @@ trait Dispatch {
     fn output_channels(&self, c: u8) -> u8;
     fn extra_bytes(&self, input: u64, output: u64) -> u64;
     fn decode_hint(&self, w: u32, h: u32) -> Option<(u32, u32)>;
+    fn shrink(&self) -> Shrink;
     fn aux_images(&self) -> Vec<&str>;
     fn apply(&self, src: Raster, ctx: &ApplyCtx) -> Result<Raster, ImageError>;
 }
@@ -131,6 +133,9 @@ impl<T: Operation> Dispatch for T {
     }
     fn decode_hint(&self, w: u32, h: u32) -> Option<(u32, u32)> {
         Operation::decode_hint(self, w, h)
+    }
+    fn shrink(&self) -> Shrink {
+        Operation::shrink(self)
     }
     fn aux_images(&self) -> Vec<&str> {
         Operation::aux_images(self)
@@ -171,15 +176,22 @@ impl Step {
         }
     }
 
+    /// This step's own shrink-on-load hint for a `width × height` input (only `resize` has one);
+    /// a whole chain's is [`crate::shrink::decode_hint`].
     pub fn decode_hint(&self, width: u32, height: u32) -> Option<(u32, u32)> {
         self.with_op(|o| o.decode_hint(width, height)).flatten()
+    }
+
+    /// The step's shrink-on-load class; `encode` is a barrier (the walk never passes it).
+    pub fn shrink(&self) -> Shrink {
+        self.with_op(|o| o.shrink()).unwrap_or(Shrink::Barrier)
     }
 
     pub fn aux_images(&self) -> Vec<&str> {
         self.with_op(|o| o.aux_images()).unwrap_or_default()
     }
 
-    /// Runs a pixel step. `encode` is handled by [`crate::exec`], which never calls this for it.
+    /// Runs a pixel step. `encode` is handled by [`crate::session`], which never calls this for it.
     pub fn apply(&self, src: Raster, ctx: &ApplyCtx) -> Result<Raster, ImageError> {
         self.with_op(|o| o.apply(src, ctx))
             .unwrap_or_else(|| Err(ImageError::Params("encode does not produce pixels".into())))

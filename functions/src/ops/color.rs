@@ -1,6 +1,7 @@
 //! Per-pixel colour steps — `sepia`, `invert`, `brightness`, `contrast`, `saturation`,
 //! `hue_rotate`, `tint` — done in place on the raster's own layout (no RGBA copy, no extra memory),
-//! with the W3C filter-effects matrices that CSS `filter:` and SVG `feColorMatrix` use.
+//! with the W3C filter-effects matrices that CSS `filter:` and SVG `feColorMatrix` use. Being
+//! per-pixel, they may run on a JPEG shrunk on load ([`Shrink::Point`]).
 //!
 //! Saturation and hue rotation leave gray unchanged (the matrices' rows sum to 1), so a gray raster
 //! stays gray; sepia and tint make colour from gray, so gray becomes RGB (alpha kept).
@@ -10,6 +11,7 @@ use super::{ApplyCtx, Operation};
 use crate::error::ImageError;
 use crate::params::{FieldError, Fields};
 use crate::raster::{Layout, Raster};
+use crate::shrink::Shrink;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -124,6 +126,9 @@ impl Operation for Sepia {
         // In place for colour; a new buffer only when gray grows to RGB.
         if output > input { output } else { 0 }
     }
+    fn shrink(&self) -> Shrink {
+        Shrink::Point
+    }
     fn apply(&self, src: Raster, _ctx: &ApplyCtx) -> Result<Raster, ImageError> {
         let k = 1.0 - self.amount;
         matrix(src, [
@@ -149,6 +154,9 @@ impl Operation for Invert {
     fn extra_bytes(&self, _input: u64, _output: u64) -> u64 {
         0
     }
+    fn shrink(&self) -> Shrink {
+        Shrink::Point
+    }
     fn apply(&self, src: Raster, _ctx: &ApplyCtx) -> Result<Raster, ImageError> {
         map_colour_samples(src, &lut(|v| 1.0 - v))
     }
@@ -170,6 +178,9 @@ impl Operation for Brightness {
     }
     fn extra_bytes(&self, _input: u64, _output: u64) -> u64 {
         0
+    }
+    fn shrink(&self) -> Shrink {
+        Shrink::Point
     }
     fn apply(&self, src: Raster, _ctx: &ApplyCtx) -> Result<Raster, ImageError> {
         map_colour_samples(src, &lut(|v| v * self.factor))
@@ -193,6 +204,9 @@ impl Operation for Contrast {
     fn extra_bytes(&self, _input: u64, _output: u64) -> u64 {
         0
     }
+    fn shrink(&self) -> Shrink {
+        Shrink::Point
+    }
     fn apply(&self, src: Raster, _ctx: &ApplyCtx) -> Result<Raster, ImageError> {
         map_colour_samples(src, &lut(|v| (v - 0.5) * self.factor + 0.5))
     }
@@ -214,6 +228,9 @@ impl Operation for Saturation {
     }
     fn extra_bytes(&self, _input: u64, _output: u64) -> u64 {
         0
+    }
+    fn shrink(&self) -> Shrink {
+        Shrink::Point
     }
     fn apply(&self, src: Raster, _ctx: &ApplyCtx) -> Result<Raster, ImageError> {
         if !matches!(src.layout, Layout::Rgb8 | Layout::Rgba8) {
@@ -244,6 +261,9 @@ impl Operation for HueRotate {
     }
     fn extra_bytes(&self, _input: u64, _output: u64) -> u64 {
         0
+    }
+    fn shrink(&self) -> Shrink {
+        Shrink::Point
     }
     fn apply(&self, src: Raster, _ctx: &ApplyCtx) -> Result<Raster, ImageError> {
         if !matches!(src.layout, Layout::Rgb8 | Layout::Rgba8) {
@@ -284,6 +304,9 @@ impl Operation for Tint {
     }
     fn extra_bytes(&self, input: u64, output: u64) -> u64 {
         if output > input { output } else { 0 }
+    }
+    fn shrink(&self) -> Shrink {
+        Shrink::Point
     }
     fn apply(&self, src: Raster, _ctx: &ApplyCtx) -> Result<Raster, ImageError> {
         let table = tint_table(self.colour);

@@ -8,6 +8,7 @@ use crate::error::ImageError;
 use crate::params::{FieldError, Fields};
 use crate::raster::{byte_len, Raster};
 use crate::registry::MAX_DIMENSION;
+use crate::shrink::Shrink;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -23,7 +24,7 @@ pub struct CropParams {
 
 impl CropParams {
     /// Top-left corner of the window in a `w × h` image, or why it does not fit there.
-    fn origin(&self, w: u32, h: u32) -> Result<(u32, u32), ImageError> {
+    pub(crate) fn origin(&self, w: u32, h: u32) -> Result<(u32, u32), ImageError> {
         if let Some(g) = self.gravity {
             if self.width > w || self.height > h {
                 return Err(ImageError::Params(format!(
@@ -90,6 +91,10 @@ impl Operation for CropParams {
         0
     }
 
+    fn shrink(&self) -> Shrink {
+        Shrink::Cut
+    }
+
     fn apply(&self, src: Raster, _ctx: &ApplyCtx) -> Result<Raster, ImageError> {
         check(&src)?;
         let (left, top) = self.origin(src.width, src.height)?;
@@ -145,6 +150,10 @@ impl Operation for FlipParams {
 
     fn extra_bytes(&self, _input: u64, _output: u64) -> u64 {
         0 // in place
+    }
+
+    fn shrink(&self) -> Shrink {
+        Shrink::Move { swaps: false }
     }
 
     fn apply(&self, src: Raster, _ctx: &ApplyCtx) -> Result<Raster, ImageError> {

@@ -5,6 +5,7 @@ use super::{ApplyCtx, Operation};
 use crate::error::ImageError;
 use crate::params::{FieldError, Fields};
 use crate::raster::{Layout, Raster};
+use crate::shrink::Shrink;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -25,6 +26,11 @@ impl Operation for Grayscale {
 
     fn output_channels(&self, channels: u8) -> u8 {
         if channels.is_multiple_of(2) { 2 } else { 1 }
+    }
+
+    fn shrink(&self) -> Shrink {
+        // Each output pixel is a function of the same input pixel alone.
+        Shrink::Point
     }
 
     fn apply(&self, src: Raster, _ctx: &ApplyCtx) -> Result<Raster, ImageError> {

@@ -22,6 +22,7 @@ pub mod tone;
 use crate::error::ImageError;
 use crate::params::{FieldError, Fields};
 use crate::raster::Raster;
+use crate::shrink::Shrink;
 use serde_json::Value;
 use std::collections::HashMap;
 
@@ -64,6 +65,12 @@ pub trait Operation: Sized {
     /// chain, gives an equivalent result. `None`: it needs every pixel.
     fn decode_hint(&self, _width: u32, _height: u32) -> Option<(u32, u32)> {
         None
+    }
+
+    /// How the step relates to shrink-on-load ([`crate::shrink`]): whether a chain may run it on
+    /// pixels decoded at a reduced size. The default, a barrier, is always safe.
+    fn shrink(&self) -> Shrink {
+        Shrink::Barrier
     }
 
     /// Ids of other uploaded images the step reads.

@@ -4,6 +4,7 @@ use super::{ApplyCtx, Operation};
 use crate::error::ImageError;
 use crate::params::{FieldError, Fields};
 use crate::raster::Raster;
+use crate::shrink::Shrink;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -126,6 +127,13 @@ impl Operation for AutoOrient {
 
     fn extra_bytes(&self, _input: u64, _output: u64) -> u64 {
         0
+    }
+
+    fn shrink(&self) -> Shrink {
+        // Orienting is done by the decoder, on whatever size it decodes at. Disabled, the pixels
+        // keep their stored orientation while the chain is planned on the upright size, so
+        // their axes may not match it: no shrinking then.
+        if self.enabled { Shrink::Move { swaps: false } } else { Shrink::Barrier }
     }
 
     fn apply(&self, src: Raster, _ctx: &ApplyCtx) -> Result<Raster, ImageError> {

@@ -12,6 +12,7 @@ use super::{ApplyCtx, Operation};
 use crate::error::ImageError;
 use crate::params::{FieldError, Fields};
 use crate::raster::{Layout, Raster};
+use crate::shrink::Shrink;
 use photon_rs::{filters as pf, PhotonImage};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -89,6 +90,10 @@ impl Operation for FilterPreset {
     fn extra_bytes(&self, input: u64, output: u64) -> u64 {
         // Photon's copies of one strip, plus a new buffer when gray grows to RGB.
         STRIP_PEAK_BYTES + if output > input { output } else { 0 }
+    }
+    fn shrink(&self) -> Shrink {
+        // Photon's presets are per-pixel (see the module doc).
+        Shrink::Point
     }
     fn apply(&self, src: Raster, _ctx: &ApplyCtx) -> Result<Raster, ImageError> {
         let mut rgb = match src.layout {

@@ -7,6 +7,7 @@ use super::{ApplyCtx, Operation};
 use crate::planar::Planar;
 use crate::raster::{Layout, Raster};
 use crate::registry::MAX_DIMENSION;
+use crate::shrink::Shrink;
 use fast_image_resize::{self as fr, images::Image, FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -120,6 +121,10 @@ impl Operation for ResizeParams {
             }
             _ => Some((w, h)),
         }
+    }
+
+    fn shrink(&self) -> Shrink {
+        Shrink::Scale
     }
 
     fn apply(&self, src: Raster, _ctx: &ApplyCtx) -> Result<Raster, ImageError> {

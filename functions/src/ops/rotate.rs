@@ -7,6 +7,7 @@ use crate::error::ImageError;
 use crate::params::{FieldError, Fields};
 use crate::raster::{byte_len, Raster};
 use crate::registry::MAX_DIMENSION;
+use crate::shrink::Shrink;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -100,6 +101,14 @@ impl Operation for RotateParams {
             // Half turns and no turn work in place; the others write a new buffer.
             Turn::Quarter(0 | 2) => 0,
             _ => output,
+        }
+    }
+
+    fn shrink(&self) -> Shrink {
+        match self.turn() {
+            // Quarter turns only move pixels; any other angle resamples them.
+            Turn::Quarter(q) => Shrink::Move { swaps: q % 2 == 1 },
+            Turn::Free(_) => Shrink::Barrier,
         }
     }
 

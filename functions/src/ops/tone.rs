@@ -1,5 +1,7 @@
 //! Tone curves — `gamma`, `threshold`, `auto_levels`, `stretch` — each a 256-entry table applied
 //! in place (per channel where statistics differ per channel), so none holds a second image.
+//! `gamma` and `threshold` are per-pixel ([`Shrink::Point`]); the other two depend on image-wide
+//! statistics, so they stay shrink-on-load barriers.
 //!
 //! `stretch` is the astrophotography "make the faint sky visible" curve: a black point just below
 //! the sky background (median − k·MAD, robust against stars), then either an inverse-hyperbolic-sine
@@ -11,6 +13,7 @@ use super::{ApplyCtx, Operation};
 use crate::error::ImageError;
 use crate::params::{FieldError, Fields};
 use crate::raster::Raster;
+use crate::shrink::Shrink;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -33,6 +36,9 @@ impl Operation for Gamma {
     }
     fn extra_bytes(&self, _input: u64, _output: u64) -> u64 {
         0
+    }
+    fn shrink(&self) -> Shrink {
+        Shrink::Point
     }
     fn apply(&self, src: Raster, _ctx: &ApplyCtx) -> Result<Raster, ImageError> {
         let inv = 1.0 / self.gamma;
@@ -66,6 +72,9 @@ impl Operation for Threshold {
     fn extra_bytes(&self, _input: u64, output: u64) -> u64 {
         // Luma of a colour image is a new (smaller) buffer; gray or per-channel is in place.
         if self.grayscale { output } else { 0 }
+    }
+    fn shrink(&self) -> Shrink {
+        Shrink::Point
     }
     fn apply(&self, src: Raster, _ctx: &ApplyCtx) -> Result<Raster, ImageError> {
         let src = if self.grayscale { grayscale(src) } else { src };
@@ -138,6 +147,8 @@ impl Operation for AutoLevels {
     fn extra_bytes(&self, _input: u64, _output: u64) -> u64 {
         0
     }
+    // No `shrink`: its levels come from the whole image's histogram, which a downscaled decode
+    // changes (averaging trims the extremes), so it is a barrier.
     fn apply(&self, src: Raster, _ctx: &ApplyCtx) -> Result<Raster, ImageError> {
         let hists = pooled_if(histograms(&src)?, !self.per_channel);
         let tables: Vec<[u8; 256]> = hists
@@ -229,6 +240,8 @@ impl Operation for Stretch {
     fn extra_bytes(&self, _input: u64, _output: u64) -> u64 {
         0
     }
+    // No `shrink`: the black point comes from the noise (MAD), which a downscaled decode
+    // averages away, so it is a barrier.
     fn apply(&self, src: Raster, _ctx: &ApplyCtx) -> Result<Raster, ImageError> {
         let stats = if self.linked {
             let colour = src.layout.channels() - usize::from(src.layout.has_alpha());
