@@ -1,6 +1,8 @@
 // The benchmarks' `wrangler dev`: started on free ports in its own process group with the
 // dev-only `BENCH_ROUTES=1` (plus any vars given), and always stopped again, also on errors and
-// signals. Shared by bench/run.mjs (imaging), bench/list.mjs (listings) and bench/live.mjs.
+// signals. Shared by bench/run.mjs (imaging), bench/list.mjs (listings), bench/live.mjs and
+// bench/chains.mjs. wrangler's stdout and stderr go to `server.logFile` (readable until
+// stopServer); `extraArgs` are appended to `wrangler dev` (e.g. ["--log-level", "log"]).
 
 import { spawn, execFileSync } from "node:child_process";
 import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
@@ -93,7 +95,7 @@ function logTail(file, lines = 40) {
   }
 }
 
-export async function startServer(vars = {}) {
+export async function startServer(vars = {}, extraArgs = []) {
   const dir = mkdtempSync(path.join(os.tmpdir(), "studio-bench-"));
   const logFile = path.join(dir, "wrangler.log");
   const port = await freePort();
@@ -107,6 +109,7 @@ export async function startServer(vars = {}) {
       "--persist-to", path.join(dir, "state"), "--var", "BENCH_ROUTES:1",
       ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
       "--show-interactive-dev-session=false",
+      ...extraArgs,
     ],
     {
       cwd: root,

@@ -8,6 +8,11 @@
 # times the listings instead (bench/list.mjs, issue 6) and writes bench/list-results.json.
 #   bash scripts/bench.sh live [--clients 1000] [--tasks 5]
 # times event fan-out and per-step orchestration overhead (bench/live.mjs, issue 5).
+#   bash scripts/bench.sh chains [--runs 5] [--warmup 1] [--images DIR] [--cases web,six,…]
+# times chains END TO END through the public routes (POST /tasks → terminal WebSocket event):
+# the presets, a six-step chain, resize+encode and the per-step orchestration cost, vs sharp in
+# the same run (bench/chains.mjs); generates its inputs into bench/fixtures/ unless --images DIR
+# names a folder with a 12 MP and a 48 MP JPEG; writes bench/chains-results.json.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -30,6 +35,10 @@ bash scripts/build.sh
 if [ "${1:-}" = live ]; then
   shift
   exec "$root/node_modules/.bin/node" bench/live.mjs "$@"
+fi
+if [ "${1:-}" = chains ]; then
+  shift
+  exec "$root/node_modules/.bin/node" bench/chains.mjs "$@"
 fi
 if [ "${1:-}" = list ]; then
   shift
