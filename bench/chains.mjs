@@ -250,8 +250,11 @@ function report(units, presets, pipelines, jobs, opts, m, loadBefore, images) {
   }
   // The consumer's job log lines for the timed web-preset runs.
   const web = ["12", "48"].map((on) => by[`web@${on}`]).filter(Boolean).map((r) => ({ image: r.image, b: breakdown(jobs, new Set(r.tasks)) }));
+  const order = ["queue_wait_ms", "load_ms", "decode_ms", "steps_ms", "encode_ms", "store_ms", "object_ms", "total_ms"];
+  const keys = [...new Set(web.flatMap((w) => Object.keys(w.b?.median_ms ?? {})))].sort((a, b) => ((order.indexOf(a) + 1 || 99) - (order.indexOf(b) + 1 || 99)));
   const bd = web.some((w) => w.b)
-    ? web.map((w) => (w.b ? `- ${w.image}: ${Object.entries(w.b.median_ms).map(([k, v]) => `${k} ${fmt(v)}`).join(", ")} (median over ${w.b.tasks} tasks, ${w.b.jobs_per_task} job line(s) per task; outcomes ${JSON.stringify(w.b.outcomes)})` : `- ${w.image}: no job lines`)).join("\n")
+    ? [`| image | ${keys.join(" | ")} | tasks | job lines per task | outcomes |`, `|---|${keys.map(() => "---:|").join("")}---:|---:|---|`,
+      ...web.map((w) => `| ${w.image} | ${keys.map((k) => fmt(w.b?.median_ms[k])).join(" | ")} | ${w.b?.tasks ?? 0} | ${w.b ? fmt(w.b.jobs_per_task, 0) : "—"} | ${w.b ? JSON.stringify(w.b.outcomes) : "no job lines"} |`)].join("\n")
     : `breakdown: not available (no \`{"event":"job",…}\` lines among the ${jobs.consoleLines} JSON lines of wrangler's log)`;
 
   const problems = rows.filter((r) => r.cached_runs || r.retries || r.failed.length || (r.output && r.sharp_output && (r.output.width !== r.sharp_output.width || r.output.height !== r.sharp_output.height)));
@@ -275,7 +278,9 @@ function report(units, presets, pipelines, jobs, opts, m, loadBefore, images) {
     "",
     ...ev,
     "",
-    `Breakdown of the web preset from the consumer's job log lines: ${bd.includes("\n") || bd.startsWith("-") ? "\n" + bd : bd}`,
+    "Breakdown of the web preset from the consumer's job log lines (per task: sum over its jobs; medians over the timed tasks; ms):",
+    "",
+    bd,
     "",
     "Outputs (studio / sharp): " + rows.filter((r) => r.output || r.sharp_output).map((r) => `${r.unit} ${out(r.output)} / ${out(r.sharp_output)}`).join("; ") + ".",
     ...(problems.length ? ["", "Notes: " + problems.map((r) => `${r.unit}: ${[r.cached_runs && `${r.cached_runs} runs reused cached results`, r.retries && `${r.retries} step retries`, r.failed.length && `${r.failed.length} failed (${r.failed[0]})`, r.output && r.sharp_output && (r.output.width !== r.sharp_output.width || r.output.height !== r.sharp_output.height) && "output size differs from sharp's"].filter(Boolean).join(", ")}`).join("; ")] : []),
