@@ -8,7 +8,7 @@
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, SamplingMode};
 use functions::decode::DecodeOptions;
-use functions::exec::run_chain;
+use functions::session::run_chain;
 use functions::ops::encode::{encode, EncodeParams, OutputFormat};
 use functions::ops::resize::{resize, Filter, Fit, ResizeParams};
 use functions::raster::{self, Raster};

@@ -3,14 +3,14 @@
 //! Nothing here knows about Workers, R2 or queues; the Worker crate calls into it. That keeps the
 //! whole engine unit-testable and benchmarkable natively.
 //!
-//! The flow of one step: [`raster::load`] turns stored bytes (an upload or an intermediate) into a
-//! [`raster::Raster`], [`exec::run_step`] applies one [`chain::Step`], and the result is stored
-//! either as an intermediate raster or, for the last step, encoded.
+//! The flow of a chain: a [`session::Session`] decodes the upload (at the reduced size
+//! [`shrink`] picks from the whole chain), applies the [`chain::Step`]s one by one in memory,
+//! and encodes the result; a checkpoint stores the pixels between steps as an intermediate
+//! raster ([`raster`]).
 
 pub mod chain;
 pub mod decode;
 pub mod error;
-pub mod exec;
 pub mod format;
 mod jpeg;
 pub mod ops;
@@ -21,6 +21,7 @@ pub mod presets;
 pub mod raster;
 pub mod registry;
 pub mod shrink;
+pub mod session;
 mod simd;
 
 pub use chain::{Chain, ChainError};

@@ -73,10 +73,15 @@ impl Pixels {
         }
     }
 
-    /// The intermediate form stored between steps (see [`crate::raster`]).
-    pub fn into_bytes(self) -> Vec<u8> {
+    /// The intermediate form stored as a checkpoint (see [`crate::raster`]), as one new
+    /// buffer: a checkpoint costs one copy of the pixels, which the planner counts.
+    pub fn to_bytes(&self) -> Vec<u8> {
         match self {
-            Pixels::Raster(r) => r.into_bytes(),
+            Pixels::Raster(r) => {
+                let mut out = crate::raster::intermediate_header(r.layout_tag(), r.width, r.height, r.pixels.len());
+                out.extend_from_slice(&r.pixels);
+                out
+            }
             Pixels::Planar(p) => {
                 let mut out = crate::raster::intermediate_header(crate::raster::PLANAR_TAG, p.width, p.height, p.byte_len());
                 out.extend_from_slice(&p.y);

@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::decode::DecodeOptions;
-use crate::exec::{run_chain, run_step, StepContext};
+use crate::session::{run_chain, Session};
 use crate::format::Format;
 use crate::ops::resize::{Filter, Fit, ResizeParams};
 use crate::Chain;
@@ -52,7 +52,7 @@ fn planes_round_trip_through_the_intermediate_form() {
     let Pixels::Planar(p) = crate::raster::load_pixels(photo(64, 48), &shrink_to(16, 12), true).expect("decode") else {
         panic!("expected planes")
     };
-    let bytes = Pixels::Planar(p.clone()).into_bytes();
+    let bytes = Pixels::Planar(p.clone()).to_bytes();
     assert_eq!(crate::raster::load_pixels(bytes.clone(), &opts(), true).expect("load"), Pixels::Planar(p.clone()));
     assert_eq!(crate::raster::load(bytes.clone(), &opts()).expect("load"), p.into_raster(), "RGB for other steps");
     let truncated = bytes[..bytes.len() - 1].to_vec();
@@ -64,10 +64,10 @@ fn resize_then_jpeg_through_planes_matches_the_rgb_path() {
     let jpeg = photo(800, 600);
     let chain = Chain::parse(&json!([{"op": "resize", "width": 320}, {"op": "encode", "format": "jpeg", "quality": 80}]))
         .expect("chain");
-    let ctx = StepContext { source_format: Format::Jpeg, is_first: true, is_last: false, max_pixels: 1 << 24, aux: &HashMap::new() };
-    let first = run_step(&chain.steps()[0], jpeg.clone(), &ctx).expect("resize");
-    assert_eq!(first.bytes[4], crate::raster::PLANAR_TAG, "the resize stored planes");
-    assert_eq!((first.width, first.height), (320, 240));
+    let mut session = Session::start(chain.steps(), Format::Jpeg, 1 << 24, jpeg.clone(), 0);
+    assert_eq!(session.run_next(&HashMap::new()).expect("resize"), (320, 240));
+    let checkpoint = session.checkpoint().expect("a checkpoint after the resize");
+    assert_eq!(checkpoint[4], crate::raster::PLANAR_TAG, "the resize kept planes");
     let out = run_chain(&chain, jpeg.clone(), 1 << 24, &HashMap::new()).expect("chain");
     // The RGB path: decode and resize a raster (the reference, before any re-encoding).
     let reference = {

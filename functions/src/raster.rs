@@ -73,6 +73,11 @@ impl Raster {
         Ok(Raster { width, height, layout, pixels })
     }
 
+    /// The layout byte of the intermediate form.
+    pub(crate) fn layout_tag(&self) -> u8 {
+        self.layout.tag()
+    }
+
     /// Serialises to the intermediate form: a 16-byte header (magic, layout, 3 spare bytes,
     /// width and height as little-endian u32), then the raw pixels.
     pub fn into_bytes(self) -> Vec<u8> {

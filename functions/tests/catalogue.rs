@@ -1,7 +1,7 @@
 //! Every catalogue step runs on a small fixture of each input format and produces the size its
 //! planner entry promises; the output decodes.
 
-use functions::exec::run_chain;
+use functions::session::run_chain;
 use functions::format::probe;
 use functions::registry::{Step, STEPS};
 use functions::Chain;

@@ -4,7 +4,7 @@
 //! Each input goes through what an upload and a chain do: `probe` (upload), then `run_chain`
 //! with a shrink-on-load resize and with a full-decode step.
 
-use functions::exec::run_chain;
+use functions::session::run_chain;
 use functions::format::probe;
 use functions::Chain;
 use serde_json::json;
@@ -66,8 +66,8 @@ fn corpus() -> Vec<(String, Vec<u8>)> {
             let mut b = bytes.clone();
             let at = 8 + (rng.next() as usize) % (n - 8);
             let len = if k < 15 { 1 } else { 1 + (rng.next() as usize) % 32 };
-            for i in at..(at + len).min(n) {
-                b[i] ^= (rng.next() as u8) | 1;
+            for byte in &mut b[at..(at + len).min(n)] {
+                *byte ^= (rng.next() as u8) | 1;
             }
             out.push((format!("{name}/flipped@{at}+{len}"), b));
         }

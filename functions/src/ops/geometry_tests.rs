@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::chain::Chain;
-use crate::exec::run_chain;
+use crate::session::run_chain;
 use crate::raster::Layout;
 use serde_json::json;
 use std::collections::HashMap;

@@ -1,0 +1,211 @@
+//! A chain run in memory: the consecutive steps of one image, one after the other, in one job.
+//!
+//! Why a session rather than one call per step: the queue consumer runs every step of an image
+//! in one invocation (no queue hop, no R2 round trip between steps) but must still report each
+//! step to the task object as it finishes, which is an `await` between steps. So the pixels live
+//! here between calls, and the caller drives: [`Session::decode`], then [`Session::run_next`]
+//! per step, [`Session::checkpoint`] when it wants a copy in R2, and [`Session::finish`] for the
+//! encoded result.
+//!
+//! Between steps only the current pixels are held (the encoded original is dropped once
+//! decoded), so a session's peak is its largest step's, which is what the planner counts.
+//!
+//! Shrink-on-load is chosen from the whole chain ([`crate::shrink::decode_hint`]): while the
+//! pixels are smaller than a full decode would make them (the commuting prefix before the first
+//! downscale), each step runs as [`crate::shrink::adapt`] rewrites it for the reduced size.
+
+use crate::decode::DecodeOptions;
+use crate::error::ImageError;
+use crate::format::{self, Format};
+use crate::ops::encode::{self, EncodeParams, OutputFormat};
+use crate::ops::orient::AutoOrient;
+use crate::ops::resize::resize_planar;
+use crate::ops::ApplyCtx;
+use crate::planar::Pixels;
+use crate::raster;
+use crate::registry::Step;
+use crate::shrink;
+use std::collections::HashMap;
+
+/// Media type of intermediate rasters (checkpoints; never served to users).
+pub const RASTER_MEDIA_TYPE: &str = "application/x-stellar-raster";
+
+/// An encoded image, ready to store.
+#[derive(Debug)]
+pub struct StepOutput {
+    pub bytes: Vec<u8>,
+    pub content_type: &'static str,
+    pub width: u32,
+    pub height: u32,
+    pub format: Option<Format>,
+}
+
+/// What the session holds between steps.
+enum Held {
+    /// Encoded bytes still to decode: the original (or a checkpoint) before the first step, or
+    /// the output of an `encode` step.
+    Encoded { bytes: Vec<u8>, format: Option<Format>, dims: (u32, u32) },
+    /// Decoded pixels, and the size they would have had if the original had been decoded at
+    /// full size (differs only in the shrunk prefix of the chain).
+    Pixels { pixels: Pixels, nominal: (u32, u32) },
+    /// Between a failed step and the end: nothing usable.
+    Spent,
+}
+
+/// One image's chain, run step by step in memory.
+pub struct Session<'c> {
+    steps: &'c [Step],
+    source_format: Format,
+    max_pixels: u64,
+    next: usize,
+    held: Held,
+}
+
+impl<'c> Session<'c> {
+    /// A session over `steps` whose next step is `first`, holding `input`: the original upload
+    /// when `first` is 0, else the stored output of step `first - 1` (a checkpoint).
+    pub fn start(steps: &'c [Step], source_format: Format, max_pixels: u64, input: Vec<u8>, first: usize) -> Session<'c> {
+        Session { steps, source_format, max_pixels, next: first, held: Held::Encoded { bytes: input, format: None, dims: (0, 0) } }
+    }
+
+    /// Index of the next step to run (`steps.len()` once all have run).
+    pub fn next_step(&self) -> usize {
+        self.next
+    }
+
+    pub fn is_done(&self) -> bool {
+        self.next >= self.steps.len()
+    }
+
+    /// Decodes what is held, if it is still encoded. Separate from [`Session::run_next`] so a
+    /// caller can time it; `run_next` decodes on its own when needed.
+    pub fn decode(&mut self) -> Result<(), ImageError> {
+        if !matches!(self.held, Held::Encoded { .. }) {
+            return Ok(());
+        }
+        let Held::Encoded { bytes, .. } = std::mem::replace(&mut self.held, Held::Spent) else {
+            return Ok(());
+        };
+        let original = self.next == 0;
+        let step = self.steps.get(self.next);
+        let info = if original { format::probe(&bytes).ok() } else { None };
+        let opts = DecodeOptions {
+            hint: info.and_then(|i| shrink::decode_hint(self.steps, i.width, i.height)),
+            max_pixels: self.max_pixels,
+            // Only the original carries EXIF; `auto_orient` may turn its use off.
+            orient: !(original && matches!(step, Some(Step::AutoOrient(AutoOrient { enabled: false })))),
+        };
+        let pixels = raster::load_pixels(bytes, &opts, self.planar_ok())?;
+        let nominal = info.map_or_else(|| pixels.dims(), |i| (i.width, i.height));
+        // A full decode (or a non-original input) has no reduced prefix.
+        let nominal = if opts.hint.is_some() { nominal } else { pixels.dims() };
+        self.held = Held::Pixels { pixels, nominal };
+        Ok(())
+    }
+
+    /// Whether the next step that touches pixels takes YCbCr planes (`auto_orient` only
+    /// chooses how the original is decoded, so it looks past it).
+    fn planar_ok(&self) -> bool {
+        let rest = self.steps.get(self.next..).unwrap_or_default();
+        rest.iter().find(|s| !matches!(s, Step::AutoOrient(_))).is_some_and(Step::accepts_planar)
+    }
+
+    /// Runs the next step; returns the size of its output. `aux` holds the other images the
+    /// step reads (a watermark), by id.
+    pub fn run_next(&mut self, aux: &HashMap<String, Vec<u8>>) -> Result<(u32, u32), ImageError> {
+        let Some(step) = self.steps.get(self.next) else {
+            return Err(ImageError::Params("the chain has no more steps".into()));
+        };
+        self.decode()?;
+        let Held::Pixels { pixels, nominal } = std::mem::replace(&mut self.held, Held::Spent) else {
+            return Err(ImageError::Params("no pixels to run the step on".into()));
+        };
+        // In the shrunk prefix the step runs as rewritten for the smaller pixels.
+        let adapted = (nominal != pixels.dims()).then(|| shrink::adapt(step, nominal, pixels.dims()));
+        let run = adapted.as_ref().unwrap_or(step);
+        let nominal = step.output_dims(nominal.0, nominal.1)?;
+        self.held = match (run, pixels) {
+            (Step::AutoOrient(_), pixels) => Held::Pixels { pixels, nominal },
+            (Step::Encode(p), pixels) => {
+                let out = encoded(pixels, p)?;
+                Held::Encoded { bytes: out.bytes, format: out.format, dims: (out.width, out.height) }
+            }
+            (Step::Resize(p), Pixels::Planar(planes)) if p.is_plain_scale() => {
+                Held::Pixels { pixels: Pixels::Planar(resize_planar(planes, p)?), nominal }
+            }
+            (other, pixels) => {
+                let ctx = ApplyCtx { aux, max_pixels: self.max_pixels };
+                Held::Pixels { pixels: Pixels::Raster(other.apply(pixels.into_raster(), &ctx)?), nominal }
+            }
+        };
+        self.next += 1;
+        Ok(self.dims())
+    }
+
+    /// Size of what is held (0×0 for an input not decoded yet).
+    pub fn dims(&self) -> (u32, u32) {
+        match &self.held {
+            Held::Pixels { pixels, .. } => pixels.dims(),
+            Held::Encoded { dims, .. } => *dims,
+            Held::Spent => (0, 0),
+        }
+    }
+
+    /// A copy of what is held, to store as a checkpoint: a later job can start from it with
+    /// [`Session::start`] at [`Session::next_step`]. `None` in the shrunk prefix, whose pixels
+    /// only make sense with the nominal size this session tracks (and which is cheap to redo).
+    pub fn checkpoint(&self) -> Option<Vec<u8>> {
+        match &self.held {
+            Held::Pixels { pixels, nominal } if *nominal == pixels.dims() => Some(pixels.to_bytes()),
+            Held::Encoded { bytes, .. } if self.next > 0 => Some(bytes.clone()),
+            _ => None,
+        }
+    }
+
+    /// The chain's result, encoded: the `encode` step's output, or (when the chain did not end
+    /// with one) the pixels in the source's own format.
+    /// Takes the pixels: the session holds nothing afterwards.
+    pub fn finish(&mut self) -> Result<StepOutput, ImageError> {
+        if !self.is_done() {
+            return Err(ImageError::Params("the chain has steps left to run".into()));
+        }
+        match std::mem::replace(&mut self.held, Held::Spent) {
+            Held::Encoded { bytes, format: Some(format), dims: (width, height) } => {
+                Ok(StepOutput { bytes, content_type: format.mime(), width, height, format: Some(format) })
+            }
+            Held::Pixels { pixels, .. } => {
+                let p = EncodeParams { format: OutputFormat::default_for(self.source_format), quality: encode::DEFAULT_QUALITY };
+                encoded(pixels, &p)
+            }
+            Held::Encoded { .. } | Held::Spent => Err(ImageError::Params("the chain produced no image".into())),
+        }
+    }
+}
+
+fn encoded(pixels: Pixels, p: &EncodeParams) -> Result<StepOutput, ImageError> {
+    let (width, height) = pixels.dims();
+    let format = p.format.format();
+    let bytes = match pixels {
+        Pixels::Planar(planes) if p.format == OutputFormat::Jpeg => match crate::jpeg::encode::encode_planar(&planes, p.quality) {
+            Some(bytes) => bytes,
+            None => encode::encode(planes.into_raster(), p)?,
+        },
+        pixels => encode::encode(pixels.into_raster(), p)?,
+    };
+    Ok(StepOutput { bytes, content_type: format.mime(), width, height, format: Some(format) })
+}
+
+/// Runs a whole chain in memory on `source` (an upload), exactly as the consumer does for an
+/// image. For the bench route, benchmarks and tests.
+pub fn run_chain(chain: &crate::Chain, source: Vec<u8>, max_pixels: u64, aux: &HashMap<String, Vec<u8>>) -> Result<StepOutput, ImageError> {
+    let source_format = format::sniff(&source).ok_or_else(|| ImageError::Unsupported("unknown format".into()))?;
+    let mut session = Session::start(chain.steps(), source_format, max_pixels, source, 0);
+    while !session.is_done() {
+        session.run_next(aux)?;
+    }
+    session.finish()
+}
+
+#[cfg(test)]
+#[path = "session_tests.rs"]
+mod tests;
