@@ -2,7 +2,7 @@
 
 /// R2 bucket holding originals, intermediates and outputs.
 pub const IMAGES_BUCKET: &str = "IMAGES";
-/// Queue producer binding for chain steps (one message per step).
+/// Queue producer binding for jobs: an image's chain (its steps run in one job), the zip, the webhook.
 pub const STEPS_QUEUE: &str = "STEPS";
 /// Name of the dead-letter queue: messages that exhausted their retries arrive here.
 pub const DEAD_LETTER_QUEUE_NAME: &str = "stellar-studio-steps-dlq";

@@ -45,6 +45,9 @@ pub struct Config {
     pub step_timeout_seconds: u64,
     /// Retries after a step's first attempt, for transient failures and timeouts alike.
     pub step_max_retries: u32,
+    /// Work (ms) a job does since its last checkpoint before it stores the next step's output,
+    /// so that a retry redoes at most about this much.
+    pub checkpoint_after_ms: u64,
     /// Key for the webhook signature; without it, requests asking for a webhook are refused.
     pub webhook_secret: Option<Secret>,
     /// Dev/test only: accept webhook URLs on loopback (plain http allowed there).
@@ -93,6 +96,7 @@ impl Config {
         let step_timeout_seconds = number("STEP_TIMEOUT_SECONDS", 120, 1);
         // The queue's own max_retries (wrangler.toml: 10) must stay above this.
         let step_max_retries = number("STEP_MAX_RETRIES", 3, 0).min(9) as u32;
+        let checkpoint_after_ms = number("CHECKPOINT_AFTER_MS", 1_000, 0);
         let webhook_secret = get("WEBHOOK_SECRET").filter(|v| !v.is_empty());
         if webhook_secret.as_ref().is_some_and(|s| s.len() < MIN_SECRET_BYTES) {
             problems.push(format!("WEBHOOK_SECRET (shorter than {MIN_SECRET_BYTES} bytes)"));
@@ -124,6 +128,7 @@ impl Config {
             memory_budget_bytes,
             step_timeout_seconds,
             step_max_retries,
+            checkpoint_after_ms,
             webhook_secret: webhook_secret.map(|s| Secret(s.into_bytes())),
             webhook_allow_loopback,
             faults,

@@ -2,7 +2,7 @@
 //! ids and indexes, never image bytes.
 
 use crate::ids::TaskId;
-use functions::{Format, Step};
+use functions::{Chain, Format};
 use serde::{Deserialize, Serialize};
 
 /// Which job of a task. Externally tagged (the serde default) so it crosses the JS boundary of
@@ -23,6 +23,9 @@ pub enum JobRef {
 pub struct Job {
     pub task: TaskId,
     pub job: JobRef,
+    /// When it was sent (ms since the epoch), for the consumer's queue-wait figure.
+    #[serde(default)]
+    pub sent_ms: u64,
 }
 
 /// The consumer asks the task object whether to run a delivered job (`POST /claim`).
@@ -31,18 +34,28 @@ pub struct ClaimRequest {
     pub job: JobRef,
 }
 
-/// What the consumer needs to run a claimed step.
+/// What the consumer needs to run a claimed step and, in the same job, the steps after it.
+///
+/// Steps `resume_from..start` already succeeded in an earlier job that kept their output in
+/// memory only; they are run again silently from the last checkpoint (`input_key`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StepSpec {
-    pub step: Step,
-    pub is_first: bool,
-    pub is_last: bool,
-    /// Other images the step reads: (image id, R2 key).
+    /// The whole chain: the job runs on to its end unless the object says stop.
+    pub chain: Chain,
+    /// Which of the task's images.
+    pub image: usize,
+    /// The claimed step: the first one this job reports.
+    pub start: usize,
+    /// The first step to execute (`input_key` holds its input).
+    pub resume_from: usize,
+    /// Other images the chain reads: (image id, R2 key).
     pub aux: Vec<(String, String)>,
     pub source_format: Format,
+    /// The original (`resume_from == 0`) or the checkpoint of step `resume_from - 1`.
     pub input_key: String,
+    /// Where the last step stores the result.
     pub output_key: String,
-    /// Intermediate outputs to delete once the last step stored the result.
+    /// Checkpoints of earlier jobs, to delete once the result is recorded.
     pub cleanup: Vec<String>,
 }
 
@@ -96,6 +109,14 @@ pub struct Completion {
     pub job: JobRef,
     pub attempt: u32,
     pub outcome: Outcome,
+    /// A succeeded step's output was stored as a checkpoint (`keys::step_output`).
+    #[serde(default)]
+    pub checkpointed: bool,
+    /// The consumer holds a succeeded step's output in memory and asks to run the next step
+    /// itself: the object claims it in place ([`CompletionResponse::next_attempt`]) instead of
+    /// sending a message.
+    #[serde(default)]
+    pub proceed: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -110,8 +131,11 @@ pub enum Outcome {
     Transient { message: String },
 }
 
-/// The object's answer to a report: when to retry the message, if at all.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+/// The object's answer to a report: when to retry the step, if at all, or the attempt number
+/// of the next step, claimed for the reporting job (only when it asked to `proceed`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CompletionResponse {
     pub retry_in_s: Option<u32>,
+    #[serde(default)]
+    pub next_attempt: Option<u32>,
 }

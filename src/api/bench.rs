@@ -8,7 +8,7 @@ use super::{json_response, Ctx};
 use crate::ratelimit::Cost;
 use crate::tenant::client::TenantIndex;
 use crate::error::{ApiError, ApiResult};
-use functions::exec::run_chain;
+use functions::session::run_chain;
 use functions::Chain;
 use serde_json::json;
 use std::collections::HashMap;
@@ -29,8 +29,8 @@ pub async fn echo(mut req: Request, ctx: Ctx) -> ApiResult<Response> {
     json_response(&json!({"bytes": body.len()}), 200)
 }
 
-/// Runs the chain given as `?chain=<JSON steps>` on the body, exactly as the queue would (same
-/// functions, same intermediate form between steps), and answers the result's size and the
+/// Runs the chain given as `?chain=<JSON steps>` on the body, exactly as the consumer does (one
+/// in-memory session, no checkpoint), and answers the result's size and the
 /// wasm memory high-water mark.
 pub async fn chain(mut req: Request, ctx: Ctx) -> ApiResult<Response> {
     enabled(&ctx)?;

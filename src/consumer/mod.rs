@@ -1,4 +1,5 @@
-//! The queue consumer: runs one job per message — a chain step, the zip, or the webhook.
+//! The queue consumer: runs one job per message — an image's chain from the claimed step on
+//! (see [`step`]), the zip, or the webhook.
 //!
 //! For each message it claims the job from the task's object (which may say skip), runs it,
 //! and reports the outcome. The object decides what a failure means: a permanent one fails the
@@ -8,6 +9,8 @@
 
 mod package;
 mod step;
+mod storage;
+mod timings;
 mod webhook;
 
 use crate::bindings::DEAD_LETTER_QUEUE_NAME;
@@ -15,9 +18,9 @@ use crate::config::Config;
 use crate::error::ApiResult;
 use crate::messages::{ClaimRequest, Completion, Job, Work};
 use crate::task::client::TaskClient;
+use timings::Timings;
 use worker::{console_error, console_log, Env, MessageBatch, MessageExt, QueueRetryOptionsBuilder};
 
-pub use step::memory_bytes;
 
 /// What to do with a message after handling it.
 enum Next {
@@ -68,21 +71,30 @@ async fn give_up(env: &Env, job: &Job) -> ApiResult<Next> {
 
 async fn run(env: &Env, config: &Config, job: &Job) -> ApiResult<Next> {
     let task = TaskClient::new(env, &job.task)?;
-    let Some(claimed) = task.claim(&ClaimRequest { job: job.job }).await?.run else {
+    let mut timings = Timings::start(job);
+    let Some(claimed) = timings.time_object(task.claim(&ClaimRequest { job: job.job })).await?.run else {
         console_log!("{}", log_line(job, "skip", "duplicate, running elsewhere, or finished"));
         return Ok(Next::Ack);
     };
     let attempt = claimed.attempt;
     let outcome = match claimed.work {
-        Work::Step(_) if attempt <= config.faults.die => {
-            console_log!("{}", log_line(job, "fault", "FAULT_INJECTION die: stopping mid-step without a report"));
-            return Ok(Next::Redeliver);
-        }
-        Work::Step(spec) => step::run(env, config, &spec, attempt).await,
+        Work::Step(spec) => return step::run(env, config, &task, job, &spec, attempt, timings).await,
         Work::Package(spec) => package::run(env, &spec).await,
         Work::Webhook(spec) => webhook::deliver(config, &job.task, &spec).await,
     };
     console_log!("{}", log_line(job, "outcome", &format!("{outcome:?}").chars().take(200).collect::<String>()));
-    let answer = task.complete(&Completion { job: job.job, attempt, outcome }).await?;
+    let answer = task.complete(&Completion { job: job.job, attempt, outcome, checkpointed: false, proceed: false }).await?;
     Ok(answer.retry_in_s.map_or(Next::Ack, Next::RetryIn))
+}
+
+/// Size of the wasm linear memory: it only grows, so after a step it is the high-water mark.
+pub fn memory_bytes() -> u64 {
+    #[cfg(target_arch = "wasm32")]
+    {
+        core::arch::wasm32::memory_size(0) as u64 * 65_536
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        0
+    }
 }

@@ -1,84 +1,192 @@
-//! One chain step: load the input from R2, run the pure step from the `functions` crate, store
-//! the output under its deterministic key. Image errors are permanent; storage errors are
-//! transient (the object schedules the retry).
+//! One image's chain in one job: load the input once, run the claimed step and every step after
+//! it in memory ([`functions::session::Session`]), report each step to the task object as it
+//! finishes (so live progress looks exactly as if each step were its own job), and store only
+//! the result — plus a checkpoint where one pays.
+//!
+//! Why fused: a message and an R2 round trip per step cost a queue wait (up to the batch
+//! window) and a raster write and read per step, which for a 4-step preset was most of its time.
+//!
+//! The object answers each report with the attempt number of the next step, claimed in place,
+//! or with nothing (cancelled, failed, finished), and the job stops. Image errors are permanent;
+//! storage errors are transient: the object schedules the retry, which resumes from the last
+//! checkpoint ([`crate::messages::StepSpec::resume_from`]).
 
-use crate::bindings::IMAGES_BUCKET;
+use super::storage::{self, Store};
+use super::timings::Timings;
+use super::Next;
+use crate::bindings::STEPS_QUEUE;
 use crate::clock::now_millis;
 use crate::config::Config;
-use crate::messages::{Outcome, StepSpec};
-use crate::storage::{HEIGHT_META, WIDTH_META};
-use functions::exec::{run_step, StepContext};
-use std::collections::HashMap;
-use worker::{Bucket, Env, HttpMetadata};
+use crate::error::ApiResult;
+use crate::ids::TaskId;
+use crate::keys;
+use crate::messages::{Completion, Job, JobRef, Outcome, StepSpec};
+use crate::task::client::TaskClient;
+use functions::session::{Session, RASTER_MEDIA_TYPE};
+use functions::Step;
+use worker::{console_log, Env, MessageBuilder};
 
-pub async fn run(env: &Env, config: &Config, spec: &StepSpec, attempt: u32) -> Outcome {
-    if attempt <= config.faults.transient {
-        return Outcome::Transient { message: format!("injected transient failure on attempt {attempt} (FAULT_INJECTION)") };
-    }
-    match execute(env, config, spec).await {
-        Ok(outcome) => outcome,
-        Err(e) => Outcome::Transient { message: e.to_string() },
-    }
+/// The job's state between steps.
+struct Run<'a> {
+    task: TaskId,
+    /// Work since the last checkpoint (or the job's start) after which a step's output is
+    /// stored (`CHECKPOINT_AFTER_MS`): a retry then redoes at most about this much. Below it,
+    /// redoing is cheaper than the write (a 1600×1200 RGB raster is 5.8 MB).
+    checkpoint_after_ms: u64,
+    spec: &'a StepSpec,
+    store: Store,
+    session: Session<'a>,
+    timings: Timings,
+    /// When the work since the last checkpoint began.
+    since_checkpoint: u64,
+    /// Checkpoints this job wrote.
+    written: Vec<String>,
 }
 
-/// `Err` only for platform trouble (worth retrying); image problems are a `Failed` outcome.
-async fn execute(env: &Env, config: &Config, spec: &StepSpec) -> worker::Result<Outcome> {
-    let bucket = env.bucket(IMAGES_BUCKET)?;
-    let started = now_millis();
-    let Some(obj) = bucket.get(spec.input_key.clone()).execute().await? else {
-        return Ok(Outcome::Failed { code: "not_found".into(), message: "the input image no longer exists".into() });
+/// Runs the claimed step and the rest of the chain; `attempt` is the claim's.
+pub async fn run(env: &Env, config: &Config, task: &TaskClient, job: &Job, spec: &StepSpec, attempt: u32, timings: Timings) -> ApiResult<Next> {
+    let report = |step: usize, attempt: u32, outcome: Outcome| Completion {
+        job: JobRef::Step { image: spec.image, step },
+        attempt,
+        outcome,
+        checkpointed: false,
+        proceed: false,
     };
-    let input = obj.body().ok_or_else(|| worker::Error::RustError("input has no body".into()))?.bytes().await?;
-    let aux = load_aux(&bucket, &spec.aux).await?;
-    let ctx = StepContext {
-        source_format: spec.source_format,
-        is_first: spec.is_first,
-        is_last: spec.is_last,
-        max_pixels: config.max_input_pixels,
-        aux: &aux,
+    let store = match Store::open(env) {
+        Ok(s) => s,
+        Err(e) => return finish(task, report(spec.start, attempt, transient(e))).await,
     };
-    let out = match run_step(&spec.step, input, &ctx) {
-        Err(e) => return Ok(Outcome::Failed { code: e.code().into(), message: e.to_string() }),
-        Ok(out) => out,
+    let mut timings = timings;
+    let input = match timings.time_load(store.get(&spec.input_key)).await {
+        Ok(Some(bytes)) => bytes,
+        Ok(None) => return finish(task, report(spec.start, attempt, storage::missing("the input image no longer exists"))).await,
+        Err(e) => return finish(task, report(spec.start, attempt, transient(e))).await,
     };
-    let (content_type, width, height, bytes) = (out.content_type.to_string(), out.width, out.height, out.bytes.len() as u64);
-    let memory_bytes = memory_bytes();
-    let http = HttpMetadata { content_type: Some(content_type.clone()), ..Default::default() };
-    let meta = HashMap::from([(WIDTH_META.to_string(), width.to_string()), (HEIGHT_META.to_string(), height.to_string())]);
-    bucket.put(spec.output_key.clone(), out.bytes).http_metadata(http).custom_metadata(meta).execute().await?;
-    cleanup(&bucket, &spec.cleanup).await;
-    Ok(Outcome::Succeeded { content_type, width, height, bytes, duration_ms: now_millis() - started, memory_bytes })
-}
-
-/// Intermediate outputs are dead weight once the result exists; failing to delete them only
-/// wastes storage, so errors are ignored.
-async fn cleanup(bucket: &Bucket, keys: &[String]) {
-    for key in keys {
-        let _ = bucket.delete(key.clone()).await;
-    }
-}
-
-/// Loads the other images a step reads (e.g. a watermark). A missing one is left out: the step
-/// then fails with a clear image error rather than retrying forever.
-async fn load_aux(bucket: &Bucket, aux: &[(String, String)]) -> worker::Result<HashMap<String, Vec<u8>>> {
-    let mut out = HashMap::new();
-    for (id, key) in aux {
-        if let Some(obj) = bucket.get(key.clone()).execute().await? {
-            let body = obj.body().ok_or_else(|| worker::Error::RustError(format!("{key} has no body")))?;
-            out.insert(id.clone(), body.bytes().await?);
+    let session = Session::start(spec.chain.steps(), spec.source_format, config.max_input_pixels, input, spec.resume_from);
+    let since_checkpoint = now_millis();
+    let mut run = Run { task: job.task.clone(), checkpoint_after_ms: config.checkpoint_after_ms, spec, store, session, timings, since_checkpoint, written: Vec::new() };
+    let (mut step, mut attempt) = (spec.start, attempt);
+    loop {
+        if attempt <= config.faults.die {
+            console_log!("{}", super::log_line(job, "fault", "FAULT_INJECTION die: stopping mid-step without a report"));
+            // The watchdog retries the silent step; only the claimed step's message is redelivered.
+            return Ok(if step == spec.start { Next::Redeliver } else { Next::Ack });
+        }
+        let (outcome, checkpointed) = match attempt <= config.faults.transient {
+            true => (Outcome::Transient { message: format!("injected transient failure on attempt {attempt} (FAULT_INJECTION)") }, false),
+            false => run.step(step).await,
+        };
+        let last = step + 1 == spec.chain.len();
+        let succeeded = matches!(outcome, Outcome::Succeeded { .. });
+        run.timings.outcome = outcome_name(&outcome);
+        let done = Completion { checkpointed, proceed: succeeded && !last, ..report(step, attempt, outcome) };
+        let answer = run.timings.time_object(task.complete(&done)).await?;
+        match (answer.retry_in_s, answer.next_attempt) {
+            (Some(delay), _) if step == spec.start => return Ok(run.log(job, Next::RetryIn(delay))),
+            (Some(delay), _) => return Ok(run.log(job, retry_later(env, job, spec.image, step, delay).await)),
+            (None, Some(next)) => (step, attempt) = (step + 1, next),
+            (None, None) => {
+                if last && succeeded {
+                    // Recorded: only now are the checkpoints dead weight.
+                    run.store.delete_all(spec.cleanup.iter().chain(&run.written)).await;
+                }
+                return Ok(run.log(job, Next::Ack));
+            }
         }
     }
-    Ok(out)
 }
 
-/// Size of the wasm linear memory: it only grows, so after a step it is the high-water mark.
-pub fn memory_bytes() -> u64 {
-    #[cfg(target_arch = "wasm32")]
-    {
-        core::arch::wasm32::memory_size(0) as u64 * 65_536
+/// Reports a job that could not start, and acks or retries its message as the object says.
+async fn finish(task: &TaskClient, done: Completion) -> ApiResult<Next> {
+    let answer = task.complete(&done).await?;
+    Ok(answer.retry_in_s.map_or(Next::Ack, Next::RetryIn))
+}
+
+fn transient(e: impl std::fmt::Display) -> Outcome {
+    Outcome::Transient { message: e.to_string() }
+}
+
+fn outcome_name(outcome: &Outcome) -> &'static str {
+    match outcome {
+        Outcome::Succeeded { .. } => "succeeded",
+        Outcome::Failed { .. } => "failed",
+        Outcome::Transient { .. } => "transient",
+        Outcome::Packaged { .. } | Outcome::Delivered => "other",
     }
-    #[cfg(not(target_arch = "wasm32"))]
-    {
-        0
+}
+
+/// A later step of the job failed transiently: its retry needs a message of its own (the
+/// claimed step's message is done). If sending fails, the step's lease runs out and the
+/// watchdog sends it.
+async fn retry_later(env: &Env, job: &Job, image: usize, step: usize, delay: u32) -> Next {
+    let retry = Job { task: job.task.clone(), job: JobRef::Step { image, step }, sent_ms: now_millis() + u64::from(delay) * 1000 };
+    if let Ok(queue) = env.queue(STEPS_QUEUE) {
+        let _ = queue.send(MessageBuilder::new(retry).delay_seconds(delay).build()).await;
+    }
+    Next::Ack
+}
+
+impl Run<'_> {
+    /// Runs `step` (first replaying, silently, the steps since the last checkpoint); the
+    /// outcome to report and whether its output was stored as a checkpoint.
+    async fn step(&mut self, step: usize) -> (Outcome, bool) {
+        let started = now_millis();
+        match self.execute(step).await {
+            Ok(Ok((content_type, (width, height), bytes, checkpointed))) => {
+                let (duration_ms, memory_bytes) = (now_millis() - started, super::memory_bytes());
+                (Outcome::Succeeded { content_type, width, height, bytes, duration_ms, memory_bytes }, checkpointed)
+            }
+            Ok(Err(e)) => (Outcome::Failed { code: e.code().into(), message: e.to_string() }, false),
+            Err(e) => (transient(e), false),
+        }
+    }
+
+    /// `Err` for platform trouble (worth retrying), `Ok(Err)` for the image's own problems.
+    #[allow(clippy::type_complexity)]
+    async fn execute(&mut self, step: usize) -> worker::Result<Result<(String, (u32, u32), u64, bool), functions::ImageError>> {
+        while self.session.next_step() <= step {
+            let index = self.session.next_step();
+            let aux = self.timings.time_load(self.store.aux(&self.spec.aux, &self.spec.chain.steps()[index])).await?;
+            if index == 0 {
+                if let Err(e) = self.timings.time_decode(|| self.session.decode()) {
+                    return Ok(Err(e));
+                }
+            }
+            let encode = matches!(self.spec.chain.steps()[index], Step::Encode(_));
+            if let Err(e) = self.timings.time_step(encode, || self.session.run_next(&aux)) {
+                return Ok(Err(e));
+            }
+        }
+        if self.session.is_done() {
+            let out = match self.timings.time_step(true, || self.session.finish()) {
+                Ok(out) => out,
+                Err(e) => return Ok(Err(e)),
+            };
+            let (content_type, dims, bytes) = (out.content_type.to_string(), (out.width, out.height), out.bytes.len() as u64);
+            self.timings.time_store(self.store.put(&self.spec.output_key, out.bytes, out.content_type, dims)).await?;
+            return Ok(Ok((content_type, dims, bytes, false)));
+        }
+        let dims = self.session.dims();
+        let checkpointed = self.checkpoint(step).await?;
+        Ok(Ok((RASTER_MEDIA_TYPE.to_string(), dims, 0, checkpointed)))
+    }
+
+    /// Stores step `step`'s output when enough work went into it since the last checkpoint.
+    async fn checkpoint(&mut self, step: usize) -> worker::Result<bool> {
+        if now_millis() - self.since_checkpoint < self.checkpoint_after_ms {
+            return Ok(false);
+        }
+        let Some(bytes) = self.session.checkpoint() else { return Ok(false) };
+        let key = keys::step_output(&self.task, self.spec.image, step);
+        self.timings.time_store(self.store.put(&key, bytes, RASTER_MEDIA_TYPE, self.session.dims())).await?;
+        self.written.push(key);
+        self.since_checkpoint = now_millis();
+        Ok(true)
+    }
+
+    /// Logs the job's timings (one JSON line) and passes `next` through.
+    fn log(&self, job: &Job, next: Next) -> Next {
+        console_log!("{}", self.timings.line(job));
+        next
     }
 }

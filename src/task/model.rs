@@ -39,6 +39,10 @@ pub struct StepState {
     /// Satisfied from an earlier identical run instead of running.
     #[serde(default, skip_serializing_if = "is_false")]
     pub cached: bool,
+    /// Its output is stored in R2 (`keys::step_output`), so a retry of a later step can start
+    /// there instead of from the original.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub checkpoint: bool,
 }
 
 /// A stored result, with the key it lives under.

@@ -12,7 +12,7 @@ use crate::live::sockets;
 use crate::bindings::STEPS_QUEUE;
 use crate::clock::{now_iso, now_millis};
 use crate::config::Config;
-use crate::messages::{ClaimRequest, ClaimResponse, Completion, CompletionResponse, Job};
+use crate::messages::{ClaimRequest, ClaimResponse, Completion, Job};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use worker::*;
@@ -214,11 +214,11 @@ impl TaskObject {
     async fn complete(&self, done: Completion, tick: &Tick) -> Result<Response> {
         let Some(mut task) = self.load(None).await? else { return not_found() };
         let before = task.clone();
-        let (effects, retry_in_s) = task.complete(done.job, done.attempt, done.outcome, tick);
+        let (effects, answer) = task.report(done, tick);
         if task != before {
             self.apply(&task, effects, false).await?;
         }
-        Response::from_json(&CompletionResponse { retry_in_s })
+        Response::from_json(&answer)
     }
 
     async fn give_up(&self, claim: ClaimRequest, tick: &Tick) -> Result<Response> {
@@ -302,8 +302,9 @@ impl TaskObject {
             Ok(true) => 2,
             _ => 1,
         };
+        let sent_ms = now_millis();
         let messages: Vec<Job> =
-            jobs.into_iter().flat_map(|job| std::iter::repeat_n(Job { task: task.id.clone(), job }, copies)).collect();
+            jobs.into_iter().flat_map(|job| std::iter::repeat_n(Job { task: task.id.clone(), job, sent_ms }, copies)).collect();
         // A batch holds at most 100 messages.
         for chunk in messages.chunks(100) {
             self.env.queue(STEPS_QUEUE)?.send_batch(chunk.to_vec()).await?;

@@ -11,13 +11,13 @@ use super::events::{Event, Progress, PublicOutput, StepError};
 use super::lease::{backoff_seconds, JobStatus, Lease};
 use crate::ids::ImageId;
 use crate::keys;
-use crate::messages::{Claimed, JobRef, Outcome, StepSpec, Work};
+use crate::messages::{Claimed, Completion, CompletionResponse, JobRef, Outcome, StepSpec, Work};
 
 impl Task {
     /// A new task: cached images are done at once, every other image's first step is queued.
     pub fn new(new: NewTask, tick: &Tick) -> (Task, Effects) {
         let steps = new.chain.len();
-        let fresh = StepState { lease: Lease::default(), duration_ms: None, memory_bytes: None, cached: false };
+        let fresh = StepState { lease: Lease::default(), duration_ms: None, memory_bytes: None, cached: false, checkpoint: false };
         let cached_step = StepState { lease: Lease { status: JobStatus::Succeeded, ..Lease::default() }, cached: true, ..fresh.clone() };
         let several = new.images.len() > 1;
         let images = new
@@ -124,28 +124,43 @@ impl Task {
     }
 
     fn step_spec(&self, image: usize, step: usize) -> StepSpec {
-        let chain_step = &self.chain.steps()[step];
         let img = &self.images[image];
-        let is_last = step + 1 == self.chain.len();
-        let aux = chain_step
-            .aux_images()
-            .into_iter()
+        let resume_from = self.resume_point(image, step);
+        let aux = self
+            .chain
+            .steps()
+            .iter()
+            .flat_map(|s| s.aux_images())
             .filter_map(|id| ImageId::parse(id).ok())
             .map(|id| (id.to_string(), keys::original(&self.tenant, &id)))
             .collect();
         StepSpec {
-            step: chain_step.clone(),
-            is_first: step == 0,
-            is_last,
+            chain: self.chain.clone(),
+            image,
+            start: step,
+            resume_from,
             aux,
             source_format: img.image.format,
-            input_key: match step {
+            input_key: match resume_from {
                 0 => keys::original(&self.tenant, &img.image.id),
-                _ => keys::step_output(&self.id, image, step - 1),
+                s => keys::step_output(&self.id, image, s - 1),
             },
-            output_key: self.output_key(image, step),
-            cleanup: if is_last { (0..step).map(|s| keys::step_output(&self.id, image, s)).collect() } else { Vec::new() },
+            output_key: self.output_key(image, self.chain.len() - 1),
+            cleanup: self.checkpoints(image),
         }
+    }
+
+    /// The first step a run of `step` must execute: the one after the latest checkpoint before
+    /// it (steps since then kept their output in memory only), or the first step.
+    fn resume_point(&self, image: usize, step: usize) -> usize {
+        let steps = &self.images[image].steps[..step];
+        steps.iter().rposition(|s| s.checkpoint).map_or(0, |i| i + 1)
+    }
+
+    /// Keys of the image's stored checkpoints.
+    pub(super) fn checkpoints(&self, image: usize) -> Vec<String> {
+        let steps = self.images[image].steps.iter().enumerate();
+        steps.filter(|(_, s)| s.checkpoint).map(|(i, _)| keys::step_output(&self.id, image, i)).collect()
     }
 
     /// Intermediate steps write under the task; the last one writes the shareable result.
@@ -157,52 +172,65 @@ impl Task {
         }
     }
 
-    /// Records a finished attempt; the answer says after how many seconds to retry the
-    /// message, if at all. Reports from an attempt that is not the latest (duplicates, stale
-    /// runs) and reports after the task ended change nothing and emit nothing.
-    pub fn complete(&mut self, job: JobRef, attempt: u32, outcome: Outcome, tick: &Tick) -> (Effects, Option<u32>) {
-        let (mut effects, retry) = match job {
+    /// Records a finished attempt; the answer says after how many seconds to retry the step,
+    /// if at all, or — when the report asks to `proceed` — the attempt of the next step, claimed
+    /// in place for the reporting job. Reports from an attempt that is not the latest
+    /// (duplicates, stale runs) and reports after the task ended change nothing and emit nothing.
+    pub fn report(&mut self, done: Completion, tick: &Tick) -> (Effects, CompletionResponse) {
+        let Completion { job, attempt, outcome, checkpointed, proceed } = done;
+        let (mut effects, answer) = match job {
             JobRef::Step { image, step } => {
                 let current = self.step_state(image, step).is_some_and(|s| s.lease.is_current(attempt));
                 if self.status.is_terminal() || !current {
-                    return (Effects::default(), None);
+                    return (Effects::default(), CompletionResponse::default());
                 }
-                self.complete_step(image, step, outcome, tick)
+                self.complete_step(image, step, outcome, checkpointed, proceed, tick)
             }
-            JobRef::Package => self.complete_package(attempt, outcome, tick),
-            JobRef::Webhook => self.complete_webhook(attempt, outcome, tick),
+            JobRef::Package => retry_after(self.complete_package(attempt, outcome, tick)),
+            JobRef::Webhook => retry_after(self.complete_webhook(attempt, outcome, tick)),
         };
-        if !effects.is_empty() || retry.is_some() {
+        if !effects.is_empty() || answer != CompletionResponse::default() {
             self.updated_at = tick.iso.clone();
         }
         effects.extend(self.settle(tick));
-        (effects, retry)
+        (effects, answer)
     }
 
-    fn complete_step(&mut self, image: usize, step: usize, outcome: Outcome, tick: &Tick) -> (Effects, Option<u32>) {
+    fn complete_step(&mut self, image: usize, step: usize, outcome: Outcome, checkpointed: bool, proceed: bool, tick: &Tick) -> (Effects, CompletionResponse) {
         let mut effects = Effects::default();
         match outcome {
             Outcome::Succeeded { content_type, width, height, bytes, duration_ms, memory_bytes } => {
                 let state = &mut self.images[image].steps[step];
                 state.lease.succeed();
-                (state.duration_ms, state.memory_bytes) = (Some(duration_ms), Some(memory_bytes));
+                (state.duration_ms, state.memory_bytes, state.checkpoint) = (Some(duration_ms), Some(memory_bytes), checkpointed);
                 let (image_id, op, progress) = (self.image_id(image), self.op(step), self.progress());
                 effects.events.push(Event::StepSucceeded { image: image_id, step, op, duration_ms, memory_bytes, progress, cached: false });
+                let mut answer = CompletionResponse::default();
                 if step + 1 < self.chain.len() {
                     if !self.cancel_requested {
-                        self.images[image].steps[step + 1].lease.dispatch(tick.ms, 0, tick.policy);
-                        effects.enqueue.push(JobRef::Step { image, step: step + 1 });
+                        let next = &mut self.images[image].steps[step + 1].lease;
+                        next.dispatch(tick.ms, 0, tick.policy);
+                        if proceed {
+                            // The reporting job goes on with the pixels it holds: the claim a
+                            // message would have made, made here, with the same event.
+                            answer.next_attempt = next.claim(tick.ms, tick.policy);
+                            let attempt = answer.next_attempt.unwrap_or_default();
+                            let (image_id, op) = (self.image_id(image), self.op(step + 1));
+                            effects.events.push(Event::StepStarted { image: image_id, step: step + 1, op, attempt });
+                        } else {
+                            effects.enqueue.push(JobRef::Step { image, step: step + 1 });
+                        }
                     }
                 } else {
                     let key = self.output_key(image, step);
                     self.images[image].output = Some(Output { key, content_type, width, height, bytes });
                 }
-                (effects, None)
+                (effects, answer)
             }
-            Outcome::Transient { message } => self.retry_step(image, step, "transient", message, tick),
-            Outcome::Failed { code, message } => (self.fail(Some((image, step)), code, message, tick), None),
+            Outcome::Transient { message } => retry_after(self.retry_step(image, step, "transient", message, tick)),
+            Outcome::Failed { code, message } => retry_after((self.fail(Some((image, step)), code, message, tick), None)),
             Outcome::Packaged { .. } | Outcome::Delivered => {
-                (self.fail(Some((image, step)), "internal".into(), "a step reported a result of another kind".into(), tick), None)
+                retry_after((self.fail(Some((image, step)), "internal".into(), "a step reported a result of another kind".into(), tick), None))
             }
         }
     }
@@ -274,6 +302,11 @@ impl Task {
             })
             .collect()
     }
+}
+
+/// The answer to a report that can only ask for a retry.
+fn retry_after((effects, retry_in_s): (Effects, Option<u32>)) -> (Effects, CompletionResponse) {
+    (effects, CompletionResponse { retry_in_s, next_attempt: None })
 }
 
 #[cfg(test)]

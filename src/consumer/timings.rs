@@ -1,0 +1,85 @@
+//! Where one job's time went, logged as one JSON line when it ends (`"event": "job"`): queue
+//! wait, R2 reads and writes, decode, steps, encode and the round trips to the task object. The
+//! chains benchmark reads these lines for its breakdown.
+
+use crate::clock::now_millis;
+use crate::messages::Job;
+use serde_json::json;
+use std::future::Future;
+
+#[derive(Debug, Default)]
+pub struct Timings {
+    started: u64,
+    queue_wait_ms: u64,
+    load_ms: u64,
+    decode_ms: u64,
+    steps_ms: u64,
+    encode_ms: u64,
+    store_ms: u64,
+    object_ms: u64,
+    /// The last reported outcome.
+    pub outcome: &'static str,
+}
+
+impl Timings {
+    /// Starts the clock for a delivered `job`.
+    pub fn start(job: &Job) -> Timings {
+        let now = now_millis();
+        // Messages sent before `sent_ms` existed carry 0: no figure rather than a wrong one.
+        let queue_wait_ms = if job.sent_ms > 0 { now.saturating_sub(job.sent_ms) } else { 0 };
+        Timings { started: now, queue_wait_ms, outcome: "none", ..Timings::default() }
+    }
+
+    pub async fn time_load<T>(&mut self, f: impl Future<Output = T>) -> T {
+        let t = now_millis();
+        let out = f.await;
+        self.load_ms += now_millis() - t;
+        out
+    }
+
+    pub async fn time_store<T>(&mut self, f: impl Future<Output = T>) -> T {
+        let t = now_millis();
+        let out = f.await;
+        self.store_ms += now_millis() - t;
+        out
+    }
+
+    pub async fn time_object<T>(&mut self, f: impl Future<Output = T>) -> T {
+        let t = now_millis();
+        let out = f.await;
+        self.object_ms += now_millis() - t;
+        out
+    }
+
+    pub fn time_decode<T>(&mut self, f: impl FnOnce() -> T) -> T {
+        let t = now_millis();
+        let out = f();
+        self.decode_ms += now_millis() - t;
+        out
+    }
+
+    /// Times a step's pixel work, or (`encode`) an encoder's.
+    pub fn time_step<T>(&mut self, encode: bool, f: impl FnOnce() -> T) -> T {
+        let t = now_millis();
+        let out = f();
+        let spent = now_millis() - t;
+        if encode {
+            self.encode_ms += spent;
+        } else {
+            self.steps_ms += spent;
+        }
+        out
+    }
+
+    /// The log line.
+    pub fn line(&self, job: &Job) -> String {
+        json!({
+            "event": "job", "task": job.task, "job": job.job, "outcome": self.outcome, "queue_wait_ms": self.queue_wait_ms,
+            "timings": {
+                "load_ms": self.load_ms, "decode_ms": self.decode_ms, "steps_ms": self.steps_ms, "encode_ms": self.encode_ms,
+                "store_ms": self.store_ms, "object_ms": self.object_ms, "total_ms": now_millis() - self.started,
+            }
+        })
+        .to_string()
+    }
+}
