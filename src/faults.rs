@@ -4,13 +4,17 @@
 //! - `transient=N`: the first N attempts of every step fail with a transient error;
 //! - `duplicate`: the task object sends every job message twice;
 //! - `die=N`: the first N attempts of every step stop mid-run without reporting, as if the
-//!   consumer's isolate died (the message is redelivered, the watchdog takes over).
+//!   consumer's isolate died (the message is redelivered, the watchdog takes over);
+//! - `pause=MS`: every step waits MS ms (a timer, so the isolate stays free) before it runs,
+//!   so that tests can act while a chain is mid-way (an image's steps otherwise run back to
+//!   back in one job, faster than a client can react).
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Faults {
     pub transient: u32,
     pub duplicate: bool,
     pub die: u32,
+    pub pause_ms: u32,
 }
 
 impl Faults {
@@ -22,8 +26,9 @@ impl Faults {
             match item.split_once('=') {
                 Some(("transient", v)) => faults.transient = count(v)?,
                 Some(("die", v)) => faults.die = count(v)?,
+                Some(("pause", v)) => faults.pause_ms = count(v)?,
                 None if item == "duplicate" => faults.duplicate = true,
-                _ => return Err(format!("unknown fault {item:?} (known: transient=N, duplicate, die=N)")),
+                _ => return Err(format!("unknown fault {item:?} (known: transient=N, duplicate, die=N, pause=MS)")),
             }
         }
         Ok(faults)
@@ -42,7 +47,8 @@ mod tests {
     fn faults_parse_and_typos_are_refused() {
         assert_eq!(Faults::parse("").expect("empty"), Faults::default());
         assert!(!Faults::parse(" ").expect("blank").is_active());
-        assert_eq!(Faults::parse("transient=2, duplicate,die=1").expect("all"), Faults { transient: 2, duplicate: true, die: 1 });
+        assert_eq!(Faults::parse("transient=2, duplicate,die=1").expect("all"), Faults { transient: 2, duplicate: true, die: 1, pause_ms: 0 });
+        assert_eq!(Faults::parse("pause=250").expect("pause").pause_ms, 250);
         assert!(Faults::parse("transient").is_err() && Faults::parse("dupe").is_err() && Faults::parse("die=x").is_err());
     }
 }

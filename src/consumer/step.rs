@@ -24,7 +24,8 @@ use crate::messages::{Completion, Job, JobRef, Outcome, StepSpec};
 use crate::task::client::TaskClient;
 use functions::session::{Session, RASTER_MEDIA_TYPE};
 use functions::Step;
-use worker::{console_log, Env, MessageBuilder};
+use std::time::Duration;
+use worker::{console_log, Delay, Env, MessageBuilder};
 
 /// The job's state between steps.
 struct Run<'a> {
@@ -71,6 +72,9 @@ pub async fn run(env: &Env, config: &Config, task: &TaskClient, job: &Job, spec:
             console_log!("{}", super::log_line(job, "fault", "FAULT_INJECTION die: stopping mid-step without a report"));
             // The watchdog retries the silent step; only the claimed step's message is redelivered.
             return Ok(if step == spec.start { Next::Redeliver } else { Next::Ack });
+        }
+        if config.faults.pause_ms > 0 {
+            Delay::from(Duration::from_millis(u64::from(config.faults.pause_ms))).await;
         }
         let (outcome, checkpointed) = match attempt <= config.faults.transient {
             true => (Outcome::Transient { message: format!("injected transient failure on attempt {attempt} (FAULT_INJECTION)") }, false),

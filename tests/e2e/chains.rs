@@ -174,13 +174,13 @@ async fn a_server_killed_mid_chain_and_restarted_on_its_state_finishes_the_chain
 
 #[tokio::test(flavor = "multi_thread")]
 async fn cancel_mid_chain_ends_the_task_and_no_further_step_starts() {
-    let app = TestApp::spawn().await;
+    // An image's steps run back to back in one job; the pause lets the cancel land mid-chain.
+    let app = TestApp::spawn_with(&[("FAULT_INJECTION", "pause=400")]).await;
     let token = app.token("alice");
     let image = app.upload_png(&token, "c.png", 400, 300).await;
     let steps = json!([{"op": BLUR, "sigma": 2}, {"op": GRAYSCALE}, {"op": BLUR, "sigma": 2}, {"op": ENCODE, "format": "png"}]);
     let id = start_task(&app, &token, &[image], steps).await;
-    // Mid-chain: the first step is done, the rest is still to come. (A running step is not
-    // observable from outside locally: its computation holds the isolate that answers reads.)
+    // Mid-chain: the first step is done, the rest is still to come.
     wait_until(&app, &token, &id, "the first step done", |t| t["progress"]["done"].as_u64() >= Some(1)).await;
     let accepted = json_body(app.post(&token, &format!("/tasks/{id}/cancel")).await, StatusCode::ACCEPTED).await;
     assert!(matches!(accepted["status"].as_str(), Some("running" | "cancelled")), "{accepted:#}");

@@ -36,7 +36,8 @@ fn follow(links: &Value, drop_after: usize) -> (Vec<Value>, Value) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_browser_client_follows_a_task_across_a_dropped_socket_and_delivers_each_event_once() {
-    let app = TestApp::spawn().await;
+    // Steps slow enough that the client joins mid-chain and its socket is cut before the end.
+    let app = TestApp::spawn_with(&[("FAULT_INJECTION", "pause=500")]).await;
     let token = app.token("alice");
     let image = app.upload_png(&token, "client.png", 40, 30).await;
     let chain = json!([{"op": GRAYSCALE}, {"op": GRAYSCALE}, {"op": ENCODE, "format": "png"}]);

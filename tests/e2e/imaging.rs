@@ -42,6 +42,26 @@ async fn a_48_megapixel_photo_resizes_to_1600_px_within_the_memory_budget() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn every_preset_runs_on_a_48_megapixel_photo_within_the_memory_budget() {
+    let app = TestApp::spawn().await;
+    let token = app.token("alice");
+    let image = app.upload_ok(&token, jpeg_48_megapixels(), "image/jpeg").await;
+    // Each preset starts with auto_orient, which commutes with scaling: the decode still shrinks.
+    for (preset, size) in [("web", (1600, 1200)), ("thumbnail", (256, 256)), ("avatar", (512, 512))] {
+        let body = json!({"images": [image["id"]], "preset": preset});
+        let task = json_body(app.create_task(&token, &body).await, StatusCode::ACCEPTED).await;
+        let done = app.wait_for_task(&token, task["id"].as_str().unwrap(), TASK_DEADLINE).await;
+        assert_eq!(done["status"], "succeeded", "{preset}: {done:#}");
+        let output = &done["outputs"][0];
+        assert_eq!((output["width"].as_u64(), output["height"].as_u64()), (Some(size.0), Some(size.1)), "{preset}: {done:#}");
+        for step in done["steps"].as_array().expect("steps") {
+            let memory = step["memory_bytes"].as_u64().expect("memory_bytes reported");
+            assert!(memory < 128 << 20, "{preset}: a step used {} MiB of wasm memory: {done:#}", memory >> 20);
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_chain_that_cannot_fit_is_refused_with_413_before_decoding() {
     let app = TestApp::spawn().await;
     let token = app.token("alice");

@@ -4,6 +4,7 @@
 
 mod foundation;
 mod chains;
+mod fused;
 mod client;
 mod contract;
 mod imaging;
