@@ -134,10 +134,14 @@ impl Run<'_> {
     /// Runs `step` (first replaying, silently, the steps since the last checkpoint); the
     /// outcome to report and whether its output was stored as a checkpoint.
     async fn step(&mut self, step: usize) -> (Outcome, bool) {
-        let started = now_millis();
+        // The step's own time: its pixel work, not the R2 write of its result or checkpoint
+        // (the job's log line has that as `store_ms`).
+        let (started, stored_before) = (now_millis(), self.timings.store_ms());
         match self.execute(step).await {
             Ok(Ok((content_type, (width, height), bytes, checkpointed))) => {
-                let (duration_ms, memory_bytes) = (now_millis() - started, super::memory_bytes());
+                let stored = self.timings.store_ms() - stored_before;
+                let duration_ms = (now_millis() - started).saturating_sub(stored);
+                let memory_bytes = super::memory_bytes();
                 (Outcome::Succeeded { content_type, width, height, bytes, duration_ms, memory_bytes }, checkpointed)
             }
             Ok(Err(e)) => (Outcome::Failed { code: e.code().into(), message: e.to_string() }, false),

@@ -30,6 +30,11 @@ impl Timings {
         Timings { started: now, queue_wait_ms, outcome: "none", ..Timings::default() }
     }
 
+    /// Time spent writing to R2 so far.
+    pub fn store_ms(&self) -> u64 {
+        self.store_ms
+    }
+
     pub async fn time_load<T>(&mut self, f: impl Future<Output = T>) -> T {
         let t = now_millis();
         let out = f.await;
