@@ -154,6 +154,18 @@ fn jitter() -> f64 {
     }
 }
 
+/// Writes the task's snapshot into its tenant's index; when that fails the task goes on and the
+/// alarm retries soon (it re-indexes every time it fires).
+async fn index(env: &Env, storage: &Storage, task: &Task, version: u64) -> Result<()> {
+    let Err(e) = listing::sync(env, task, version).await else { return Ok(()) };
+    console_error!("{}", json!({"event": "index_failed", "task": task.id, "error": e.to_string()}));
+    let retry_at = now_millis() + INDEX_RETRY_MS;
+    if storage.get_alarm().await?.is_none_or(|at| at as u64 > retry_at) {
+        storage.set_alarm(ScheduledTime::new(js_sys::Date::new(&(retry_at as f64).into()))).await?;
+    }
+    Ok(())
+}
+
 impl TaskObject {
     fn tick(&self) -> std::result::Result<Tick, Vec<String>> {
         let config = Config::from_env(&self.env)?;
@@ -245,6 +257,10 @@ impl TaskObject {
     /// re-arms the watchdog, updates the tenant's index and, after a terminal event, closes the
     /// sockets. The runtime's output gate holds the broadcasts until the writes are durable.
     async fn apply(&self, task: &Task, effects: Effects, reindex: bool) -> Result<()> {
+        // A step's progress need not hold up the job that reported it: that snapshot is written
+        // to the index in the background (a later, higher version supersedes it anyway); a
+        // change of the task's status is written before the answer.
+        let in_background = !reindex && effects.events.iter().all(|e| e.kind().starts_with("step."));
         let reindex = reindex || effects.events.iter().any(listing::is_visible);
         self.state.storage().put(TASK_KEY, task).await?;
         let sql = self.state.storage().sql();
@@ -263,8 +279,17 @@ impl TaskObject {
         let rest = async {
             self.send(task, effects.enqueue).await?;
             self.arm(task).await?;
-            if reindex {
-                self.index(task, seq as u64).await?;
+            match (reindex, in_background) {
+                (true, true) => {
+                    let (env, storage, snapshot) = (self.env.clone(), self.state.storage(), task.clone());
+                    wasm_bindgen_futures::spawn_local(async move {
+                        if let Err(e) = index(&env, &storage, &snapshot, seq as u64).await {
+                            console_error!("{}", json!({"event": "index_failed", "task": snapshot.id, "error": e.to_string()}));
+                        }
+                    });
+                }
+                (true, false) => index(&self.env, &self.state.storage(), task, seq as u64).await?,
+                (false, _) => {}
             }
             Ok(())
         }
@@ -278,19 +303,6 @@ impl TaskObject {
             sockets::close_all(&self.state);
         }
         rest
-    }
-
-    /// Writes the task's snapshot into its tenant's index; when that fails the step goes on
-    /// and the alarm retries soon (it re-indexes every time it fires).
-    async fn index(&self, task: &Task, version: u64) -> Result<()> {
-        let Err(e) = listing::sync(&self.env, task, version).await else { return Ok(()) };
-        console_error!("{}", json!({"event": "index_failed", "task": task.id, "error": e.to_string()}));
-        let retry_at = now_millis() + INDEX_RETRY_MS;
-        let storage = self.state.storage();
-        if storage.get_alarm().await?.is_none_or(|at| at as u64 > retry_at) {
-            storage.set_alarm(ScheduledTime::new(js_sys::Date::new(&(retry_at as f64).into()))).await?;
-        }
-        Ok(())
     }
 
     async fn send(&self, task: &Task, jobs: Vec<crate::messages::JobRef>) -> Result<()> {
