@@ -4,12 +4,14 @@
 //! and logs internal causes, and [`handle`] stamps `x-request-id` on every answer.
 
 mod assets;
+mod body;
 mod bench;
 mod cors;
 mod download;
 mod gate;
 mod health;
 mod images;
+mod task_body;
 mod task_request;
 mod streams;
 mod tasks;

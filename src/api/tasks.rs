@@ -1,7 +1,8 @@
 //! `/tasks`, `/steps` and `/presets`: validate a chain up front, create its task object (or
 //! find it again by Idempotency-Key), read it, cancel it, stream it.
 
-use super::task_request::{idempotency_key, result_key, TaskRequest};
+use super::body;
+use super::task_request::{idempotency_key, result_key, TaskRequest, TASK_BODY_LIMIT};
 use super::gate::{admit, signed_url};
 use super::{json_response, param, query_pairs, AppState, Ctx};
 use crate::error::{ApiError, ApiResult};
@@ -34,8 +35,8 @@ pub async fn create(mut req: Request, ctx: Ctx) -> ApiResult<Response> {
     let config = &ctx.data.config;
     let key = req.headers().get(IDEMPOTENCY_HEADER)?;
     let key = key.as_deref().map(idempotency_key).transpose()?;
-    let text = req.text().await.map_err(|_| ApiError::InvalidJson("the body is not UTF-8 text".into()))?;
-    let body: Value = serde_json::from_str(&text).map_err(|e| ApiError::InvalidJson(format!("the body is not JSON: {e}")))?;
+    // At most 64 KiB is read, and only then parsed (never into one `Value` tree).
+    let body = body::read(&mut req, &TASK_BODY_LIMIT).await?;
     let request = TaskRequest::parse(&body, config)?;
     let images = Images::new(&ctx.env)?;
     // Images a step refers to (a watermark) must be the tenant's too: another's is "not found".

@@ -1,28 +1,15 @@
-//! Reading an upload without trusting its size: refused by `Content-Length` before a byte is
-//! read, and by counting while streaming (a chunked or lying body), so no more than
-//! `MAX_UPLOAD_BYTES` is ever held.
+//! Reading an upload: the size-capped raw body (`super::body`, `MAX_UPLOAD_BYTES`), then the
+//! multipart form's `file` field when the body is a form.
 
+use super::body::{self, BodyLimit};
 use crate::error::{ApiError, ApiResult};
-use futures_util::StreamExt;
 use worker::{FormEntry, Headers, Method, Request, RequestInit};
 
 /// The uploaded bytes (the raw body, or the multipart form's `file` field) and the file name
 /// the form gave, if any.
 pub async fn read(req: &mut Request, limit: u64) -> ApiResult<(Vec<u8>, Option<String>)> {
-    let too_large = || ApiError::PayloadTooLarge(format!("uploads are limited to {limit} bytes (MAX_UPLOAD_BYTES)"));
-    let declared = req.headers().get("content-length")?.and_then(|l| l.parse::<u64>().ok());
-    if declared.is_some_and(|len| len > limit) {
-        return Err(too_large());
-    }
-    let mut body = Vec::with_capacity(declared.unwrap_or(0) as usize);
-    let mut stream = req.stream()?;
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|_| ApiError::InvalidRequest("the upload was interrupted".into()))?;
-        if (body.len() + chunk.len()) as u64 > limit {
-            return Err(too_large());
-        }
-        body.extend_from_slice(&chunk);
-    }
+    let limit = BodyLimit { bytes: limit, what: "uploads", source: "MAX_UPLOAD_BYTES" };
+    let body = body::read(req, &limit).await?;
     let content_type = req.headers().get("content-type")?.unwrap_or_default();
     let (bytes, name) = match content_type.starts_with("multipart/form-data") {
         true => file_field(body, &content_type).await?,

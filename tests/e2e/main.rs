@@ -3,6 +3,7 @@
 //! its own state and stops it when done.
 
 mod foundation;
+mod hardening;
 mod chains;
 mod fused;
 mod client;
