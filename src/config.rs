@@ -3,6 +3,7 @@
 //! A half-configured Worker must not run: any bad or missing name makes every route answer 503
 //! `unavailable` listing the names (see `../shared/API.md`, "Configuration").
 
+use crate::auth::{Rules, Verifier};
 use crate::faults::Faults;
 use crate::task::lease::Policy;
 use worker::Env;
@@ -26,12 +27,19 @@ impl std::fmt::Debug for Secret {
 /// Minimum secret length: HS256 keys shorter than the hash output weaken it.
 pub const MIN_SECRET_BYTES: usize = 32;
 
+/// Longest `TOKEN_AUDIENCE` accepted.
+const MAX_AUDIENCE_BYTES: usize = 256;
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub auth_secret: Secret,
     /// The key being rotated out (`AUTH_SECRET_PREVIOUS`): still accepted for tokens and links,
     /// never used to sign.
     pub auth_secret_previous: Option<Secret>,
+    /// Longest lifetime (`exp - iat`, or `exp - now`) of an accepted token: nothing revokes one.
+    pub max_token_lifetime_seconds: u64,
+    /// When set, tokens must name it in `aud` (`TOKEN_AUDIENCE`).
+    pub token_audience: Option<String>,
     /// Lifetime of the signed links in task objects.
     pub link_ttl_seconds: u64,
     /// Open WebSockets one stream (a task, a tenant's feed) accepts before refusing with 1013.
@@ -92,11 +100,18 @@ impl Config {
         let max_input_pixels = number("MAX_INPUT_PIXELS", 100_000_000, 1);
         let memory_budget_bytes = number("MEMORY_BUDGET_BYTES", 100_663_296, 1 << 20);
         let link_ttl_seconds = number("SIGNED_LINK_TTL_SECONDS", 900, 10);
+        let max_token_lifetime_seconds = number("MAX_TOKEN_LIFETIME_SECONDS", 86_400, 60);
         let max_sockets_per_stream = number("MAX_SOCKETS_PER_STREAM", 1000, 1).min(32_768) as usize;
         let step_timeout_seconds = number("STEP_TIMEOUT_SECONDS", 120, 1);
         // The queue's own max_retries (wrangler.toml: 10) must stay above this.
         let step_max_retries = number("STEP_MAX_RETRIES", 3, 0).min(9) as u32;
         let checkpoint_after_ms = number("CHECKPOINT_AFTER_MS", 1_000, 0);
+        let token_audience = get("TOKEN_AUDIENCE").map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        // Compared byte for byte with the token's `aud`: control characters or a novel-length
+        // value can only be a mistake in the configuration.
+        if token_audience.as_ref().is_some_and(|a| a.len() > MAX_AUDIENCE_BYTES || a.chars().any(char::is_control)) {
+            problems.push(format!("TOKEN_AUDIENCE (at most {MAX_AUDIENCE_BYTES} bytes, no control characters)"));
+        }
         let webhook_secret = get("WEBHOOK_SECRET").filter(|v| !v.is_empty());
         if webhook_secret.as_ref().is_some_and(|s| s.len() < MIN_SECRET_BYTES) {
             problems.push(format!("WEBHOOK_SECRET (shorter than {MIN_SECRET_BYTES} bytes)"));
@@ -119,6 +134,8 @@ impl Config {
         Ok(Config {
             auth_secret: Secret(secret.into_bytes()),
             auth_secret_previous: previous.map(|s| Secret(s.into_bytes())),
+            max_token_lifetime_seconds,
+            token_audience,
             link_ttl_seconds,
             max_sockets_per_stream,
             allowed_origins,
@@ -135,9 +152,15 @@ impl Config {
         })
     }
 
-    /// Keys that verify tokens and links: the current one first, then the one being rotated out.
-    pub fn verifying_secrets(&self) -> Vec<&[u8]> {
-        std::iter::once(self.auth_secret.bytes()).chain(self.auth_secret_previous.as_ref().map(Secret::bytes)).collect()
+    /// Keys that verify tokens and links (the current one first, then the one being rotated out)
+    /// with the token rules; signed links use it as the plain list of keys.
+    pub fn verifying_secrets(&self) -> Verifier<'_> {
+        let keys = std::iter::once(self.auth_secret.bytes()).chain(self.auth_secret_previous.as_ref().map(Secret::bytes)).collect();
+        let rules = Rules {
+            max_lifetime_secs: i64::try_from(self.max_token_lifetime_seconds).unwrap_or(i64::MAX),
+            audience: self.token_audience.as_deref(),
+        };
+        Verifier::new(keys, rules)
     }
 
     /// Retry rules for steps and the zip.
@@ -182,6 +205,32 @@ mod tests {
         assert!(c.webhook_secret.is_none() && !c.faults.is_active() && !c.webhook_allow_loopback);
         let errs = parse(&[("AUTH_SECRET", &"k".repeat(32)), ("WEBHOOK_SECRET", "short"), ("FAULT_INJECTION", "boom")]).unwrap_err();
         assert!(errs[0].starts_with("WEBHOOK_SECRET") && errs[1].starts_with("FAULT_INJECTION"), "{errs:?}");
+    }
+
+    #[test]
+    fn token_rules_default_to_a_day_and_no_audience() {
+        let c = parse(&[("AUTH_SECRET", &"k".repeat(32))]).expect("valid");
+        assert_eq!((c.max_token_lifetime_seconds, c.token_audience.as_deref()), (86_400, None));
+        let v = c.verifying_secrets();
+        assert_eq!(v.len(), 1);
+    }
+
+    #[test]
+    fn token_rules_are_read_and_validated() {
+        let c = parse(&[("AUTH_SECRET", &"k".repeat(32)), ("MAX_TOKEN_LIFETIME_SECONDS", "3600"), ("TOKEN_AUDIENCE", " studio ")])
+            .expect("valid");
+        assert_eq!((c.max_token_lifetime_seconds, c.token_audience.as_deref()), (3600, Some("studio")));
+        let blank = parse(&[("AUTH_SECRET", &"k".repeat(32)), ("TOKEN_AUDIENCE", "  ")]).expect("valid");
+        assert!(blank.token_audience.is_none(), "blank means unset");
+        let errs = parse(&[
+            ("AUTH_SECRET", &"k".repeat(32)),
+            ("MAX_TOKEN_LIFETIME_SECONDS", "10"),
+            ("TOKEN_AUDIENCE", &"a".repeat(257)),
+        ])
+        .unwrap_err();
+        assert!(errs[0].starts_with("MAX_TOKEN_LIFETIME_SECONDS") && errs[1].starts_with("TOKEN_AUDIENCE"), "{errs:?}");
+        assert!(parse(&[("AUTH_SECRET", &"k".repeat(32)), ("MAX_TOKEN_LIFETIME_SECONDS", "-1")]).is_err());
+        assert!(parse(&[("AUTH_SECRET", &"k".repeat(32)), ("TOKEN_AUDIENCE", "a\nb")]).is_err());
     }
 
     #[test]

@@ -57,8 +57,10 @@ fn is_public_name(d: &str) -> bool {
 }
 
 fn is_public_v4(ip: Ipv4Addr) -> bool {
-    let [a, b, ..] = ip.octets();
+    let [a, b, c, _] = ip.octets();
     let cgnat = a == 100 && (64..128).contains(&b);
+    // 192.0.0.0/24: IETF protocol assignments; 198.18.0.0/15: benchmarking. Neither hosts receivers.
+    let special = (a, b, c) == (192, 0, 0) || (a == 198 && (b & 0xfe) == 18);
     !(ip.is_private()
         || ip.is_loopback()
         || ip.is_link_local()
@@ -67,18 +69,39 @@ fn is_public_v4(ip: Ipv4Addr) -> bool {
         || ip.is_multicast()
         || ip.is_documentation()
         || cgnat
+        || special
         || a == 0
         || a >= 240)
 }
 
+/// IPv6 is judged by an allowlist: only global unicast (`2000::/3`) can be public, which alone
+/// refuses loopback, unspecified, the deprecated IPv4-compatible `::/96` (nothing legitimate
+/// uses it), discard `100::/64`, local-use NAT64 `64:ff9b:1::/48` (a site's own translator),
+/// unique-local `fc00::/7`, link- and site-local `fe80::/10`, `fec0::/10` and multicast.
+/// Forms that carry an IPv4 address are judged by that address, since that is where the packet
+/// ends up: v4-mapped `::ffff:0:0/96`, NAT64 `64:ff9b::/96` (RFC 6052) and 6to4 `2002::/16`.
+/// A public embedded address is allowed (it is no more reachable than the address itself); a
+/// private one would let a gateway near the studio forward the request inside a network.
 fn is_public_v6(ip: Ipv6Addr) -> bool {
     if let Some(v4) = ip.to_ipv4_mapped() {
         return is_public_v4(v4);
     }
-    let first = ip.segments()[0];
-    let unique_local = (first & 0xfe00) == 0xfc00;
-    let link_local = (first & 0xffc0) == 0xfe80;
-    !(ip.is_loopback() || ip.is_unspecified() || ip.is_multicast() || unique_local || link_local)
+    let s = ip.segments();
+    if s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+        return is_public_v4(v4_from(s[6], s[7]));
+    }
+    if s[0] == 0x2002 {
+        return is_public_v4(v4_from(s[1], s[2]));
+    }
+    let global_unicast = (s[0] & 0xe000) == 0x2000;
+    // 2001::/23: IETF special purpose (Teredo, whose v4 is obfuscated, benchmarking, ORCHID...);
+    // 2001:db8::/32 and 3fff::/20: documentation.
+    let special = (s[0] == 0x2001 && (s[1] < 0x200 || s[1] == 0xdb8)) || (s[0] == 0x3fff && s[1] < 0x1000);
+    global_unicast && !special
+}
+
+fn v4_from(high: u16, low: u16) -> Ipv4Addr {
+    Ipv4Addr::from((u32::from(high) << 16) | u32::from(low))
 }
 
 /// The `Stellar-Signature` header value for `body` sent at `timestamp`.
@@ -130,6 +153,76 @@ mod tests {
         assert!(validate_url("http://localhost:9999/hook", true).is_ok());
         assert!(validate_url("http://10.0.0.1/hook", true).is_err(), "private is still refused");
         assert!(validate_url("http://127.0.0.1:9999/hook", false).is_err());
+    }
+
+    fn refused(host: &str) -> bool {
+        validate_url(&format!("https://{host}/hook"), false).is_err()
+    }
+
+    #[test]
+    fn numeric_shorthands_of_private_v4_are_refused() {
+        for host in ["0x7f000001", "2130706433", "0177.0.0.1", "10.1", "192.0.0.8", "198.18.0.1"] {
+            assert!(refused(host), "{host}");
+        }
+    }
+
+    #[test]
+    fn v4_mapped_v6_is_judged_by_its_v4() {
+        assert!(refused("[::ffff:127.0.0.1]") && refused("[::ffff:169.254.169.254]") && refused("[::ffff:192.168.1.1]"));
+        assert!(!refused("[::ffff:93.184.216.34]"));
+    }
+
+    #[test]
+    fn v4_compatible_v6_is_refused_whatever_it_embeds() {
+        for host in ["[::10.0.0.1]", "[::127.0.0.1]", "[::93.184.216.34]", "[::]", "[::2]"] {
+            assert!(refused(host), "{host}");
+        }
+    }
+
+    #[test]
+    fn nat64_is_refused_when_its_embedded_v4_is_not_public() {
+        for host in ["[64:ff9b::10.0.0.1]", "[64:ff9b::127.0.0.1]", "[64:ff9b::a9fe:a9fe]", "[64:ff9b::100.64.0.1]", "[64:ff9b::]"] {
+            assert!(refused(host), "{host}");
+        }
+        assert!(!refused("[64:ff9b::93.184.216.34]"), "a public v4 behind NAT64 is as public as itself");
+        assert!(refused("[64:ff9b:1::93.184.216.34]"), "local-use NAT64 is a site's own translator");
+    }
+
+    #[test]
+    fn six_to_four_is_refused_when_its_embedded_v4_is_not_public() {
+        for host in ["[2002:0a00:0001::1]", "[2002:7f00:1::]", "[2002:c0a8:0101::1]", "[2002:a9fe:a9fe::1]"] {
+            assert!(refused(host), "{host}");
+        }
+        assert!(!refused("[2002:5db8:d822::1]"), "6to4 of 93.184.216.34");
+    }
+
+    #[test]
+    fn local_and_special_v6_ranges_are_refused() {
+        let hosts = [
+            "[::1]",                 // loopback
+            "[fc00::1]",             // unique-local
+            "[fdff:ffff::1]",        // unique-local
+            "[fe80::1]",             // link-local
+            "[febf::1]",             // link-local, end of the /10
+            "[fec0::1]",             // site-local (deprecated)
+            "[ff02::1]",             // multicast
+            "[ff0e::1]",             // global multicast
+            "[100::1]",              // discard-only
+            "[2001:db8::1]",         // documentation
+            "[3fff::1]",             // documentation (RFC 9637)
+            "[2001::1]",             // Teredo
+            "[2001:2::1]",           // benchmarking
+        ];
+        for host in hosts {
+            assert!(refused(host), "{host}");
+        }
+    }
+
+    #[test]
+    fn global_unicast_v6_is_accepted() {
+        for host in ["[2606:4700::1111]", "[2a00:1450:4001::1]", "[2001:200::1]", "[3ffe::1]"] {
+            assert!(!refused(host), "{host}");
+        }
     }
 
     #[test]

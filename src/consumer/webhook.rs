@@ -1,12 +1,15 @@
 //! Delivers the completion webhook: the task object, signed (see [`crate::webhook`]). A 2xx
 //! answer is delivery; anything else, or no answer, is retried by the object's backoff.
+//!
+//! Redirects are not followed: the URL was checked to be public, the `Location` of a 3xx was
+//! not, and following it would let any receiver bounce the signed request into a private range.
 
 use crate::clock::now_secs;
 use crate::config::Config;
 use crate::ids::TaskId;
 use crate::messages::{Outcome, WebhookSpec};
 use crate::webhook::{sign, validate_url, DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER};
-use worker::{Fetch, Headers, Method, Request, RequestInit};
+use worker::{Fetch, Headers, Method, Request, RequestInit, RequestRedirect};
 
 pub async fn deliver(config: &Config, task: &TaskId, spec: &WebhookSpec) -> Outcome {
     let Some(secret) = &config.webhook_secret else {
@@ -18,6 +21,10 @@ pub async fn deliver(config: &Config, task: &TaskId, spec: &WebhookSpec) -> Outc
     }
     match post(secret.bytes(), task, spec).await {
         Ok(status) if (200..300).contains(&status) => Outcome::Delivered,
+        // Status 0 is the fetch standard's opaque redirect, should the runtime ever answer so.
+        Ok(status) if status == 0 || (300..400).contains(&status) => Outcome::Transient {
+            message: format!("the receiver answered {status}, a redirect: webhooks do not follow redirects, give the final URL"),
+        },
         Ok(status) => Outcome::Transient { message: format!("the receiver answered {status}") },
         Err(e) => Outcome::Transient { message: format!("the receiver could not be reached: {e}") },
     }
@@ -31,7 +38,10 @@ async fn post(secret: &[u8], task: &TaskId, spec: &WebhookSpec) -> worker::Resul
     headers.set(EVENT_HEADER, &spec.event)?;
     headers.set(DELIVERY_HEADER, task.as_str())?;
     let mut init = RequestInit::new();
-    init.with_method(Method::Post).with_headers(headers).with_body(Some(spec.body.clone().into()));
+    init.with_method(Method::Post)
+        .with_headers(headers)
+        .with_body(Some(spec.body.clone().into()))
+        .with_redirect(RequestRedirect::Manual);
     let resp = Fetch::Request(Request::new_with_init(&spec.url, &init)?).send().await?;
     Ok(resp.status_code())
 }
