@@ -189,8 +189,8 @@ export async function sharpOnce(pipeline, buf, prep) {
 
 export class Refused extends Error {}
 
-export function studioClient(server, token) {
-  const base = `http://127.0.0.1:${server.port}`;
+export function studioClient(port, token) {
+  const base = `http://127.0.0.1:${port}`;
   const call = async (method, route, body, type = "application/json") => {
     const res = await fetch(base + route, { method, body, headers: { authorization: `Bearer ${token}`, "content-type": type }, signal: AbortSignal.timeout(300_000) });
     const text = await res.text();
@@ -222,7 +222,7 @@ export function studioClient(server, token) {
       if (status === 413 || status === 400) throw new Refused(`${status} ${json.error?.code ?? ""}: ${json.error?.message ?? JSON.stringify(json)}`);
       if (status !== 202 && status !== 200) throw new Error(`POST /tasks answered ${status}: ${JSON.stringify(json)}`);
       const url = new URL(json.links.ws);
-      url.host = `127.0.0.1:${server.port}`;
+      url.host = `127.0.0.1:${port}`;
       url.searchParams.set("since", "0");
       const events = await taskEvents(url.href);
       const end = events[events.length - 1];

@@ -1,12 +1,14 @@
 // END-TO-END chains benchmark through the studio's PUBLIC routes: what a user meets.
 //
-//   node bench/chains.mjs [--runs 5] [--warmup 1] [--images DIR] [--cases web,six,…]
+//   node bench/chains.mjs [--runs 5] [--warmup 1] [--images DIR] [--cases web,six,…] [--via worker|proxy]
 //                                              (wired as `bash scripts/bench.sh chains`)
 //
 // Every studio figure is wall time from just before `POST /tasks` to the receipt of the terminal
 // event (task.succeeded/failed/cancelled) on the task's WebSocket (`links.ws`, since=0), against
 // a `wrangler dev` (release wasm, local workerd, queue, R2, Durable Objects) started by
 // bench/server.mjs: queueing, orchestration, R2 reads and writes and the events are all inside.
+// Requests and sockets go straight to the workerd that runs the Worker (`--via worker`, the
+// default: production has no local proxy) or through wrangler's proxy port (`--via proxy`).
 // These are NOT the in-isolate chain times of bench/run.mjs (`bash scripts/bench.sh`).
 // sharp 0.35.5 (one libvips thread, cache off) runs the equivalent pipeline in this process,
 // interleaved with the studio's runs, from the encoded bytes in memory to the encoded buffer.
@@ -24,7 +26,7 @@ import { randomBytes } from "node:crypto";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { mintToken, onExitStopServers, servers, startServer, stopServer } from "./server.mjs";
+import { mintToken, onExitStopServers, servers, startServer, stopServer, workerPort } from "./server.mjs";
 import {
   MIB, Refused, breakdown, fmt, generatedImages, imagesFromDir, jobLines, jpegVariant, log, median, round, sharpOnce, sharpPipelines, studioClient, tinyPng,
 } from "./chains-lib.mjs";
@@ -50,14 +52,15 @@ const CASES = [
 const TARGET_ORCH_MS = 5;
 
 function parseArgs(argv) {
-  const opts = { runs: 5, warmup: 1, images: null, cases: null };
-  const usage = "usage: node bench/chains.mjs [--runs N (5)] [--warmup N (1)] [--images DIR] [--cases web,thumbnail,avatar,six,bench,orchestration]";
+  const opts = { runs: 5, warmup: 1, images: null, cases: null, via: "worker" };
+  const usage = "usage: node bench/chains.mjs [--runs N (5)] [--warmup N (1)] [--images DIR] [--cases web,thumbnail,avatar,six,bench,orchestration] [--via worker|proxy]";
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i], v = argv[++i];
     if (a === "-h" || a === "--help") (console.log(usage), process.exit(0));
     if ((a === "--runs" || a === "--warmup") && Number.isInteger(Number(v)) && Number(v) >= (a === "--runs" ? 1 : 0)) opts[a.slice(2)] = Number(v);
     else if (a === "--images" && v) opts.images = path.resolve(v);
     else if (a === "--cases" && v) opts.cases = v.split(",");
+    else if (a === "--via" && ["worker", "proxy"].includes(v)) opts.via = v;
     else throw new Error(`bad argument ${a} ${v ?? ""}\n${usage}`);
   }
   return opts;
@@ -110,7 +113,12 @@ async function main() {
 
   const loadBefore = os.loadavg().map((x) => round(x, 2));
   const server = await startServer({ RATE_LIMIT_PER_MINUTE: "100000000" }, ["--log-level", "log"]);
-  const studio = studioClient(server, mintToken("chains-bench"));
+  // `worker` (default): straight to the workerd running the Worker, as production has no local
+  // proxy; `proxy`: through wrangler dev's port, which adds a second local workerd re-framing
+  // every request and socket (about 20 ms per task on this machine).
+  const port = opts.via === "worker" ? await workerPort(server) : server.port;
+  log(`requests and sockets via ${opts.via === "worker" ? `the Worker's workerd (port ${port})` : `wrangler's proxy (port ${port})`}`);
+  const studio = studioClient(port, mintToken("chains-bench"));
   const presets = (await studio.get("/presets").catch((e) => (log(`warning: ${e.message}`), {}))).presets ?? [];
   const catalogue = await studio.get("/steps").catch(() => null);
   const ops = new Set((catalogue?.steps ?? []).map((s) => s.op ?? s.name));
@@ -285,7 +293,7 @@ function report(units, presets, pipelines, jobs, opts, m, loadBefore, images) {
     "Outputs (studio / sharp): " + rows.filter((r) => r.output || r.sharp_output).map((r) => `${r.unit} ${out(r.output)} / ${out(r.sharp_output)}`).join("; ") + ".",
     ...(problems.length ? ["", "Notes: " + problems.map((r) => `${r.unit}: ${[r.cached_runs && `${r.cached_runs} runs reused cached results`, r.retries && `${r.retries} step retries`, r.failed.length && `${r.failed.length} failed (${r.failed[0]})`, r.output && r.sharp_output && (r.output.width !== r.sharp_output.width || r.output.height !== r.sharp_output.height) && "output size differs from sharp's"].filter(Boolean).join(", ")}`).join("; ")] : []),
     "",
-    `Machine: ${m.cpu}, ${m.cores} cores, ${m.memory_gib} GiB; load average ${loadBefore.join(" ")} before, ${m.load_average.join(" ")} after; Node ${m.node}; wrangler ${m.wrangler}; sharp ${m.sharp} (libvips ${m.libvips}, concurrency ${m.sharp_concurrency}, cache off); ${m.date}.`,
+    `Requests and sockets via ${opts.via === "worker" ? "the Worker's own workerd" : "wrangler dev's proxy"}. Machine: ${m.cpu}, ${m.cores} cores, ${m.memory_gib} GiB; load average ${loadBefore.join(" ")} before, ${m.load_average.join(" ")} after; Node ${m.node}; wrangler ${m.wrangler}; sharp ${m.sharp} (libvips ${m.libvips}, concurrency ${m.sharp_concurrency}, cache off); ${m.date}.`,
   ].join("\n");
   return { kind: "end-to-end through the public routes", runs: opts.runs, warmup: opts.warmup, machine: m, load_before: loadBefore,
     inputs: Object.fromEntries(["12", "48"].map((k) => [k, { name: images[k].name, stored: images[k].stored, orientation: images[k].orientation, bytes: images[k].buf.length }])),
