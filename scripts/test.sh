@@ -7,6 +7,9 @@ cd "$root"
 bash scripts/setup.sh
 export PATH="$HOME/.cargo/bin:$PATH"
 
+echo "== lints: clippy on every crate and target, warnings are errors"
+cargo clippy --workspace --all-targets -- -D warnings
+
 echo "== unit tests (native): the Worker's pure logic, and the imaging core with its corpus and catalogue tests"
 cargo test -p stellar-studio --lib
 cargo test -p functions
@@ -16,6 +19,9 @@ node_modules/.bin/node --test tests/js/*.test.mjs
 
 echo "== building the Worker (release wasm)"
 bash scripts/build.sh
+
+echo "== bundle size: the upload must fit the free plan's 3 MiB gzip"
+bash scripts/bundle-size.sh
 
 echo "== end-to-end tests against wrangler dev"
 # The harness starts each server with STUDIO_SKIP_BUILD=1 so it reuses the build above.
