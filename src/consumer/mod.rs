@@ -7,6 +7,7 @@
 //! When the object cannot be reached at all, the message is retried plainly; its watchdog
 //! covers whatever that leaves behind.
 
+mod failure;
 mod package;
 mod step;
 mod storage;
@@ -77,10 +78,11 @@ async fn run(env: &Env, config: &Config, job: &Job) -> ApiResult<Next> {
         return Ok(Next::Ack);
     };
     let attempt = claimed.attempt;
+    let at = failure::Attempt { task: &job.task, job: job.job, attempt };
     let outcome = match claimed.work {
         Work::Step(spec) => return step::run(env, config, &task, job, &spec, attempt, timings).await,
-        Work::Package(spec) => package::run(env, &spec).await,
-        Work::Webhook(spec) => webhook::deliver(config, &job.task, &spec).await,
+        Work::Package(spec) => package::run(env, at, &spec).await,
+        Work::Webhook(spec) => webhook::deliver(config, at, &spec).await,
     };
     console_log!("{}", log_line(job, "outcome", &format!("{outcome:?}").chars().take(200).collect::<String>()));
     let answer = task.complete(&Completion { job: job.job, attempt, outcome, checkpointed: false, proceed: false }).await?;

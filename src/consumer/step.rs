@@ -9,8 +9,10 @@
 //! The object answers each report with the attempt number of the next step, claimed in place,
 //! or with nothing (cancelled, failed, finished), and the job stops. Image errors are permanent;
 //! storage errors are transient: the object schedules the retry, which resumes from the last
-//! checkpoint ([`crate::messages::StepSpec::resume_from`]).
+//! checkpoint ([`crate::messages::StepSpec::resume_from`]). The client sees a fixed sentence per
+//! kind of failure, the log the platform's text (see [`super::failure`]).
 
+use super::failure::{transient, Attempt, Kind};
 use super::storage::{self, Store};
 use super::timings::Timings;
 use super::Next;
@@ -53,15 +55,16 @@ pub async fn run(env: &Env, config: &Config, task: &TaskClient, job: &Job, spec:
         checkpointed: false,
         proceed: false,
     };
+    let at = Attempt { task: &job.task, job: JobRef::Step { image: spec.image, step: spec.start }, attempt };
     let store = match Store::open(env) {
         Ok(s) => s,
-        Err(e) => return finish(task, report(spec.start, attempt, transient(e))).await,
+        Err(e) => return finish(task, report(spec.start, attempt, transient(Kind::Storage, at, e))).await,
     };
     let mut timings = timings;
     let input = match timings.time_load(store.get(&spec.input_key)).await {
         Ok(Some(bytes)) => bytes,
         Ok(None) => return finish(task, report(spec.start, attempt, storage::missing("the input image no longer exists"))).await,
-        Err(e) => return finish(task, report(spec.start, attempt, transient(e))).await,
+        Err(e) => return finish(task, report(spec.start, attempt, transient(Kind::Storage, at, e))).await,
     };
     let session = Session::start(spec.chain.steps(), spec.source_format, config.max_input_pixels, input, spec.resume_from);
     let since_checkpoint = now_millis();
@@ -78,7 +81,7 @@ pub async fn run(env: &Env, config: &Config, task: &TaskClient, job: &Job, spec:
         }
         let (outcome, checkpointed) = match attempt <= config.faults.transient {
             true => (Outcome::Transient { message: format!("injected transient failure on attempt {attempt} (FAULT_INJECTION)") }, false),
-            false => run.step(step).await,
+            false => run.step(step, attempt).await,
         };
         let last = step + 1 == spec.chain.len();
         let succeeded = matches!(outcome, Outcome::Succeeded { .. });
@@ -106,10 +109,6 @@ async fn finish(task: &TaskClient, done: Completion) -> ApiResult<Next> {
     Ok(answer.retry_in_s.map_or(Next::Ack, Next::RetryIn))
 }
 
-fn transient(e: impl std::fmt::Display) -> Outcome {
-    Outcome::Transient { message: e.to_string() }
-}
-
 fn outcome_name(outcome: &Outcome) -> &'static str {
     match outcome {
         Outcome::Succeeded { .. } => "succeeded",
@@ -133,7 +132,7 @@ async fn retry_later(env: &Env, job: &Job, image: usize, step: usize, delay: u32
 impl Run<'_> {
     /// Runs `step` (first replaying, silently, the steps since the last checkpoint); the
     /// outcome to report and whether its output was stored as a checkpoint.
-    async fn step(&mut self, step: usize) -> (Outcome, bool) {
+    async fn step(&mut self, step: usize, attempt: u32) -> (Outcome, bool) {
         // The step's own time: its pixel work, not the R2 write of its result or checkpoint
         // (the job's log line has that as `store_ms`).
         let (started, stored_before) = (now_millis(), self.timings.store_ms());
@@ -145,7 +144,10 @@ impl Run<'_> {
                 (Outcome::Succeeded { content_type, width, height, bytes, duration_ms, memory_bytes }, checkpointed)
             }
             Ok(Err(e)) => (Outcome::Failed { code: e.code().into(), message: e.to_string() }, false),
-            Err(e) => (transient(e), false),
+            Err(e) => {
+                let at = Attempt { task: &self.task, job: JobRef::Step { image: self.spec.image, step }, attempt };
+                (transient(Kind::Storage, at, e), false)
+            }
         }
     }
 
