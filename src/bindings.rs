@@ -4,8 +4,6 @@
 pub const IMAGES_BUCKET: &str = "IMAGES";
 /// Queue producer binding for jobs: an image's chain (its steps run in one job), the zip, the webhook.
 pub const STEPS_QUEUE: &str = "STEPS";
-/// Name of the dead-letter queue: messages that exhausted their retries arrive here.
-pub const DEAD_LETTER_QUEUE_NAME: &str = "stellar-studio-steps-dlq";
 /// Durable Object namespace holding one task chain per object.
 pub const TASKS: &str = "TASKS";
 /// Durable Object namespace holding one token bucket per tenant.

@@ -30,6 +30,14 @@ pub const MIN_SECRET_BYTES: usize = 32;
 /// Longest `TOKEN_AUDIENCE` accepted.
 const MAX_AUDIENCE_BYTES: usize = 256;
 
+/// `DEAD_LETTER_QUEUE` when unset: the name `wrangler.toml` gives the local dead-letter queue.
+pub const DEFAULT_DEAD_LETTER_QUEUE: &str = "stellar-studio-steps-dlq";
+
+/// A Cloudflare queue name: 1–63 lowercase letters, digits and dashes.
+fn is_queue_name(name: &str) -> bool {
+    (1..=63).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub auth_secret: Secret,
@@ -62,6 +70,11 @@ pub struct Config {
     pub webhook_allow_loopback: bool,
     /// Dev/test only: see [`crate::faults`].
     pub faults: Faults,
+    /// Name of the dead-letter queue (`DEAD_LETTER_QUEUE`): a batch from it is failed visibly,
+    /// not run. Queue names differ per environment, and the consumer only learns the name of
+    /// the queue a batch came from, so the name is configured next to the queue's own
+    /// declaration rather than compiled in.
+    pub dead_letter_queue: String,
 }
 
 impl Config {
@@ -122,6 +135,14 @@ impl Config {
             problems.push(format!("FAULT_INJECTION ({why})"));
             Faults::default()
         });
+        let dead_letter_queue = get("DEAD_LETTER_QUEUE")
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+            .unwrap_or_else(|| DEFAULT_DEAD_LETTER_QUEUE.to_string());
+        // A typo here would make dead letters run as ordinary jobs again, silently: refuse it.
+        if !is_queue_name(&dead_letter_queue) {
+            problems.push(format!("DEAD_LETTER_QUEUE (a queue name: 1-63 lowercase letters, digits, dashes; got {dead_letter_queue:?})"));
+        }
         let allowed_origins = get("ALLOWED_ORIGINS")
             .unwrap_or_default()
             .split(',')
@@ -149,6 +170,7 @@ impl Config {
             webhook_secret: webhook_secret.map(|s| Secret(s.into_bytes())),
             webhook_allow_loopback,
             faults,
+            dead_letter_queue,
         })
     }
 
@@ -231,6 +253,18 @@ mod tests {
         assert!(errs[0].starts_with("MAX_TOKEN_LIFETIME_SECONDS") && errs[1].starts_with("TOKEN_AUDIENCE"), "{errs:?}");
         assert!(parse(&[("AUTH_SECRET", &"k".repeat(32)), ("MAX_TOKEN_LIFETIME_SECONDS", "-1")]).is_err());
         assert!(parse(&[("AUTH_SECRET", &"k".repeat(32)), ("TOKEN_AUDIENCE", "a\nb")]).is_err());
+    }
+
+    #[test]
+    fn the_dead_letter_queue_is_named_by_configuration_and_validated() {
+        let c = parse(&[("AUTH_SECRET", &"k".repeat(32)), ("DEAD_LETTER_QUEUE", " studio-staging-dlq ")]).expect("valid");
+        assert_eq!(c.dead_letter_queue, "studio-staging-dlq");
+        let unset = parse(&[("AUTH_SECRET", &"k".repeat(32))]).expect("valid");
+        assert_eq!(unset.dead_letter_queue, DEFAULT_DEAD_LETTER_QUEUE);
+        for bad in ["Studio_DLQ", "a b", &"q".repeat(64)] {
+            let errs = parse(&[("AUTH_SECRET", &"k".repeat(32)), ("DEAD_LETTER_QUEUE", bad)]).unwrap_err();
+            assert!(errs[0].starts_with("DEAD_LETTER_QUEUE"), "{bad:?}: {errs:?}");
+        }
     }
 
     #[test]

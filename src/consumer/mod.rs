@@ -14,7 +14,6 @@ mod storage;
 mod timings;
 mod webhook;
 
-use crate::bindings::DEAD_LETTER_QUEUE_NAME;
 use crate::config::Config;
 use crate::error::ApiResult;
 use crate::messages::{ClaimRequest, Completion, Job, Work};
@@ -32,7 +31,6 @@ enum Next {
 }
 
 pub async fn consume(batch: MessageBatch<Job>, env: Env) -> worker::Result<()> {
-    let dead_letters = batch.queue() == DEAD_LETTER_QUEUE_NAME;
     let config = match Config::from_env(&env) {
         Ok(c) => c,
         Err(problems) => {
@@ -42,6 +40,10 @@ pub async fn consume(batch: MessageBatch<Job>, env: Env) -> worker::Result<()> {
             return Ok(());
         }
     };
+    // Recognised by the configured name (`DEAD_LETTER_QUEUE`), which changes per environment;
+    // an unknown or misspelt name is refused by `Config::parse`, so the check cannot silently
+    // fail open.
+    let dead_letters = batch.queue() == config.dead_letter_queue;
     for message in batch.iter() {
         let message = message?;
         let job = message.body();
