@@ -1,10 +1,12 @@
-//! The zip of every output, written to R2 as a multipart upload while it is produced: one
-//! output and less than one part in memory at a time (see [`crate::archive`]).
+//! The zip of every output, written to R2 as a multipart upload while it is produced: each
+//! output is streamed from R2 chunk by chunk into the zip, so memory holds one chunk and less
+//! than one part at a time, however large the outputs (see [`crate::archive`]).
 
 use super::failure::{transient, Attempt, Kind};
 use crate::archive::{ZipParts, PART_BYTES};
 use crate::bindings::IMAGES_BUCKET;
 use crate::messages::{Outcome, PackageSpec};
+use futures_util::StreamExt;
 use worker::{Bucket, Env, HttpMetadata, MultipartUpload, UploadedPart};
 
 /// Platform trouble worth retrying: which kind (what the client is told) and the cause (logged).
@@ -48,13 +50,22 @@ async fn write(bucket: &Bucket, upload: &MultipartUpload, spec: &PackageSpec) ->
             let message = format!("the output {} is missing from storage", entry.name);
             return Ok(Err(Outcome::Failed { code: "not_found".into(), message }));
         };
+        let size = obj.size();
         let body = obj.body().ok_or_else(|| (Kind::Storage, format!("{} has no body", entry.key)))?;
-        let data = body.bytes().await.map_err(storage)?;
-        let parts = zip.add(&entry.name, &data).map_err(archive)?;
-        drop(data);
-        for part in parts {
-            total += part.len() as u64;
-            uploaded.push(upload_part(upload, uploaded.len(), part).await?);
+        let mut chunks = body.stream().map_err(storage)?;
+        zip.start(&entry.name, size).map_err(archive)?;
+        let mut read = 0u64;
+        while let Some(chunk) = chunks.next().await {
+            let chunk = chunk.map_err(storage)?;
+            read += chunk.len() as u64;
+            for part in zip.write(&chunk).map_err(archive)? {
+                total += part.len() as u64;
+                uploaded.push(upload_part(upload, uploaded.len(), part).await?);
+            }
+        }
+        // The entry's header was sized from the object's metadata: a short read is a bad zip.
+        if read != size {
+            return Err((Kind::Storage, format!("{}: read {read} of {size} bytes", entry.key)));
         }
     }
     for part in zip.finish().map_err(archive)? {
