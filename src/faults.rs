@@ -7,7 +7,11 @@
 //!   consumer's isolate died (the message is redelivered, the watchdog takes over);
 //! - `pause=MS`: every step waits MS ms (a timer, so the isolate stays free) before it runs,
 //!   so that tests can act while a chain is mid-way (an image's steps otherwise run back to
-//!   back in one job, faster than a client can react).
+//!   back in one job, faster than a client can react);
+//! - `send_fail=N`: the task object's first N queue sends fail (counted per task object), as if
+//!   the queue were briefly unreachable; the watchdog must re-send;
+//! - `index_fail=N`: the task object's first N writes to its tenant's index fail (counted per
+//!   task object); the alarm must retry until the listing matches the task.
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Faults {
@@ -15,6 +19,8 @@ pub struct Faults {
     pub duplicate: bool,
     pub die: u32,
     pub pause_ms: u32,
+    pub send_fail: u32,
+    pub index_fail: u32,
 }
 
 impl Faults {
@@ -27,8 +33,10 @@ impl Faults {
                 Some(("transient", v)) => faults.transient = count(v)?,
                 Some(("die", v)) => faults.die = count(v)?,
                 Some(("pause", v)) => faults.pause_ms = count(v)?,
+                Some(("send_fail", v)) => faults.send_fail = count(v)?,
+                Some(("index_fail", v)) => faults.index_fail = count(v)?,
                 None if item == "duplicate" => faults.duplicate = true,
-                _ => return Err(format!("unknown fault {item:?} (known: transient=N, duplicate, die=N, pause=MS)")),
+                _ => return Err(format!("unknown fault {item:?} (known: transient=N, duplicate, die=N, pause=MS, send_fail=N, index_fail=N)")),
             }
         }
         Ok(faults)
@@ -47,8 +55,11 @@ mod tests {
     fn faults_parse_and_typos_are_refused() {
         assert_eq!(Faults::parse("").expect("empty"), Faults::default());
         assert!(!Faults::parse(" ").expect("blank").is_active());
-        assert_eq!(Faults::parse("transient=2, duplicate,die=1").expect("all"), Faults { transient: 2, duplicate: true, die: 1, pause_ms: 0 });
+        assert_eq!(Faults::parse("transient=2, duplicate,die=1").expect("all"), Faults { transient: 2, duplicate: true, die: 1, ..Faults::default() });
         assert_eq!(Faults::parse("pause=250").expect("pause").pause_ms, 250);
+        let outages = Faults::parse("send_fail=1,index_fail=3").expect("outages");
+        assert_eq!((outages.send_fail, outages.index_fail), (1, 3));
+        assert!(Faults::parse("send_fail").is_err());
         assert!(Faults::parse("transient").is_err() && Faults::parse("dupe").is_err() && Faults::parse("die=x").is_err());
     }
 }

@@ -4,6 +4,7 @@
 pub mod client;
 pub mod events;
 pub mod lease;
+mod alarm;
 mod lifecycle;
 mod listing;
 pub mod model;

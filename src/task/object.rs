@@ -7,7 +7,7 @@
 
 use super::events::Envelope;
 use super::model::{Effects, NewTask, Task, Tick};
-use super::{listing, names, view};
+use super::{alarm, listing, names, view};
 use crate::live::sockets;
 use crate::bindings::STEPS_QUEUE;
 use crate::clock::{now_iso, now_millis};
@@ -23,8 +23,6 @@ const TASK_KEY: &str = "task";
 pub const TENANT_HEADER: &str = "x-tenant";
 /// When the configuration is broken the alarm tries again this much later.
 const ALARM_RETRY_MS: f64 = 60_000.0;
-/// When the tenant index could not be updated the alarm tries again this much later.
-const INDEX_RETRY_MS: u64 = 5_000;
 
 const CREATE_EVENTS: &str = "CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY, body TEXT NOT NULL)";
 
@@ -113,7 +111,8 @@ impl DurableObject for TaskObject {
         };
         let Some(mut task) = self.load(None).await? else { return Response::ok("no task") };
         let effects = task.expire(&tick);
-        // Always re-index here: an alarm may have been set only because indexing had failed.
+        // Always re-index here: the alarm may be firing because an index write had failed (see
+        // `alarm`); a success clears that mark.
         self.apply(&task, effects, true).await?;
         Response::ok("checked")
     }
@@ -154,18 +153,6 @@ fn jitter() -> f64 {
     }
 }
 
-/// Writes the task's snapshot into its tenant's index; when that fails the task goes on and the
-/// alarm retries soon (it re-indexes every time it fires).
-async fn index(env: &Env, storage: &Storage, task: &Task, version: u64) -> Result<()> {
-    let Err(e) = listing::sync(env, task, version).await else { return Ok(()) };
-    console_error!("{}", json!({"event": "index_failed", "task": task.id, "error": e.to_string()}));
-    let retry_at = now_millis() + INDEX_RETRY_MS;
-    if storage.get_alarm().await?.is_none_or(|at| at as u64 > retry_at) {
-        storage.set_alarm(ScheduledTime::new(js_sys::Date::new(&(retry_at as f64).into()))).await?;
-    }
-    Ok(())
-}
-
 impl TaskObject {
     fn tick(&self) -> std::result::Result<Tick, Vec<String>> {
         let config = Config::from_env(&self.env)?;
@@ -182,9 +169,7 @@ impl TaskObject {
     /// a restart that lost it, the first read re-arms the watchdog).
     async fn read(&self, tenant: Option<&str>, answer: impl FnOnce(&Task) -> Result<Response>) -> Result<Response> {
         let Some(task) = self.load(tenant).await? else { return not_found() };
-        if task.next_deadline().is_some() && self.state.storage().get_alarm().await?.is_none() {
-            self.arm(&task).await?;
-        }
+        alarm::arm_if_missing(&self.state.storage(), &task).await?;
         answer(&task)
     }
 
@@ -253,9 +238,13 @@ impl TaskObject {
         sockets::accept(&self.state, &backlog, task.status.is_terminal(), cap)
     }
 
-    /// Persists the task, appends and broadcasts the events (gap-free `seq`), sends the jobs,
-    /// re-arms the watchdog, updates the tenant's index and, after a terminal event, closes the
-    /// sockets. The runtime's output gate holds the broadcasts until the writes are durable.
+    /// Persists the task, appends and broadcasts the events (gap-free `seq`), re-arms the
+    /// watchdog, sends the jobs, updates the tenant's index and, after a terminal event, closes
+    /// the sockets. The runtime's output gate holds the broadcasts until the writes are durable.
+    ///
+    /// The alarm is armed before any network call, so whatever fails after it is recovered: a
+    /// failed send leaves its lease queued with a deadline, which the watchdog re-sends
+    /// (unclaimed → redispatch), and a failed index write is marked for the alarm to retry.
     async fn apply(&self, task: &Task, effects: Effects, reindex: bool) -> Result<()> {
         // A step's progress need not hold up the job that reported it: that snapshot is written
         // to the index in the background (a later, higher version supersedes it anyway); a
@@ -277,18 +266,28 @@ impl TaskObject {
             subscribers.send(&body);
         }
         let rest = async {
-            self.send(task, effects.enqueue).await?;
-            self.arm(task).await?;
+            let storage = self.state.storage();
+            alarm::arm(&storage, task).await?;
+            if let Err(e) = self.send(task, effects.enqueue).await {
+                // Not an error for the caller: the task is stored and its alarm armed.
+                console_error!("{}", json!({"event": "send_failed", "task": task.id, "error": e.to_string(), "recovery": "watchdog re-sends at the deadline"}));
+            }
             match (reindex, in_background) {
                 (true, true) => {
-                    let (env, storage, snapshot) = (self.env.clone(), self.state.storage(), task.clone());
+                    let (env, snapshot) = (self.env.clone(), task.clone());
                     wasm_bindgen_futures::spawn_local(async move {
-                        if let Err(e) = index(&env, &storage, &snapshot, seq as u64).await {
+                        // A mark this clears only makes the alarm fire once more, harmlessly.
+                        if let Err(e) = alarm::index(&env, &storage, &snapshot, seq as u64).await {
                             console_error!("{}", json!({"event": "index_failed", "task": snapshot.id, "error": e.to_string()}));
                         }
                     });
                 }
-                (true, false) => index(&self.env, &self.state.storage(), task, seq as u64).await?,
+                (true, false) => {
+                    // The alarm was armed while the index was behind: re-arm without the retry.
+                    if alarm::index(&self.env, &storage, task, seq as u64).await? {
+                        alarm::arm(&storage, task).await?;
+                    }
+                }
                 (false, _) => {}
             }
             Ok(())
@@ -314,6 +313,9 @@ impl TaskObject {
             Ok(true) => 2,
             _ => 1,
         };
+        if alarm::send_fault(&self.env, &self.state.storage()).await? {
+            return Err(Error::RustError("injected send failure (FAULT_INJECTION send_fail)".into()));
+        }
         let sent_ms = now_millis();
         let messages: Vec<Job> =
             jobs.into_iter().flat_map(|job| std::iter::repeat_n(Job { task: task.id.clone(), job, sent_ms }, copies)).collect();
@@ -322,14 +324,5 @@ impl TaskObject {
             self.env.queue(STEPS_QUEUE)?.send_batch(chunk.to_vec()).await?;
         }
         Ok(())
-    }
-
-    /// Points the alarm at the earliest deadline, or clears it.
-    async fn arm(&self, task: &Task) -> Result<()> {
-        let storage = self.state.storage();
-        match task.next_deadline() {
-            Some(ms) => storage.set_alarm(ScheduledTime::new(js_sys::Date::new(&(ms as f64).into()))).await,
-            None => storage.delete_alarm().await,
-        }
     }
 }

@@ -11,5 +11,6 @@ mod contract;
 mod imaging;
 mod listings;
 mod live;
+mod reliability;
 mod security;
 mod support;
