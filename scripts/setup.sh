@@ -22,6 +22,10 @@ if ! cargo clippy --version >/dev/null 2>&1; then
   say "adding clippy (the test command lints with it)"
   rustup component add clippy
 fi
+if ! cargo fmt --version >/dev/null 2>&1; then
+  say "adding rustfmt (the test command checks formatting)"
+  rustup component add rustfmt
+fi
 
 if [ "$(worker-build --version 2>/dev/null | awk '{print $NF}')" != "$WORKER_BUILD_VERSION" ]; then
   say "installing worker-build $WORKER_BUILD_VERSION (several minutes, once)"

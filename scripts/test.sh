@@ -7,7 +7,8 @@ cd "$root"
 bash scripts/setup.sh
 export PATH="$HOME/.cargo/bin:$PATH"
 
-echo "== lints: clippy on every crate and target, warnings are errors"
+echo "== lints: rustfmt (rustfmt.toml), then clippy on every crate and target, warnings are errors"
+cargo fmt --all --check
 cargo clippy --workspace --all-targets -- -D warnings
 
 echo "== unit tests (native): the Worker's pure logic, and the imaging core with its corpus and catalogue tests"

@@ -80,9 +80,7 @@ pub struct Config {
 impl Config {
     /// Reads the Worker's environment.
     pub fn from_env(env: &Env) -> Result<Config, Vec<String>> {
-        Config::parse(|name| {
-            env.secret(name).ok().map(|s| s.to_string()).or_else(|| env.var(name).ok().map(|v| v.to_string()))
-        })
+        Config::parse(|name| env.secret(name).ok().map(|s| s.to_string()).or_else(|| env.var(name).ok().map(|v| v.to_string())))
     }
 
     /// Validates raw values; on failure returns every bad or missing name with the reason.
@@ -244,12 +242,8 @@ mod tests {
         assert_eq!((c.max_token_lifetime_seconds, c.token_audience.as_deref()), (3600, Some("studio")));
         let blank = parse(&[("AUTH_SECRET", &"k".repeat(32)), ("TOKEN_AUDIENCE", "  ")]).expect("valid");
         assert!(blank.token_audience.is_none(), "blank means unset");
-        let errs = parse(&[
-            ("AUTH_SECRET", &"k".repeat(32)),
-            ("MAX_TOKEN_LIFETIME_SECONDS", "10"),
-            ("TOKEN_AUDIENCE", &"a".repeat(257)),
-        ])
-        .unwrap_err();
+        let errs = parse(&[("AUTH_SECRET", &"k".repeat(32)), ("MAX_TOKEN_LIFETIME_SECONDS", "10"), ("TOKEN_AUDIENCE", &"a".repeat(257))])
+            .unwrap_err();
         assert!(errs[0].starts_with("MAX_TOKEN_LIFETIME_SECONDS") && errs[1].starts_with("TOKEN_AUDIENCE"), "{errs:?}");
         assert!(parse(&[("AUTH_SECRET", &"k".repeat(32)), ("MAX_TOKEN_LIFETIME_SECONDS", "-1")]).is_err());
         assert!(parse(&[("AUTH_SECRET", &"k".repeat(32)), ("TOKEN_AUDIENCE", "a\nb")]).is_err());
@@ -269,8 +263,7 @@ mod tests {
 
     #[test]
     fn origins_are_split_and_trimmed() {
-        let c = parse(&[("AUTH_SECRET", &"k".repeat(40)), ("ALLOWED_ORIGINS", " https://a.example/, https://b.example ")])
-            .expect("valid");
+        let c = parse(&[("AUTH_SECRET", &"k".repeat(40)), ("ALLOWED_ORIGINS", " https://a.example/, https://b.example ")]).expect("valid");
         assert_eq!(c.allowed_origins, ["https://a.example", "https://b.example"]);
     }
 }

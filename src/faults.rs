@@ -36,7 +36,11 @@ impl Faults {
                 Some(("send_fail", v)) => faults.send_fail = count(v)?,
                 Some(("index_fail", v)) => faults.index_fail = count(v)?,
                 None if item == "duplicate" => faults.duplicate = true,
-                _ => return Err(format!("unknown fault {item:?} (known: transient=N, duplicate, die=N, pause=MS, send_fail=N, index_fail=N)")),
+                _ => {
+                    return Err(format!(
+                        "unknown fault {item:?} (known: transient=N, duplicate, die=N, pause=MS, send_fail=N, index_fail=N)"
+                    ))
+                }
             }
         }
         Ok(faults)
@@ -55,7 +59,10 @@ mod tests {
     fn faults_parse_and_typos_are_refused() {
         assert_eq!(Faults::parse("").expect("empty"), Faults::default());
         assert!(!Faults::parse(" ").expect("blank").is_active());
-        assert_eq!(Faults::parse("transient=2, duplicate,die=1").expect("all"), Faults { transient: 2, duplicate: true, die: 1, ..Faults::default() });
+        assert_eq!(
+            Faults::parse("transient=2, duplicate,die=1").expect("all"),
+            Faults { transient: 2, duplicate: true, die: 1, ..Faults::default() }
+        );
         assert_eq!(Faults::parse("pause=250").expect("pause").pause_ms, 250);
         let outages = Faults::parse("send_fail=1,index_fail=3").expect("outages");
         assert_eq!((outages.send_fail, outages.index_fail), (1, 3));

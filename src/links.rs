@@ -48,7 +48,7 @@ impl LinkParams {
 fn mac(secret: &[u8], method: &str, path: &str, tenant: &str, exp: i64) -> HmacSha256 {
     // HMAC accepts keys of any length, so this cannot fail.
     let mut mac = HmacSha256::new_from_slice(secret).expect("HMAC takes any key length"); // ok: infallible
-    // Newlines cannot occur in a method, a path, a tenant id or a number: the fields cannot blur.
+                                                                                          // Newlines cannot occur in a method, a path, a tenant id or a number: the fields cannot blur.
     mac.update(format!("stellar-link\n{method}\n{path}\n{tenant}\n{exp}").as_bytes());
     mac
 }

@@ -122,13 +122,27 @@ pub struct Completion {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
-    Succeeded { content_type: String, width: u32, height: u32, bytes: u64, duration_ms: u64, memory_bytes: u64 },
-    Packaged { bytes: u64 },
+    Succeeded {
+        content_type: String,
+        width: u32,
+        height: u32,
+        bytes: u64,
+        duration_ms: u64,
+        memory_bytes: u64,
+    },
+    Packaged {
+        bytes: u64,
+    },
     Delivered,
     /// Permanent: retrying cannot help (bad image, bad params, missing input).
-    Failed { code: String, message: String },
+    Failed {
+        code: String,
+        message: String,
+    },
     /// Worth retrying (storage or network trouble).
-    Transient { message: String },
+    Transient {
+        message: String,
+    },
 }
 
 /// The object's answer to a report: when to retry the step, if at all, or the attempt number

@@ -199,19 +199,19 @@ mod tests {
     #[test]
     fn local_and_special_v6_ranges_are_refused() {
         let hosts = [
-            "[::1]",                 // loopback
-            "[fc00::1]",             // unique-local
-            "[fdff:ffff::1]",        // unique-local
-            "[fe80::1]",             // link-local
-            "[febf::1]",             // link-local, end of the /10
-            "[fec0::1]",             // site-local (deprecated)
-            "[ff02::1]",             // multicast
-            "[ff0e::1]",             // global multicast
-            "[100::1]",              // discard-only
-            "[2001:db8::1]",         // documentation
-            "[3fff::1]",             // documentation (RFC 9637)
-            "[2001::1]",             // Teredo
-            "[2001:2::1]",           // benchmarking
+            "[::1]",          // loopback
+            "[fc00::1]",      // unique-local
+            "[fdff:ffff::1]", // unique-local
+            "[fe80::1]",      // link-local
+            "[febf::1]",      // link-local, end of the /10
+            "[fec0::1]",      // site-local (deprecated)
+            "[ff02::1]",      // multicast
+            "[ff0e::1]",      // global multicast
+            "[100::1]",       // discard-only
+            "[2001:db8::1]",  // documentation
+            "[3fff::1]",      // documentation (RFC 9637)
+            "[2001::1]",      // Teredo
+            "[2001:2::1]",    // benchmarking
         ];
         for host in hosts {
             assert!(refused(host), "{host}");

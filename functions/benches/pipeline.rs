@@ -8,10 +8,10 @@
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, SamplingMode};
 use functions::decode::DecodeOptions;
-use functions::session::run_chain;
 use functions::ops::encode::{encode, EncodeParams, OutputFormat};
 use functions::ops::resize::{resize, Filter, Fit, ResizeParams};
 use functions::raster::{self, Raster};
+use functions::session::run_chain;
 use functions::Chain;
 use serde_json::json;
 use std::collections::HashMap;

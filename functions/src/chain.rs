@@ -11,17 +11,11 @@ use std::fmt;
 pub const MAX_STEPS: usize = 32;
 
 fn parse_step(value: &Value) -> Result<Step, FieldError> {
-    let map = value
-        .as_object()
-        .ok_or_else(|| FieldError::new("op", "each step must be an object with an \"op\""))?;
-    let op = map
-        .get("op")
-        .and_then(Value::as_str)
-        .ok_or_else(|| FieldError::new("op", "is required and must be a string"))?;
+    let map = value.as_object().ok_or_else(|| FieldError::new("op", "each step must be an object with an \"op\""))?;
+    let op = map.get("op").and_then(Value::as_str).ok_or_else(|| FieldError::new("op", "is required and must be a string"))?;
     let mut fields = Fields::new(map);
-    let step = Step::parse_named(op, &mut fields).unwrap_or_else(|| {
-        Err(FieldError::new("op", format!("unknown op {op:?}; expected one of {}", registry::names().join(", "))))
-    })?;
+    let step = Step::parse_named(op, &mut fields)
+        .unwrap_or_else(|| Err(FieldError::new("op", format!("unknown op {op:?}; expected one of {}", registry::names().join(", ")))))?;
     fields.finish()?;
     Ok(step)
 }
@@ -59,14 +53,14 @@ impl Chain {
         items
             .iter()
             .enumerate()
-            .map(|(i, v)| {
-                parse_step(v).map_err(|e| ChainError { step: Some(i), field: e.field, message: e.message })
-            })
+            .map(|(i, v)| parse_step(v).map_err(|e| ChainError { step: Some(i), field: e.field, message: e.message }))
             .collect::<Result<Vec<_>, _>>()
             .and_then(|steps| {
                 // auto_orient decides how the original is decoded, so only the first step may be it.
                 match steps.iter().skip(1).position(|s| matches!(s, Step::AutoOrient(_))) {
-                    Some(i) => Err(ChainError { step: Some(i + 1), field: "op".into(), message: "auto_orient must be the first step".into() }),
+                    Some(i) => {
+                        Err(ChainError { step: Some(i + 1), field: "op".into(), message: "auto_orient must be the first step".into() })
+                    }
                     None => Ok(Chain(steps)),
                 }
             })
@@ -132,8 +126,7 @@ mod tests {
 
     #[test]
     fn normalised_form_round_trips_through_serde() {
-        let chain = Chain::parse(&json!([{"op": "resize", "height": 9, "fit": "cover"}, {"op": "grayscale"}]))
-            .expect("valid");
+        let chain = Chain::parse(&json!([{"op": "resize", "height": 9, "fit": "cover"}, {"op": "grayscale"}])).expect("valid");
         let stored = serde_json::to_value(&chain).expect("serialise");
         let back: Chain = serde_json::from_value(stored).expect("deserialise");
         assert_eq!(back, chain);

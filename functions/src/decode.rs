@@ -133,9 +133,7 @@ fn decode_generic(bytes: &[u8], format: Format, max_pixels: u64) -> Result<Raste
     // RGBA at 16 bits per channel is the largest buffer a decoder makes for these pixels.
     limits.max_alloc = Some(max_pixels.saturating_mul(8).max(1 << 20));
     reader.limits(limits);
-    let decoded = reader
-        .decode()
-        .map_err(|e| ImageError::Invalid(format!("cannot decode the {}: {e}", format.name())))?;
+    let decoded = reader.decode().map_err(|e| ImageError::Invalid(format!("cannot decode the {}: {e}", format.name())))?;
     Ok(from_dynamic(decoded))
 }
 

@@ -123,17 +123,14 @@ pub fn sniff(bytes: &[u8]) -> Option<Format> {
 /// Unknown magic → [`ImageError::Unsupported`]; a known format whose header cannot be read, or
 /// that declares a zero dimension → [`ImageError::Invalid`].
 pub fn probe(bytes: &[u8]) -> Result<ImageInfo, ImageError> {
-    let format = sniff(bytes).ok_or_else(|| {
-        ImageError::Unsupported("the body is not a JPEG, PNG, GIF, WebP, BMP or TIFF image".into())
-    })?;
+    let format = sniff(bytes).ok_or_else(|| ImageError::Unsupported("the body is not a JPEG, PNG, GIF, WebP, BMP or TIFF image".into()))?;
     if format == Format::Jpeg {
         // The JPEG path also reads EXIF, so the size reported is the upright one.
         return crate::decode::jpeg_header(bytes).map(|(info, _)| info);
     }
     let reader = image::io::Reader::with_format(Cursor::new(bytes), format.to_image_format());
-    let (width, height) = reader.into_dimensions().map_err(|e| {
-        ImageError::Invalid(format!("cannot read the {} header: {e}", format.name()))
-    })?;
+    let (width, height) =
+        reader.into_dimensions().map_err(|e| ImageError::Invalid(format!("cannot read the {} header: {e}", format.name())))?;
     if width == 0 || height == 0 {
         return Err(ImageError::Invalid(format!("the {} header declares a zero dimension", format.name())));
     }
@@ -159,9 +156,7 @@ mod tests {
     fn png(w: u32, h: u32) -> Vec<u8> {
         let img = image::RgbImage::new(w, h);
         let mut out = Vec::new();
-        image::DynamicImage::ImageRgb8(img)
-            .write_to(&mut Cursor::new(&mut out), image::ImageOutputFormat::Png)
-            .expect("encode fixture");
+        image::DynamicImage::ImageRgb8(img).write_to(&mut Cursor::new(&mut out), image::ImageOutputFormat::Png).expect("encode fixture");
         out
     }
 

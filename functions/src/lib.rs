@@ -20,12 +20,12 @@ pub mod planar;
 pub mod presets;
 pub mod raster;
 pub mod registry;
-pub mod shrink;
 pub mod session;
+pub mod shrink;
 mod simd;
 
 pub use chain::{Chain, ChainError};
-pub use registry::Step;
 pub use error::ImageError;
 pub use format::{Format, ImageInfo};
 pub use raster::Raster;
+pub use registry::Step;

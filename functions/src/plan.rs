@@ -13,10 +13,10 @@
 //! reduced size while their full-decode (nominal) size is tracked beside it.
 
 use crate::chain::Chain;
-use crate::ops::encode::{EncodeParams, OutputFormat, DEFAULT_QUALITY};
-use crate::registry::Step;
 use crate::error::ImageError;
 use crate::format::{Format, ImageInfo};
+use crate::ops::encode::{EncodeParams, OutputFormat, DEFAULT_QUALITY};
+use crate::registry::Step;
 use crate::shrink;
 
 /// Operator limits (`MAX_INPUT_PIXELS`, `MEMORY_BUDGET_BYTES`).
@@ -107,7 +107,11 @@ pub fn plan(info: &ImageInfo, input_bytes: u64, chain: &Chain, limits: Limits) -
 /// A progressive JPEG's decoder holds every DCT coefficient (2 bytes each, three full-size
 /// components at worst) until the last scan, whatever the output scale.
 fn coefficient_bytes(info: &ImageInfo) -> u64 {
-    if info.progressive { info.pixels() * 3 * 2 } else { 0 }
+    if info.progressive {
+        info.pixels() * 3 * 2
+    } else {
+        0
+    }
 }
 
 /// Size of the decoded original (shrink-on-load for JPEG, as far as the whole chain allows).
@@ -166,7 +170,8 @@ mod tests {
 
     #[test]
     fn the_decode_follows_the_chain_up_to_its_first_resize() {
-        let decoded = |steps: serde_json::Value| plan(&info(4000, 3000), 0, &Chain::parse(&steps).expect("chain"), LIMITS).expect("fits").decoded;
+        let decoded =
+            |steps: serde_json::Value| plan(&info(4000, 3000), 0, &Chain::parse(&steps).expect("chain"), LIMITS).expect("fits").decoded;
         assert_eq!(decoded(json!([{"op":"blur"},{"op":"resize","width":500}])), (4000, 3000), "a blur needs every pixel");
         assert_eq!(decoded(json!([{"op":"resize","width":500}])), (500, 375));
         // A quarter of the image, 500 px wide: the decode is twice as large.

@@ -3,9 +3,9 @@
 
 use super::*;
 use crate::decode::DecodeOptions;
-use crate::session::{run_chain, Session};
 use crate::format::Format;
 use crate::ops::resize::{Filter, Fit, ResizeParams};
+use crate::session::{run_chain, Session};
 use crate::Chain;
 use serde_json::json;
 use std::collections::HashMap;
@@ -62,8 +62,7 @@ fn planes_round_trip_through_the_intermediate_form() {
 #[test]
 fn resize_then_jpeg_through_planes_matches_the_rgb_path() {
     let jpeg = photo(800, 600);
-    let chain = Chain::parse(&json!([{"op": "resize", "width": 320}, {"op": "encode", "format": "jpeg", "quality": 80}]))
-        .expect("chain");
+    let chain = Chain::parse(&json!([{"op": "resize", "width": 320}, {"op": "encode", "format": "jpeg", "quality": 80}])).expect("chain");
     let mut session = Session::start(chain.steps(), Format::Jpeg, 1 << 24, jpeg.clone(), 0);
     assert_eq!(session.run_next(&HashMap::new()).expect("resize"), (320, 240));
     let checkpoint = session.checkpoint().expect("a checkpoint after the resize");
@@ -83,8 +82,8 @@ fn resize_then_jpeg_through_planes_matches_the_rgb_path() {
 
 #[test]
 fn a_step_that_needs_rgb_after_a_planar_resize_gets_rgb() {
-    let chain = Chain::parse(&json!([{"op": "resize", "width": 100}, {"op": "grayscale"}, {"op": "encode", "format": "png"}]))
-        .expect("chain");
+    let chain =
+        Chain::parse(&json!([{"op": "resize", "width": 100}, {"op": "grayscale"}, {"op": "encode", "format": "png"}])).expect("chain");
     let out = run_chain(&chain, photo(400, 300), 1 << 24, &HashMap::new()).expect("chain");
     let back = crate::raster::load(out.bytes, &opts()).expect("png decodes");
     assert_eq!((back.width, back.height, back.layout), (100, 75, crate::raster::Layout::Luma8));

@@ -62,8 +62,7 @@ pub fn names() -> Vec<&'static str> {
 
 /// `GET /presets`.
 pub fn catalogue() -> Value {
-    let presets: Vec<Value> =
-        PRESETS.iter().map(|p| json!({"name": p.name, "description": p.description, "steps": (p.steps)()})).collect();
+    let presets: Vec<Value> = PRESETS.iter().map(|p| json!({"name": p.name, "description": p.description, "steps": (p.steps)()})).collect();
     json!({ "presets": presets })
 }
 

@@ -62,13 +62,10 @@ const HEADER_LEN: usize = 16;
 impl Raster {
     /// Builds a raster, checking that the buffer matches the dimensions.
     pub fn new(width: u32, height: u32, layout: Layout, pixels: Vec<u8>) -> Result<Raster, ImageError> {
-        let expected = byte_len(width, height, layout)
-            .ok_or_else(|| ImageError::TooLarge(format!("{width}x{height} does not fit in memory")))?;
+        let expected =
+            byte_len(width, height, layout).ok_or_else(|| ImageError::TooLarge(format!("{width}x{height} does not fit in memory")))?;
         if width == 0 || height == 0 || pixels.len() != expected {
-            return Err(ImageError::Invalid(format!(
-                "{width}x{height} {layout:?} needs {expected} bytes, got {}",
-                pixels.len()
-            )));
+            return Err(ImageError::Invalid(format!("{width}x{height} {layout:?} needs {expected} bytes, got {}", pixels.len())));
         }
         Ok(Raster { width, height, layout, pixels })
     }
@@ -192,9 +189,7 @@ mod tests {
     fn image_over_the_pixel_limit_is_refused_before_decoding() {
         let img = image::RgbImage::new(20, 20);
         let mut png = Vec::new();
-        image::DynamicImage::ImageRgb8(img)
-            .write_to(&mut Cursor::new(&mut png), image::ImageOutputFormat::Png)
-            .expect("encode fixture");
+        image::DynamicImage::ImageRgb8(img).write_to(&mut Cursor::new(&mut png), image::ImageOutputFormat::Png).expect("encode fixture");
         assert_eq!(load(png, &opts(399)).unwrap_err().code(), "image_too_large");
     }
 }

@@ -7,12 +7,23 @@
 
 use crate::error::ImageError;
 use crate::ops::encode::EncodeParams;
+use crate::ops::{
+    color::{Brightness, Contrast, HueRotate, Invert, Saturation, Sepia, Tint},
+    effects::{EdgeDetect, Emboss, NoiseReduction, Oil, Vignette},
+    filters::{Blur, BoxBlur, Pixelate, Sharpen},
+    photon_bridge::FilterPreset,
+    tone::{AutoLevels, Gamma, Stretch, Threshold},
+};
+use crate::ops::{
+    compose::WatermarkParams,
+    geometry::{CropParams, FlipParams, PadParams},
+    rotate::RotateParams,
+    text::TextParams,
+};
 use crate::ops::{grayscale::Grayscale, orient::AutoOrient, resize::ResizeParams, ApplyCtx, Operation};
 use crate::params::{FieldError, Fields};
-use crate::ops::{compose::WatermarkParams, geometry::{CropParams, FlipParams, PadParams}, rotate::RotateParams, text::TextParams};
 use crate::raster::Raster;
 use crate::shrink::Shrink;
-use crate::ops::{color::{Brightness, Contrast, HueRotate, Invert, Saturation, Sepia, Tint}, effects::{EdgeDetect, Emboss, NoiseReduction, Oil, Vignette}, filters::{Blur, BoxBlur, Pixelate, Sharpen}, photon_bridge::FilterPreset, tone::{AutoLevels, Gamma, Stretch, Threshold}};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -193,8 +204,7 @@ impl Step {
 
     /// Runs a pixel step. `encode` is handled by [`crate::session`], which never calls this for it.
     pub fn apply(&self, src: Raster, ctx: &ApplyCtx) -> Result<Raster, ImageError> {
-        self.with_op(|o| o.apply(src, ctx))
-            .unwrap_or_else(|| Err(ImageError::Params("encode does not produce pixels".into())))
+        self.with_op(|o| o.apply(src, ctx)).unwrap_or_else(|| Err(ImageError::Params("encode does not produce pixels".into())))
     }
 }
 
@@ -210,10 +220,7 @@ pub fn names() -> Vec<&'static str> {
 
 /// The catalogue as served by `GET /steps`.
 pub fn catalogue() -> Value {
-    let steps: Vec<Value> = STEPS
-        .iter()
-        .map(|s| json!({"op": s.op, "description": s.description, "params": (s.params)()}))
-        .collect();
+    let steps: Vec<Value> = STEPS.iter().map(|s| json!({"op": s.op, "description": s.description, "params": (s.params)()})).collect();
     json!({ "steps": steps, "inputs": crate::format::INPUT_NOTES.iter().map(|(f, n)| json!({"format": f, "notes": n})).collect::<Vec<_>>() })
 }
 

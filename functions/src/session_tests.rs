@@ -44,7 +44,8 @@ fn shrink_on_load_gives_the_requested_size_from_a_large_jpeg() {
 
 #[test]
 fn a_chain_starting_with_auto_orient_still_decodes_a_big_jpeg_shrunk() {
-    let chain = Chain::parse(&json!([{"op":"auto_orient"},{"op":"resize","width":100},{"op":"encode","format":"jpeg","quality":80}])).expect("chain");
+    let chain = Chain::parse(&json!([{"op":"auto_orient"},{"op":"resize","width":100},{"op":"encode","format":"jpeg","quality":80}]))
+        .expect("chain");
     let mut session = Session::start(chain.steps(), Format::Jpeg, 1 << 24, jpeg(1600, 1200), 0);
     session.decode().expect("decodes");
     assert_eq!(session.dims(), (200, 150), "1/8 scale still covers the 100 px resize");
@@ -54,7 +55,9 @@ fn a_chain_starting_with_auto_orient_still_decodes_a_big_jpeg_shrunk() {
 
 #[test]
 fn resuming_from_a_checkpoint_gives_the_same_result_as_running_straight_through() {
-    let chain = Chain::parse(&json!([{"op":"resize","width":64},{"op":"grayscale"},{"op":"blur","sigma":1.5},{"op":"encode","format":"png"}])).expect("chain");
+    let chain =
+        Chain::parse(&json!([{"op":"resize","width":64},{"op":"grayscale"},{"op":"blur","sigma":1.5},{"op":"encode","format":"png"}]))
+            .expect("chain");
     let straight = run_chain(&chain, jpeg(128, 96), 1 << 24, &HashMap::new()).expect("runs");
     let mut first = Session::start(chain.steps(), Format::Jpeg, 1 << 24, jpeg(128, 96), 0);
     first.run_next(&HashMap::new()).expect("resize");
@@ -69,7 +72,8 @@ fn resuming_from_a_checkpoint_gives_the_same_result_as_running_straight_through(
 
 #[test]
 fn an_encode_in_the_middle_of_a_chain_is_decoded_again_by_the_next_step() {
-    let out = run(json!([{"op":"encode","format":"jpeg","quality":50},{"op":"grayscale"},{"op":"encode","format":"png"}]), jpeg(40, 30)).expect("runs");
+    let out = run(json!([{"op":"encode","format":"jpeg","quality":50},{"op":"grayscale"},{"op":"encode","format":"png"}]), jpeg(40, 30))
+        .expect("runs");
     assert_eq!((out.width, out.height, out.format), (40, 30, Some(Format::Png)));
 }
 

@@ -49,12 +49,17 @@ fn output_size(steps: &[Step], full: (u32, u32), decoded: (u32, u32)) -> (u32, u
 
 #[test]
 fn every_preset_and_chain_gives_the_same_output_size_at_any_decode_scale() {
-    let sizes = [(8000, 6000), (6000, 8000), (4000, 3000), (4031, 3023), (3023, 4031), (1234, 5678), (5000, 5000), (2411, 1807), (1203, 905)];
+    let sizes =
+        [(8000, 6000), (6000, 8000), (4000, 3000), (4031, 3023), (3023, 4031), (1234, 5678), (5000, 5000), (2411, 1807), (1203, 905)];
     let mut chains: Vec<Vec<Step>> = presets::names().iter().filter_map(|n| presets::chain(n)).map(|c| c.steps().to_vec()).collect();
     chains.push(steps(mixed(200)));
     chains.push(steps(json!([{"op": "grayscale"}, {"op": "resize", "height": 333, "fit": "cover"}])));
-    chains.push(steps(json!([{"op": "crop", "width": 700, "height": 500, "gravity": "south_east"}, {"op": "resize", "width": 101, "height": 77}])));
-    chains.push(steps(json!([{"op": "rotate", "angle": 270}, {"op": "resize", "width": 99, "height": 400, "fit": "contain", "background": "#00000000"}])));
+    chains.push(steps(
+        json!([{"op": "crop", "width": 700, "height": 500, "gravity": "south_east"}, {"op": "resize", "width": 101, "height": 77}]),
+    ));
+    chains.push(steps(
+        json!([{"op": "rotate", "angle": 270}, {"op": "resize", "width": 99, "height": 400, "fit": "contain", "background": "#00000000"}]),
+    ));
     for chain in &chains {
         for full in sizes {
             let reduced = decoded(chain, full);
@@ -83,9 +88,14 @@ fn the_hint_follows_turns_and_crops_back_to_the_original() {
 fn barriers_and_chains_without_a_downscale_need_the_full_size() {
     let resize = json!({"op": "resize", "width": 400});
     for before in [
-        json!({"op": "blur", "sigma": 2}), json!({"op": "sharpen"}), json!({"op": "pad", "top": 10}),
-        json!({"op": "rotate", "angle": 45}), json!({"op": "auto_levels"}), json!({"op": "stretch"}),
-        json!({"op": "auto_orient", "enabled": false}), json!({"op": "vignette"}),
+        json!({"op": "blur", "sigma": 2}),
+        json!({"op": "sharpen"}),
+        json!({"op": "pad", "top": 10}),
+        json!({"op": "rotate", "angle": 45}),
+        json!({"op": "auto_levels"}),
+        json!({"op": "stretch"}),
+        json!({"op": "auto_orient", "enabled": false}),
+        json!({"op": "vignette"}),
     ] {
         assert_eq!(decode_hint(&steps(json!([before, resize])), 4000, 3000), None, "{before}");
     }
@@ -141,9 +151,13 @@ fn run(steps: &[Step], jpeg: &[u8], hint: Option<(u32, u32)>) -> Raster {
 #[test]
 fn reduced_decodes_give_the_same_size_and_nearly_the_same_pixels() {
     let jpeg = photo(2411, 1807);
-    let mut chains: Vec<(&str, Vec<Step>)> = ["thumbnail", "avatar"].iter().map(|&n| (n, presets::chain(n).expect("preset").steps().to_vec())).collect();
+    let mut chains: Vec<(&str, Vec<Step>)> =
+        ["thumbnail", "avatar"].iter().map(|&n| (n, presets::chain(n).expect("preset").steps().to_vec())).collect();
     chains.push(("mixed", steps(mixed(200))));
-    chains.push(("point ops", steps(json!([{"op": "sepia"}, {"op": "gamma", "gamma": 1.4}, {"op": "filter", "name": "lofi"}, {"op": "resize", "width": 300}]))));
+    chains.push((
+        "point ops",
+        steps(json!([{"op": "sepia"}, {"op": "gamma", "gamma": 1.4}, {"op": "filter", "name": "lofi"}, {"op": "resize", "width": 300}])),
+    ));
     for (name, chain) in chains {
         let hint = decode_hint(&chain, 2411, 1807);
         let reduced_dims = jpeg_scale(2411, 1807, hint.expect("a reduced decode"));

@@ -1,9 +1,9 @@
 //! Every catalogue step runs on a small fixture of each input format and produces the size its
 //! planner entry promises; the output decodes.
 
-use functions::session::run_chain;
 use functions::format::probe;
 use functions::registry::{Step, STEPS};
+use functions::session::run_chain;
 use functions::Chain;
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -14,7 +14,8 @@ const H: u32 = 48;
 
 fn fixtures() -> Vec<(&'static str, Vec<u8>)> {
     let rgb = image::DynamicImage::ImageRgb8(image::RgbImage::from_fn(W, H, |x, y| image::Rgb([(x * 4) as u8, (y * 5) as u8, 128])));
-    let rgba = image::DynamicImage::ImageRgba8(image::RgbaImage::from_fn(W, H, |x, y| image::Rgba([(x * 4) as u8, 60, (y * 5) as u8, 200])));
+    let rgba =
+        image::DynamicImage::ImageRgba8(image::RgbaImage::from_fn(W, H, |x, y| image::Rgba([(x * 4) as u8, 60, (y * 5) as u8, 200])));
     let encode = |img: &image::DynamicImage, f| {
         let mut out = Vec::new();
         img.write_to(&mut Cursor::new(&mut out), f).expect("fixture encodes");

@@ -4,8 +4,8 @@
 //! Each input goes through what an upload and a chain do: `probe` (upload), then `run_chain`
 //! with a shrink-on-load resize and with a full-decode step.
 
-use functions::session::run_chain;
 use functions::format::probe;
+use functions::session::run_chain;
 use functions::Chain;
 use serde_json::json;
 use std::collections::HashMap;
@@ -28,9 +28,7 @@ fn fixtures() -> Vec<(&'static str, Vec<u8>)> {
     let rgb = image::DynamicImage::ImageRgb8(image::RgbImage::from_fn(24, 16, |x, y| image::Rgb([x as u8 * 10, y as u8 * 15, 99])));
     let rgba = image::DynamicImage::ImageRgba8(rgb.to_rgba8());
     let mut webp = Vec::new();
-    image_webp::WebPEncoder::new(&mut webp)
-        .encode(rgba.as_bytes(), 24, 16, image_webp::ColorType::Rgba8)
-        .expect("webp fixture");
+    image_webp::WebPEncoder::new(&mut webp).encode(rgba.as_bytes(), 24, 16, image_webp::ColorType::Rgba8).expect("webp fixture");
     vec![
         ("png", encode(&rgba, image::ImageOutputFormat::Png)),
         ("jpeg", encode(&rgb, image::ImageOutputFormat::Jpeg(85))),
@@ -136,10 +134,8 @@ fn no_corrupt_input_panics_and_each_gets_a_stable_code() {
     // Quiet the default hook so a panic is reported once, by name, below.
     let hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(|_| {}));
-    let failures: Vec<String> = corpus
-        .iter()
-        .flat_map(|(name, bytes)| chains.iter().filter_map(move |c| check(name, bytes, c).err()))
-        .collect();
+    let failures: Vec<String> =
+        corpus.iter().flat_map(|(name, bytes)| chains.iter().filter_map(move |c| check(name, bytes, c).err())).collect();
     std::panic::set_hook(hook);
     assert!(failures.is_empty(), "{} of {} inputs misbehaved:\n{}", failures.len(), corpus.len(), failures.join("\n"));
 }

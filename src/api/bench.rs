@@ -5,9 +5,9 @@
 
 use super::gate::admit;
 use super::{json_response, Ctx};
+use crate::error::{ApiError, ApiResult};
 use crate::ratelimit::Cost;
 use crate::tenant::client::TenantIndex;
-use crate::error::{ApiError, ApiResult};
 use functions::session::run_chain;
 use functions::Chain;
 use serde_json::json;

@@ -3,11 +3,11 @@
 
 use super::gate::admit_link;
 use super::{param, Ctx};
-use crate::ratelimit::Cost;
 use crate::bindings::IMAGES_BUCKET;
 use crate::error::{ApiError, ApiResult};
 use crate::ids::TaskId;
 use crate::range::{self, ByteRange};
+use crate::ratelimit::Cost;
 use crate::task::client::TaskClient;
 use worker::{Bucket, Headers, Range, Request, Response};
 

@@ -40,7 +40,8 @@ pub async fn admit_link(req: &Request, ctx: &Ctx, cost: Cost) -> ApiResult<Tenan
 
 /// The tenant of the request's bearer token.
 fn authenticate(req: &Request, state: &AppState) -> ApiResult<TenantId> {
-    let header = req.headers().get("authorization")?.ok_or_else(|| ApiError::Unauthorized("an Authorization: Bearer token is required".into()))?;
+    let header =
+        req.headers().get("authorization")?.ok_or_else(|| ApiError::Unauthorized("an Authorization: Bearer token is required".into()))?;
     let token = header
         .strip_prefix("Bearer ")
         .or_else(|| header.strip_prefix("bearer "))

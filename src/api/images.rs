@@ -26,7 +26,10 @@ pub async fn upload(mut req: Request, ctx: Ctx) -> ApiResult<Response> {
     if info.pixels() > config.max_input_pixels {
         return Err(ApiError::ImageTooLarge(format!(
             "the image is {}x{} = {} pixels; MAX_INPUT_PIXELS is {}",
-            info.width, info.height, info.pixels(), config.max_input_pixels
+            info.width,
+            info.height,
+            info.pixels(),
+            config.max_input_pixels
         )));
     }
     let id = ImageId::generate()?;

@@ -4,16 +4,16 @@
 //! and logs internal causes, and [`handle`] stamps `x-request-id` on every answer.
 
 mod assets;
-mod body;
 mod bench;
+mod body;
 mod cors;
 mod download;
 mod gate;
 mod health;
 mod images;
+mod streams;
 mod task_body;
 mod task_request;
-mod streams;
 mod tasks;
 mod upload_body;
 
@@ -61,7 +61,10 @@ pub async fn handle(req: Request, env: Env) -> worker::Result<Response> {
     let _ = resp.headers_mut().set("x-request-id", &request_id);
     cors::decorate(&mut resp, origin.as_deref());
     let status = resp.status_code();
-    console_log!("{}", json!({"event": "request", "method": method, "path": path, "status": status, "duration_ms": now_millis() - started, "request_id": request_id}));
+    console_log!(
+        "{}",
+        json!({"event": "request", "method": method, "path": path, "status": status, "duration_ms": now_millis() - started, "request_id": request_id})
+    );
     Ok(resp)
 }
 

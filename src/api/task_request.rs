@@ -201,7 +201,9 @@ mod tests {
 
     #[test]
     fn the_largest_legitimate_request_fits_well_under_the_body_cap() {
-        let steps: Vec<Value> = (0..functions::chain::MAX_STEPS).map(|_| json!({"op": "resize", "width": 1600, "height": 1200, "filter": "lanczos3"})).collect();
+        let steps: Vec<Value> = (0..functions::chain::MAX_STEPS)
+            .map(|_| json!({"op": "resize", "width": 1600, "height": 1200, "filter": "lanczos3"}))
+            .collect();
         let body = json!({"images": vec![IMG; MAX_IMAGES], "steps": steps, "webhook": "https://hooks.example.com/a/long/path"});
         assert!((body.to_string().len() as u64) < MAX_TASK_BODY_BYTES / 4, "{} bytes", body.to_string().len());
         assert!(parse_json(&body, &config(true)).is_ok());

@@ -2,17 +2,17 @@
 //! find it again by Idempotency-Key), read it, cancel it, stream it.
 
 use super::body;
-use super::task_request::{idempotency_key, result_key, TaskRequest, TASK_BODY_LIMIT};
 use super::gate::{admit, signed_url};
+use super::task_request::{idempotency_key, result_key, TaskRequest, TASK_BODY_LIMIT};
 use super::{json_response, param, query_pairs, AppState, Ctx};
 use crate::error::{ApiError, ApiResult};
 use crate::ids::{ImageId, TaskId, TenantId};
 use crate::ratelimit::Cost;
 use crate::storage::Images;
-use crate::tenant::client::TenantIndex;
-use crate::tenant::page::ListQuery;
 use crate::task::client::TaskClient;
 use crate::task::model::{ImageRef, NewImage, NewTask};
+use crate::tenant::client::TenantIndex;
+use crate::tenant::page::ListQuery;
 use functions::{plan::plan, presets, registry, Chain};
 use futures_util::future::try_join_all;
 use serde_json::Value;
@@ -48,7 +48,14 @@ pub async fn create(mut req: Request, ctx: Ctx) -> ApiResult<Response> {
         Some(key) => TaskId::for_idempotency_key(config.auth_secret.bytes(), &tenant, key),
         None => TaskId::generate()?,
     };
-    let new = NewTask { id: id.clone(), tenant: tenant.clone(), chain: request.chain, images: prepared, webhook: request.webhook, fingerprint: key.map(|_| request.fingerprint) };
+    let new = NewTask {
+        id: id.clone(),
+        tenant: tenant.clone(),
+        chain: request.chain,
+        images: prepared,
+        webhook: request.webhook,
+        fingerprint: key.map(|_| request.fingerprint),
+    };
     let (task, created) = TaskClient::new(&ctx.env, &id)?.create(&new).await.map_err(|e| match e {
         ApiError::Conflict(_) => ApiError::Conflict("this Idempotency-Key was already used for a different request".into()),
         other => other,

@@ -21,7 +21,6 @@ use crate::task::client::TaskClient;
 use timings::Timings;
 use worker::{console_error, console_log, Env, MessageBatch, MessageExt, QueueRetryOptionsBuilder};
 
-
 /// What to do with a message after handling it.
 enum Next {
     Ack,

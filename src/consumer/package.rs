@@ -40,7 +40,11 @@ pub async fn run(env: &Env, at: Attempt<'_>, spec: &PackageSpec) -> Outcome {
 
 /// Streams every entry into parts. `Ok(Err(outcome))` is a permanent failure (an output is
 /// gone); `Err` is platform trouble worth retrying.
-async fn write(bucket: &Bucket, upload: &MultipartUpload, spec: &PackageSpec) -> Result<Result<(Vec<UploadedPart>, u64), Outcome>, Trouble> {
+async fn write(
+    bucket: &Bucket,
+    upload: &MultipartUpload,
+    spec: &PackageSpec,
+) -> Result<Result<(Vec<UploadedPart>, u64), Outcome>, Trouble> {
     let storage = |e: worker::Error| (Kind::Storage, e.to_string());
     let archive = |e: crate::archive::ArchiveError| (Kind::Archive, e.to_string());
     let mut zip = ZipParts::new(PART_BYTES);

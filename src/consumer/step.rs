@@ -47,7 +47,15 @@ struct Run<'a> {
 }
 
 /// Runs the claimed step and the rest of the chain; `attempt` is the claim's.
-pub async fn run(env: &Env, config: &Config, task: &TaskClient, job: &Job, spec: &StepSpec, attempt: u32, timings: Timings) -> ApiResult<Next> {
+pub async fn run(
+    env: &Env,
+    config: &Config,
+    task: &TaskClient,
+    job: &Job,
+    spec: &StepSpec,
+    attempt: u32,
+    timings: Timings,
+) -> ApiResult<Next> {
     let report = |step: usize, attempt: u32, outcome: Outcome| Completion {
         job: JobRef::Step { image: spec.image, step },
         attempt,
@@ -68,7 +76,16 @@ pub async fn run(env: &Env, config: &Config, task: &TaskClient, job: &Job, spec:
     };
     let session = Session::start(spec.chain.steps(), spec.source_format, config.max_input_pixels, input, spec.resume_from);
     let since_checkpoint = now_millis();
-    let mut run = Run { task: job.task.clone(), checkpoint_after_ms: config.checkpoint_after_ms, spec, store, session, timings, since_checkpoint, written: Vec::new() };
+    let mut run = Run {
+        task: job.task.clone(),
+        checkpoint_after_ms: config.checkpoint_after_ms,
+        spec,
+        store,
+        session,
+        timings,
+        since_checkpoint,
+        written: Vec::new(),
+    };
     let (mut step, mut attempt) = (spec.start, attempt);
     loop {
         if attempt <= config.faults.die {

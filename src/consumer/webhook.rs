@@ -43,10 +43,7 @@ async fn post(secret: &[u8], task: &TaskId, spec: &WebhookSpec) -> worker::Resul
     headers.set(EVENT_HEADER, &spec.event)?;
     headers.set(DELIVERY_HEADER, task.as_str())?;
     let mut init = RequestInit::new();
-    init.with_method(Method::Post)
-        .with_headers(headers)
-        .with_body(Some(spec.body.clone().into()))
-        .with_redirect(RequestRedirect::Manual);
+    init.with_method(Method::Post).with_headers(headers).with_body(Some(spec.body.clone().into())).with_redirect(RequestRedirect::Manual);
     let resp = Fetch::Request(Request::new_with_init(&spec.url, &init)?).send().await?;
     Ok(resp.status_code())
 }

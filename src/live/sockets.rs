@@ -5,8 +5,8 @@
 //! nothing here keeps per-socket state in memory, so a re-created object simply finds its
 //! sockets again with `get_websockets`.
 
-use wasm_bindgen::prelude::*;
 use js_sys::JsString;
+use wasm_bindgen::prelude::*;
 use worker::{web_sys, Response, Result, State, WebSocket, WebSocketPair};
 
 #[wasm_bindgen]
@@ -35,7 +35,8 @@ pub fn accept(state: &State, backlog: &[String], finished: bool, cap: usize) -> 
     let open = state.get_websockets_with_tag(TAG).len();
     state.accept_websocket_with_tags(&pair.server, &[TAG]);
     if open >= cap {
-        pair.server.close(Some(CLOSE_FULL), Some(&format!("too many sockets on this stream (MAX_SOCKETS_PER_STREAM={cap}); retry later")))?;
+        pair.server
+            .close(Some(CLOSE_FULL), Some(&format!("too many sockets on this stream (MAX_SOCKETS_PER_STREAM={cap}); retry later")))?;
         return uncompressed(Response::from_websocket(pair.client)?);
     }
     for body in backlog {

@@ -53,7 +53,10 @@ pub async fn charge(env: &Env, tenant: &TenantId, cost: Cost, per_minute: u32) -
         Ok(Verdict { retry_after_s: Some(s) }) => Err(ApiError::RateLimited(s)),
         Ok(Verdict { retry_after_s: None }) => Ok(()),
         Err(e) => {
-            console_error!("{}", serde_json::json!({"event": "rate_limiter_unreachable", "tenant": tenant.as_str(), "error": e.to_string()}));
+            console_error!(
+                "{}",
+                serde_json::json!({"event": "rate_limiter_unreachable", "tenant": tenant.as_str(), "error": e.to_string()})
+            );
             Ok(())
         }
     }

@@ -120,7 +120,12 @@ mod tests {
 
     fn task() -> Task {
         let chain = Chain::parse(&json!([{"op": "resize", "width": 8}])).expect("chain");
-        let image = ImageRef { id: ImageId::parse(&format!("img_{:032x}", 1)).expect("id"), name: "a.png".into(), format: Format::Png, result_key: "r".into() };
+        let image = ImageRef {
+            id: ImageId::parse(&format!("img_{:032x}", 1)).expect("id"),
+            name: "a.png".into(),
+            format: Format::Png,
+            result_key: "r".into(),
+        };
         let new = NewTask {
             id: TaskId::parse("task_0123456789abcdef0123456789abcdef").expect("id"),
             tenant: TenantId::parse("alice").expect("tenant"),

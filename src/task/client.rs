@@ -37,7 +37,13 @@ impl TaskClient {
         self.stub.fetch_with_request(Request::new_with_init(&format!("{BASE}{path}"), &init)?).await
     }
 
-    async fn json<T: DeserializeOwned>(&self, method: Method, path: &str, tenant: Option<&TenantId>, body: Option<&impl Serialize>) -> ApiResult<T> {
+    async fn json<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        tenant: Option<&TenantId>,
+        body: Option<&impl Serialize>,
+    ) -> ApiResult<T> {
         let body = body.map(serde_json::to_string).transpose().map_err(|e| ApiError::Internal(e.to_string()))?;
         let mut resp = self.call(method, path, tenant, body).await?;
         match resp.status_code() {

@@ -62,7 +62,8 @@ impl Task {
     /// Other images stop: their claims are refused from now on.
     pub(super) fn fail(&mut self, at: Option<(usize, usize)>, code: String, message: String, tick: &Tick) -> Effects {
         let mut events = Vec::new();
-        let error = TaskError { code: code.clone(), message: message.clone(), step: at.map(|a| a.1), image: at.map(|a| self.image_id(a.0)) };
+        let error =
+            TaskError { code: code.clone(), message: message.clone(), step: at.map(|a| a.1), image: at.map(|a| self.image_id(a.0)) };
         if let Some((image, step)) = at {
             self.images[image].steps[step].lease.fail();
             let (op, progress) = (self.op(step), self.progress());

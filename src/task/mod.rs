@@ -1,10 +1,10 @@
 //! One task chain: its state machine (pure: model, lease, state, lifecycle, watchdog), its
 //! events, and the Durable Object that persists both, sends the jobs and streams the events.
 
+mod alarm;
 pub mod client;
 pub mod events;
 pub mod lease;
-mod alarm;
 mod lifecycle;
 mod listing;
 pub mod model;

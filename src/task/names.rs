@@ -21,11 +21,7 @@ fn safe_stem(name: &str) -> String {
     // The base name only: an uploaded "photos/moon.jpg" is "moon".
     let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
     let stem = base.rsplit_once('.').map_or(base, |(stem, _)| stem);
-    let safe: String = stem
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || "-_ ".contains(c) { c } else { '_' })
-        .take(100)
-        .collect();
+    let safe: String = stem.chars().map(|c| if c.is_ascii_alphanumeric() || "-_ ".contains(c) { c } else { '_' }).take(100).collect();
     match safe.trim() {
         "" => "image".to_string(),
         s => s.to_string(),
@@ -67,7 +63,12 @@ mod tests {
 
     fn image(name: &str, content_type: &str) -> TaskImage {
         TaskImage {
-            image: ImageRef { id: ImageId::parse(&format!("img_{:032x}", 1)).expect("id"), name: name.into(), format: Format::Png, result_key: "k".into() },
+            image: ImageRef {
+                id: ImageId::parse(&format!("img_{:032x}", 1)).expect("id"),
+                name: name.into(),
+                format: Format::Png,
+                result_key: "k".into(),
+            },
             steps: Vec::new(),
             output: Some(Output { key: "k".into(), content_type: content_type.into(), width: 1, height: 1, bytes: 1 }),
         }
@@ -75,7 +76,8 @@ mod tests {
 
     #[test]
     fn names_follow_the_images_with_the_output_extension_and_never_repeat() {
-        let images = [image("Moon.JPG", "image/webp"), image("moon.png", "image/webp"), image("moon", "image/webp"), image("sun.tif", "image/jpeg")];
+        let images =
+            [image("Moon.JPG", "image/webp"), image("moon.png", "image/webp"), image("moon", "image/webp"), image("sun.tif", "image/jpeg")];
         assert_eq!(output_names(&images), ["Moon.webp", "moon-2.webp", "moon-3.webp", "sun.jpg"]);
     }
 

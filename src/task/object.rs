@@ -8,10 +8,10 @@
 use super::events::Envelope;
 use super::model::{Effects, NewTask, Task, Tick};
 use super::{alarm, listing, names, view};
-use crate::live::sockets;
 use crate::bindings::STEPS_QUEUE;
 use crate::clock::{now_iso, now_millis};
 use crate::config::Config;
+use crate::live::sockets;
 use crate::messages::{ClaimRequest, ClaimResponse, Completion, Job};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -132,10 +132,10 @@ fn download_info(task: &Task) -> Result<Response> {
     }
     let info = match (&task.archive, task.images.first()) {
         (Some(archive), _) => archive.output.as_ref().map(|o| DownloadInfo { key: o.key.clone(), filename: format!("{}.zip", task.id) }),
-        (None, Some(image)) => image.output.as_ref().map(|o| DownloadInfo {
-            key: o.key.clone(),
-            filename: names::single_name(&image.image.name, &o.content_type),
-        }),
+        (None, Some(image)) => image
+            .output
+            .as_ref()
+            .map(|o| DownloadInfo { key: o.key.clone(), filename: names::single_name(&image.image.name, &o.content_type) }),
         (None, None) => None,
     };
     match info {

@@ -6,9 +6,9 @@
 //! [`super::lifecycle`] decides when the task as a whole ends, [`super::watchdog`] what happens
 //! to jobs that went silent.
 
-pub use super::model::*;
 use super::events::{Event, Progress, PublicOutput, StepError};
 use super::lease::{backoff_seconds, JobStatus, Lease};
+pub use super::model::*;
 use crate::ids::ImageId;
 use crate::keys;
 use crate::messages::{Claimed, Completion, CompletionResponse, JobRef, Outcome, StepSpec, Work};
@@ -196,7 +196,15 @@ impl Task {
         (effects, answer)
     }
 
-    fn complete_step(&mut self, image: usize, step: usize, outcome: Outcome, checkpointed: bool, proceed: bool, tick: &Tick) -> (Effects, CompletionResponse) {
+    fn complete_step(
+        &mut self,
+        image: usize,
+        step: usize,
+        outcome: Outcome,
+        checkpointed: bool,
+        proceed: bool,
+        tick: &Tick,
+    ) -> (Effects, CompletionResponse) {
         let mut effects = Effects::default();
         match outcome {
             Outcome::Succeeded { content_type, width, height, bytes, duration_ms, memory_bytes } => {
@@ -229,9 +237,10 @@ impl Task {
             }
             Outcome::Transient { message } => retry_after(self.retry_step(image, step, "transient", message, tick)),
             Outcome::Failed { code, message } => retry_after((self.fail(Some((image, step)), code, message, tick), None)),
-            Outcome::Packaged { .. } | Outcome::Delivered => {
-                retry_after((self.fail(Some((image, step)), "internal".into(), "a step reported a result of another kind".into(), tick), None))
-            }
+            Outcome::Packaged { .. } | Outcome::Delivered => retry_after((
+                self.fail(Some((image, step)), "internal".into(), "a step reported a result of another kind".into(), tick),
+                None,
+            )),
         }
     }
 

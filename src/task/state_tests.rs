@@ -17,8 +17,19 @@ fn new_task(images: usize, cached: &[usize], webhook: bool) -> NewTask {
     let chain = Chain::parse(&json!([{"op":"resize","width":8},{"op":"grayscale"}])).expect("chain");
     let images = (0..images)
         .map(|i| NewImage {
-            image: ImageRef { id: ImageId::parse(&format!("img_{i:032x}")).expect("id"), name: format!("{i}.png"), format: Format::Png, result_key: format!("r{i}") },
-            cached: cached.contains(&i).then(|| Output { key: format!("results/alice/r{i}"), content_type: "image/png".into(), width: 8, height: 8, bytes: 5 }),
+            image: ImageRef {
+                id: ImageId::parse(&format!("img_{i:032x}")).expect("id"),
+                name: format!("{i}.png"),
+                format: Format::Png,
+                result_key: format!("r{i}"),
+            },
+            cached: cached.contains(&i).then(|| Output {
+                key: format!("results/alice/r{i}"),
+                content_type: "image/png".into(),
+                width: 8,
+                height: 8,
+                bytes: 5,
+            }),
         })
         .collect();
     NewTask {
@@ -117,7 +128,10 @@ fn a_permanent_failure_fails_the_task_with_code_step_and_image_and_stops_the_oth
     let (e, retry) = t.complete(step(0, 0), 1, failed, &at(2));
     assert_eq!((types(&e), retry), (vec!["step.failed", "task.failed"], None));
     let err = t.error.clone().expect("error");
-    assert_eq!((err.code.as_str(), err.step, err.image.map(|i| i.to_string())), ("invalid_image", Some(0), Some(format!("img_{:032x}", 0))));
+    assert_eq!(
+        (err.code.as_str(), err.step, err.image.map(|i| i.to_string())),
+        ("invalid_image", Some(0), Some(format!("img_{:032x}", 0)))
+    );
     assert!(t.claim(step(1, 0), &at(3)).0.is_none(), "other images stop once the task failed");
 }
 

@@ -23,7 +23,9 @@ fn judge(lease: &Lease, overdue: Overdue, can_retry: bool, cancelling: bool, tim
     match overdue {
         _ if cancelling => Verdict::Abandon,
         Overdue::Unclaimed if lease.redispatches < MAX_REDISPATCHES => Verdict::Redispatch,
-        Overdue::Unclaimed => Verdict::Fail("unavailable", format!("the job was sent {} times and never picked up", lease.redispatches + 1)),
+        Overdue::Unclaimed => {
+            Verdict::Fail("unavailable", format!("the job was sent {} times and never picked up", lease.redispatches + 1))
+        }
         Overdue::Silent if can_retry => Verdict::Retry,
         Overdue::Silent => Verdict::Fail("timeout", format!("attempt {} did not report within {} s", lease.attempts, timeout_ms / 1000)),
     }

@@ -148,7 +148,10 @@ impl TenantObject {
         )?;
         if !known {
             for image in &row.images {
-                sql.exec("INSERT OR IGNORE INTO task_images (image, task) VALUES (?, ?)", vec![image.as_str().into(), row.id.as_str().into()])?;
+                sql.exec(
+                    "INSERT OR IGNORE INTO task_images (image, task) VALUES (?, ?)",
+                    vec![image.as_str().into(), row.id.as_str().into()],
+                )?;
             }
         }
         if let Some(kind) = kind {
@@ -158,7 +161,8 @@ impl TenantObject {
     }
 
     fn previous(&self, id: &TaskId) -> Result<Option<Previous>> {
-        let rows: Vec<PrevRow> = self.sql().exec("SELECT status, version, body FROM tasks WHERE id = ?", vec![id.as_str().into()])?.to_array()?;
+        let rows: Vec<PrevRow> =
+            self.sql().exec("SELECT status, version, body FROM tasks WHERE id = ?", vec![id.as_str().into()])?.to_array()?;
         Ok(rows.into_iter().next().map(|r| Previous {
             status: r.status,
             version: r.version as u64,
@@ -219,7 +223,10 @@ impl TenantObject {
         let Some(Sha { sha256 }) = sql.exec("SELECT sha256 FROM images WHERE id = ?", vec![id.into()])?.to_array::<Sha>()?.pop() else {
             return Ok(Response::from_json(&json!({"error": "not_found"}))?.with_status(404));
         };
-        let others = sql.exec("SELECT COUNT(*) AS n FROM images WHERE sha256 = ? AND id != ?", vec![sha256.as_str().into(), id.into()])?.one::<Count>()?.n;
+        let others = sql
+            .exec("SELECT COUNT(*) AS n FROM images WHERE sha256 = ? AND id != ?", vec![sha256.as_str().into(), id.into()])?
+            .one::<Count>()?
+            .n;
         let tasks: Vec<TaskRef> = sql.exec("SELECT task FROM task_images WHERE image = ?", vec![id.into()])?.to_array()?;
         let tasks = tasks.into_iter().filter_map(|t| TaskId::parse(&t.task).ok()).collect();
         Response::from_json(&ImageUsage { sha256, bytes_shared: others > 0, tasks })
@@ -240,7 +247,10 @@ impl TenantObject {
             let body = json!({"id": id, "name": "seed.png", "content_type": "image/png", "format": "png", "width": 1, "height": 1,
                               "bytes": 67, "sha256": id.as_str(), "created_at": "2026-01-01T00:00:00.000Z"})
             .to_string();
-            sql.exec("INSERT INTO images (id, sha256, body) VALUES (?, ?, ?)", vec![id.as_str().into(), id.as_str().into(), body.as_str().into()])?;
+            sql.exec(
+                "INSERT INTO images (id, sha256, body) VALUES (?, ?, ?)",
+                vec![id.as_str().into(), id.as_str().into(), body.as_str().into()],
+            )?;
         }
         Response::ok("seeded")
     }

@@ -34,9 +34,11 @@ impl ListQuery {
             let value = value.as_str();
             match key.as_str() {
                 "limit" => {
-                    query.limit = value.parse().ok().filter(|l| (1..=MAX_LIMIT).contains(l)).ok_or_else(|| {
-                        ApiError::InvalidRequest(format!("limit: must be an integer from 1 to {MAX_LIMIT}"))
-                    })?
+                    query.limit = value
+                        .parse()
+                        .ok()
+                        .filter(|l| (1..=MAX_LIMIT).contains(l))
+                        .ok_or_else(|| ApiError::InvalidRequest(format!("limit: must be an integer from 1 to {MAX_LIMIT}")))?
                 }
                 "cursor" if !value.is_empty() => query.before = Some(decode_cursor(value)?),
                 "status" if with_status => {

@@ -118,7 +118,10 @@ async fn a_permanent_failure_fails_the_task_with_its_code_step_and_image() {
     assert!(of_type(&events, "step.retrying").is_empty(), "a bad image is not retried");
     let task = json_body(app.get(Some(&token), &format!("/tasks/{id}")).await, StatusCode::OK).await;
     let error = &task["error"];
-    assert_eq!((error["code"].as_str(), error["step"].as_u64(), error["image"].as_str()), (Some("invalid_image"), Some(0), Some(bad.as_str())));
+    assert_eq!(
+        (error["code"].as_str(), error["step"].as_u64(), error["image"].as_str()),
+        (Some("invalid_image"), Some(0), Some(bad.as_str()))
+    );
     assert_error(app.get(Some(&token), &format!("/tasks/{id}/download")).await, StatusCode::CONFLICT, "task_not_finished").await;
 }
 
@@ -150,7 +153,17 @@ async fn a_consumer_dying_mid_step_is_caught_by_the_watchdog_and_retried() {
     let image = app.upload_png(&token, "w.png", 40, 30).await;
     let id = start_task(&app, &token, &[image], json!([{"op": RESIZE, "width": 20}])).await;
     let events = full_history(&app, &token, &id).await;
-    assert_eq!(shape(&events), ["task.queued", "step.started@0:resize", "step.retrying@0:resize", "step.started@0:resize", "step.succeeded@0:resize", "task.succeeded"]);
+    assert_eq!(
+        shape(&events),
+        [
+            "task.queued",
+            "step.started@0:resize",
+            "step.retrying@0:resize",
+            "step.started@0:resize",
+            "step.succeeded@0:resize",
+            "task.succeeded"
+        ]
+    );
     let retry = of_type(&events, "step.retrying")[0];
     assert_eq!((retry["attempt"].as_u64(), retry["error"]["code"].as_str()), (Some(2), Some("timeout")), "{retry}");
 }
@@ -210,7 +223,9 @@ async fn the_same_idempotency_key_twice_creates_one_task() {
     // Keys are per tenant: bob's "order-42" is his own task.
     let bob = app.token("bob");
     let bobs_image = app.upload_png(&bob, "b.png", 40, 30).await;
-    let bobs = json_body(app.create_task_with(&bob, &json!({"images": [bobs_image], "steps": resize_png()}), &key).await, StatusCode::ACCEPTED).await;
+    let bobs =
+        json_body(app.create_task_with(&bob, &json!({"images": [bobs_image], "steps": resize_png()}), &key).await, StatusCode::ACCEPTED)
+            .await;
     assert_ne!(bobs["id"], first["id"]);
 }
 

@@ -1,10 +1,10 @@
 //! The foundation's end-to-end tests: upload → chain → live events → download, errors, tenancy.
 
 use crate::support::*;
+use functions::registry::{ENCODE, GRAYSCALE, RESIZE};
 use image::ImageFormat;
 use reqwest::StatusCode;
 use serde_json::json;
-use functions::registry::{ENCODE, GRAYSCALE, RESIZE};
 use tokio_tungstenite::tungstenite::Error as WsError;
 
 #[tokio::test(flavor = "multi_thread")]
@@ -169,9 +169,8 @@ async fn a_step_that_cannot_decode_fails_the_task_visibly() {
 
     // The failure stays with its task: the next one on the same server runs normally.
     let good = app.upload_ok(&token, png_fixture(40, 30), "image/png").await;
-    let next = app
-        .run_chain(&token, good["id"].as_str().unwrap(), json!([{"op": RESIZE, "width": 10}, {"op": ENCODE, "format": "png"}]))
-        .await;
+    let next =
+        app.run_chain(&token, good["id"].as_str().unwrap(), json!([{"op": RESIZE, "width": 10}, {"op": ENCODE, "format": "png"}])).await;
     let next = app.wait_for_task(&token, next["id"].as_str().unwrap(), TASK_DEADLINE).await;
     assert_eq!(next["status"], "succeeded", "{next:#}");
 }
@@ -215,6 +214,7 @@ async fn download_honours_range_and_if_none_match() {
     let cached = app.http.get(app.url(&path)).bearer_auth(&token).header("if-none-match", &etag).send().await.expect("304");
     assert_eq!(cached.status(), StatusCode::NOT_MODIFIED);
 
-    let beyond = app.http.get(app.url(&path)).bearer_auth(&token).header("range", format!("bytes={}-", bytes.len())).send().await.expect("416");
+    let beyond =
+        app.http.get(app.url(&path)).bearer_auth(&token).header("range", format!("bytes={}-", bytes.len())).send().await.expect("416");
     assert_eq!(beyond.status(), StatusCode::RANGE_NOT_SATISFIABLE);
 }

@@ -30,7 +30,8 @@ async fn a_task_body_over_64_kib_is_refused_with_413_before_parsing() {
     assert!(message.contains("65536") && message.contains(&(TASK_BODY_CAP + 1).to_string()), "limit and declared size: {message}");
 
     // Chunked, without Content-Length: refused while streaming, once the count passes the cap.
-    let chunks: Vec<Result<Vec<u8>, std::io::Error>> = oversized_task_body(4 * TASK_BODY_CAP).chunks(4096).map(|c| Ok(c.to_vec())).collect();
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
+        oversized_task_body(4 * TASK_BODY_CAP).chunks(4096).map(|c| Ok(c.to_vec())).collect();
     let chunked = app
         .request(Method::POST, "/tasks", Some(&alice))
         .header("content-type", "application/json")
@@ -39,7 +40,10 @@ async fn a_task_body_over_64_kib_is_refused_with_413_before_parsing() {
     assert!(error["message"].as_str().is_some_and(|m| m.contains("65536")), "the limit: {error}");
 
     // Just under the cap, the same bytes are parsed (and refused as what they are: not JSON).
-    let small = app.request(Method::POST, "/tasks", Some(&alice)).header("content-type", "application/json").body(oversized_task_body(TASK_BODY_CAP));
+    let small = app
+        .request(Method::POST, "/tasks", Some(&alice))
+        .header("content-type", "application/json")
+        .body(oversized_task_body(TASK_BODY_CAP));
     assert_error(send(small).await, StatusCode::BAD_REQUEST, "invalid_json").await;
 
     // A normal request, sent chunked as well, still works afterwards.

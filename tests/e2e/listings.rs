@@ -81,7 +81,11 @@ async fn tasks_are_listed_newest_first_and_filter_by_status() {
     assert_eq!((item["status"].as_str(), item["progress"]["done"].as_u64()), (Some("succeeded"), Some(2)), "{item}");
     let link = item["links"]["download"].as_str().expect("listed tasks carry signed links");
     assert_eq!(send(app.http.get(link)).await.status(), StatusCode::OK);
-    let rest = json_body(app.get(Some(&token), &format!("/tasks?limit=2&cursor={}", all["next_cursor"].as_str().expect("more"))).await, StatusCode::OK).await;
+    let rest = json_body(
+        app.get(Some(&token), &format!("/tasks?limit=2&cursor={}", all["next_cursor"].as_str().expect("more"))).await,
+        StatusCode::OK,
+    )
+    .await;
     assert_eq!((ids(&rest), rest["next_cursor"].clone()), (vec![created[0].clone()], Value::Null));
 
     for (path, field) in [("/tasks?status=done", "status"), ("/tasks?limit=0", "limit"), ("/images?cursor=bogus", "cursor")] {
@@ -120,7 +124,12 @@ async fn deleting_an_image_removes_its_original_listing_and_derived_outputs_only
 
     let resp = send(app.request(Method::DELETE, &format!("/images/{doomed}"), Some(&token))).await;
     assert_eq!(resp.status(), StatusCode::NO_CONTENT);
-    for path in [format!("/images/{doomed}"), format!("/images/{doomed}/content"), format!("/tasks/{single}/download"), format!("/tasks/{zip}/download")] {
+    for path in [
+        format!("/images/{doomed}"),
+        format!("/images/{doomed}/content"),
+        format!("/tasks/{single}/download"),
+        format!("/tasks/{zip}/download"),
+    ] {
         assert_error(app.get(Some(&token), &path).await, StatusCode::NOT_FOUND, "not_found").await;
     }
     let again = send(app.request(Method::DELETE, &format!("/images/{doomed}"), Some(&token))).await;

@@ -2,12 +2,12 @@
 //! Run after building the wasm once (scripts/test.sh does); each test starts its own server with
 //! its own state and stops it when done.
 
-mod foundation;
-mod hardening;
 mod chains;
-mod fused;
 mod client;
 mod contract;
+mod foundation;
+mod fused;
+mod hardening;
 mod imaging;
 mod listings;
 mod live;

@@ -75,7 +75,8 @@ pub(crate) fn decode_scaled_planar(bytes: &[u8], eighths: usize, max_pixels: u64
     let (cw, ch) = Planar::chroma_dims(width as u32, height as u32);
     // The decoder's planes are padded to whole blocks: copy out the image's own rows.
     let crop = |p: &Plane, w: usize, h: usize| crop(&p.data, p.width, w, h);
-    let (y, cb, cr) = (crop(&planes[0], width, height), crop(&planes[1], cw as usize, ch as usize), crop(&planes[2], cw as usize, ch as usize));
+    let (y, cb, cr) =
+        (crop(&planes[0], width, height), crop(&planes[1], cw as usize, ch as usize), crop(&planes[2], cw as usize, ch as usize));
     Planar::new(width as u32, height as u32, y, cb, cr).ok()
 }
 

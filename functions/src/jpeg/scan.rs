@@ -19,9 +19,8 @@ pub(super) struct Plane {
 
 /// The JPEG zigzag order: `NATURAL[z]` is the row-major index of the z-th coefficient.
 pub(super) const NATURAL: [usize; 64] = [
-    0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5, 12, 19, 26, 33, 40, 48, 41, 34, 27, 20, 13, 6, 7, 14, 21,
-    28, 35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51, 58, 59, 52, 45, 38, 31, 39, 46, 53, 60, 61,
-    54, 47, 55, 62, 63,
+    0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5, 12, 19, 26, 33, 40, 48, 41, 34, 27, 20, 13, 6, 7, 14, 21, 28, 35, 42, 49, 56,
+    57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51, 58, 59, 52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63,
 ];
 
 /// Slot of a kept coefficient in the K×K block, by zigzag index.
@@ -105,12 +104,7 @@ fn context<'h, const K: usize>(header: &'h Header, c: &super::Component) -> Opti
 /// Decodes one block's coefficients into `coef` (dequantised, K×K kept); answers whether any
 /// kept AC coefficient is non-zero (if not, the block is flat and needs no IDCT).
 #[inline(always)]
-fn decode_block<const K: usize>(
-    bits: &mut BitReader,
-    ctx: &BlockContext,
-    predictor: &mut i32,
-    coef: &mut [[f32; K]; K],
-) -> Option<bool> {
+fn decode_block<const K: usize>(bits: &mut BitReader, ctx: &BlockContext, predictor: &mut i32, coef: &mut [[f32; K]; K]) -> Option<bool> {
     *coef = [[0.0; K]; K];
     bits.refill();
     let size = u32::from(ctx.dc.decode(bits)?);

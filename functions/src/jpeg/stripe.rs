@@ -15,7 +15,13 @@ pub(super) struct Stripe {
 
 impl Stripe {
     pub(super) fn new(width: usize, rows: usize, color: bool, subsample: bool) -> Stripe {
-        let chroma = if !color { 0 } else if subsample { width * rows / 4 } else { width * rows };
+        let chroma = if !color {
+            0
+        } else if subsample {
+            width * rows / 4
+        } else {
+            width * rows
+        };
         Stripe { y: vec![0.0; width * rows], cb: vec![0.0; chroma], cr: vec![0.0; chroma], width, rows, subsample }
     }
 

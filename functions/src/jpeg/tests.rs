@@ -31,11 +31,7 @@ fn encode(width: usize, height: usize, sampling: SamplingFactor, restart: u16, g
     if restart > 0 {
         encoder.set_restart_interval(restart);
     }
-    let (pixels, color) = if gray {
-        (rgb.chunks_exact(3).map(|p| p[1]).collect(), ColorType::Luma)
-    } else {
-        (rgb, ColorType::Rgb)
-    };
+    let (pixels, color) = if gray { (rgb.chunks_exact(3).map(|p| p[1]).collect(), ColorType::Luma) } else { (rgb, ColorType::Rgb) };
     encoder.encode(&pixels, width as u16, height as u16, color).expect("encode the test card");
     out
 }

@@ -23,8 +23,7 @@ pub enum Gravity {
 }
 
 /// The API names of [`Gravity`], in the order of its variants.
-pub const GRAVITIES: [&str; 9] =
-    ["north_west", "north", "north_east", "west", "center", "east", "south_west", "south", "south_east"];
+pub const GRAVITIES: [&str; 9] = ["north_west", "north", "north_east", "west", "center", "east", "south_west", "south", "south_east"];
 
 impl Gravity {
     const ALL: [Gravity; 9] = [

@@ -124,18 +124,25 @@ impl Operation for Sepia {
     }
     fn extra_bytes(&self, input: u64, output: u64) -> u64 {
         // In place for colour; a new buffer only when gray grows to RGB.
-        if output > input { output } else { 0 }
+        if output > input {
+            output
+        } else {
+            0
+        }
     }
     fn shrink(&self) -> Shrink {
         Shrink::Point
     }
     fn apply(&self, src: Raster, _ctx: &ApplyCtx) -> Result<Raster, ImageError> {
         let k = 1.0 - self.amount;
-        matrix(src, [
-            [0.393 + 0.607 * k, 0.769 - 0.769 * k, 0.189 - 0.189 * k],
-            [0.349 - 0.349 * k, 0.686 + 0.314 * k, 0.168 - 0.168 * k],
-            [0.272 - 0.272 * k, 0.534 - 0.534 * k, 0.131 + 0.869 * k],
-        ])
+        matrix(
+            src,
+            [
+                [0.393 + 0.607 * k, 0.769 - 0.769 * k, 0.189 - 0.189 * k],
+                [0.349 - 0.349 * k, 0.686 + 0.314 * k, 0.168 - 0.168 * k],
+                [0.272 - 0.272 * k, 0.534 - 0.534 * k, 0.131 + 0.869 * k],
+            ],
+        )
     }
 }
 
@@ -169,7 +176,8 @@ pub struct Brightness {
 }
 
 impl Operation for Brightness {
-    const DESCRIPTION: &'static str = "Multiply brightness (CSS brightness()): 1 unchanged, 0 black, 2 twice as bright; the layout is kept.";
+    const DESCRIPTION: &'static str =
+        "Multiply brightness (CSS brightness()): 1 unchanged, 0 black, 2 twice as bright; the layout is kept.";
     fn schema() -> Value {
         one_number("factor", 0.0, 10.0, 1.0, 1.2, "multiplier of every colour channel")
     }
@@ -219,7 +227,8 @@ pub struct Saturation {
 }
 
 impl Operation for Saturation {
-    const DESCRIPTION: &'static str = "Scale colour saturation (CSS saturate()): 0 gray, 1 unchanged, 2 twice as vivid; gray images are unchanged.";
+    const DESCRIPTION: &'static str =
+        "Scale colour saturation (CSS saturate()): 0 gray, 1 unchanged, 2 twice as vivid; gray images are unchanged.";
     fn schema() -> Value {
         one_number("factor", 0.0, 10.0, 1.0, 1.5, "saturation multiplier")
     }
@@ -237,11 +246,14 @@ impl Operation for Saturation {
             return Ok(src);
         }
         let s = self.factor;
-        matrix(src, [
-            [0.213 + 0.787 * s, 0.715 - 0.715 * s, 0.072 - 0.072 * s],
-            [0.213 - 0.213 * s, 0.715 + 0.285 * s, 0.072 - 0.072 * s],
-            [0.213 - 0.213 * s, 0.715 - 0.715 * s, 0.072 + 0.928 * s],
-        ])
+        matrix(
+            src,
+            [
+                [0.213 + 0.787 * s, 0.715 - 0.715 * s, 0.072 - 0.072 * s],
+                [0.213 - 0.213 * s, 0.715 + 0.285 * s, 0.072 - 0.072 * s],
+                [0.213 - 0.213 * s, 0.715 - 0.715 * s, 0.072 + 0.928 * s],
+            ],
+        )
     }
 }
 
@@ -270,11 +282,14 @@ impl Operation for HueRotate {
             return Ok(src);
         }
         let (s, c) = self.degrees.to_radians().sin_cos();
-        matrix(src, [
-            [0.213 + c * 0.787 - s * 0.213, 0.715 - c * 0.715 - s * 0.715, 0.072 - c * 0.072 + s * 0.928],
-            [0.213 - c * 0.213 + s * 0.143, 0.715 + c * 0.285 + s * 0.140, 0.072 - c * 0.072 - s * 0.283],
-            [0.213 - c * 0.213 - s * 0.787, 0.715 - c * 0.715 + s * 0.715, 0.072 + c * 0.928 + s * 0.072],
-        ])
+        matrix(
+            src,
+            [
+                [0.213 + c * 0.787 - s * 0.213, 0.715 - c * 0.715 - s * 0.715, 0.072 - c * 0.072 + s * 0.928],
+                [0.213 - c * 0.213 + s * 0.143, 0.715 + c * 0.285 + s * 0.140, 0.072 - c * 0.072 - s * 0.283],
+                [0.213 - c * 0.213 - s * 0.787, 0.715 - c * 0.715 + s * 0.715, 0.072 + c * 0.928 + s * 0.072],
+            ],
+        )
     }
 }
 
@@ -286,7 +301,8 @@ pub struct Tint {
 }
 
 impl Operation for Tint {
-    const DESCRIPTION: &'static str = "Tint towards a colour keeping luminance (black stays black, white stays white); gray images become RGB.";
+    const DESCRIPTION: &'static str =
+        "Tint towards a colour keeping luminance (black stays black, white stays white); gray images become RGB.";
     fn schema() -> Value {
         json!({"type": "object", "additionalProperties": false, "properties": {
             "colour": {"type": "string", "pattern": "^#[0-9a-fA-F]{6}([0-9a-fA-F]{2})?$", "default": "#ffa040", "examples": ["#3366ff"],
@@ -303,7 +319,11 @@ impl Operation for Tint {
         colour_channels(channels)
     }
     fn extra_bytes(&self, input: u64, output: u64) -> u64 {
-        if output > input { output } else { 0 }
+        if output > input {
+            output
+        } else {
+            0
+        }
     }
     fn shrink(&self) -> Shrink {
         Shrink::Point
@@ -327,7 +347,13 @@ fn tint_table(t: [u8; 3]) -> Vec<[u8; 3]> {
             let l = f64::from(l);
             t.map(|c| {
                 let c = f64::from(c);
-                let v = if l <= lt && lt > 0.0 { c * l / lt } else if lt < 255.0 { c + (255.0 - c) * (l - lt) / (255.0 - lt) } else { l };
+                let v = if l <= lt && lt > 0.0 {
+                    c * l / lt
+                } else if lt < 255.0 {
+                    c + (255.0 - c) * (l - lt) / (255.0 - lt)
+                } else {
+                    l
+                };
                 v.round().clamp(0.0, 255.0) as u8
             })
         })

@@ -34,8 +34,7 @@ pub struct WatermarkParams {
 
 /// Whether `id` has the shape of an uploaded image's id: `img_` and 32 lowercase hex digits.
 pub fn is_image_id(id: &str) -> bool {
-    id.strip_prefix("img_")
-        .is_some_and(|hex| hex.len() == 32 && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
+    id.strip_prefix("img_").is_some_and(|hex| hex.len() == 32 && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
 }
 
 impl Operation for WatermarkParams {
@@ -86,10 +85,8 @@ impl Operation for WatermarkParams {
 
     fn apply(&self, mut dst: Raster, ctx: &ApplyCtx) -> Result<Raster, ImageError> {
         check(&dst)?;
-        let bytes = ctx
-            .aux
-            .get(&self.image)
-            .ok_or_else(|| ImageError::Invalid(format!("the watermark image {} is missing", self.image)))?;
+        let bytes =
+            ctx.aux.get(&self.image).ok_or_else(|| ImageError::Invalid(format!("the watermark image {} is missing", self.image)))?;
         let cap = ctx.max_pixels.min(WATERMARK_MAX_PIXELS);
         let opts = DecodeOptions { hint: None, max_pixels: cap, orient: true };
         let too_large = |e: ImageError| match e {
@@ -129,7 +126,11 @@ impl Operation for WatermarkParams {
         for y in y0.max(0)..(y0 + i64::from(mh)).min(dh) {
             for x in x0.max(0)..(x0 + i64::from(mw)).min(dw) {
                 let (u, v) = (x - x0, y - y0);
-                let px = if same_size { pixel_rgba(&mark, u, v) } else { sample_rgba(&mark, (u as f32 + 0.5) * sx - 0.5, (v as f32 + 0.5) * sy - 0.5) };
+                let px = if same_size {
+                    pixel_rgba(&mark, u, v)
+                } else {
+                    sample_rgba(&mark, (u as f32 + 0.5) * sx - 0.5, (v as f32 + 0.5) * sy - 0.5)
+                };
                 let Some(px) = px else { continue };
                 let a = (f32::from(px[3]) * alpha_scale).round().clamp(0.0, 255.0) as u8;
                 let at = (y * dw + x) as usize * dc;

@@ -87,7 +87,9 @@ fn the_output_keeps_the_inputs_channels() {
 
 #[test]
 fn transparent_parts_of_the_watermark_leave_the_image_alone() {
-    let mark = png(image::DynamicImage::ImageRgba8(image::RgbaImage::from_fn(2, 1, |x, _| image::Rgba([255, 255, 255, if x == 0 { 0 } else { 255 }]))));
+    let mark = png(image::DynamicImage::ImageRgba8(image::RgbaImage::from_fn(2, 1, |x, _| {
+        image::Rgba([255, 255, 255, if x == 0 { 0 } else { 255 }])
+    })));
     let out = run(json!({"image": ID, "opacity": 1, "gravity": "north_west"}), black(2, 1), mark).expect("watermark");
     assert_eq!(out.pixels, [0, 0, 0, 255, 255, 255]);
 }
@@ -122,7 +124,9 @@ fn aux_images_lists_the_id_for_the_worker_to_check() {
 
 #[test]
 fn params_are_rejected_by_name() {
-    for bad in ["img_0123", "IMG_0123456789abcdef0123456789abcdef", "img_0123456789ABCDEF0123456789abcdef", "img_0123456789abcdef0123456789abcdeg"] {
+    for bad in
+        ["img_0123", "IMG_0123456789abcdef0123456789abcdef", "img_0123456789ABCDEF0123456789abcdef", "img_0123456789abcdef0123456789abcdeg"]
+    {
         assert_eq!(parse(json!({"image": bad})).unwrap_err().field, "image", "{bad}");
     }
     assert_eq!(parse(json!({})).unwrap_err().field, "image");

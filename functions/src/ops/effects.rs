@@ -34,7 +34,11 @@ pub(crate) fn in_place_rows(px: &mut [u8], row: usize, h: usize, r: usize, mut f
         let rows: Vec<&[u8]> = (0..=2 * r)
             .map(|k| {
                 let yy = (y + k).saturating_sub(r).min(h - 1);
-                if yy <= y { &ring[yy % (r + 1)][..] } else { &tail[(yy - y - 1) * row..(yy - y) * row] }
+                if yy <= y {
+                    &ring[yy % (r + 1)][..]
+                } else {
+                    &tail[(yy - y - 1) * row..(yy - y) * row]
+                }
             })
             .collect();
         f(&rows, out);
@@ -101,8 +105,16 @@ macro_rules! kernel_step {
     };
 }
 
-kernel_step!(EdgeDetect, "Edge detection (photon's 3x3 Laplacian kernel): dark image, bright edges; alpha is kept.", [-1.0, -1.0, -1.0, -1.0, 8.0, -1.0, -1.0, -1.0, -1.0]);
-kernel_step!(Emboss, "Emboss (photon's 3x3 emboss kernel): relief lit from the bottom right; alpha is kept.", [-2.0, -1.0, 0.0, -1.0, 1.0, 1.0, 0.0, 1.0, 2.0]);
+kernel_step!(
+    EdgeDetect,
+    "Edge detection (photon's 3x3 Laplacian kernel): dark image, bright edges; alpha is kept.",
+    [-1.0, -1.0, -1.0, -1.0, 8.0, -1.0, -1.0, -1.0, -1.0]
+);
+kernel_step!(
+    Emboss,
+    "Emboss (photon's 3x3 emboss kernel): relief lit from the bottom right; alpha is kept.",
+    [-2.0, -1.0, 0.0, -1.0, 1.0, 1.0, 0.0, 1.0, 2.0]
+);
 
 /// `noise_reduction`: median filter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -230,7 +242,8 @@ pub struct Vignette {
 }
 
 impl Operation for Vignette {
-    const DESCRIPTION: &'static str = "Vignette: darkens smoothly from `radius` (0 centre, 1 corner, relative to the frame) to the corners, by up to `strength`.";
+    const DESCRIPTION: &'static str =
+        "Vignette: darkens smoothly from `radius` (0 centre, 1 corner, relative to the frame) to the corners, by up to `strength`.";
     fn schema() -> Value {
         json!({"type": "object", "additionalProperties": false, "properties": {
             "strength": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.5, "examples": [0.6], "description": "darkening at the corners; 1 is black"},

@@ -2,9 +2,9 @@
 //! effect and preset modules on every layout.
 
 use super::*;
+use crate::ops::color::tests::{parse, run};
 use crate::ops::photon_bridge::{FilterPreset, PRESETS};
 use crate::raster::Layout;
-use crate::ops::color::tests::{parse, run};
 use crate::registry::Step;
 use crate::Chain;
 use serde_json::json;
@@ -19,7 +19,15 @@ fn raster(w: u32, h: u32, layout: Layout, f: impl Fn(u32, u32, usize) -> u8) -> 
 fn oil_keeps_flat_regions_and_hard_edges() {
     let flat = raster(9, 9, Layout::Rgb8, |_, _, c| [200, 100, 50][c]);
     assert_eq!(run::<Oil>(json!({"radius": 3, "intensity": 20}), flat.clone()), flat);
-    let halves = raster(12, 6, Layout::Rgba8, |x, _, c| if c == 3 { 99 } else if x < 6 { 20 } else { 230 });
+    let halves = raster(12, 6, Layout::Rgba8, |x, _, c| {
+        if c == 3 {
+            99
+        } else if x < 6 {
+            20
+        } else {
+            230
+        }
+    });
     let out = run::<Oil>(json!({"radius": 2}), halves.clone());
     assert_eq!(out, halves, "each pixel's window is mostly its own side");
     let thin = raster(1, 5, Layout::LumaA8, |_, y, c| if c == 1 { 255 } else { (y * 50) as u8 });
@@ -46,7 +54,10 @@ fn presets_give_photons_pixels_keep_alpha_and_colour_gray() {
         assert!(out.pixels.chunks_exact(4).all(|p| p[3] == 128), "{name} changed alpha");
         // Photon must not see (and panic on) tiny images: the bridge pads every strip.
         for (w, h) in [(1, 1), (1, 3), (2, 1)] {
-            assert_eq!(run::<FilterPreset>(json!({"name": name}), raster(w, h, Layout::Rgb8, |_, _, _| 255)).pixels.len(), (w * h * 3) as usize);
+            assert_eq!(
+                run::<FilterPreset>(json!({"name": name}), raster(w, h, Layout::Rgb8, |_, _, _| 255)).pixels.len(),
+                (w * h * 3) as usize
+            );
         }
     }
     // Exactly photon's `lix`: red and green inverted.
@@ -64,7 +75,15 @@ fn edge_detect_and_emboss_use_photons_kernels() {
     let flat = raster(4, 3, Layout::Rgb8, |_, _, _| 100);
     assert!(run::<EdgeDetect>(json!({}), flat.clone()).pixels.iter().all(|&v| v == 0));
     assert_eq!(run::<Emboss>(json!({}), flat.clone()), flat, "emboss keeps flat areas (kernel sum 1)");
-    let dot = raster(3, 3, Layout::LumaA8, |x, y, c| if c == 1 { 50 } else if (x, y) == (1, 1) { 30 } else { 0 });
+    let dot = raster(3, 3, Layout::LumaA8, |x, y, c| {
+        if c == 1 {
+            50
+        } else if (x, y) == (1, 1) {
+            30
+        } else {
+            0
+        }
+    });
     let out = run::<EdgeDetect>(json!({}), dot).pixels;
     assert_eq!(out, [0, 50, 0, 50, 0, 50, 0, 50, 240, 50, 0, 50, 0, 50, 0, 50, 0, 50]);
 }

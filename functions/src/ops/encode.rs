@@ -127,7 +127,8 @@ pub fn encode(src: Raster, p: &EncodeParams) -> Result<Vec<u8>, ImageError> {
 
 fn encode_jpeg(src: Raster, quality: u8, out: &mut Vec<u8>) -> Result<(), ImageError> {
     let side = |v: u32| {
-        u16::try_from(v).map_err(|_| ImageError::Params(format!("jpeg is limited to 65535 pixels a side; the image is {}x{}", src.width, src.height)))
+        u16::try_from(v)
+            .map_err(|_| ImageError::Params(format!("jpeg is limited to 65535 pixels a side; the image is {}x{}", src.width, src.height)))
     };
     side(src.width)?;
     side(src.height)?;
@@ -146,10 +147,9 @@ fn encode_webp(src: &Raster, out: &mut Vec<u8>) -> Result<(), ImageError> {
         Layout::Rgba8 => C::Rgba8,
     };
     WebPEncoder::new(out).encode(&src.pixels, src.width, src.height, colour).map_err(|e| match e {
-        EncodingError::InvalidDimensions => ImageError::Params(format!(
-            "webp is limited to 16384 pixels a side; the image is {}x{}",
-            src.width, src.height
-        )),
+        EncodingError::InvalidDimensions => {
+            ImageError::Params(format!("webp is limited to 16384 pixels a side; the image is {}x{}", src.width, src.height))
+        }
         other => ImageError::Invalid(format!("cannot encode the webp: {other}")),
     })
 }
@@ -169,9 +169,7 @@ fn encode_gif(src: Raster, out: &mut Vec<u8>) -> Result<(), ImageError> {
     let buffer = image::RgbaImage::from_raw(w, h, rgba).ok_or_else(|| ImageError::Invalid("gif frame buffer size".into()))?;
     // The encoder writes the GIF trailer when dropped, so it must be gone before `out` is used.
     let mut encoder = GifEncoder::new_with_speed(out, GIF_SPEED);
-    encoder
-        .encode_frame(image::Frame::new(buffer))
-        .map_err(|e| ImageError::Invalid(format!("cannot encode the gif: {e}")))?;
+    encoder.encode_frame(image::Frame::new(buffer)).map_err(|e| ImageError::Invalid(format!("cannot encode the gif: {e}")))?;
     drop(encoder);
     Ok(())
 }
@@ -191,10 +189,7 @@ fn flatten(src: Raster) -> Raster {
     let Raster { width, height, layout, pixels } = src;
     let (layout, pixels) = match layout {
         Layout::LumaA8 => (Layout::Luma8, pixels.chunks_exact(2).map(|p| over_white(p[0], p[1])).collect()),
-        Layout::Rgba8 => (
-            Layout::Rgb8,
-            pixels.chunks_exact(4).flat_map(|p| [0, 1, 2].map(|i| over_white(p[i], p[3]))).collect(),
-        ),
+        Layout::Rgba8 => (Layout::Rgb8, pixels.chunks_exact(4).flat_map(|p| [0, 1, 2].map(|i| over_white(p[i], p[3]))).collect()),
         other => (other, pixels),
     };
     Raster { width, height, layout, pixels }

@@ -99,7 +99,9 @@ fn a_raster_whose_buffer_lies_is_refused_not_a_panic() {
 
 #[test]
 fn parse_accepts_the_four_formats_and_names_a_bad_one() {
-    for (name, format) in [("png", OutputFormat::Png), ("jpeg", OutputFormat::Jpeg), ("webp", OutputFormat::Webp), ("gif", OutputFormat::Gif)] {
+    for (name, format) in
+        [("png", OutputFormat::Png), ("jpeg", OutputFormat::Jpeg), ("webp", OutputFormat::Webp), ("gif", OutputFormat::Gif)]
+    {
         let map = serde_json::json!({"format": name});
         let p = EncodeParams::parse(&mut Fields::new(map.as_object().expect("object"))).expect(name);
         assert_eq!(p.format, format);

@@ -88,7 +88,11 @@ impl Kernel {
                     }
                     for (p, out) in line.chunks_exact_mut(lanes).enumerate() {
                         out.iter_mut().zip(&acc).for_each(|(o, &a)| *o = a * inv);
-                        let (Some(enter), Some(leave)) = (pad.get((p + k) * lanes..(p + k + 1) * lanes), pad.get(p * lanes..(p + 1) * lanes)) else { break };
+                        let (Some(enter), Some(leave)) =
+                            (pad.get((p + k) * lanes..(p + k + 1) * lanes), pad.get(p * lanes..(p + 1) * lanes))
+                        else {
+                            break;
+                        };
                         acc.iter_mut().zip(enter).zip(leave).for_each(|((a, &e), &l)| *a += e - l);
                     }
                 }
@@ -181,7 +185,8 @@ pub struct BoxBlur {
 }
 
 impl Operation for BoxBlur {
-    const DESCRIPTION: &'static str = "Box blur: each pixel becomes the mean of the (2 radius + 1)-pixel square around it (radius 1 is photon's 3x3 box_blur).";
+    const DESCRIPTION: &'static str =
+        "Box blur: each pixel becomes the mean of the (2 radius + 1)-pixel square around it (radius 1 is photon's 3x3 box_blur).";
     fn schema() -> Value {
         json!({"type": "object", "additionalProperties": false, "properties": {
             "radius": {"type": "integer", "minimum": 1, "maximum": 250, "default": 1, "examples": [4]}
@@ -253,7 +258,8 @@ pub struct Pixelate {
 }
 
 impl Operation for Pixelate {
-    const DESCRIPTION: &'static str = "Pixelate: each size x size block becomes its average colour (blocks at the right and bottom edges may be smaller).";
+    const DESCRIPTION: &'static str =
+        "Pixelate: each size x size block becomes its average colour (blocks at the right and bottom edges may be smaller).";
     fn schema() -> Value {
         json!({"type": "object", "additionalProperties": false, "properties": {
             "size": {"type": "integer", "minimum": 2, "maximum": 1024, "default": 8, "examples": [16], "description": "block side, pixels"}

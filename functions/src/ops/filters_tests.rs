@@ -48,7 +48,15 @@ fn blur_keeps_the_mean_and_reduces_variance() {
 
 #[test]
 fn blur_does_not_bleed_transparent_black_into_opaque_colour() {
-    let src = raster(8, 1, Layout::Rgba8, |x, _, c| if x < 4 { 0 } else if c == 3 { 255 } else { 200 });
+    let src = raster(8, 1, Layout::Rgba8, |x, _, c| {
+        if x < 4 {
+            0
+        } else if c == 3 {
+            255
+        } else {
+            200
+        }
+    });
     let out = run::<Blur>(json!({"sigma": 1.5}), src);
     for p in out.pixels.chunks_exact(4).filter(|p| p[3] > 64) {
         assert!(p[0].abs_diff(200) <= 2, "{p:?}");

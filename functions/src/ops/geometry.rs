@@ -1,8 +1,8 @@
 //! `crop`, `flip` and `pad`: cutting, mirroring and extending the canvas. `rotate` lives in
 //! `rotate.rs`; gravity and colour helpers shared with `watermark` and `text` in `canvas.rs`.
 
-use super::canvas::{Gravity, GRAVITIES};
 use super::canvas::{check, colour_in, layout_for_background};
+use super::canvas::{Gravity, GRAVITIES};
 use super::{orient, ApplyCtx, Operation};
 use crate::error::ImageError;
 use crate::params::{FieldError, Fields};
@@ -27,10 +27,7 @@ impl CropParams {
     pub(crate) fn origin(&self, w: u32, h: u32) -> Result<(u32, u32), ImageError> {
         if let Some(g) = self.gravity {
             if self.width > w || self.height > h {
-                return Err(ImageError::Params(format!(
-                    "crop: a {}x{} window does not fit in the {w}x{h} image",
-                    self.width, self.height
-                )));
+                return Err(ImageError::Params(format!("crop: a {}x{} window does not fit in the {w}x{h} image", self.width, self.height)));
             }
             let (x, y) = g.place((w, h), (self.width, self.height), (0, 0));
             // The window fits, so the corner is within 0..=w-width.
@@ -38,11 +35,8 @@ impl CropParams {
         }
         let past = |start: u32, len: u32, limit: u32, what: &str, side: &str| {
             let end = u64::from(start) + u64::from(len);
-            (end > u64::from(limit)).then(|| {
-                ImageError::Params(format!(
-                    "crop: {what} {start} + {side} {len} = {end} goes past the image {side} of {limit}"
-                ))
-            })
+            (end > u64::from(limit))
+                .then(|| ImageError::Params(format!("crop: {what} {start} + {side} {len} = {end} goes past the image {side} of {limit}")))
         };
         if let Some(e) = past(self.left, self.width, w, "left", "width").or_else(|| past(self.top, self.height, h, "top", "height")) {
             return Err(e);
@@ -212,7 +206,11 @@ impl Operation for PadParams {
     }
 
     fn output_channels(&self, channels: u8) -> u8 {
-        if self.background[3] < 255 && channels % 2 == 1 { channels + 1 } else { channels }
+        if self.background[3] < 255 && channels % 2 == 1 {
+            channels + 1
+        } else {
+            channels
+        }
     }
 
     fn apply(&self, src: Raster, _ctx: &ApplyCtx) -> Result<Raster, ImageError> {

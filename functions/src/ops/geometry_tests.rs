@@ -2,8 +2,8 @@
 
 use super::*;
 use crate::chain::Chain;
-use crate::session::run_chain;
 use crate::raster::Layout;
+use crate::session::run_chain;
 use serde_json::json;
 use std::collections::HashMap;
 

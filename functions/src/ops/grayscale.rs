@@ -25,7 +25,11 @@ impl Operation for Grayscale {
     }
 
     fn output_channels(&self, channels: u8) -> u8 {
-        if channels.is_multiple_of(2) { 2 } else { 1 }
+        if channels.is_multiple_of(2) {
+            2
+        } else {
+            1
+        }
     }
 
     fn shrink(&self) -> Shrink {
@@ -49,10 +53,7 @@ pub fn grayscale(src: Raster) -> Raster {
     let (layout, pixels) = match layout {
         Layout::Luma8 | Layout::LumaA8 => (layout, pixels),
         Layout::Rgb8 => (Layout::Luma8, pixels.chunks_exact(3).map(|p| luma(p[0], p[1], p[2])).collect()),
-        Layout::Rgba8 => (
-            Layout::LumaA8,
-            pixels.chunks_exact(4).flat_map(|p| [luma(p[0], p[1], p[2]), p[3]]).collect(),
-        ),
+        Layout::Rgba8 => (Layout::LumaA8, pixels.chunks_exact(4).flat_map(|p| [luma(p[0], p[1], p[2]), p[3]]).collect()),
     };
     Raster { width, height, layout, pixels }
 }

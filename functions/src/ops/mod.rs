@@ -5,18 +5,18 @@
 //! `encode` is the one step that does not return pixels; see [`encode`].
 
 pub mod canvas;
+pub mod color;
 pub mod compose;
+pub mod effects;
 pub mod encode;
+pub mod filters;
 pub mod geometry;
-pub mod rotate;
-pub mod text;
 pub mod grayscale;
 pub mod orient;
-pub mod resize;
-pub mod color;
-pub mod effects;
-pub mod filters;
 pub mod photon_bridge;
+pub mod resize;
+pub mod rotate;
+pub mod text;
 pub mod tone;
 
 use crate::error::ImageError;

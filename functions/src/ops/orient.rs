@@ -152,7 +152,11 @@ impl Operation for AutoOrient {
         // Orienting is done by the decoder, on whatever size it decodes at. Disabled, the pixels
         // keep their stored orientation while the chain is planned on the upright size, so
         // their axes may not match it: no shrinking then.
-        if self.enabled { Shrink::Move { swaps: false } } else { Shrink::Barrier }
+        if self.enabled {
+            Shrink::Move { swaps: false }
+        } else {
+            Shrink::Barrier
+        }
     }
 
     fn apply(&self, src: Raster, _ctx: &ApplyCtx) -> Result<Raster, ImageError> {

@@ -63,9 +63,35 @@ pub fn map_rgba_strips(raster: &mut Raster, f: impl Fn(&mut PhotonImage)) -> Res
 /// Photon's presets: the names `photon_rs::filters::filter` accepts, then the parameterless named
 /// functions of its filters module.
 pub const PRESETS: &[&str] = &[
-    "oceanic", "islands", "marine", "seagreen", "flagblue", "liquid", "diamante", "radio", "twenties", "rosetint",
-    "mauve", "bluechrome", "vintage", "perfume", "serenity", "golden", "pastel_pink", "cali", "dramatic", "firenze",
-    "obsidian", "lofi", "neue", "lix", "ryo", "duotone_violette", "duotone_horizon", "duotone_lilac", "duotone_ochre",
+    "oceanic",
+    "islands",
+    "marine",
+    "seagreen",
+    "flagblue",
+    "liquid",
+    "diamante",
+    "radio",
+    "twenties",
+    "rosetint",
+    "mauve",
+    "bluechrome",
+    "vintage",
+    "perfume",
+    "serenity",
+    "golden",
+    "pastel_pink",
+    "cali",
+    "dramatic",
+    "firenze",
+    "obsidian",
+    "lofi",
+    "neue",
+    "lix",
+    "ryo",
+    "duotone_violette",
+    "duotone_horizon",
+    "duotone_lilac",
+    "duotone_ochre",
 ];
 
 /// `filter`: one of photon's named colour presets.
@@ -75,7 +101,8 @@ pub struct FilterPreset {
 }
 
 impl Operation for FilterPreset {
-    const DESCRIPTION: &'static str = "Photon's named colour presets (the same pixels as photon-rs 0.3.3); gray images become RGB, alpha is kept.";
+    const DESCRIPTION: &'static str =
+        "Photon's named colour presets (the same pixels as photon-rs 0.3.3); gray images become RGB, alpha is kept.";
     fn schema() -> Value {
         json!({"type": "object", "additionalProperties": false, "properties": {
             "name": {"enum": PRESETS, "default": "vintage", "examples": ["oceanic"]}

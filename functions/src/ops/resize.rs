@@ -1,9 +1,9 @@
 //! `resize`: scaling with fast_image_resize (SIMD kernels where the target has them), plus the
 //! pure dimension math of the four fit modes.
 
+use super::{ApplyCtx, Operation};
 use crate::error::ImageError;
 use crate::params::{parse_colour, FieldError, Fields};
-use super::{ApplyCtx, Operation};
 use crate::planar::Planar;
 use crate::raster::{Layout, Raster};
 use crate::registry::MAX_DIMENSION;
@@ -103,7 +103,11 @@ impl Operation for ResizeParams {
 
     fn output_channels(&self, channels: u8) -> u8 {
         // Padding with a see-through colour adds alpha.
-        if self.fit == Fit::Contain && self.background[3] < 255 && channels % 2 == 1 { channels + 1 } else { channels }
+        if self.fit == Fit::Contain && self.background[3] < 255 && channels % 2 == 1 {
+            channels + 1
+        } else {
+            channels
+        }
     }
 
     fn extra_bytes(&self, input: u64, output: u64) -> u64 {
@@ -212,9 +216,7 @@ fn scale_to(src: Raster, w: u32, h: u32, filter: Filter, crop: bool) -> Result<R
     if crop {
         options = options.fit_into_destination(Some((0.5, 0.5)));
     }
-    Resizer::new()
-        .resize(&src_img, &mut dst, &options)
-        .map_err(|e: fr::ResizeError| ImageError::Params(format!("cannot resize: {e}")))?;
+    Resizer::new().resize(&src_img, &mut dst, &options).map_err(|e: fr::ResizeError| ImageError::Params(format!("cannot resize: {e}")))?;
     drop(src_img);
     Raster::new(w, h, layout, dst.into_vec())
 }

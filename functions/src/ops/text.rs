@@ -4,8 +4,8 @@
 //! photon's own `draw_text` only draws white and converts the whole image to RGBA and back;
 //! drawing glyph coverage directly keeps the raster's layout and needs no image-sized copy.
 
-use super::compose::blend;
 use super::canvas::{check, Gravity};
+use super::compose::blend;
 use super::{ApplyCtx, Operation};
 use crate::error::ImageError;
 use crate::params::{FieldError, Fields};

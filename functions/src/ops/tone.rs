@@ -54,7 +54,8 @@ pub struct Threshold {
 }
 
 impl Operation for Threshold {
-    const DESCRIPTION: &'static str = "Black and white: values below `threshold` become 0, the others 255. By default on luma, giving a gray image; alpha is kept.";
+    const DESCRIPTION: &'static str =
+        "Black and white: values below `threshold` become 0, the others 255. By default on luma, giving a gray image; alpha is kept.";
     fn schema() -> Value {
         json!({"type": "object", "additionalProperties": false, "properties": {
             "threshold": {"type": "integer", "minimum": 0, "maximum": 255, "default": 128, "examples": [100]},
@@ -67,11 +68,21 @@ impl Operation for Threshold {
         Ok(Threshold { threshold, grayscale: f.bool("grayscale")?.unwrap_or(true) })
     }
     fn output_channels(&self, channels: u8) -> u8 {
-        if !self.grayscale { channels } else if channels.is_multiple_of(2) { 2 } else { 1 }
+        if !self.grayscale {
+            channels
+        } else if channels.is_multiple_of(2) {
+            2
+        } else {
+            1
+        }
     }
     fn extra_bytes(&self, _input: u64, output: u64) -> u64 {
         // Luma of a colour image is a new (smaller) buffer; gray or per-channel is in place.
-        if self.grayscale { output } else { 0 }
+        if self.grayscale {
+            output
+        } else {
+            0
+        }
     }
     fn shrink(&self) -> Shrink {
         Shrink::Point

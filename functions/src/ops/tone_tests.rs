@@ -14,7 +14,11 @@ fn gray(w: u32, h: u32, f: impl Fn(u32, u32) -> u8) -> Raster {
 fn night_sky() -> Raster {
     gray(64, 48, |x, y| {
         let noise = ((x * 7 + y * 13) % 9) as u8;
-        if (x * 31 + y * 17) % 97 == 0 { 120 + ((x * 3) % 130) as u8 } else { 16 + noise }
+        if (x * 31 + y * 17) % 97 == 0 {
+            120 + ((x * 3) % 130) as u8
+        } else {
+            16 + noise
+        }
     })
 }
 
@@ -54,7 +58,12 @@ fn auto_levels_spans_the_full_range() {
 
 #[test]
 fn stretch_is_monotonic_keeps_white_and_brightens_faint_detail() {
-    for params in [json!({"method": "asinh"}), json!({"method": "midtone"}), json!({"method": "asinh", "strength": 500, "linked": false}), json!({"midtone": 0.1})] {
+    for params in [
+        json!({"method": "asinh"}),
+        json!({"method": "midtone"}),
+        json!({"method": "asinh", "strength": 500, "linked": false}),
+        json!({"midtone": 0.1}),
+    ] {
         let p: Stretch = parse(params.clone()).expect("params");
         let sky = night_sky();
         let table = p.table(&luma_histogram(&sky).expect("hist"));

@@ -44,7 +44,6 @@ pub async fn download(app: &TestApp, token: &str, task: &str) -> Vec<u8> {
     resp.bytes().await.expect("read the download").to_vec()
 }
 
-
 /// The event types in order.
 pub fn types(events: &[Value]) -> Vec<&str> {
     events.iter().map(|e| e["type"].as_str().unwrap_or("?")).collect()

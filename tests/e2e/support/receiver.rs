@@ -71,10 +71,8 @@ async fn serve(mut stream: TcpStream) -> Option<Received> {
     let mut lines = head.lines();
     let mut request_line = lines.next()?.split_whitespace();
     let (method, path) = (request_line.next()?.to_string(), request_line.next()?.to_string());
-    let headers: HashMap<String, String> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
-        .collect();
+    let headers: HashMap<String, String> =
+        lines.filter_map(|l| l.split_once(':')).map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string())).collect();
     let length: usize = headers.get("content-length").and_then(|l| l.parse().ok()).unwrap_or(0);
     while buf.len() < head_end + length {
         let n = stream.read(&mut chunk).await.ok()?;

@@ -47,7 +47,9 @@ impl SseStream {
                     None => continue,
                 }
             }
-            let Ok(chunk) = timeout_at(deadline, self.body.next()).await else { panic!("the SSE stream stalled; buffered: {:?}", self.buffer) };
+            let Ok(chunk) = timeout_at(deadline, self.body.next()).await else {
+                panic!("the SSE stream stalled; buffered: {:?}", self.buffer)
+            };
             match chunk {
                 Some(Ok(bytes)) => self.buffer.push_str(&String::from_utf8_lossy(&bytes)),
                 Some(Err(e)) => panic!("the SSE stream failed: {e}"),
