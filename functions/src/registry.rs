@@ -8,10 +8,11 @@
 use crate::error::ImageError;
 use crate::ops::encode::EncodeParams;
 use crate::ops::{
-    color::{Brightness, Contrast, HueRotate, Invert, Saturation, Sepia, Tint},
+    color::{Brightness, Contrast, HueRotate, Invert, Saturation, Sepia},
     effects::{EdgeDetect, Emboss, NoiseReduction, Oil, Vignette},
     filters::{Blur, BoxBlur, Pixelate, Sharpen},
     photon_bridge::FilterPreset,
+    tint::Tint,
     tone::{AutoLevels, Gamma, Stretch, Threshold},
 };
 use crate::ops::{

@@ -1,7 +1,8 @@
 //! Calls into a task's Durable Object from the Worker and the queue consumer.
 
 use super::model::NewTask;
-use super::object::{DownloadInfo, TENANT_HEADER};
+use super::object::TENANT_HEADER;
+use super::view::DownloadInfo;
 use crate::bindings::TASKS;
 use crate::error::{ApiError, ApiResult};
 use crate::ids::{TaskId, TenantId};

@@ -10,6 +10,7 @@ mod listing;
 pub mod model;
 pub mod names;
 pub mod object;
+mod spec;
 pub mod state;
 pub mod view;
 mod watchdog;

@@ -7,7 +7,7 @@
 
 use super::events::Envelope;
 use super::model::{Effects, NewTask, Task, Tick};
-use super::{alarm, listing, names, view};
+use super::{alarm, listing, view};
 use crate::bindings::STEPS_QUEUE;
 use crate::clock::{now_iso, now_millis};
 use crate::config::Config;
@@ -34,13 +34,6 @@ struct SeqRow {
 #[derive(Deserialize)]
 struct BodyRow {
     body: String,
-}
-
-/// What `GET /download` tells the download route.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct DownloadInfo {
-    pub key: String,
-    pub filename: String,
 }
 
 #[durable_object]
@@ -127,20 +120,9 @@ fn conflict(status: impl Serialize) -> Result<Response> {
 }
 
 fn download_info(task: &Task) -> Result<Response> {
-    if task.status != super::model::TaskStatus::Succeeded {
-        return conflict(task.status);
-    }
-    let info = match (&task.archive, task.images.first()) {
-        (Some(archive), _) => archive.output.as_ref().map(|o| DownloadInfo { key: o.key.clone(), filename: format!("{}.zip", task.id) }),
-        (None, Some(image)) => image
-            .output
-            .as_ref()
-            .map(|o| DownloadInfo { key: o.key.clone(), filename: names::single_name(&image.image.name, &o.content_type) }),
-        (None, None) => None,
-    };
-    match info {
-        Some(info) => Response::from_json(&info),
-        None => conflict(task.status),
+    match view::download(task) {
+        Ok(info) => Response::from_json(&info),
+        Err(status) => conflict(status),
     }
 }
 

@@ -10,8 +10,7 @@ use super::events::{Event, Progress, PublicOutput, StepError};
 use super::lease::{backoff_seconds, JobStatus, Lease};
 pub use super::model::*;
 use crate::ids::ImageId;
-use crate::keys;
-use crate::messages::{Claimed, Completion, CompletionResponse, JobRef, Outcome, StepSpec, Work};
+use crate::messages::{Claimed, Completion, CompletionResponse, JobRef, Outcome, Work};
 
 impl Task {
     /// A new task: cached images are done at once, every other image's first step is queued.
@@ -121,55 +120,6 @@ impl Task {
         let event = Event::StepStarted { image: self.image_id(image), step, op: self.op(step), attempt };
         let work = Work::Step(self.step_spec(image, step));
         Some((Claimed { attempt, work }, vec![event]))
-    }
-
-    fn step_spec(&self, image: usize, step: usize) -> StepSpec {
-        let img = &self.images[image];
-        let resume_from = self.resume_point(image, step);
-        let aux = self
-            .chain
-            .steps()
-            .iter()
-            .flat_map(|s| s.aux_images())
-            .filter_map(|id| ImageId::parse(id).ok())
-            .map(|id| (id.to_string(), keys::original(&self.tenant, &id)))
-            .collect();
-        StepSpec {
-            chain: self.chain.clone(),
-            image,
-            start: step,
-            resume_from,
-            aux,
-            source_format: img.image.format,
-            input_key: match resume_from {
-                0 => keys::original(&self.tenant, &img.image.id),
-                s => keys::step_output(&self.id, image, s - 1),
-            },
-            output_key: self.output_key(image, self.chain.len() - 1),
-            cleanup: self.checkpoints(image),
-        }
-    }
-
-    /// The first step a run of `step` must execute: the one after the latest checkpoint before
-    /// it (steps since then kept their output in memory only), or the first step.
-    fn resume_point(&self, image: usize, step: usize) -> usize {
-        let steps = &self.images[image].steps[..step];
-        steps.iter().rposition(|s| s.checkpoint).map_or(0, |i| i + 1)
-    }
-
-    /// Keys of the image's stored checkpoints.
-    pub(super) fn checkpoints(&self, image: usize) -> Vec<String> {
-        let steps = self.images[image].steps.iter().enumerate();
-        steps.filter(|(_, s)| s.checkpoint).map(|(i, _)| keys::step_output(&self.id, image, i)).collect()
-    }
-
-    /// Intermediate steps write under the task; the last one writes the shareable result.
-    fn output_key(&self, image: usize, step: usize) -> String {
-        if step + 1 == self.chain.len() {
-            keys::result(&self.tenant, &self.images[image].image.result_key)
-        } else {
-            keys::step_output(&self.id, image, step)
-        }
     }
 
     /// Records a finished attempt; the answer says after how many seconds to retry the step,

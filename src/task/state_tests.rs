@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::ids::{TaskId, TenantId};
+use crate::keys;
 use crate::task::lease::{self, Policy};
 use functions::{Chain, Format};
 use serde_json::json;

@@ -4,7 +4,8 @@
 //! step across all of them.
 
 use super::lease::JobStatus as StepStatus;
-use super::model::Task;
+use super::model::{Task, TaskStatus};
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 /// The contract's task object, without `links` (the API layer adds those: they depend on the
@@ -49,4 +50,28 @@ fn summarise(statuses: impl Iterator<Item = StepStatus>) -> StepStatus {
     } else {
         StepStatus::Queued
     }
+}
+
+/// What `GET /download` tells the download route: where the file is and its name.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DownloadInfo {
+    pub key: String,
+    pub filename: String,
+}
+
+/// The finished task's download (the zip for several images, else the one output), or the
+/// status that keeps it from having one.
+pub fn download(task: &Task) -> Result<DownloadInfo, TaskStatus> {
+    if task.status != TaskStatus::Succeeded {
+        return Err(task.status);
+    }
+    let info = match (&task.archive, task.images.first()) {
+        (Some(archive), _) => archive.output.as_ref().map(|o| DownloadInfo { key: o.key.clone(), filename: format!("{}.zip", task.id) }),
+        (None, Some(image)) => image
+            .output
+            .as_ref()
+            .map(|o| DownloadInfo { key: o.key.clone(), filename: super::names::single_name(&image.image.name, &o.content_type) }),
+        (None, None) => None,
+    };
+    info.ok_or(task.status)
 }

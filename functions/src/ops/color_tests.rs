@@ -1,6 +1,8 @@
 //! Golden pixels and parameter checks of the colour steps.
 
 use super::*;
+use crate::ops::grayscale::luma;
+use crate::ops::tint::Tint;
 use serde_json::json;
 
 /// Parses `params` as step `T` (as the chain parser does), naming the field on error.

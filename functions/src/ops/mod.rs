@@ -17,6 +17,7 @@ pub mod photon_bridge;
 pub mod resize;
 pub mod rotate;
 pub mod text;
+pub mod tint;
 pub mod tone;
 
 use crate::error::ImageError;

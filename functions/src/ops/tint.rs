@@ -1,0 +1,80 @@
+//! `tint`: recolour towards a colour at each pixel's own luminance (black stays black, white
+//! stays white), through a 256-entry table of the gradient black → tint → white. Per-pixel, so
+//! it may run on a JPEG shrunk on load ([`Shrink::Point`]).
+
+use super::color::{colour_channels, colourise};
+use super::grayscale::luma;
+use super::{ApplyCtx, Operation};
+use crate::error::ImageError;
+use crate::params::{FieldError, Fields};
+use crate::raster::Raster;
+use crate::shrink::Shrink;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+/// `tint`: recolours every pixel with the tint's hue at the pixel's own luminance.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Tint {
+    pub colour: [u8; 3],
+    pub strength: f64,
+}
+
+impl Operation for Tint {
+    const DESCRIPTION: &'static str =
+        "Tint towards a colour keeping luminance (black stays black, white stays white); gray images become RGB.";
+    fn schema() -> Value {
+        json!({"type": "object", "additionalProperties": false, "properties": {
+            "colour": {"type": "string", "pattern": "^#[0-9a-fA-F]{6}([0-9a-fA-F]{2})?$", "default": "#ffa040", "examples": ["#3366ff"],
+                       "description": "tint colour (any alpha digits are ignored)"},
+            "strength": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.5, "examples": [0.6],
+                         "description": "0: unchanged, 1: fully recoloured"}
+        }})
+    }
+    fn parse(f: &mut Fields) -> Result<Self, FieldError> {
+        let [r, g, b, _] = f.colour("colour")?.unwrap_or([0xff, 0xa0, 0x40, 255]);
+        Ok(Tint { colour: [r, g, b], strength: f.f64_in("strength", 0.0, 1.0)?.unwrap_or(0.5) })
+    }
+    fn output_channels(&self, channels: u8) -> u8 {
+        colour_channels(channels)
+    }
+    fn extra_bytes(&self, input: u64, output: u64) -> u64 {
+        if output > input {
+            output
+        } else {
+            0
+        }
+    }
+    fn shrink(&self) -> Shrink {
+        Shrink::Point
+    }
+    fn apply(&self, src: Raster, _ctx: &ApplyCtx) -> Result<Raster, ImageError> {
+        let table = tint_table(self.colour);
+        let s = (self.strength * 256.0).round() as i32;
+        colourise(src, |[r, g, b]| {
+            let target = table.get(usize::from(luma(r, g, b))).copied().unwrap_or([r, g, b]);
+            let mix = |v: u8, t: u8| (i32::from(v) + ((i32::from(t) - i32::from(v)) * s + 128) / 256).clamp(0, 255) as u8;
+            [mix(r, target[0]), mix(g, target[1]), mix(b, target[2])]
+        })
+    }
+}
+
+/// For each luminance, the colour on the gradient black → tint → white with that luminance.
+fn tint_table(t: [u8; 3]) -> Vec<[u8; 3]> {
+    let lt = f64::from(luma(t[0], t[1], t[2]));
+    (0..=255u32)
+        .map(|l| {
+            let l = f64::from(l);
+            t.map(|c| {
+                let c = f64::from(c);
+                let v = if l <= lt && lt > 0.0 {
+                    c * l / lt
+                } else if lt < 255.0 {
+                    c + (255.0 - c) * (l - lt) / (255.0 - lt)
+                } else {
+                    l
+                };
+                v.round().clamp(0.0, 255.0) as u8
+            })
+        })
+        .collect()
+}
