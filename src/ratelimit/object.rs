@@ -57,8 +57,19 @@ pub async fn charge(env: &Env, tenant: &TenantId, cost: Cost, per_minute: u32) -
                 "{}",
                 serde_json::json!({"event": "rate_limiter_unreachable", "tenant": tenant.as_str(), "error": e.to_string()})
             );
-            Ok(())
+            when_unreachable(cost)
         }
+    }
+}
+
+/// What to do when the limiter cannot be asked. Writes fail closed: an outage of the limiter
+/// must not open the door to unmetered uploads and tasks (the expensive requests a limit is
+/// for). Reads stay open: they are cheap, and refusing them would turn a limiter outage into an
+/// outage of every status poll and download.
+pub fn when_unreachable(cost: Cost) -> ApiResult<()> {
+    match cost {
+        Cost::Read => Ok(()),
+        Cost::Write => Err(ApiError::Unavailable("the rate limiter is unavailable; try again shortly".into())),
     }
 }
 
@@ -69,4 +80,16 @@ async fn ask(env: &Env, tenant: &TenantId, cost: Cost, per_minute: u32) -> Resul
     init.with_method(Method::Post).with_body(Some(body.into()));
     let mut resp = stub.fetch_with_request(Request::new_with_init("https://limiter/take", &init)?).await?;
     resp.json().await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unreachable_limiter_refuses_writes_and_lets_reads_through() {
+        let refused = when_unreachable(Cost::Write).unwrap_err();
+        assert_eq!((refused.status(), refused.code()), (503, "unavailable"));
+        assert!(when_unreachable(Cost::Read).is_ok());
+    }
 }
