@@ -1,7 +1,7 @@
 //! The typed configuration, read from vars and secrets and validated on every event.
 //!
 //! A half-configured Worker must not run: any bad or missing name makes every route answer 503
-//! `unavailable` listing the names (see `../shared/API.md`, "Configuration").
+//! `unavailable` listing the names (the README's "Configuration").
 
 use crate::auth::{Rules, Verifier};
 use crate::faults::Faults;

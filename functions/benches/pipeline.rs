@@ -1,4 +1,5 @@
-//! Native benches of the imaging pipeline on the shared benchmark image (`cargo bench -p functions`):
+//! Native benches of the imaging pipeline (`cargo bench -p functions`) on photo-like JPEGs made
+//! in-process, or on `STUDIO_BENCH_IMAGES=<dir>`'s `12mp.jpg` and `48mp.jpg`:
 //! the whole chain "decode → resize to 1600 px wide (Lanczos3) → JPEG q80" as the queue runs it,
 //! then each of its parts alone, so that the split of the time is visible. One thread throughout
 //! (nothing in the pipeline spawns threads). The in-workerd comparison with sharp and photon-node
@@ -20,9 +21,26 @@ use std::time::Duration;
 
 const MAX_PIXELS: u64 = 100_000_000;
 
-fn image(name: &str) -> Vec<u8> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/images").join(name);
-    std::fs::read(&path).unwrap_or_else(|e| panic!("read the benchmark input {}: {e}", path.display()))
+/// The `megapixels` benchmark input: `$STUDIO_BENCH_IMAGES/<n>mp.jpg` when set, else a 4:3
+/// baseline JPEG (q90) of smooth gradients with fine texture, made here so the bench needs no
+/// file from outside the repository.
+fn image(megapixels: u32) -> Vec<u8> {
+    if let Some(dir) = std::env::var_os("STUDIO_BENCH_IMAGES") {
+        let path = PathBuf::from(dir).join(format!("{megapixels}mp.jpg"));
+        return std::fs::read(&path).unwrap_or_else(|e| panic!("read the benchmark input {}: {e}", path.display()));
+    }
+    let (w, h) = if megapixels <= 12 { (4000, 3000) } else { (8000, 6000) };
+    let mut seed = 0x9e37_79b9_u32;
+    let pixels: Vec<u8> = (0..h)
+        .flat_map(|y| (0..w).map(move |x| (x, y)))
+        .flat_map(|(x, y)| {
+            seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            let grain = seed >> 28;
+            [(x * 255 / w + grain) as u8, (y * 255 / h + grain) as u8, ((x + y) * 127 / (w + h) + 64 + grain) as u8]
+        })
+        .collect();
+    let raster = Raster::new(w, h, functions::raster::Layout::Rgb8, pixels).expect("a benchmark raster");
+    encode(raster, &EncodeParams { format: OutputFormat::Jpeg, quality: 90 }).expect("encode the benchmark input")
 }
 
 fn resize_params() -> ResizeParams {
@@ -39,8 +57,8 @@ fn shrink_on_load() -> DecodeOptions {
 }
 
 fn pipeline(c: &mut Criterion) {
-    let jpeg12 = image("astro-12mp.jpg");
-    let jpeg48 = image("astro-48mp.jpg");
+    let jpeg12 = image(12);
+    let jpeg48 = image(48);
     let chain = Chain::parse(&json!([
         {"op": "resize", "width": 1600, "filter": "lanczos3"},
         {"op": "encode", "format": "jpeg", "quality": 80}
@@ -49,14 +67,14 @@ fn pipeline(c: &mut Criterion) {
     let aux = HashMap::new();
 
     // The inputs of the part benches, made once and checked.
-    let decoded: Raster = raster::load(jpeg12.clone(), &shrink_on_load()).expect("decode astro-12mp");
+    let decoded: Raster = raster::load(jpeg12.clone(), &shrink_on_load()).expect("decode the 12 MP input");
     assert_eq!((decoded.width, decoded.height), (2000, 1500), "shrink-on-load should decode at 1/2 scale");
     let resized = resize(decoded.clone(), &resize_params()).expect("resize");
     assert_eq!((resized.width, resized.height), (1600, 1200));
     let out = run_chain(&chain, jpeg12.clone(), MAX_PIXELS, &aux).expect("run the chain");
     assert_eq!((out.width, out.height), (1600, 1200));
 
-    let mut g = c.benchmark_group("astro-12mp");
+    let mut g = c.benchmark_group("12mp");
     // Flat sampling: every sample runs the same number of iterations (these take tens of ms).
     g.sample_size(10).sampling_mode(SamplingMode::Flat).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(4));
 
@@ -79,7 +97,7 @@ fn pipeline(c: &mut Criterion) {
     g.finish();
 
     // The big one, whole chain only (decode is 1/4 scale: 8000×6000 → 2000×1500).
-    let mut g = c.benchmark_group("astro-48mp");
+    let mut g = c.benchmark_group("48mp");
     g.sample_size(10).sampling_mode(SamplingMode::Flat).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(5));
     g.bench_function("chain: decode+resize 1600 lanczos3+jpeg q80", |b| {
         b.iter_batched(|| jpeg48.clone(), |bytes| run_chain(&chain, bytes, MAX_PIXELS, &aux).expect("chain"), BatchSize::LargeInput)

@@ -1,4 +1,4 @@
-//! Live event types, exactly as `../shared/API.md` ("Live events") spells them.
+//! Live event types, exactly as the API contract ("Live events"; `public/openapi.json`) spells them.
 
 use crate::ids::{ImageId, TaskId};
 use serde::{Deserialize, Serialize};

@@ -4,7 +4,7 @@
 use crate::support::*;
 use reqwest::StatusCode;
 
-/// Every route a client may call (`../shared/API.md` plus docs/LIVE.md and the README's additions).
+/// Every route a client may call (the API contract in `public/openapi.json`, docs/LIVE.md and the README).
 const ROUTES: [(&str, &str); 19] = [
     ("get", "/health"),
     ("get", "/openapi.json"),
