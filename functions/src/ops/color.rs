@@ -24,6 +24,15 @@ pub(crate) fn checked(r: &Raster) -> Result<(usize, usize, usize), ImageError> {
     Ok((w, h, ch))
 }
 
+/// Working memory of [`colourise`]: in place for colour; a new buffer only when gray grows to RGB.
+pub(crate) fn colourise_extra_bytes(input: u64, output: u64) -> u64 {
+    if output > input {
+        output
+    } else {
+        0
+    }
+}
+
 /// Gray layouts gain colour (1 → 3, 2 → 4 channels); colour layouts are kept.
 pub(crate) fn colour_channels(channels: u8) -> u8 {
     match channels {
@@ -122,12 +131,7 @@ impl Operation for Sepia {
         colour_channels(channels)
     }
     fn extra_bytes(&self, input: u64, output: u64) -> u64 {
-        // In place for colour; a new buffer only when gray grows to RGB.
-        if output > input {
-            output
-        } else {
-            0
-        }
+        colourise_extra_bytes(input, output)
     }
     fn shrink(&self) -> Shrink {
         Shrink::Point

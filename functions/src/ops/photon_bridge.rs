@@ -7,7 +7,7 @@
 //! neighbourhood), so running it on a strip gives exactly the same pixels as running it on the
 //! whole image, while memory stays at [`STRIP_PEAK_BYTES`] whatever the image size.
 
-use super::color::{checked, colour_channels, colourise};
+use super::color::{checked, colour_channels, colourise, colourise_extra_bytes};
 use super::{ApplyCtx, Operation};
 use crate::error::ImageError;
 use crate::params::{FieldError, Fields};
@@ -116,7 +116,7 @@ impl Operation for FilterPreset {
     }
     fn extra_bytes(&self, input: u64, output: u64) -> u64 {
         // Photon's copies of one strip, plus a new buffer when gray grows to RGB.
-        STRIP_PEAK_BYTES + if output > input { output } else { 0 }
+        STRIP_PEAK_BYTES + colourise_extra_bytes(input, output)
     }
     fn shrink(&self) -> Shrink {
         // Photon's presets are per-pixel (see the module doc).

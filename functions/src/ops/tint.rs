@@ -2,7 +2,7 @@
 //! stays white), through a 256-entry table of the gradient black → tint → white. Per-pixel, so
 //! it may run on a JPEG shrunk on load ([`Shrink::Point`]).
 
-use super::color::{colour_channels, colourise};
+use super::color::{colour_channels, colourise, colourise_extra_bytes};
 use super::grayscale::luma;
 use super::{ApplyCtx, Operation};
 use crate::error::ImageError;
@@ -38,11 +38,7 @@ impl Operation for Tint {
         colour_channels(channels)
     }
     fn extra_bytes(&self, input: u64, output: u64) -> u64 {
-        if output > input {
-            output
-        } else {
-            0
-        }
+        colourise_extra_bytes(input, output)
     }
     fn shrink(&self) -> Shrink {
         Shrink::Point
