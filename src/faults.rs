@@ -10,6 +10,8 @@
 //!   back in one job, faster than a client can react);
 //! - `send_fail=N`: the task object's first N queue sends fail (counted per task object), as if
 //!   the queue were briefly unreachable; the watchdog must re-send;
+//! - `oom=N`: the first N attempts of every step allocate past the isolate's memory cap without
+//!   asking first (a trap, as a misplanned step would cause); the module must recover;
 //! - `index_fail=N`: the task object's first N writes to its tenant's index fail (counted per
 //!   task object); the alarm must retry until the listing matches the task.
 
@@ -21,6 +23,7 @@ pub struct Faults {
     pub pause_ms: u32,
     pub send_fail: u32,
     pub index_fail: u32,
+    pub oom: u32,
 }
 
 impl Faults {
@@ -35,10 +38,11 @@ impl Faults {
                 Some(("pause", v)) => faults.pause_ms = count(v)?,
                 Some(("send_fail", v)) => faults.send_fail = count(v)?,
                 Some(("index_fail", v)) => faults.index_fail = count(v)?,
+                Some(("oom", v)) => faults.oom = count(v)?,
                 None if item == "duplicate" => faults.duplicate = true,
                 _ => {
                     return Err(format!(
-                        "unknown fault {item:?} (known: transient=N, duplicate, die=N, pause=MS, send_fail=N, index_fail=N)"
+                        "unknown fault {item:?} (known: transient=N, duplicate, die=N, pause=MS, send_fail=N, index_fail=N, oom=N)"
                     ))
                 }
             }
@@ -66,6 +70,7 @@ mod tests {
         assert_eq!(Faults::parse("pause=250").expect("pause").pause_ms, 250);
         let outages = Faults::parse("send_fail=1,index_fail=3").expect("outages");
         assert_eq!((outages.send_fail, outages.index_fail), (1, 3));
+        assert_eq!(Faults::parse("oom=1").expect("oom").oom, 1);
         assert!(Faults::parse("send_fail").is_err());
         assert!(Faults::parse("transient").is_err() && Faults::parse("dupe").is_err() && Faults::parse("die=x").is_err());
     }

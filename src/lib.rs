@@ -16,6 +16,7 @@ pub mod ids;
 pub mod keys;
 pub mod links;
 pub mod live;
+mod memory;
 pub mod messages;
 pub mod range;
 pub mod ratelimit;

@@ -43,7 +43,7 @@ pub async fn chain(mut req: Request, ctx: Ctx) -> ApiResult<Response> {
     let out = run_chain(&chain, body, ctx.data.config.max_input_pixels, &HashMap::new())?;
     json_response(
         &json!({"width": out.width, "height": out.height, "bytes": out.bytes.len(), "content_type": out.content_type,
-                "memory_bytes": crate::consumer::memory_bytes()}),
+                "memory_bytes": crate::memory::linear_memory_bytes()}),
         200,
     )
 }

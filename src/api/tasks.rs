@@ -68,10 +68,10 @@ pub async fn create(mut req: Request, ctx: Ctx) -> ApiResult<Response> {
 async fn prepare(ctx: &Ctx, images: &Images, tenant: &TenantId, id: &ImageId, chain: &Chain) -> ApiResult<NewImage> {
     let record = images.get_record(tenant, id).await?;
     // Refuse what cannot fit before anything is queued or decoded.
-    plan(&record.info(), record.bytes, chain, ctx.data.config.limits())?;
+    let peak_bytes = plan(&record.info(), record.bytes, chain, ctx.data.config.limits())?.peak_bytes;
     let result_key = result_key(&record.sha256, chain);
     let cached = images.find_result(tenant, &result_key).await?;
-    Ok(NewImage { image: ImageRef { id: record.id, name: record.name, format: record.format, result_key }, cached })
+    Ok(NewImage { image: ImageRef { id: record.id, name: record.name, format: record.format, result_key, peak_bytes }, cached })
 }
 
 /// Adds the `links` of the task object, signed for its tenant, on the host the client used.

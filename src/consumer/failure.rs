@@ -23,6 +23,8 @@ pub enum Kind {
     Archive,
     /// The webhook receiver: no answer at all (DNS, TLS, connection).
     Receiver,
+    /// The worker could not spare a step's planned peak memory just then.
+    Memory,
 }
 
 impl Kind {
@@ -33,6 +35,7 @@ impl Kind {
             Kind::Upload => "storage was unavailable while uploading the zip",
             Kind::Archive => "the zip could not be written",
             Kind::Receiver => "the webhook receiver could not be reached",
+            Kind::Memory => "the worker was short of memory",
         }
     }
 
@@ -42,6 +45,7 @@ impl Kind {
             Kind::Upload => "upload",
             Kind::Archive => "archive",
             Kind::Receiver => "receiver",
+            Kind::Memory => "memory",
         }
     }
 }
@@ -94,7 +98,7 @@ mod tests {
     fn clients_get_a_stable_sentence_without_the_platform_text() {
         let task = task();
         let at = Attempt { task: &task, job: JobRef::Step { image: 1, step: 2 }, attempt: 3 };
-        for kind in [Kind::Storage, Kind::Upload, Kind::Archive, Kind::Receiver] {
+        for kind in [Kind::Storage, Kind::Upload, Kind::Archive, Kind::Receiver, Kind::Memory] {
             let (public, _) = describe(kind, at, CAUSE);
             assert_eq!(public, kind.public_message());
             assert!(!public.contains("10001") && !public.contains("10.0.0.7"), "{public}");

@@ -89,15 +89,3 @@ async fn run(env: &Env, config: &Config, job: &Job) -> ApiResult<Next> {
     let answer = task.complete(&Completion { job: job.job, attempt, outcome, checkpointed: false, proceed: false }).await?;
     Ok(answer.retry_in_s.map_or(Next::Ack, Next::RetryIn))
 }
-
-/// Size of the wasm linear memory: it only grows, so after a step it is the high-water mark.
-pub fn memory_bytes() -> u64 {
-    #[cfg(target_arch = "wasm32")]
-    {
-        core::arch::wasm32::memory_size(0) as u64 * 65_536
-    }
-    #[cfg(not(target_arch = "wasm32"))]
-    {
-        0
-    }
-}

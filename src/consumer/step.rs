@@ -22,6 +22,7 @@ use crate::config::Config;
 use crate::error::ApiResult;
 use crate::ids::TaskId;
 use crate::keys;
+use crate::memory::MemoryError;
 use crate::messages::{Completion, Job, JobRef, Outcome, StepSpec};
 use crate::task::client::TaskClient;
 use functions::session::{Session, RASTER_MEDIA_TYPE};
@@ -68,6 +69,14 @@ pub async fn run(
         Ok(s) => s,
         Err(e) => return finish(task, report(spec.start, attempt, transient(Kind::Storage, at, e))).await,
     };
+    // Plan every peak before the work starts: what cannot fit fails (or waits) cleanly here,
+    // instead of aborting the isolate halfway.
+    if let Err(e) = crate::memory::reserve(spec.peak_bytes) {
+        return finish(task, report(spec.start, attempt, memory_shortage(at, e))).await;
+    }
+    if attempt <= config.faults.oom {
+        exceed_the_memory_cap(job);
+    }
     let mut timings = timings;
     let input = match timings.time_load(store.get(&spec.input_key)).await {
         Ok(Some(bytes)) => bytes,
@@ -120,6 +129,25 @@ pub async fn run(
     }
 }
 
+/// A planned peak the isolate cannot hold: permanent when even an idle one could not, a retry
+/// (on a quieter isolate, or later) when other work holds the memory now.
+fn memory_shortage(at: Attempt<'_>, e: MemoryError) -> Outcome {
+    match e {
+        MemoryError::NeverFits { .. } => Outcome::Failed { code: "image_too_large".into(), message: e.to_string() },
+        MemoryError::Busy { .. } => transient(Kind::Memory, at, e),
+    }
+}
+
+/// `FAULT_INJECTION oom=N`: allocates past the linked memory cap without asking first, as a
+/// misplanned step would. That traps: the job ends without a report, and the glue must
+/// re-create the module so that the redelivered message, and every other request, still run.
+fn exceed_the_memory_cap(job: &Job) {
+    console_log!("{}", super::log_line(job, "fault", "FAULT_INJECTION oom: allocating past the memory cap"));
+    let too_much = usize::try_from(crate::memory::ISOLATE_MEMORY_BYTES).unwrap_or(usize::MAX);
+    let block = std::hint::black_box(vec![1u8; too_much]);
+    console_log!("{}", super::log_line(job, "fault", &format!("allocated {} bytes: the cap is not in force", block.len())));
+}
+
 /// Reports a job that could not start, and acks or retries its message as the object says.
 async fn finish(task: &TaskClient, done: Completion) -> ApiResult<Next> {
     let answer = task.complete(&done).await?;
@@ -157,7 +185,7 @@ impl Run<'_> {
             Ok(Ok((content_type, (width, height), bytes, checkpointed))) => {
                 let stored = self.timings.store_ms() - stored_before;
                 let duration_ms = (now_millis() - started).saturating_sub(stored);
-                let memory_bytes = super::memory_bytes();
+                let memory_bytes = crate::memory::linear_memory_bytes();
                 (Outcome::Succeeded { content_type, width, height, bytes, duration_ms, memory_bytes }, checkpointed)
             }
             Ok(Err(e)) => (Outcome::Failed { code: e.code().into(), message: e.to_string() }, false),

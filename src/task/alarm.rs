@@ -125,6 +125,7 @@ mod tests {
             name: "a.png".into(),
             format: Format::Png,
             result_key: "r".into(),
+            peak_bytes: 0,
         };
         let new = NewTask {
             id: TaskId::parse("task_0123456789abcdef0123456789abcdef").expect("id"),

@@ -68,6 +68,7 @@ mod tests {
                 name: name.into(),
                 format: Format::Png,
                 result_key: "k".into(),
+                peak_bytes: 0,
             },
             steps: Vec::new(),
             output: Some(Output { key: "k".into(), content_type: content_type.into(), width: 1, height: 1, bytes: 1 }),

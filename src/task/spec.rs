@@ -26,6 +26,7 @@ impl Task {
             image,
             start: step,
             resume_from,
+            peak_bytes: img.image.peak_bytes,
             aux,
             source_format: img.image.format,
             input_key: match resume_from {

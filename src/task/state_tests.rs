@@ -23,6 +23,7 @@ fn new_task(images: usize, cached: &[usize], webhook: bool) -> NewTask {
                 name: format!("{i}.png"),
                 format: Format::Png,
                 result_key: format!("r{i}"),
+                peak_bytes: 0,
             },
             cached: cached.contains(&i).then(|| Output {
                 key: format!("results/alice/r{i}"),

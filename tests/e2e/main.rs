@@ -11,6 +11,7 @@ mod hardening;
 mod imaging;
 mod listings;
 mod live;
+mod memory;
 mod reliability;
 mod security;
 mod support;

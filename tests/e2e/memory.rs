@@ -1,0 +1,61 @@
+//! The 128 MiB isolate, for real: the Worker is linked so that its memory cannot grow past it.
+//! A chain the planner was told to admit although it cannot fit fails cleanly before decoding;
+//! an allocation past the cap (a misplanned step, injected) traps, and the Worker recovers: the
+//! job is retried and other requests are unaffected.
+
+use crate::support::*;
+use functions::registry::{ENCODE, GRAYSCALE, RESIZE};
+use image::{ImageFormat, ImageOutputFormat, RgbImage};
+use reqwest::StatusCode;
+use serde_json::json;
+use std::io::Cursor;
+
+/// An 8000×6000 PNG of one colour: 48 MP to decode (144 MB as RGB), a few hundred KB to send.
+fn flat_png_48_megapixels() -> Vec<u8> {
+    let mut out = Cursor::new(Vec::new());
+    let img = image::DynamicImage::ImageRgb8(RgbImage::from_pixel(8000, 6000, image::Rgb([40, 90, 160])));
+    img.write_to(&mut out, ImageOutputFormat::Png).expect("encode the flat 48 MP PNG");
+    out.into_inner()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_chain_admitted_beyond_the_isolate_fails_cleanly_before_decoding_and_the_worker_goes_on() {
+    // A budget far above the isolate (an operator's mistake): the planner admits what the
+    // isolate cannot hold, so the job itself must refuse it, with the figures.
+    let app = TestApp::spawn_with(&[("MEMORY_BUDGET_BYTES", "1073741824")]).await;
+    let token = app.token("alice");
+    let big = app.upload_ok(&token, flat_png_48_megapixels(), "image/png").await;
+    let task = app.run_chain(&token, big["id"].as_str().expect("id"), json!([{"op": GRAYSCALE}])).await;
+    let done = app.wait_for_task(&token, task["id"].as_str().expect("id"), TASK_DEADLINE).await;
+    assert_eq!(done["status"], "failed", "{done:#}");
+    assert_eq!(done["error"]["code"], "image_too_large", "{done:#}");
+    let message = done["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("MiB at its peak") && message.contains("128 MiB isolate"), "figures in the message: {message}");
+    assert_eq!(done["steps"][0]["attempts"], 1, "a peak that can never fit is not retried: {done:#}");
+
+    // The same isolate still runs ordinary work.
+    let small = app.upload_png(&token, "s.png", 64, 48).await;
+    let task = app.run_chain(&token, &small, json!([{"op": RESIZE, "width": 32}, {"op": ENCODE, "format": "png"}])).await;
+    let done = app.wait_for_task(&token, task["id"].as_str().expect("id"), TASK_DEADLINE).await;
+    assert_eq!(done["status"], "succeeded", "{done:#}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_allocation_past_the_cap_ends_only_that_attempt_and_the_retry_succeeds() {
+    // Every step's first attempt allocates 128 MiB without asking: under the linked cap that
+    // traps (were the cap missing, the allocation would succeed and attempt 1 would finish).
+    let app = TestApp::spawn_with(&[("FAULT_INJECTION", "oom=1"), ("STEP_TIMEOUT_SECONDS", "3")]).await;
+    let token = app.token("alice");
+    let image = app.upload_png(&token, "o.png", 80, 60).await;
+    let task = app.run_chain(&token, &image, json!([{"op": RESIZE, "width": 40}, {"op": ENCODE, "format": "png"}])).await;
+    let id = task["id"].as_str().expect("id");
+    let done = app.wait_for_task(&token, id, TASK_DEADLINE).await;
+    assert_eq!(done["status"], "succeeded", "{done:#}");
+    assert!(done["steps"][0]["attempts"].as_u64().is_some_and(|a| a >= 2), "the first attempt trapped: {done:#}");
+    assert_eq!(decode_as(&download(&app, &token, id).await, ImageFormat::Png).width(), 40);
+
+    // After the trap the module was re-created: requests and uploads work as before.
+    let listed = json_body(app.get(Some(&token), "/images").await, StatusCode::OK).await;
+    assert!(listed["items"].as_array().is_some_and(|items| !items.is_empty()), "{listed}");
+    app.upload_png(&token, "after.png", 20, 20).await;
+}
