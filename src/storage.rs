@@ -8,9 +8,12 @@ use crate::keys;
 use crate::task::model::Output;
 use crate::tenant::ImageUsage;
 use functions::{Format, ImageInfo};
+use js_sys::{Function, Object as JsObject, Promise, Reflect, Uint8Array};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-use worker::{Bucket, Env, HttpMetadata, Object};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use worker::{Bucket, Env, Object};
 
 /// Custom metadata of a stored result: what a later identical request needs to reuse it.
 pub const WIDTH_META: &str = "width";
@@ -85,14 +88,25 @@ impl Images {
         Ok(Images { bucket: env.bucket(IMAGES_BUCKET)? })
     }
 
-    pub async fn put(&self, tenant: &TenantId, record: &ImageRecord, bytes: Vec<u8>) -> ApiResult<()> {
-        let http = HttpMetadata { content_type: Some(record.content_type.clone()), ..Default::default() };
-        self.bucket
-            .put(keys::original(tenant, &record.id), bytes)
-            .http_metadata(http)
-            .custom_metadata(record.to_metadata())
-            .execute()
-            .await?;
+    /// Stores an original handed over as a JS buffer: R2 reads it from JS memory, so the
+    /// upload never enters wasm memory whole (see `api::upload_body`). workers-rs's `put`
+    /// takes a `Vec` (wasm memory), hence the binding's own method here.
+    pub async fn put(&self, env: &Env, tenant: &TenantId, record: &ImageRecord, bytes: &Uint8Array) -> ApiResult<()> {
+        let js = |e: JsValue| ApiError::Internal(format!("R2 put: {}", e.as_string().unwrap_or_else(|| format!("{e:?}"))));
+        let bucket = Reflect::get(env, &JsValue::from_str(IMAGES_BUCKET)).map_err(js)?;
+        let put: Function = Reflect::get(&bucket, &JsValue::from_str("put")).map_err(js)?.dyn_into().map_err(js)?;
+        let custom = JsObject::new();
+        for (name, value) in record.to_metadata() {
+            Reflect::set(&custom, &JsValue::from_str(&name), &JsValue::from_str(&value)).map_err(js)?;
+        }
+        let http = JsObject::new();
+        Reflect::set(&http, &JsValue::from_str("contentType"), &JsValue::from_str(&record.content_type)).map_err(js)?;
+        let options = JsObject::new();
+        Reflect::set(&options, &JsValue::from_str("httpMetadata"), &http).map_err(js)?;
+        Reflect::set(&options, &JsValue::from_str("customMetadata"), &custom).map_err(js)?;
+        let key = JsValue::from_str(&keys::original(tenant, &record.id));
+        let promise: Promise = put.call3(&bucket, &key, bytes, &options).map_err(js)?.dyn_into().map_err(js)?;
+        JsFuture::from(promise).await.map_err(js)?;
         Ok(())
     }
 

@@ -19,7 +19,7 @@ pub struct BodyLimit {
 
 impl BodyLimit {
     /// 413 `payload_too_large` giving the limit and, when the client declared it, the size.
-    fn too_large(&self, declared: Option<u64>) -> ApiError {
+    pub fn too_large(&self, declared: Option<u64>) -> ApiError {
         let BodyLimit { bytes, what, source } = self;
         let sent = match declared {
             Some(len) => format!("; this one declares {len} bytes (Content-Length)"),

@@ -12,7 +12,8 @@ use crate::tenant::client::TenantIndex;
 use crate::tenant::page::ListQuery;
 use crate::tenant::ImageRow;
 use functions::format::probe;
-use sha2::{Digest, Sha256};
+use functions::{ImageError, ImageInfo};
+use upload_body::Upload;
 use worker::{Request, Response};
 
 /// Longest image name kept.
@@ -21,8 +22,8 @@ const MAX_NAME: usize = 255;
 pub async fn upload(mut req: Request, ctx: Ctx) -> ApiResult<Response> {
     let tenant = admit(&req, &ctx, Cost::Write).await?;
     let config = &ctx.data.config;
-    let (bytes, file_name) = upload_body::read(&mut req, config.max_upload_bytes).await?;
-    let info = probe(&bytes)?;
+    let upload = upload_body::read(&mut req, config.max_upload_bytes).await?;
+    let info = probe_upload(&upload)?;
     if info.pixels() > config.max_input_pixels {
         return Err(ApiError::ImageTooLarge(format!(
             "the image is {}x{} = {} pixels; MAX_INPUT_PIXELS is {}",
@@ -34,7 +35,7 @@ pub async fn upload(mut req: Request, ctx: Ctx) -> ApiResult<Response> {
     }
     let id = ImageId::generate()?;
     let query_name = req.url()?.query_pairs().find(|(k, _)| k == "name").map(|(_, v)| v.into_owned());
-    let name = match query_name.or(file_name) {
+    let name = match query_name.or(upload.name.clone()) {
         Some(n) => validate_name(&n)?,
         None => format!("{id}.{}", info.format.extension()),
     };
@@ -44,8 +45,8 @@ pub async fn upload(mut req: Request, ctx: Ctx) -> ApiResult<Response> {
         format: info.format,
         width: info.width,
         height: info.height,
-        bytes: bytes.len() as u64,
-        sha256: hex::encode(Sha256::digest(&bytes)),
+        bytes: upload.len(),
+        sha256: upload.sha256.clone(),
         created_at: now_iso(),
         progressive: info.progressive,
         wide: info.wide,
@@ -53,7 +54,7 @@ pub async fn upload(mut req: Request, ctx: Ctx) -> ApiResult<Response> {
     };
     let body = serde_json::to_value(&record).map_err(|e| ApiError::Internal(e.to_string()))?;
     let images = Images::new(&ctx.env)?;
-    images.put(&tenant, &record, bytes).await?;
+    images.put(&ctx.env, &tenant, &record, &upload.bytes).await?;
     let row = ImageRow { id: record.id.clone(), sha256: record.sha256.clone(), body: body.clone() };
     if let Err(e) = TenantIndex::new(&ctx.env, &tenant)?.put_image(&row).await {
         // An image missing from the listings would be invisible yet stored: take it back.
@@ -61,6 +62,15 @@ pub async fn upload(mut req: Request, ctx: Ctx) -> ApiResult<Response> {
         return Err(e);
     }
     json_response(&body, 201)
+}
+
+/// The header, from the upload's first window; a format recognised there whose header the
+/// window does not hold (a TIFF's directory may sit at the very end) is read from the whole.
+fn probe_upload(upload: &Upload) -> ApiResult<ImageInfo> {
+    match probe(&upload.head) {
+        Err(ImageError::Invalid(_)) if (upload.head.len() as u64) < upload.len() => Ok(probe(&upload.to_vec())?),
+        other => Ok(other?),
+    }
 }
 
 /// `GET /images`: the tenant's images, newest first, a page at a time.

@@ -1,39 +1,142 @@
-//! Reading an upload: the size-capped raw body (`super::body`, `MAX_UPLOAD_BYTES`), then the
-//! multipart form's `file` field when the body is a form.
+//! Reading an upload without holding it in wasm memory: the body is gathered, size-capped
+//! (`MAX_UPLOAD_BYTES`, by `Content-Length` and while streaming), into one JS buffer; the
+//! multipart form, when the body is one, is parsed by the runtime; the file is hashed and probed
+//! through a small wasm window, and handed to R2 as the same JS buffer.
+//!
+//! Why: wasm linear memory never shrinks and is capped at 128 MiB (`crate::memory`). Held in
+//! wasm, a 50 MB upload took 50 MB (raw) or 100 MB (multipart: the body and the file), so two
+//! concurrent uploads aborted the module and every request in flight with it. Now the wasm side
+//! holds [`WINDOW`] bytes at a time; the JS side holds the body once (a raw body whose length
+//! was declared), or twice while it is assembled or parsed (a chunked body; a form's file).
 
-use super::body::{self, BodyLimit};
+use super::body::BodyLimit;
 use crate::error::{ApiError, ApiResult};
-use worker::{FormEntry, Headers, Method, Request, RequestInit};
+use futures_util::StreamExt;
+use js_sys::Uint8Array;
+use sha2::{Digest, Sha256};
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use worker::{Headers, Method, Request, RequestInit};
 
-/// The uploaded bytes (the raw body, or the multipart form's `file` field) and the file name
+/// How much of the file is in wasm memory at a time while it is hashed.
+const WINDOW: u32 = 1 << 20;
+
+/// An uploaded file: its bytes (in JS memory), their digest, and the leading bytes the format
+/// probe reads.
+pub struct Upload {
+    pub bytes: Uint8Array,
+    pub name: Option<String>,
+    pub sha256: String,
+    /// The first [`WINDOW`] bytes (all of a smaller file).
+    pub head: Vec<u8>,
+}
+
+impl Upload {
+    pub fn len(&self) -> u64 {
+        u64::from(self.bytes.length())
+    }
+
+    /// The whole file in wasm memory: only for the rare header the first window cannot answer
+    /// (a TIFF whose directory sits at the end of the file).
+    pub fn to_vec(&self) -> Vec<u8> {
+        self.bytes.to_vec()
+    }
+}
+
+/// The uploaded file (the raw body, or the multipart form's `file` field) and the file name
 /// the form gave, if any.
-pub async fn read(req: &mut Request, limit: u64) -> ApiResult<(Vec<u8>, Option<String>)> {
+pub async fn read(req: &mut Request, limit: u64) -> ApiResult<Upload> {
     let limit = BodyLimit { bytes: limit, what: "uploads", source: "MAX_UPLOAD_BYTES" };
-    let body = body::read(req, &limit).await?;
+    let declared = req.headers().get("content-length")?.and_then(|l| l.parse::<u64>().ok());
+    limit.check_declared(declared)?;
+    let body = match req.inner().body() {
+        Some(_) => gather(req, &limit, declared).await?,
+        None => Uint8Array::new_with_length(0),
+    };
     let content_type = req.headers().get("content-type")?.unwrap_or_default();
     let (bytes, name) = match content_type.starts_with("multipart/form-data") {
         true => file_field(body, &content_type).await?,
         false => (body, None),
     };
-    if bytes.is_empty() {
+    if bytes.length() == 0 {
         return Err(ApiError::InvalidImage("the body is empty".into()));
     }
-    Ok((bytes, name))
+    let (sha256, head) = digest(&bytes);
+    Ok(Upload { bytes, name, sha256, head })
 }
 
-/// The `file` field of a multipart body already read (and size-checked) into memory.
-async fn file_field(body: Vec<u8>, content_type: &str) -> ApiResult<(Vec<u8>, Option<String>)> {
+/// The body in one JS buffer, each chunk passing through wasm once; cut off as soon as it
+/// passes the limit (whatever `Content-Length` said).
+async fn gather(req: &mut Request, limit: &BodyLimit, declared: Option<u64>) -> ApiResult<Uint8Array> {
+    let mut stream = req.stream()?;
+    // A declared length (at most the limit, checked above) is filled in place; otherwise the
+    // chunks are kept in JS and joined at the end.
+    let whole = declared.and_then(|n| u32::try_from(n).ok()).map(Uint8Array::new_with_length);
+    let mut chunks = Vec::new();
+    let mut at: u32 = 0;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|_| ApiError::InvalidRequest("the request body was interrupted".into()))?;
+        let end = u64::from(at) + chunk.len() as u64;
+        if end > limit.bytes {
+            return Err(limit.too_large(None));
+        }
+        match &whole {
+            Some(w) if end <= u64::from(w.length()) => w.set(&Uint8Array::from(chunk.as_slice()), at),
+            Some(_) => return Err(ApiError::InvalidRequest("the body is longer than its Content-Length".into())),
+            None => chunks.push(Uint8Array::from(chunk.as_slice())),
+        }
+        at = u32::try_from(end).map_err(|_| limit.too_large(None))?;
+    }
+    Ok(match whole {
+        Some(w) => w.subarray(0, at),
+        None => join(&chunks, at),
+    })
+}
+
+fn join(chunks: &[Uint8Array], total: u32) -> Uint8Array {
+    let whole = Uint8Array::new_with_length(total);
+    let mut at = 0;
+    for chunk in chunks {
+        whole.set(chunk, at);
+        at += chunk.length();
+    }
+    whole
+}
+
+/// The `file` field of a multipart body, parsed by the runtime (in JS memory).
+async fn file_field(body: Uint8Array, content_type: &str) -> ApiResult<(Uint8Array, Option<String>)> {
     let headers = Headers::new();
     headers.set("content-type", content_type)?;
     let mut init = RequestInit::new();
-    init.with_method(Method::Post).with_headers(headers).with_body(Some(js_sys::Uint8Array::from(body.as_slice()).into()));
-    let mut form_req = Request::new_with_init("https://upload/", &init)?;
-    let form = form_req.form_data().await.map_err(|_| ApiError::InvalidRequest("the multipart body cannot be parsed".into()))?;
-    match form.get("file") {
-        Some(FormEntry::File(file)) => {
-            let name = Some(file.name()).filter(|n| !n.is_empty());
-            Ok((file.bytes().await?, name))
+    init.with_method(Method::Post).with_headers(headers).with_body(Some(body.into()));
+    let form_req = Request::new_with_init("https://upload/", &init)?;
+    let unparsable = || ApiError::InvalidRequest("the multipart body cannot be parsed".into());
+    let form = JsFuture::from(form_req.inner().form_data().map_err(|_| unparsable())?).await.map_err(|_| unparsable())?;
+    let form: web_sys::FormData = form.unchecked_into();
+    let Ok(file) = form.get("file").dyn_into::<web_sys::File>() else {
+        return Err(ApiError::InvalidRequest("file: a multipart upload needs a file field named \"file\"".into()));
+    };
+    let name = Some(file.name()).filter(|n| !n.is_empty());
+    let buffer = JsFuture::from(file.array_buffer()).await.map_err(|_| unparsable())?;
+    let buffer = buffer.dyn_into::<js_sys::ArrayBuffer>().map_err(|_| ApiError::Internal("a form file without bytes".into()))?;
+    Ok((Uint8Array::new(&buffer), name))
+}
+
+/// SHA-256 of the file, read a window at a time, and its first window.
+fn digest(bytes: &Uint8Array) -> (String, Vec<u8>) {
+    let mut hasher = Sha256::new();
+    let mut head = Vec::new();
+    let mut window = vec![0u8; WINDOW.min(bytes.length()) as usize];
+    let mut at = 0;
+    while at < bytes.length() {
+        let end = (at + WINDOW).min(bytes.length());
+        let part = &mut window[..(end - at) as usize];
+        bytes.subarray(at, end).copy_to(part);
+        hasher.update(&*part);
+        if at == 0 {
+            head = part.to_vec();
         }
-        _ => Err(ApiError::InvalidRequest("file: a multipart upload needs a file field named \"file\"".into())),
+        at = end;
     }
+    (hex::encode(hasher.finalize()), head)
 }

@@ -8,6 +8,7 @@ use functions::registry::{ENCODE, GRAYSCALE, RESIZE};
 use image::{ImageFormat, ImageOutputFormat, RgbImage};
 use reqwest::StatusCode;
 use serde_json::json;
+use sha2::{Digest, Sha256};
 use std::io::Cursor;
 
 /// An 8000×6000 PNG of one colour: 48 MP to decode (144 MB as RGB), a few hundred KB to send.
@@ -58,4 +59,51 @@ async fn an_allocation_past_the_cap_ends_only_that_attempt_and_the_retry_succeed
     let listed = json_body(app.get(Some(&token), "/images").await, StatusCode::OK).await;
     assert!(listed["items"].as_array().is_some_and(|items| !items.is_empty()), "{listed}");
     app.upload_png(&token, "after.png", 20, 20).await;
+}
+
+/// A JPEG header declaring 4000×3000, then `len` bytes of noise: accepted by the upload (which
+/// reads headers only), as big as the upload limit allows.
+fn jpeg_header_then_noise(len: usize) -> Vec<u8> {
+    let mut bytes = vec![0xFF, 0xD8, 0xFF, 0xC0, 0, 17, 8, 0x0B, 0xB8, 0x0F, 0xA0, 3, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1];
+    let mut state = 0x2545_F491_4F6C_DD1Du64;
+    bytes.extend((0..len).map(|_| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state >> 24) as u8
+    }));
+    bytes
+}
+
+/// `bytes` as the `file` field of a multipart form: (content type, body).
+fn multipart(bytes: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "stellar-boundary-7d1f";
+    let head =
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n");
+    let body = [head.as_bytes(), bytes, format!("\r\n--{boundary}--\r\n").as_bytes()].concat();
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn concurrent_uploads_at_the_size_limit_are_all_stored_intact() {
+    // Four 48 MiB uploads at once, raw and multipart: held in wasm memory (as they once were:
+    // 48 MiB raw, 96 MiB multipart), two of them aborted the module and failed every request
+    // in flight. Now wasm sees 1 MiB of each at a time.
+    let app = TestApp::spawn().await;
+    let token = app.token("alice");
+    let file = jpeg_header_then_noise(48 << 20);
+    let (form_type, form) = multipart(&file);
+    let sends = (0..4).map(|i| match i % 2 {
+        0 => app.upload(Some(&token), file.clone(), "image/jpeg"),
+        _ => app.upload(Some(&token), form.clone(), &form_type),
+    });
+    let expected = hex::encode(Sha256::digest(&file));
+    for response in futures_util::future::join_all(sends).await {
+        let image = json_body(response, StatusCode::CREATED).await;
+        assert_eq!((image["width"].as_u64(), image["height"].as_u64()), (Some(4000), Some(3000)), "{image}");
+        assert_eq!(image["bytes"].as_u64(), Some(file.len() as u64), "{image}");
+        assert_eq!(image["sha256"].as_str(), Some(expected.as_str()), "{image}");
+    }
+    let listed = json_body(app.get(Some(&token), "/images?limit=10").await, StatusCode::OK).await;
+    assert_eq!(listed["items"].as_array().map(Vec::len), Some(4), "{listed}");
 }
