@@ -59,6 +59,8 @@ pub struct Config {
     pub memory_budget_bytes: u64,
     /// Seconds a step may stay silent (or its message unclaimed) before the watchdog acts.
     pub step_timeout_seconds: u64,
+    /// How long a sent message may wait unclaimed before it is sent again (doubling each time).
+    pub queue_timeout_seconds: u64,
     /// Retries after a step's first attempt, for transient failures and timeouts alike.
     pub step_max_retries: u32,
     /// Work (ms) a job does since its last checkpoint before it stores the next step's output,
@@ -114,6 +116,7 @@ impl Config {
         let max_token_lifetime_seconds = number("MAX_TOKEN_LIFETIME_SECONDS", 86_400, 60);
         let max_sockets_per_stream = number("MAX_SOCKETS_PER_STREAM", 1000, 1).min(32_768) as usize;
         let step_timeout_seconds = number("STEP_TIMEOUT_SECONDS", 120, 1);
+        let queue_timeout_seconds = number("QUEUE_TIMEOUT_SECONDS", 600, 1);
         // The queue's own max_retries (wrangler.toml: 10) must stay above this.
         let step_max_retries = number("STEP_MAX_RETRIES", 3, 0).min(9) as u32;
         let checkpoint_after_ms = number("CHECKPOINT_AFTER_MS", 1_000, 0);
@@ -163,6 +166,7 @@ impl Config {
             max_input_pixels,
             memory_budget_bytes,
             step_timeout_seconds,
+            queue_timeout_seconds,
             step_max_retries,
             checkpoint_after_ms,
             webhook_secret: webhook_secret.map(|s| Secret(s.into_bytes())),
@@ -185,7 +189,11 @@ impl Config {
 
     /// Retry rules for steps and the zip.
     pub fn step_policy(&self) -> Policy {
-        Policy { timeout_ms: self.step_timeout_seconds * 1000, max_retries: self.step_max_retries }
+        Policy {
+            timeout_ms: self.step_timeout_seconds * 1000,
+            queue_timeout_ms: self.queue_timeout_seconds.saturating_mul(1000),
+            max_retries: self.step_max_retries,
+        }
     }
 
     /// The imaging core's view of the limits.
@@ -221,7 +229,7 @@ mod tests {
     #[test]
     fn task_engine_settings_have_defaults_and_are_validated() {
         let c = parse(&[("AUTH_SECRET", &"k".repeat(32))]).expect("valid");
-        assert_eq!(c.step_policy(), Policy { timeout_ms: 120_000, max_retries: 3 });
+        assert_eq!(c.step_policy(), Policy { timeout_ms: 120_000, queue_timeout_ms: 600_000, max_retries: 3 });
         assert!(c.webhook_secret.is_none() && !c.faults.is_active() && !c.webhook_allow_loopback);
         let errs = parse(&[("AUTH_SECRET", &"k".repeat(32)), ("WEBHOOK_SECRET", "short"), ("FAULT_INJECTION", "boom")]).unwrap_err();
         assert!(errs[0].starts_with("WEBHOOK_SECRET") && errs[1].starts_with("FAULT_INJECTION"), "{errs:?}");

@@ -115,7 +115,7 @@ mod tests {
     const TIMEOUT: u64 = 10_000;
 
     fn tick(ms: u64) -> Tick {
-        Tick { ms, iso: format!("t{ms}"), policy: Policy { timeout_ms: TIMEOUT, max_retries: 2 }, jitter: 0.0 }
+        Tick { ms, iso: format!("t{ms}"), policy: Policy { timeout_ms: TIMEOUT, queue_timeout_ms: TIMEOUT, max_retries: 2 }, jitter: 0.0 }
     }
 
     fn task() -> Task {

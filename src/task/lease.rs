@@ -19,15 +19,25 @@ pub enum JobStatus {
 /// Retry rules for one kind of job.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Policy {
-    /// How long a run may stay silent, and a queued message unclaimed, before the watchdog acts.
+    /// How long a claimed run may stay silent before the watchdog retries it.
     pub timeout_ms: u64,
+    /// How long a message may wait in the queue unclaimed before it is sent again (doubling
+    /// with each re-send). Separate from `timeout_ms` and much longer: a message the queue
+    /// accepted is durable, so waiting is the queue's backlog, not a loss, and re-sending it
+    /// would only lengthen the backlog. A send that failed is retried at once instead
+    /// ([`Lease::expedite`]).
+    pub queue_timeout_ms: u64,
     /// Attempts after the first one (transient failures and timeouts both spend them).
     pub max_retries: u32,
 }
 
 /// A queued message may be re-sent this many times when it is never picked up (lost with a
-/// restarted queue, say) before the job is declared failed: every task must end.
+/// restarted queue, say) before the job is declared failed: every task must end. With the
+/// doubling wait that is 63× `queue_timeout_ms` in all (10.5 h at the default 10 min).
 pub const MAX_REDISPATCHES: u32 = 5;
+
+/// After a failed send, the watchdog re-sends this soon.
+pub const SEND_RETRY_MS: u64 = 2_000;
 
 fn is_zero(n: &u32) -> bool {
     *n == 0
@@ -62,7 +72,16 @@ impl Lease {
     /// A message for this job is (again) in the queue, deliverable after `delay_ms`.
     pub fn dispatch(&mut self, now_ms: u64, delay_ms: u64, policy: Policy) {
         self.status = JobStatus::Queued;
-        self.deadline_ms = Some(now_ms + delay_ms + policy.timeout_ms);
+        let wait = policy.queue_timeout_ms.saturating_mul(1 << self.redispatches.min(MAX_REDISPATCHES));
+        self.deadline_ms = Some(now_ms + delay_ms + wait);
+    }
+
+    /// The message for this queued job could not be sent: have the watchdog send it again
+    /// soon rather than after the queue timeout.
+    pub fn expedite(&mut self, now_ms: u64) {
+        if self.status == JobStatus::Queued && self.is_dispatched() {
+            self.deadline_ms = Some(now_ms + SEND_RETRY_MS);
+        }
     }
 
     pub fn is_dispatched(&self) -> bool {
@@ -135,7 +154,7 @@ pub fn backoff_seconds(attempt: u32, jitter: f64) -> u32 {
 mod tests {
     use super::*;
 
-    const P: Policy = Policy { timeout_ms: 1_000, max_retries: 2 };
+    const P: Policy = Policy { timeout_ms: 1_000, queue_timeout_ms: 1_000, max_retries: 2 };
 
     #[test]
     fn only_a_dispatched_queued_job_can_be_claimed_and_only_once() {
@@ -158,6 +177,34 @@ mod tests {
         assert_eq!(l.overdue(2_500), Some(Overdue::Silent));
         l.succeed();
         assert_eq!(l.overdue(u64::MAX), None);
+    }
+
+    #[test]
+    fn a_queued_message_waits_the_queue_timeout_doubling_with_each_resend_not_the_step_timeout() {
+        let policy = Policy { timeout_ms: 1_000, queue_timeout_ms: 60_000, max_retries: 2 };
+        let mut l = Lease::default();
+        l.dispatch(0, 0, policy);
+        assert_eq!(l.overdue(59_999), None, "a backlog longer than the step timeout is not a loss");
+        assert_eq!(l.overdue(60_000), Some(Overdue::Unclaimed));
+        l.redispatches += 1;
+        l.dispatch(60_000, 0, policy);
+        assert_eq!(l.deadline_ms, Some(180_000), "the second wait is twice as long");
+        assert_eq!(l.claim(100_000, policy), Some(1));
+        assert_eq!(l.deadline_ms, Some(101_000), "running: the step timeout");
+    }
+
+    #[test]
+    fn a_failed_send_is_retried_soon_and_only_for_a_queued_job() {
+        let policy = Policy { timeout_ms: 1_000, queue_timeout_ms: 600_000, max_retries: 2 };
+        let mut l = Lease::default();
+        l.expedite(0);
+        assert_eq!(l.deadline_ms, None, "never dispatched: nothing to re-send");
+        l.dispatch(0, 0, policy);
+        l.expedite(10);
+        assert_eq!(l.overdue(10 + SEND_RETRY_MS), Some(Overdue::Unclaimed));
+        l.claim(20, policy);
+        l.expedite(30);
+        assert_eq!(l.deadline_ms, Some(1_020), "a running job keeps its own deadline");
     }
 
     #[test]

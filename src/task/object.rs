@@ -250,9 +250,13 @@ impl TaskObject {
         let rest = async {
             let storage = self.state.storage();
             alarm::arm(&storage, task).await?;
-            if let Err(e) = self.send(task, effects.enqueue).await {
+            if let Err(e) = self.send(task, effects.enqueue.clone()).await {
                 // Not an error for the caller: the task is stored and its alarm armed.
-                console_error!("{}", json!({"event": "send_failed", "task": task.id, "error": e.to_string(), "recovery": "watchdog re-sends at the deadline"}));
+                console_error!(
+                    "{}",
+                    json!({"event": "send_failed", "task": task.id, "error": e.to_string(), "recovery": "watchdog re-sends soon"})
+                );
+                self.expedite(&effects.enqueue).await?;
             }
             match (reindex, in_background) {
                 (true, true) => {
@@ -284,6 +288,16 @@ impl TaskObject {
             sockets::close_all(&self.state);
         }
         rest
+    }
+
+    /// Pulls in the deadlines of jobs whose messages were not sent, on the stored task (another
+    /// request may have changed it while the send was in flight).
+    async fn expedite(&self, jobs: &[crate::messages::JobRef]) -> Result<()> {
+        let storage = self.state.storage();
+        let Some(mut task) = storage.get::<Task>(TASK_KEY).await? else { return Ok(()) };
+        task.expedite(jobs, now_millis());
+        storage.put(TASK_KEY, &task).await?;
+        alarm::arm(&storage, &task).await
     }
 
     async fn send(&self, task: &Task, jobs: Vec<crate::messages::JobRef>) -> Result<()> {

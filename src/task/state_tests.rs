@@ -11,7 +11,7 @@ use serde_json::json;
 const TIMEOUT: u64 = 10_000;
 
 fn at(ms: u64) -> Tick {
-    Tick { ms, iso: format!("t{ms}"), policy: Policy { timeout_ms: TIMEOUT, max_retries: 2 }, jitter: 0.0 }
+    Tick { ms, iso: format!("t{ms}"), policy: Policy { timeout_ms: TIMEOUT, queue_timeout_ms: TIMEOUT, max_retries: 2 }, jitter: 0.0 }
 }
 
 fn new_task(images: usize, cached: &[usize], webhook: bool) -> NewTask {

@@ -44,6 +44,20 @@ impl Task {
         work.into_iter().chain(webhook).min()
     }
 
+    /// The messages for `jobs` could not be sent: the watchdog sends them again soon.
+    pub fn expedite(&mut self, jobs: &[JobRef], now_ms: u64) {
+        for job in jobs {
+            let lease = match *job {
+                JobRef::Step { image, step } => self.images.get_mut(image).and_then(|i| i.steps.get_mut(step)).map(|s| &mut s.lease),
+                JobRef::Package => self.archive.as_mut().map(|a| &mut a.lease),
+                JobRef::Webhook => self.webhook.as_mut().map(|w| &mut w.lease),
+            };
+            if let Some(lease) = lease {
+                lease.expedite(now_ms);
+            }
+        }
+    }
+
     /// Acts on every job overdue at `tick.ms`.
     pub fn expire(&mut self, tick: &Tick) -> Effects {
         let mut effects = Effects::default();

@@ -170,7 +170,9 @@ async fn a_consumer_dying_mid_step_is_caught_by_the_watchdog_and_retried() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_server_killed_mid_chain_and_restarted_on_its_state_finishes_the_chain() {
-    let mut app = TestApp::spawn_with(&[("STEP_TIMEOUT_SECONDS", "3")]).await;
+    // The local queue loses its messages with the server: they are re-sent once unclaimed
+    // for QUEUE_TIMEOUT_SECONDS (10 min by default, for a real queue's backlog).
+    let mut app = TestApp::spawn_with(&[("STEP_TIMEOUT_SECONDS", "3"), ("QUEUE_TIMEOUT_SECONDS", "3")]).await;
     let token = app.token("alice");
     let image = app.upload_png(&token, "r.png", 400, 300).await;
     let steps = json!([{"op": RESIZE, "width": 200}, {"op": GRAYSCALE}, {"op": RESIZE, "width": 100}, {"op": ENCODE, "format": "png"}]);

@@ -4,6 +4,7 @@
 
 use crate::support::*;
 use functions::registry::{ENCODE, RESIZE};
+use futures_util::StreamExt;
 use image::ImageFormat;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -57,4 +58,30 @@ async fn a_listing_whose_index_writes_fail_still_ends_with_the_terminal_status()
         // Short poll interval inside the deadline loop; the condition is the row above.
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_burst_of_200_tasks_behind_one_consumer_all_succeed_on_their_first_attempt() {
+    // Each step pauses 50 ms, so the burst queues for far longer than the 2 s a running step
+    // may stay silent. Waiting in the queue is not silence: no message may be re-sent (a
+    // re-send only lengthens the backlog), no task may fail as "never picked up".
+    let vars = [("STEP_TIMEOUT_SECONDS", "2"), ("FAULT_INJECTION", "pause=50"), ("RATE_LIMIT_PER_MINUTE", "100000")];
+    let app = TestApp::spawn_with(&vars).await;
+    let token = app.token("alice");
+    let image = app.upload_png(&token, "burst.png", 300, 200).await;
+    // Distinct widths: identical requests would reuse one result instead of queueing work.
+    let create = |i: u64| {
+        let body = json!({"images": [image], "steps": [{"op": RESIZE, "width": 20 + i}, {"op": ENCODE, "format": "png"}]});
+        let (app, token) = (&app, &token);
+        async move { json_body(app.create_task(token, &body).await, StatusCode::ACCEPTED).await["id"].as_str().expect("id").to_string() }
+    };
+    let started = Instant::now();
+    let ids: Vec<String> = futures_util::stream::iter(0..200).map(create).buffer_unordered(16).collect().await;
+    for (n, id) in ids.iter().enumerate() {
+        let task = app.wait_for_task(&token, id, Duration::from_secs(180)).await;
+        assert_eq!(task["status"], "succeeded", "task {n} after {:?}: {task:#}", started.elapsed());
+        assert_eq!(task["steps"][0]["attempts"], 1, "{task:#}");
+    }
+    // The burst did queue longer than the step timeout, or the test proved nothing.
+    assert!(started.elapsed() > Duration::from_secs(4), "the backlog drained in {:?}", started.elapsed());
 }
