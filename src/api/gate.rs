@@ -18,6 +18,17 @@ pub async fn admit(req: &Request, ctx: &Ctx, cost: Cost) -> ApiResult<TenantId> 
     Ok(tenant)
 }
 
+/// The tenant of a request whose cost is only known from its body (task creation): call
+/// [`charge_work`] once the body is parsed, before any work is done.
+pub fn identify(req: &Request, ctx: &Ctx) -> ApiResult<TenantId> {
+    authenticate(req, &ctx.data)
+}
+
+/// Charges a request identified by [`identify`].
+pub async fn charge_work(ctx: &Ctx, tenant: &TenantId, cost: Cost) -> ApiResult<()> {
+    charge(&ctx.env, tenant, cost, ctx.data.config.rate_limit_per_minute).await
+}
+
 /// Like [`admit`], but a valid signed link for exactly this method and path stands in for the
 /// token (WebSocket, SSE and download routes). A request with a link but no token must have
 /// a valid link: a tampered or expired one is 401, never a fallback.

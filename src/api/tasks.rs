@@ -2,7 +2,7 @@
 //! find it again by Idempotency-Key), read it, cancel it, stream it.
 
 use super::body;
-use super::gate::{admit, signed_url};
+use super::gate::{admit, charge_work, identify, signed_url};
 use super::task_request::{idempotency_key, result_key, TaskRequest, TASK_BODY_LIMIT};
 use super::{json_response, param, query_pairs, AppState, Ctx};
 use crate::error::{ApiError, ApiResult};
@@ -31,13 +31,22 @@ pub async fn list_presets(req: Request, ctx: Ctx) -> ApiResult<Response> {
 }
 
 pub async fn create(mut req: Request, ctx: Ctx) -> ApiResult<Response> {
-    let tenant = admit(&req, &ctx, Cost::Write).await?;
+    let tenant = identify(&req, &ctx)?;
     let config = &ctx.data.config;
     let key = req.headers().get(IDEMPOTENCY_HEADER)?;
     let key = key.as_deref().map(idempotency_key).transpose()?;
     // At most 64 KiB is read, and only then parsed (never into one `Value` tree).
     let body = body::read(&mut req, &TASK_BODY_LIMIT).await?;
-    let request = TaskRequest::parse(&body, config)?;
+    let request = match TaskRequest::parse(&body, config) {
+        Ok(request) => request,
+        Err(e) => {
+            // A refused body still costs a write: bad requests are not a free way to hammer us.
+            charge_work(&ctx, &tenant, Cost::Write).await?;
+            return Err(e);
+        }
+    };
+    // Charged by the work it starts, before anything is looked up or queued.
+    charge_work(&ctx, &tenant, Cost::work(request.images.len(), request.chain.len())).await?;
     let images = Images::new(&ctx.env)?;
     // Images a step refers to (a watermark) must be the tenant's too: another's is "not found".
     for aux in request.chain.steps().iter().flat_map(|s| s.aux_images()) {

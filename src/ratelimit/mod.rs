@@ -11,8 +11,12 @@ pub mod object;
 pub enum Cost {
     /// Reads, listings, streams, downloads, cancels.
     Read,
-    /// Uploads, deletes and task creation: they write to R2 or start steps.
+    /// Uploads and deletes: they write to R2.
     Write,
+    /// Task creation, charged by the work it starts: `steps` image-steps (images × chain
+    /// length), one token each and at least a write's 5. A 100-image, 32-step task costs 3,200
+    /// tokens (taken as a whole minute's budget at most, see [`Bucket::take`]), not 5.
+    Work { steps: u32 },
 }
 
 impl Cost {
@@ -20,7 +24,13 @@ impl Cost {
         match self {
             Cost::Read => 1,
             Cost::Write => 5,
+            Cost::Work { steps } => steps.max(5),
         }
+    }
+
+    /// What a task of `images` images and a `steps`-step chain costs.
+    pub fn work(images: usize, steps: usize) -> Cost {
+        Cost::Work { steps: u32::try_from(images.saturating_mul(steps)).unwrap_or(u32::MAX) }
     }
 }
 
@@ -58,6 +68,17 @@ impl Bucket {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_task_costs_its_image_steps_and_at_least_a_write() {
+        assert_eq!(Cost::work(1, 4).tokens(), 5, "one image through a preset: a write");
+        assert_eq!(Cost::work(10, 4).tokens(), 40);
+        assert_eq!(Cost::work(100, 32).tokens(), 3_200);
+        assert_eq!(Cost::work(usize::MAX, 2).tokens(), u32::MAX, "saturates");
+        let mut b = Bucket::full(600, 0);
+        assert_eq!(b.take(Cost::work(100, 32).tokens(), 600, 0), Ok(()), "above capacity: the whole budget");
+        assert_eq!(b.take(Cost::Read.tokens(), 600, 0), Err(1), "and then nothing is left");
+    }
 
     #[test]
     fn a_full_bucket_allows_a_burst_of_its_capacity_then_refuses() {

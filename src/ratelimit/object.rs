@@ -69,7 +69,7 @@ pub async fn charge(env: &Env, tenant: &TenantId, cost: Cost, per_minute: u32) -
 pub fn when_unreachable(cost: Cost) -> ApiResult<()> {
     match cost {
         Cost::Read => Ok(()),
-        Cost::Write => Err(ApiError::Unavailable("the rate limiter is unavailable; try again shortly".into())),
+        Cost::Write | Cost::Work { .. } => Err(ApiError::Unavailable("the rate limiter is unavailable; try again shortly".into())),
     }
 }
 

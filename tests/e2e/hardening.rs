@@ -65,3 +65,20 @@ async fn a_task_request_without_a_body_is_invalid_json_not_an_internal_error() {
     let resp = app.post(&app.token("alice"), "/tasks").await;
     assert_error(resp, StatusCode::BAD_REQUEST, "invalid_json").await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_task_is_charged_by_its_image_steps_so_a_big_one_spends_the_minute() {
+    // 60 tokens a minute, refilled at 1 a second. The upload takes 5; eleven images × five
+    // steps take the other 55, so the next task (5 tokens) is refused for seconds. Charged a
+    // flat 5 (as it once was), the big task would leave 50 and the next would pass.
+    let app = TestApp::spawn_with(&[("RATE_LIMIT_PER_MINUTE", "60")]).await;
+    let token = app.token("alice");
+    let image = app.upload_png(&token, "r.png", 16, 16).await;
+    let steps = json!([{"op": GRAYSCALE}, {"op": GRAYSCALE}, {"op": GRAYSCALE}, {"op": GRAYSCALE}, {"op": ENCODE, "format": "png"}]);
+    let big = json!({"images": vec![image.clone(); 11], "steps": steps});
+    json_body(app.create_task(&token, &big).await, StatusCode::ACCEPTED).await;
+    let small = json!({"images": [image], "steps": [{"op": GRAYSCALE}]});
+    let refused = app.create_task(&token, &small).await;
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS, "the big task spent the minute");
+    assert!(refused.headers().get("retry-after").is_some());
+}
