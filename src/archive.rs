@@ -96,19 +96,8 @@ impl ZipParts {
         Ok(self.full_parts())
     }
 
-    /// Appends one whole file; returns the parts that became full.
-    pub fn add(&mut self, name: &str, data: &[u8]) -> Result<Vec<Vec<u8>>, ArchiveError> {
-        self.start(name, data.len() as u64)?;
-        self.write(data)
-    }
-
     fn full_parts(&self) -> Vec<Vec<u8>> {
         std::mem::take(&mut self.sink.0.borrow_mut().ready)
-    }
-
-    /// Bytes waiting for the next part.
-    pub fn buffered(&self) -> usize {
-        self.sink.0.borrow().filling.len()
     }
 
     /// Writes the central directory; returns the remaining parts (the last may be short).
@@ -128,6 +117,19 @@ impl ZipParts {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    impl ZipParts {
+        /// Appends one whole file; returns the parts that became full.
+        fn add(&mut self, name: &str, data: &[u8]) -> Result<Vec<Vec<u8>>, ArchiveError> {
+            self.start(name, data.len() as u64)?;
+            self.write(data)
+        }
+
+        /// Bytes waiting for the next part.
+        fn buffered(&self) -> usize {
+            self.sink.0.borrow().filling.len()
+        }
+    }
     use std::io::{Cursor, Read};
 
     fn file(i: usize, len: usize) -> Vec<u8> {

@@ -9,12 +9,9 @@
 use crate::ids::TenantId;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use hmac::{Hmac, Mac};
+use hmac::Mac;
 use serde::Deserialize;
-use sha2::Sha256;
 use std::ops::Deref;
-
-type HmacSha256 = Hmac<Sha256>;
 
 /// Clock skew tolerated on `exp`/`nbf`/`iat`, in seconds.
 const LEEWAY_SECS: i64 = 30;
@@ -95,7 +92,7 @@ pub fn verify(token: &str, secret: &[u8], rules: &Rules, now: i64) -> Result<Ten
         return Err("the token must be signed with HS256");
     }
     let signature = URL_SAFE_NO_PAD.decode(s).map_err(|_| "the token signature is malformed")?;
-    let mut mac = HmacSha256::new_from_slice(secret).map_err(|_| "the server key is unusable")?;
+    let mut mac = crate::signing::keyed(secret);
     mac.update(h.as_bytes());
     mac.update(b".");
     mac.update(c.as_bytes());
@@ -139,23 +136,23 @@ fn decode_json<T: for<'de> Deserialize<'de>>(part: &str) -> Option<T> {
     serde_json::from_slice(&bytes).ok()
 }
 
-/// Signs claims into a token. Used by tests and tooling; the Worker itself only verifies.
-pub fn sign(claims: &serde_json::Value, secret: &[u8]) -> String {
-    sign_with_header(r#"{"alg":"HS256","typ":"JWT"}"#, claims, secret)
-}
-
-fn sign_with_header(header: &str, claims: &serde_json::Value, secret: &[u8]) -> String {
-    let signing_input = format!("{}.{}", URL_SAFE_NO_PAD.encode(header), URL_SAFE_NO_PAD.encode(claims.to_string()));
-    // HMAC accepts keys of any length, so this cannot fail.
-    let mut mac = HmacSha256::new_from_slice(secret).expect("HMAC takes any key length"); // ok: infallible
-    mac.update(signing_input.as_bytes());
-    format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// Signs claims into a token: the Worker only verifies (tokens come from the tenant's
+    /// issuer, or `npm run token` locally).
+    fn sign(claims: &serde_json::Value, secret: &[u8]) -> String {
+        sign_with_header(r#"{"alg":"HS256","typ":"JWT"}"#, claims, secret)
+    }
+
+    fn sign_with_header(header: &str, claims: &serde_json::Value, secret: &[u8]) -> String {
+        let signing_input = format!("{}.{}", URL_SAFE_NO_PAD.encode(header), URL_SAFE_NO_PAD.encode(claims.to_string()));
+        let mut mac = crate::signing::keyed(secret);
+        mac.update(signing_input.as_bytes());
+        format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
+    }
 
     const KEY: &[u8] = b"0123456789abcdef0123456789abcdef";
     const NOW: i64 = 1_800_000_000;

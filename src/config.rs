@@ -230,7 +230,7 @@ mod tests {
     fn task_engine_settings_have_defaults_and_are_validated() {
         let c = parse(&[("AUTH_SECRET", &"k".repeat(32))]).expect("valid");
         assert_eq!(c.step_policy(), Policy { timeout_ms: 120_000, queue_timeout_ms: 600_000, max_retries: 3 });
-        assert!(c.webhook_secret.is_none() && !c.faults.is_active() && !c.webhook_allow_loopback);
+        assert!(c.webhook_secret.is_none() && c.faults == crate::faults::Faults::default() && !c.webhook_allow_loopback);
         let errs = parse(&[("AUTH_SECRET", &"k".repeat(32)), ("WEBHOOK_SECRET", "short"), ("FAULT_INJECTION", "boom")]).unwrap_err();
         assert!(errs[0].starts_with("WEBHOOK_SECRET") && errs[1].starts_with("FAULT_INJECTION"), "{errs:?}");
     }

@@ -49,10 +49,6 @@ impl Faults {
         }
         Ok(faults)
     }
-
-    pub fn is_active(&self) -> bool {
-        *self != Faults::default()
-    }
 }
 
 #[cfg(test)]
@@ -62,7 +58,7 @@ mod tests {
     #[test]
     fn faults_parse_and_typos_are_refused() {
         assert_eq!(Faults::parse("").expect("empty"), Faults::default());
-        assert!(!Faults::parse(" ").expect("blank").is_active());
+        assert_eq!(Faults::parse(" ").expect("blank"), Faults::default(), "blank is inert");
         assert_eq!(
             Faults::parse("transient=2, duplicate,die=1").expect("all"),
             Faults { transient: 2, duplicate: true, die: 1, ..Faults::default() }

@@ -73,8 +73,8 @@ impl TaskId {
     /// of the same tenant always reaches the same task object (which settles races for us),
     /// and nobody without the secret can predict or collide with another tenant's ids.
     pub fn for_idempotency_key(secret: &[u8], tenant: &TenantId, key: &str) -> TaskId {
-        use hmac::{Hmac, Mac};
-        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret).expect("HMAC takes keys of any length");
+        use hmac::Mac;
+        let mut mac = crate::signing::keyed(secret);
         mac.update(format!("idempotency\0{tenant}\0{key}").as_bytes());
         TaskId(format!("{}{}", TaskId::PREFIX, hex::encode(&mac.finalize().into_bytes()[..16])))
     }

@@ -3,27 +3,34 @@
 //! This crate is thin glue between Cloudflare's platform (R2, Queues, Durable Objects) and the
 //! pure imaging core in the `functions` crate. See `docs/ARCHITECTURE.md` for the request flow.
 
+// No `unsafe` of our own (the platform bindings' generated glue is the macros' business), and
+// no `unwrap`/`expect` in shipped code: a panic here aborts the module (see `memory`), so a
+// fallible call must become an error the client sees. Tests may unwrap.
+#![forbid(unsafe_code)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 mod api;
-pub mod archive;
-pub mod auth;
-pub mod bindings;
+mod archive;
+mod auth;
+mod bindings;
 mod clock;
-pub mod config;
+mod config;
 mod consumer;
-pub mod error;
-pub mod faults;
-pub mod ids;
-pub mod keys;
-pub mod links;
-pub mod live;
+mod error;
+mod faults;
+mod ids;
+mod keys;
+mod links;
+mod live;
 mod memory;
-pub mod messages;
-pub mod range;
-pub mod ratelimit;
+mod messages;
+mod range;
+mod ratelimit;
+mod signing;
 mod storage;
-pub mod task;
-pub mod tenant;
-pub mod webhook;
+mod task;
+mod tenant;
+mod webhook;
 
 use worker::{event, Context, Env, MessageBatch, Request, Response};
 

@@ -8,12 +8,10 @@
 //! before a key rotation keep working until they expire.
 
 use crate::ids::TenantId;
+use crate::signing::HmacSha256;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
-
-type HmacSha256 = Hmac<Sha256>;
+use hmac::Mac;
 
 /// The query parameters of a signed link.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,9 +44,8 @@ impl LinkParams {
 }
 
 fn mac(secret: &[u8], method: &str, path: &str, tenant: &str, exp: i64) -> HmacSha256 {
-    // HMAC accepts keys of any length, so this cannot fail.
-    let mut mac = HmacSha256::new_from_slice(secret).expect("HMAC takes any key length"); // ok: infallible
-                                                                                          // Newlines cannot occur in a method, a path, a tenant id or a number: the fields cannot blur.
+    let mut mac = crate::signing::keyed(secret);
+    // Newlines cannot occur in a method, a path, a tenant id or a number: the fields cannot blur.
     mac.update(format!("stellar-link\n{method}\n{path}\n{tenant}\n{exp}").as_bytes());
     mac
 }

@@ -5,8 +5,7 @@
 //! `Stellar-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(WEBHOOK_SECRET, "<t>.<body>")>`.
 //! The receiver recomputes it over the raw body and refuses old timestamps (replays).
 
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
+use hmac::Mac;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use worker::Url;
 
@@ -106,7 +105,7 @@ fn v4_from(high: u16, low: u16) -> Ipv4Addr {
 
 /// The `Stellar-Signature` header value for `body` sent at `timestamp`.
 pub fn sign(secret: &[u8], timestamp: i64, body: &str) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes keys of any length");
+    let mut mac = crate::signing::keyed(secret);
     mac.update(format!("{timestamp}.{body}").as_bytes());
     format!("t={timestamp},v1={}", hex::encode(mac.finalize().into_bytes()))
 }

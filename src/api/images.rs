@@ -78,7 +78,7 @@ pub async fn list(req: Request, ctx: Ctx) -> ApiResult<Response> {
     let tenant = admit(&req, &ctx, Cost::Read).await?;
     let query = ListQuery::parse(&query_pairs(&req)?, false)?;
     let page = TenantIndex::new(&ctx.env, &tenant)?.list_images(&query).await?;
-    json_response(&page.to_json(), 200)
+    json_response(&page.into_json(), 200)
 }
 
 fn validate_name(name: &str) -> ApiResult<String> {

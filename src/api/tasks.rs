@@ -102,7 +102,7 @@ pub async fn list(req: Request, ctx: Ctx) -> ApiResult<Response> {
     let query = ListQuery::parse(&query_pairs(&req)?, true)?;
     let mut page = TenantIndex::new(&ctx.env, &tenant)?.list_tasks(&query).await?;
     page.items = page.items.into_iter().map(|task| with_links(task, &req, &ctx.data, &tenant)).collect::<ApiResult<_>>()?;
-    let mut body = page.to_json();
+    let mut body = page.into_json();
     body["links"] = super::streams::feed_links(&req, &ctx.data, &tenant)?;
     json_response(&body, 200)
 }

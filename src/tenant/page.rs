@@ -64,7 +64,7 @@ pub struct Page {
 
 impl Page {
     /// The contract's `{"items": [...], "next_cursor": "…" | null}`.
-    pub fn to_json(self) -> Value {
+    pub fn into_json(self) -> Value {
         serde_json::json!({"items": self.items, "next_cursor": self.next.map(encode_cursor)})
     }
 }
