@@ -10,5 +10,5 @@ pub const TASKS: &str = "TASKS";
 pub const RATE_LIMITER: &str = "RATE_LIMITER";
 /// Durable Object namespace holding one index (images, tasks) per tenant.
 pub const TENANTS: &str = "TENANTS";
-/// Static files of `public/` (the OpenAPI document).
+/// Static files of `public/`: the OpenAPI document, the browser client, the studio page.
 pub const ASSETS: &str = "ASSETS";
