@@ -7,7 +7,7 @@
 
 use js_sys::JsString;
 use wasm_bindgen::prelude::*;
-use worker::{web_sys, Response, Result, State, WebSocket, WebSocketPair};
+use worker::{console_warn, web_sys, Error, Response, Result, State, WebSocket, WebSocketIncomingMessage, WebSocketPair};
 
 #[wasm_bindgen]
 extern "C" {
@@ -96,4 +96,26 @@ pub fn answer_close(ws: &WebSocket, code: usize) {
         _ => CLOSE_DONE,
     };
     let _ = ws.close(Some(code), Some("closing"));
+}
+
+/// Lets the runtime answer `ping` with `pong` itself, so a ping never wakes a hibernating object.
+pub fn auto_pong(state: &State) {
+    if let Ok(pair) = worker::worker_sys::WebSocketRequestResponsePair::new("ping", "pong") {
+        state.set_websocket_auto_response(&pair);
+    }
+}
+
+/// A client's message: the auto-response answers `ping` while the object hibernates; this
+/// covers an awake one. Nothing else is expected from clients.
+pub fn on_message(ws: &WebSocket, message: &WebSocketIncomingMessage) -> Result<()> {
+    if matches!(message, WebSocketIncomingMessage::String(s) if s == "ping") {
+        ws.send_with_str("pong")?;
+    }
+    Ok(())
+}
+
+/// A socket error: logged (naming the `stream`) and the socket closed with 1011.
+pub fn on_error(ws: &WebSocket, stream: &str, error: &Error) {
+    console_warn!("{stream} socket error: {error}");
+    let _ = ws.close(Some(1011), Some("socket error"));
 }

@@ -3,6 +3,7 @@
 
 mod alarm;
 pub mod client;
+mod dispatch;
 pub mod events;
 pub mod lease;
 mod lifecycle;

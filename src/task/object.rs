@@ -5,20 +5,18 @@
 //! Its fetch API is internal (the Worker and the queue consumer call it through
 //! [`super::client::TaskClient`]); clients never reach it directly.
 
+use super::dispatch::{self, TASK_KEY};
 use super::events::Envelope;
 use super::model::{Effects, NewTask, Task, Tick};
 use super::{alarm, listing, view};
-use crate::bindings::STEPS_QUEUE;
 use crate::clock::{now_iso, now_millis};
 use crate::config::Config;
 use crate::live::sockets;
-use crate::messages::{ClaimRequest, ClaimResponse, Completion, Job};
+use crate::messages::{ClaimRequest, ClaimResponse, Completion};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use worker::*;
 
-/// Storage key of the task record.
-const TASK_KEY: &str = "task";
 /// Header carrying the caller's tenant on internal requests.
 pub const TENANT_HEADER: &str = "x-tenant";
 /// When the configuration is broken the alarm tries again this much later.
@@ -47,10 +45,7 @@ impl DurableObject for TaskObject {
         if let Err(e) = state.storage().sql().exec(CREATE_EVENTS, None) {
             console_error!("task object: cannot create the events table: {e}");
         }
-        // `ping` is answered by the runtime itself, so it never wakes a hibernating object.
-        if let Ok(pair) = worker_sys::WebSocketRequestResponsePair::new("ping", "pong") {
-            state.set_websocket_auto_response(&pair);
-        }
+        sockets::auto_pong(&state);
         TaskObject { state, env }
     }
 
@@ -74,11 +69,7 @@ impl DurableObject for TaskObject {
     }
 
     async fn websocket_message(&self, ws: WebSocket, message: WebSocketIncomingMessage) -> Result<()> {
-        // The auto-response answers `ping` while hibernating; this covers an awake object.
-        if matches!(&message, WebSocketIncomingMessage::String(s) if s == "ping") {
-            ws.send_with_str("pong")?;
-        }
-        Ok(())
+        sockets::on_message(&ws, &message)
     }
 
     async fn websocket_close(&self, ws: WebSocket, code: usize, _reason: String, _was_clean: bool) -> Result<()> {
@@ -87,8 +78,7 @@ impl DurableObject for TaskObject {
     }
 
     async fn websocket_error(&self, ws: WebSocket, error: Error) -> Result<()> {
-        console_warn!("task socket error: {error}");
-        let _ = ws.close(Some(1011), Some("socket error"));
+        sockets::on_error(&ws, "task", &error);
         Ok(())
     }
 
@@ -250,13 +240,13 @@ impl TaskObject {
         let rest = async {
             let storage = self.state.storage();
             alarm::arm(&storage, task).await?;
-            if let Err(e) = self.send(task, effects.enqueue.clone()).await {
+            if let Err(e) = dispatch::send(&self.env, &storage, task, effects.enqueue.clone()).await {
                 // Not an error for the caller: the task is stored and its alarm armed.
                 console_error!(
                     "{}",
                     json!({"event": "send_failed", "task": task.id, "error": e.to_string(), "recovery": "watchdog re-sends soon"})
                 );
-                self.expedite(&effects.enqueue).await?;
+                dispatch::expedite(&storage, &effects.enqueue).await?;
             }
             match (reindex, in_background) {
                 (true, true) => {
@@ -280,45 +270,13 @@ impl TaskObject {
         }
         .await;
         // Closing after the awaits above lets the terminal event go out to every socket before
-        // 1,000 close frames (and the close replies they trigger) compete with it: through
-        // wrangler's local proxy its fan-out to the last of 1,000 sockets took 79 ms instead of
-        // 91 (means of 8). Each socket still gets every event before its close, and a socket
-        // joining meanwhile is closed by `accept`, which sees the stored terminal status.
+        // 1,000 close frames (and the close replies they trigger) compete with it: measurably
+        // faster fan-out to the last socket (docs/BENCHMARKS.md, live fan-out). Each socket
+        // still gets every event before its close, and a socket joining meanwhile is closed by
+        // `accept`, which sees the stored terminal status.
         if terminal {
             sockets::close_all(&self.state);
         }
         rest
-    }
-
-    /// Pulls in the deadlines of jobs whose messages were not sent, on the stored task (another
-    /// request may have changed it while the send was in flight).
-    async fn expedite(&self, jobs: &[crate::messages::JobRef]) -> Result<()> {
-        let storage = self.state.storage();
-        let Some(mut task) = storage.get::<Task>(TASK_KEY).await? else { return Ok(()) };
-        task.expedite(jobs, now_millis());
-        storage.put(TASK_KEY, &task).await?;
-        alarm::arm(&storage, &task).await
-    }
-
-    async fn send(&self, task: &Task, jobs: Vec<crate::messages::JobRef>) -> Result<()> {
-        if jobs.is_empty() {
-            return Ok(());
-        }
-        // Fault injection (dev only): every message twice, to prove duplicates change nothing.
-        let copies = match Config::from_env(&self.env).map(|c| c.faults.duplicate) {
-            Ok(true) => 2,
-            _ => 1,
-        };
-        if alarm::send_fault(&self.env, &self.state.storage()).await? {
-            return Err(Error::RustError("injected send failure (FAULT_INJECTION send_fail)".into()));
-        }
-        let sent_ms = now_millis();
-        let messages: Vec<Job> =
-            jobs.into_iter().flat_map(|job| std::iter::repeat_n(Job { task: task.id.clone(), job, sent_ms }, copies)).collect();
-        // A batch holds at most 100 messages.
-        for chunk in messages.chunks(100) {
-            self.env.queue(STEPS_QUEUE)?.send_batch(chunk.to_vec()).await?;
-        }
-        Ok(())
     }
 }

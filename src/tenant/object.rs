@@ -80,18 +80,12 @@ impl DurableObject for TenantObject {
                 console_error!("tenant index: cannot create its schema: {e}");
             }
         }
-        // `ping` is answered by the runtime itself, so it never wakes a hibernating object.
-        if let Ok(pair) = worker_sys::WebSocketRequestResponsePair::new("ping", "pong") {
-            state.set_websocket_auto_response(&pair);
-        }
+        sockets::auto_pong(&state);
         TenantObject { state, env }
     }
 
     async fn websocket_message(&self, ws: WebSocket, message: WebSocketIncomingMessage) -> Result<()> {
-        if matches!(&message, WebSocketIncomingMessage::String(s) if s == "ping") {
-            ws.send_with_str("pong")?;
-        }
-        Ok(())
+        sockets::on_message(&ws, &message)
     }
 
     async fn websocket_close(&self, ws: WebSocket, code: usize, _reason: String, _was_clean: bool) -> Result<()> {
@@ -100,8 +94,7 @@ impl DurableObject for TenantObject {
     }
 
     async fn websocket_error(&self, ws: WebSocket, error: Error) -> Result<()> {
-        console_warn!("feed socket error: {error}");
-        let _ = ws.close(Some(1011), Some("socket error"));
+        sockets::on_error(&ws, "feed", &error);
         Ok(())
     }
 
