@@ -1,6 +1,8 @@
 //! The one error type of the API, each variant bound to a stable code and status from the
 //! contract. Internal causes are logged, never returned to the client.
 
+use crate::task::protocol::{Refusal, TaskError};
+use crate::tenant::protocol::IndexError;
 use functions::ImageError;
 use serde_json::json;
 use thiserror::Error;
@@ -92,6 +94,28 @@ impl ApiError {
             resp.headers_mut().set("retry-after", &seconds.to_string())?;
         }
         Ok(resp)
+    }
+}
+
+/// A task object's refusal as the HTTP edge answers it; a route that gives a conflict its own
+/// meaning (download, cancel, idempotency) matches [`Refusal::Conflict`] itself first.
+impl From<TaskError> for ApiError {
+    fn from(e: TaskError) -> Self {
+        match e {
+            TaskError::Refused(Refusal::NotFound) => ApiError::NotFound,
+            TaskError::Refused(refusal @ Refusal::Conflict(_)) => ApiError::Conflict(refusal.to_string()),
+            TaskError::Refused(refusal @ Refusal::Misconfigured(_)) => ApiError::Unavailable(refusal.to_string()),
+            TaskError::Platform(cause) => ApiError::Internal(cause),
+        }
+    }
+}
+
+impl From<IndexError> for ApiError {
+    fn from(e: IndexError) -> Self {
+        match e {
+            IndexError::NotFound => ApiError::NotFound,
+            IndexError::Platform(cause) => ApiError::Internal(cause),
+        }
     }
 }
 

@@ -1,7 +1,7 @@
 //! What travels between the task's Durable Object and the queue consumer. Queue messages carry
 //! ids and indexes, never image bytes.
 
-use crate::ids::TaskId;
+use crate::ids::{TaskId, TenantId};
 use functions::{Chain, Format};
 use serde::{Deserialize, Serialize};
 
@@ -21,17 +21,13 @@ pub enum JobRef {
 /// The queue's unit of work.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Job {
+    /// Whose task: every call into the task object names its tenant.
+    pub tenant: TenantId,
     pub task: TaskId,
     pub job: JobRef,
     /// When it was sent (ms since the epoch), for the consumer's queue-wait figure.
     #[serde(default)]
     pub sent_ms: u64,
-}
-
-/// The consumer asks the task object whether to run a delivered job (`POST /claim`).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ClaimRequest {
-    pub job: JobRef,
 }
 
 /// What the consumer needs to run a claimed step and, in the same job, the steps after it.
@@ -105,7 +101,7 @@ pub struct Claimed {
     pub work: Work,
 }
 
-/// A finished attempt, reported by the consumer (`POST /complete`).
+/// A finished attempt, reported by the consumer ([`crate::task::protocol::Call::Complete`]).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Completion {
     pub job: JobRef,

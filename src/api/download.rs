@@ -9,14 +9,17 @@ use crate::ids::TaskId;
 use crate::range::{self, ByteRange};
 use crate::ratelimit::Cost;
 use crate::task::client::TaskClient;
+use crate::task::protocol::{Refusal, TaskError};
 use worker::{Bucket, Headers, Range, Request, Response};
 
 pub async fn get(req: Request, ctx: Ctx) -> ApiResult<Response> {
     let tenant = admit_link(&req, &ctx, Cost::Read).await?;
     let id = TaskId::parse(param(&ctx, "id")?)?;
-    let info = TaskClient::new(&ctx.env, &id)?.download(&tenant).await.map_err(|e| match e {
-        ApiError::Conflict(status) => ApiError::TaskNotFinished(format!("{status}; its download exists once it has succeeded")),
-        other => other,
+    let info = TaskClient::new(&ctx.env, &tenant, &id)?.download().await.map_err(|e| match e {
+        TaskError::Refused(refusal @ Refusal::Conflict(_)) => {
+            ApiError::TaskNotFinished(format!("{refusal}; its download exists once it has succeeded"))
+        }
+        other => other.into(),
     })?;
     serve(&req, &ctx.env.bucket(IMAGES_BUCKET)?, &info.key, &info.filename).await
 }

@@ -59,7 +59,7 @@ pub async fn upload(mut req: Request, ctx: Ctx) -> ApiResult<Response> {
     if let Err(e) = TenantIndex::new(&ctx.env, &tenant)?.put_image(&row).await {
         // An image missing from the listings would be invisible yet stored: take it back.
         let _ = images.delete_original(&tenant, &record.id).await;
-        return Err(e);
+        return Err(e.into());
     }
     json_response(&body, 201)
 }

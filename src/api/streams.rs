@@ -37,20 +37,20 @@ pub async fn task_ws(req: Request, ctx: Ctx) -> ApiResult<Response> {
     let tenant = admit_link(&req, &ctx, Cost::Read).await?;
     let id = TaskId::parse(param(&ctx, "id")?)?;
     require_upgrade(&req)?;
-    TaskClient::new(&ctx.env, &id)?.websocket(&tenant, since(&req)?).await
+    Ok(TaskClient::new(&ctx.env, &tenant, &id)?.websocket(since(&req)?).await?)
 }
 
 pub async fn task_events(req: Request, ctx: Ctx) -> ApiResult<Response> {
     let tenant = admit_link(&req, &ctx, Cost::Read).await?;
     let id = TaskId::parse(param(&ctx, "id")?)?;
-    let upstream = TaskClient::new(&ctx.env, &id)?.websocket(&tenant, since(&req)?).await?;
+    let upstream = TaskClient::new(&ctx.env, &tenant, &id)?.websocket(since(&req)?).await?;
     sse::bridge(upstream)
 }
 
 pub async fn feed_ws(req: Request, ctx: Ctx) -> ApiResult<Response> {
     let tenant = admit_link(&req, &ctx, Cost::Read).await?;
     require_upgrade(&req)?;
-    TenantIndex::new(&ctx.env, &tenant)?.websocket(since(&req)?).await
+    Ok(TenantIndex::new(&ctx.env, &tenant)?.websocket(since(&req)?).await?)
 }
 
 pub async fn feed_events(req: Request, ctx: Ctx) -> ApiResult<Response> {

@@ -11,6 +11,7 @@ use crate::ratelimit::Cost;
 use crate::storage::Images;
 use crate::task::client::TaskClient;
 use crate::task::model::{ImageRef, NewImage, NewTask};
+use crate::task::protocol::{Created, Refusal, TaskError};
 use crate::tenant::client::TenantIndex;
 use crate::tenant::page::ListQuery;
 use functions::{plan::plan, presets, registry, Chain};
@@ -65,9 +66,11 @@ pub async fn create(mut req: Request, ctx: Ctx) -> ApiResult<Response> {
         webhook: request.webhook,
         fingerprint: key.map(|_| request.fingerprint),
     };
-    let (task, created) = TaskClient::new(&ctx.env, &id)?.create(&new).await.map_err(|e| match e {
-        ApiError::Conflict(_) => ApiError::Conflict("this Idempotency-Key was already used for a different request".into()),
-        other => other,
+    let Created { task, created } = TaskClient::new(&ctx.env, &tenant, &id)?.create(new).await.map_err(|e| match e {
+        TaskError::Refused(Refusal::Conflict(_)) => {
+            ApiError::Conflict("this Idempotency-Key was already used for a different request".into())
+        }
+        other => other.into(),
     })?;
     json_response(&with_links(task, &req, &ctx.data, &tenant)?, if created { 202 } else { 200 })
 }
@@ -110,16 +113,18 @@ pub async fn list(req: Request, ctx: Ctx) -> ApiResult<Response> {
 pub async fn get(req: Request, ctx: Ctx) -> ApiResult<Response> {
     let tenant = admit(&req, &ctx, Cost::Read).await?;
     let id = TaskId::parse(param(&ctx, "id")?)?;
-    let task = TaskClient::new(&ctx.env, &id)?.state(&tenant).await?;
+    let task = TaskClient::new(&ctx.env, &tenant, &id)?.state().await?;
     json_response(&with_links(task, &req, &ctx.data, &tenant)?, 200)
 }
 
 pub async fn cancel(req: Request, ctx: Ctx) -> ApiResult<Response> {
     let tenant = admit(&req, &ctx, Cost::Read).await?;
     let id = TaskId::parse(param(&ctx, "id")?)?;
-    let task = TaskClient::new(&ctx.env, &id)?.cancel(&tenant).await.map_err(|e| match e {
-        ApiError::Conflict(status) => ApiError::Conflict(format!("{status}; only a queued or running task can be cancelled")),
-        other => other,
+    let task = TaskClient::new(&ctx.env, &tenant, &id)?.cancel().await.map_err(|e| match e {
+        TaskError::Refused(refusal @ Refusal::Conflict(_)) => {
+            ApiError::Conflict(format!("{refusal}; only a queued or running task can be cancelled"))
+        }
+        other => other.into(),
     })?;
     json_response(&with_links(task, &req, &ctx.data, &tenant)?, 202)
 }

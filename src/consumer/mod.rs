@@ -16,7 +16,7 @@ mod webhook;
 
 use crate::config::Config;
 use crate::error::ApiResult;
-use crate::messages::{ClaimRequest, Completion, Job, Work};
+use crate::messages::{Completion, Job, Work};
 use crate::task::client::TaskClient;
 use timings::Timings;
 use worker::{console_error, console_log, Env, MessageBatch, MessageExt, QueueRetryOptionsBuilder};
@@ -67,14 +67,14 @@ fn log_line(job: &Job, event: &str, detail: &str) -> String {
 /// A message that exhausted the queue's retries: its job fails visibly.
 async fn give_up(env: &Env, job: &Job) -> ApiResult<Next> {
     console_error!("{}", log_line(job, "dead_letter", "giving up on the job"));
-    TaskClient::new(env, &job.task)?.give_up(&ClaimRequest { job: job.job }).await?;
+    TaskClient::new(env, &job.tenant, &job.task)?.give_up(job.job).await?;
     Ok(Next::Ack)
 }
 
 async fn run(env: &Env, config: &Config, job: &Job) -> ApiResult<Next> {
-    let task = TaskClient::new(env, &job.task)?;
+    let task = TaskClient::new(env, &job.tenant, &job.task)?;
     let mut timings = Timings::start(job);
-    let Some(claimed) = timings.time_object(task.claim(&ClaimRequest { job: job.job })).await?.run else {
+    let Some(claimed) = timings.time_object(task.claim(job.job)).await?.run else {
         console_log!("{}", log_line(job, "skip", "duplicate, running elsewhere, or finished"));
         return Ok(Next::Ack);
     };

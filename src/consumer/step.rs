@@ -167,7 +167,8 @@ fn outcome_name(outcome: &Outcome) -> &'static str {
 /// claimed step's message is done). If sending fails, the step's lease runs out and the
 /// watchdog sends it.
 async fn retry_later(env: &Env, job: &Job, image: usize, step: usize, delay: u32) -> Next {
-    let retry = Job { task: job.task.clone(), job: JobRef::Step { image, step }, sent_ms: now_millis() + u64::from(delay) * 1000 };
+    let sent_ms = now_millis() + u64::from(delay) * 1000;
+    let retry = Job { tenant: job.tenant.clone(), task: job.task.clone(), job: JobRef::Step { image, step }, sent_ms };
     if let Ok(queue) = env.queue(STEPS_QUEUE) {
         let _ = queue.send(MessageBuilder::new(retry).delay_seconds(delay).build()).await;
     }

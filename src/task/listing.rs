@@ -4,8 +4,8 @@
 use super::events::Event;
 use super::model::Task;
 use super::view;
-use crate::error::ApiResult;
 use crate::tenant::client::TenantIndex;
+use crate::tenant::protocol::IndexError;
 use crate::tenant::TaskRow;
 use worker::Env;
 
@@ -16,8 +16,8 @@ pub fn is_visible(event: &Event) -> bool {
 }
 
 /// Writes the task's snapshot at `version` into its tenant's index.
-pub async fn sync(env: &Env, task: &Task, version: u64) -> ApiResult<()> {
-    let status = serde_json::to_value(task.status).ok().and_then(|s| s.as_str().map(str::to_string)).unwrap_or_default();
+pub async fn sync(env: &Env, task: &Task, version: u64) -> Result<(), IndexError> {
+    let status = super::protocol::status_name(task.status).to_string();
     let row = TaskRow {
         id: task.id.clone(),
         status,

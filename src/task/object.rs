@@ -2,23 +2,25 @@
 //! log (SQLite), runs the state machine on every report and alarm, sends the next jobs, keeps
 //! its alarm on the earliest deadline (the watchdog) and streams events to WebSocket clients.
 //!
-//! Its fetch API is internal (the Worker and the queue consumer call it through
-//! [`super::client::TaskClient`]); clients never reach it directly.
+//! Its fetch API is internal: the typed calls of [`super::protocol`] (the Worker and the queue
+//! consumer make them through [`super::client::TaskClient`]); clients never reach it directly.
 
 use super::dispatch::{self, TASK_KEY};
 use super::events::Envelope;
+use super::model::TaskStatus;
 use super::model::{Effects, NewTask, Task, Tick};
+use super::protocol::{Call, Created, Refusal, TaskRequest, TENANT_HEADER};
 use super::{alarm, listing, view};
 use crate::clock::{now_iso, now_millis};
 use crate::config::Config;
+use crate::ids::TenantId;
 use crate::live::sockets;
-use crate::messages::{ClaimRequest, ClaimResponse, Completion};
+use crate::messages::{ClaimResponse, Completion, CompletionResponse, JobRef};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use serde_json::Value;
 use worker::*;
 
-/// Header carrying the caller's tenant on internal requests.
-pub const TENANT_HEADER: &str = "x-tenant";
 /// When the configuration is broken the alarm tries again this much later.
 const ALARM_RETRY_MS: f64 = 60_000.0;
 
@@ -50,21 +52,26 @@ impl DurableObject for TaskObject {
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
-        let tenant = req.headers().get(TENANT_HEADER)?;
+        if req.path() == "/ws" {
+            let tenant = req.headers().get(TENANT_HEADER)?.and_then(|t| TenantId::parse(&t));
+            return match tenant {
+                Some(tenant) => self.websocket(&req, &tenant).await,
+                None => Response::error("a socket needs its tenant", 404),
+            };
+        }
+        let TaskRequest { tenant, call } = req.json().await?;
         let tick = match self.tick() {
             Ok(t) => t,
-            Err(problems) => return Ok(Response::from_json(&json!({"error": "unavailable", "problems": problems}))?.with_status(503)),
+            Err(problems) => return answer::<()>(Err(Refusal::Misconfigured(problems))),
         };
-        match (req.method(), req.path().as_str()) {
-            (Method::Post, "/create") => self.create(req.json().await?, &tick).await,
-            (Method::Get, "/state") => self.read(tenant.as_deref(), |task| Response::from_json(&view::public_task(task))).await,
-            (Method::Get, "/download") => self.read(tenant.as_deref(), download_info).await,
-            (Method::Post, "/cancel") => self.cancel(tenant.as_deref(), &tick).await,
-            (Method::Post, "/claim") => self.claim(req.json().await?, &tick).await,
-            (Method::Post, "/complete") => self.complete(req.json().await?, &tick).await,
-            (Method::Post, "/give-up") => self.give_up(req.json().await?, &tick).await,
-            (Method::Get, "/ws") => self.websocket(&req, tenant.as_deref()).await,
-            _ => not_found(),
+        match call {
+            Call::Create(new) => answer(self.create(&tenant, *new, &tick).await?),
+            Call::State => answer(self.read(&tenant, |task| Ok(view::public_task(task))).await?),
+            Call::Download => answer(self.read(&tenant, |task| view::download(task).map_err(Refusal::Conflict)).await?),
+            Call::Cancel => answer(self.cancel(&tenant, &tick).await?),
+            Call::Claim(job) => answer(self.claim(&tenant, job, &tick).await?),
+            Call::Complete(done) => answer(self.complete(&tenant, done, &tick).await?),
+            Call::GiveUp(job) => answer(self.give_up(&tenant, job, &tick).await?),
         }
     }
 
@@ -92,7 +99,9 @@ impl DurableObject for TaskObject {
                 return Response::ok("misconfigured; retrying later");
             }
         };
-        let Some(mut task) = self.load(None).await? else { return Response::ok("no task") };
+        // The alarm is the object's own: whichever tenant the task has.
+        let stored: Option<Task> = self.state.storage().get(TASK_KEY).await?;
+        let Some(mut task) = stored else { return Response::ok("no task") };
         let effects = task.expire(&tick);
         // Always re-index here: the alarm may be firing because an index write had failed (see
         // `alarm`); a success clears that mark.
@@ -101,20 +110,13 @@ impl DurableObject for TaskObject {
     }
 }
 
-fn not_found() -> Result<Response> {
-    Ok(Response::from_json(&json!({"error": "not_found"}))?.with_status(404))
+/// A call's answer: the value or the refusal, in the body (see [`super::protocol::Refusal`]).
+fn answer<T: Serialize>(result: std::result::Result<T, Refusal>) -> Result<Response> {
+    Response::from_json(&result)
 }
 
-fn conflict(status: impl Serialize) -> Result<Response> {
-    Ok(Response::from_json(&json!({"error": "conflict", "status": status}))?.with_status(409))
-}
-
-fn download_info(task: &Task) -> Result<Response> {
-    match view::download(task) {
-        Ok(info) => Response::from_json(&info),
-        Err(status) => conflict(status),
-    }
-}
+/// What a handler returns: a platform error (`Err`) fails the call itself.
+type Answer<T> = Result<std::result::Result<T, Refusal>>;
 
 /// A random number in [0, 1) for backoff jitter; without randomness the backoff is still valid.
 fn jitter() -> f64 {
@@ -131,77 +133,81 @@ impl TaskObject {
         Ok(Tick { ms: now_millis(), iso: now_iso(), policy: config.step_policy(), jitter: jitter() })
     }
 
-    /// Loads the task; with `tenant`, a task of another tenant is treated as absent.
-    async fn load(&self, tenant: Option<&str>) -> Result<Option<Task>> {
+    /// Loads the task; another tenant's is treated as absent.
+    async fn load(&self, tenant: &TenantId) -> Result<Option<Task>> {
         let task: Option<Task> = self.state.storage().get(TASK_KEY).await?;
-        Ok(task.filter(|t| tenant.is_none_or(|ten| t.tenant.as_str() == ten)))
+        Ok(task.filter(|t| t.tenant == *tenant))
     }
 
     /// Answers a read of the tenant's task, making sure an unfinished task has its alarm (after
     /// a restart that lost it, the first read re-arms the watchdog).
-    async fn read(&self, tenant: Option<&str>, answer: impl FnOnce(&Task) -> Result<Response>) -> Result<Response> {
-        let Some(task) = self.load(tenant).await? else { return not_found() };
+    async fn read<T>(&self, tenant: &TenantId, view: impl FnOnce(&Task) -> std::result::Result<T, Refusal>) -> Answer<T> {
+        let Some(task) = self.load(tenant).await? else { return Ok(Err(Refusal::NotFound)) };
         alarm::arm_if_missing(&self.state.storage(), &task).await?;
-        answer(&task)
+        Ok(view(&task))
     }
 
-    async fn create(&self, new: NewTask, tick: &Tick) -> Result<Response> {
-        if let Some(existing) = self.load(None).await? {
+    async fn create(&self, tenant: &TenantId, new: NewTask, tick: &Tick) -> Answer<Created> {
+        if new.tenant != *tenant {
+            return Ok(Err(Refusal::NotFound));
+        }
+        let existing: Option<Task> = self.state.storage().get(TASK_KEY).await?;
+        if let Some(existing) = existing {
             // The same Idempotency-Key maps to the same object: the same request gets the same
             // task back, anything else is a conflict.
             let same = existing.tenant == new.tenant && existing.fingerprint.is_some() && existing.fingerprint == new.fingerprint;
-            return match same {
-                true => Response::from_json(&json!({"task": view::public_task(&existing), "created": false})),
-                false => conflict(existing.status),
-            };
+            return Ok(match same {
+                true => Ok(Created { task: view::public_task(&existing), created: false }),
+                false => Err(Refusal::Conflict(existing.status)),
+            });
         }
         let (task, effects) = Task::new(new, tick);
         self.apply(&task, effects, false).await?;
-        Response::from_json(&json!({"task": view::public_task(&task), "created": true}))
+        Ok(Ok(Created { task: view::public_task(&task), created: true }))
     }
 
-    async fn cancel(&self, tenant: Option<&str>, tick: &Tick) -> Result<Response> {
-        let Some(mut task) = self.load(tenant).await? else { return not_found() };
+    async fn cancel(&self, tenant: &TenantId, tick: &Tick) -> Answer<Value> {
+        let Some(mut task) = self.load(tenant).await? else { return Ok(Err(Refusal::NotFound)) };
         match task.cancel(tick) {
             Ok(effects) => {
                 self.apply(&task, effects, false).await?;
-                Response::from_json(&view::public_task(&task))
+                Ok(Ok(view::public_task(&task)))
             }
-            Err(status) => conflict(status),
+            Err(status) => Ok(Err(Refusal::Conflict(status))),
         }
     }
 
-    async fn claim(&self, claim: ClaimRequest, tick: &Tick) -> Result<Response> {
-        let Some(mut task) = self.load(None).await? else { return not_found() };
-        let (run, effects) = task.claim(claim.job, tick);
+    async fn claim(&self, tenant: &TenantId, job: JobRef, tick: &Tick) -> Answer<ClaimResponse> {
+        let Some(mut task) = self.load(tenant).await? else { return Ok(Err(Refusal::NotFound)) };
+        let (run, effects) = task.claim(job, tick);
         if run.is_some() {
             self.apply(&task, effects, false).await?;
         }
-        Response::from_json(&ClaimResponse { run })
+        Ok(Ok(ClaimResponse { run }))
     }
 
-    async fn complete(&self, done: Completion, tick: &Tick) -> Result<Response> {
-        let Some(mut task) = self.load(None).await? else { return not_found() };
+    async fn complete(&self, tenant: &TenantId, done: Completion, tick: &Tick) -> Answer<CompletionResponse> {
+        let Some(mut task) = self.load(tenant).await? else { return Ok(Err(Refusal::NotFound)) };
         let before = task.clone();
         let (effects, answer) = task.report(done, tick);
         if task != before {
             self.apply(&task, effects, false).await?;
         }
-        Response::from_json(&answer)
+        Ok(Ok(answer))
     }
 
-    async fn give_up(&self, claim: ClaimRequest, tick: &Tick) -> Result<Response> {
-        let Some(mut task) = self.load(None).await? else { return not_found() };
+    async fn give_up(&self, tenant: &TenantId, job: JobRef, tick: &Tick) -> Answer<TaskStatus> {
+        let Some(mut task) = self.load(tenant).await? else { return Ok(Err(Refusal::NotFound)) };
         let before = task.clone();
-        let effects = task.give_up(claim.job, tick);
+        let effects = task.give_up(job, tick);
         if task != before {
             self.apply(&task, effects, false).await?;
         }
-        Response::from_json(&json!({"status": task.status}))
+        Ok(Ok(task.status))
     }
 
-    async fn websocket(&self, req: &Request, tenant: Option<&str>) -> Result<Response> {
-        let Some(task) = self.load(tenant).await? else { return not_found() };
+    async fn websocket(&self, req: &Request, tenant: &TenantId) -> Result<Response> {
+        let Some(task) = self.load(tenant).await? else { return Response::error("no such task", 404) };
         let since = req.url()?.query_pairs().find(|(k, _)| k == "since").and_then(|(_, v)| v.parse::<i64>().ok()).unwrap_or(0);
         let rows: Vec<BodyRow> =
             self.state.storage().sql().exec("SELECT body FROM events WHERE seq > ? ORDER BY seq", vec![since.into()])?.to_array()?;

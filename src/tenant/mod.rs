@@ -9,6 +9,7 @@ pub mod client;
 pub mod feed;
 pub mod object;
 pub mod page;
+pub mod protocol;
 
 use crate::ids::{ImageId, TaskId};
 use serde::{Deserialize, Serialize};

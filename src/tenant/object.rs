@@ -2,10 +2,12 @@
 //!
 //! Positions (`seq`) only grow (AUTOINCREMENT never reuses one), so "older than the cursor"
 //! is stable however many items arrive between pages, and the `(status, seq)` index keeps a
-//! filtered listing O(limit). Its fetch API is internal: only [`super::client`] calls it.
+//! filtered listing O(limit). Its fetch API is internal: the typed calls of [`super::protocol`],
+//! made only by [`super::client`].
 
 use super::feed::{self, Previous};
 use super::page::{ListQuery, Page};
+use super::protocol::IndexCall;
 use super::{ImageRow, ImageUsage, TaskRow};
 use crate::clock::now_iso;
 use crate::config::Config;
@@ -57,16 +59,6 @@ struct TaskRef {
     task: String,
 }
 
-#[derive(Deserialize)]
-struct IdRequest {
-    id: ImageId,
-}
-
-#[derive(Deserialize)]
-struct Seed {
-    count: u32,
-}
-
 #[durable_object]
 pub struct TenantObject {
     state: State,
@@ -99,16 +91,17 @@ impl DurableObject for TenantObject {
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
-        match req.path().as_str() {
-            "/feed/ws" => self.websocket(&req),
-            "/images/put" => self.put_image(req.json().await?),
-            "/images/list" => self.list("images", req.json().await?),
-            "/images/usage" => self.usage(req.json().await?),
-            "/images/delete" => self.delete_image(req.json().await?),
-            "/tasks/put" => self.put_task(req.json().await?),
-            "/tasks/list" => self.list("tasks", req.json().await?),
-            "/bench/seed" => self.seed(req.json().await?),
-            _ => Ok(Response::from_json(&json!({"error": "not_found"}))?.with_status(404)),
+        if req.path() == "/feed/ws" {
+            return self.websocket(&req);
+        }
+        match req.json::<IndexCall>().await? {
+            IndexCall::PutImage(row) => Response::from_json(&self.put_image(row)?),
+            IndexCall::ListImages(query) => Response::from_json(&self.list("images", query)?),
+            IndexCall::ImageUsage(id) => Response::from_json(&self.usage(&id)?),
+            IndexCall::DeleteImage(id) => Response::from_json(&self.delete_image(&id)?),
+            IndexCall::PutTask(row) => Response::from_json(&self.put_task(*row)?),
+            IndexCall::ListTasks(query) => Response::from_json(&self.list("tasks", query)?),
+            IndexCall::Seed(count) => Response::from_json(&self.seed(count)?),
         }
     }
 }
@@ -118,16 +111,16 @@ impl TenantObject {
         self.state.storage().sql()
     }
 
-    fn put_image(&self, row: ImageRow) -> Result<Response> {
+    fn put_image(&self, row: ImageRow) -> Result<()> {
         let body = serde_json::to_string(&row.body)?;
         self.sql().exec(
             "INSERT OR IGNORE INTO images (id, sha256, body) VALUES (?, ?, ?)",
             vec![row.id.as_str().into(), row.sha256.as_str().into(), body.as_str().into()],
         )?;
-        Response::ok("indexed")
+        Ok(())
     }
 
-    fn put_task(&self, row: TaskRow) -> Result<Response> {
+    fn put_task(&self, row: TaskRow) -> Result<()> {
         let sql = self.sql();
         let previous = self.previous(&row.id)?;
         let known = previous.is_some();
@@ -150,7 +143,7 @@ impl TenantObject {
         if let Some(kind) = kind {
             self.publish(feed::event(kind, &row.body, &now_iso()))?;
         }
-        Response::ok("indexed")
+        Ok(())
     }
 
     fn previous(&self, id: &TaskId) -> Result<Option<Previous>> {
@@ -186,7 +179,7 @@ impl TenantObject {
     }
 
     /// One page, newest first. `table` is one of two literals, never user input.
-    fn list(&self, table: &str, query: ListQuery) -> Result<Response> {
+    fn list(&self, table: &str, query: ListQuery) -> Result<Page> {
         let before = query.before.unwrap_or(i64::MAX);
         // One row more than asked tells whether another page follows.
         let fetch = i64::from(query.limit) + 1;
@@ -207,14 +200,15 @@ impl TenantObject {
         let rows = &rows[..rows.len().min(query.limit as usize)];
         let items = rows.iter().map(|r| serde_json::from_str(&r.body)).collect::<serde_json::Result<Vec<Value>>>()?;
         let next = if more { rows.last().map(|r| r.seq) } else { None };
-        Response::from_json(&Page { items, next })
+        Ok(Page { items, next })
     }
 
-    fn usage(&self, req: IdRequest) -> Result<Response> {
+    /// What deleting the image must remove; `None` when the tenant has no such image.
+    fn usage(&self, id: &ImageId) -> Result<Option<ImageUsage>> {
         let sql = self.sql();
-        let id = req.id.as_str();
+        let id = id.as_str();
         let Some(Sha { sha256 }) = sql.exec("SELECT sha256 FROM images WHERE id = ?", vec![id.into()])?.to_array::<Sha>()?.pop() else {
-            return Ok(Response::from_json(&json!({"error": "not_found"}))?.with_status(404));
+            return Ok(None);
         };
         let others = sql
             .exec("SELECT COUNT(*) AS n FROM images WHERE sha256 = ? AND id != ?", vec![sha256.as_str().into(), id.into()])?
@@ -222,20 +216,20 @@ impl TenantObject {
             .n;
         let tasks: Vec<TaskRef> = sql.exec("SELECT task FROM task_images WHERE image = ?", vec![id.into()])?.to_array()?;
         let tasks = tasks.into_iter().filter_map(|t| TaskId::parse(&t.task).ok()).collect();
-        Response::from_json(&ImageUsage { sha256, bytes_shared: others > 0, tasks })
+        Ok(Some(ImageUsage { sha256, bytes_shared: others > 0, tasks }))
     }
 
-    fn delete_image(&self, req: IdRequest) -> Result<Response> {
+    fn delete_image(&self, id: &ImageId) -> Result<()> {
         let sql = self.sql();
-        sql.exec("DELETE FROM images WHERE id = ?", vec![req.id.as_str().into()])?;
-        sql.exec("DELETE FROM task_images WHERE image = ?", vec![req.id.as_str().into()])?;
-        Response::ok("deleted")
+        sql.exec("DELETE FROM images WHERE id = ?", vec![id.as_str().into()])?;
+        sql.exec("DELETE FROM task_images WHERE image = ?", vec![id.as_str().into()])?;
+        Ok(())
     }
 
     /// Benchmark only (the API serves it behind `BENCH_ROUTES`): `count` synthetic images.
-    fn seed(&self, seed: Seed) -> Result<Response> {
+    fn seed(&self, count: u32) -> Result<()> {
         let sql = self.sql();
-        for _ in 0..seed.count {
+        for _ in 0..count {
             let id = ImageId::generate().map_err(|e| Error::RustError(e.to_string()))?;
             let body = json!({"id": id, "name": "seed.png", "content_type": "image/png", "format": "png", "width": 1, "height": 1,
                               "bytes": 67, "sha256": id.as_str(), "created_at": "2026-01-01T00:00:00.000Z"})
@@ -245,6 +239,6 @@ impl TenantObject {
                 vec![id.as_str().into(), id.as_str().into(), body.as_str().into()],
             )?;
         }
-        Response::ok("seeded")
+        Ok(())
     }
 }

@@ -1,0 +1,47 @@
+//! The tenant index's protocol, shared by its client ([`super::client`]) and the object
+//! ([`super::object`]): one call enum, a typed answer per call, one error type for callers.
+//! The object is named by its tenant, so the tenant is implicit in every call.
+
+use super::page::ListQuery;
+use super::{ImageRow, TaskRow};
+use crate::ids::ImageId;
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+/// One call into a tenant index (`POST /call`). The feed's WebSocket upgrade is forwarded as
+/// a request instead (`GET /feed/ws`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IndexCall {
+    /// Answer: `()`. Idempotent (a second put of the same id changes nothing).
+    PutImage(ImageRow),
+    /// Answer: [`super::page::Page`].
+    ListImages(ListQuery),
+    /// Answer: `Option<`[`super::ImageUsage`]`>`, `None` when the tenant has no such image.
+    ImageUsage(ImageId),
+    /// Answer: `()`.
+    DeleteImage(ImageId),
+    /// Answer: `()`. A snapshot older than the stored one is ignored.
+    PutTask(Box<TaskRow>),
+    /// Answer: [`super::page::Page`].
+    ListTasks(ListQuery),
+    /// Benchmarks only: adds this many synthetic images. Answer: `()`.
+    Seed(u32),
+}
+
+/// What a call into the index can end in, seen from the caller.
+#[derive(Debug, Error)]
+pub enum IndexError {
+    /// The tenant has no such image.
+    #[error("no such image")]
+    NotFound,
+    /// The object could not be reached or failed the call (the cause, for the log).
+    #[error("tenant index call failed: {0}")]
+    Platform(String),
+}
+
+impl From<worker::Error> for IndexError {
+    fn from(e: worker::Error) -> Self {
+        IndexError::Platform(e.to_string())
+    }
+}
