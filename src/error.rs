@@ -1,6 +1,7 @@
 //! The one error type of the API, each variant bound to a stable code and status from the
 //! contract. Internal causes are logged, never returned to the client.
 
+use crate::ids::IdError;
 use crate::task::protocol::{Refusal, TaskError};
 use crate::tenant::protocol::IndexError;
 use functions::ImageError;
@@ -106,6 +107,15 @@ impl From<TaskError> for ApiError {
             TaskError::Refused(refusal @ Refusal::Conflict(_)) => ApiError::Conflict(refusal.to_string()),
             TaskError::Refused(refusal @ Refusal::Misconfigured(_)) => ApiError::Unavailable(refusal.to_string()),
             TaskError::Platform(cause) => ApiError::Internal(cause),
+        }
+    }
+}
+
+impl From<IdError> for ApiError {
+    fn from(e: IdError) -> Self {
+        match e {
+            IdError::Malformed { .. } => ApiError::NotFound,
+            IdError::NoRandomness(cause) => ApiError::Internal(cause),
         }
     }
 }

@@ -3,13 +3,23 @@
 //! Anything that reaches storage keys or Durable Object names passes through `parse` first, so a
 //! malformed id from a URL is a plain 404 and can never address something else.
 
-use crate::error::ApiError;
 use std::fmt;
+use thiserror::Error;
+
+/// Why an id could not be had. At the HTTP edge a malformed id is a plain 404 (it names
+/// nothing), a failed generation a 500.
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum IdError {
+    #[error("malformed {kind} id")]
+    Malformed { kind: &'static str },
+    #[error("no randomness for a new id: {0}")]
+    NoRandomness(String),
+}
 
 /// 128 random bits as lowercase hex.
-fn random_hex() -> Result<String, ApiError> {
+fn random_hex() -> Result<String, IdError> {
     let mut bytes = [0u8; 16];
-    getrandom::getrandom(&mut bytes).map_err(|e| ApiError::Internal(format!("getrandom: {e}")))?;
+    getrandom::getrandom(&mut bytes).map_err(|e| IdError::NoRandomness(e.to_string()))?;
     Ok(hex::encode(bytes))
 }
 
@@ -26,16 +36,16 @@ macro_rules! prefixed_id {
         impl $name {
             pub const PREFIX: &'static str = $prefix;
 
-            pub fn generate() -> Result<Self, ApiError> {
+            pub fn generate() -> Result<Self, IdError> {
                 Ok($name(format!("{}{}", $prefix, random_hex()?)))
             }
 
             /// Accepts only well-formed ids; anything else is "not found" to the caller.
-            pub fn parse(s: &str) -> Result<Self, ApiError> {
+            pub fn parse(s: &str) -> Result<Self, IdError> {
                 if is_id(s, $prefix) {
                     Ok($name(s.to_string()))
                 } else {
-                    Err(ApiError::NotFound)
+                    Err(IdError::Malformed { kind: $prefix.trim_end_matches('_') })
                 }
             }
 

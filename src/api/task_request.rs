@@ -62,7 +62,7 @@ fn parse_images(body: &TaskFields) -> ApiResult<Vec<ImageId>> {
         .enumerate()
         .map(|(i, v)| match v {
             // A malformed id is simply an image that does not exist.
-            Loose::Str(id) => ImageId::parse(id),
+            Loose::Str(id) => Ok(ImageId::parse(id)?),
             _ => Err(ApiError::InvalidRequest(format!("images[{i}]: must be an image id string"))),
         })
         .collect()

@@ -15,9 +15,9 @@ mod timings;
 mod webhook;
 
 use crate::config::Config;
-use crate::error::ApiResult;
 use crate::messages::{Completion, Job, Work};
 use crate::task::client::TaskClient;
+use crate::task::protocol::TaskError;
 use timings::Timings;
 use worker::{console_error, console_log, Env, MessageBatch, MessageExt, QueueRetryOptionsBuilder};
 
@@ -65,13 +65,13 @@ fn log_line(job: &Job, event: &str, detail: &str) -> String {
 }
 
 /// A message that exhausted the queue's retries: its job fails visibly.
-async fn give_up(env: &Env, job: &Job) -> ApiResult<Next> {
+async fn give_up(env: &Env, job: &Job) -> Result<Next, TaskError> {
     console_error!("{}", log_line(job, "dead_letter", "giving up on the job"));
     TaskClient::new(env, &job.tenant, &job.task)?.give_up(job.job).await?;
     Ok(Next::Ack)
 }
 
-async fn run(env: &Env, config: &Config, job: &Job) -> ApiResult<Next> {
+async fn run(env: &Env, config: &Config, job: &Job) -> Result<Next, TaskError> {
     let task = TaskClient::new(env, &job.tenant, &job.task)?;
     let mut timings = Timings::start(job);
     let Some(claimed) = timings.time_object(task.claim(job.job)).await?.run else {

@@ -19,12 +19,12 @@ use super::Next;
 use crate::bindings::STEPS_QUEUE;
 use crate::clock::now_millis;
 use crate::config::Config;
-use crate::error::ApiResult;
 use crate::ids::TaskId;
 use crate::keys;
 use crate::memory::MemoryError;
 use crate::messages::{Completion, Job, JobRef, Outcome, StepSpec};
 use crate::task::client::TaskClient;
+use crate::task::protocol::TaskError;
 use functions::session::{Session, RASTER_MEDIA_TYPE};
 use functions::Step;
 use std::time::Duration;
@@ -56,7 +56,7 @@ pub async fn run(
     spec: &StepSpec,
     attempt: u32,
     timings: Timings,
-) -> ApiResult<Next> {
+) -> Result<Next, TaskError> {
     let report = |step: usize, attempt: u32, outcome: Outcome| Completion {
         job: JobRef::Step { image: spec.image, step },
         attempt,
@@ -149,7 +149,7 @@ fn exceed_the_memory_cap(job: &Job) {
 }
 
 /// Reports a job that could not start, and acks or retries its message as the object says.
-async fn finish(task: &TaskClient, done: Completion) -> ApiResult<Next> {
+async fn finish(task: &TaskClient, done: Completion) -> Result<Next, TaskError> {
     let answer = task.complete(&done).await?;
     Ok(answer.retry_in_s.map_or(Next::Ack, Next::RetryIn))
 }
