@@ -34,7 +34,8 @@ pub struct ImageRecord {
     /// Kept in R2 metadata for the memory planner; not part of the public image object.
     #[serde(skip)]
     pub progressive: bool,
-    /// 16-bit samples (planner only, like `progressive`); absent on older records = false.
+    /// The decoder holds about twice the raster: 16-bit samples or an animated WebP (planner
+    /// only, like `progressive`); absent on older records = false.
     #[serde(skip)]
     pub wide: bool,
 }

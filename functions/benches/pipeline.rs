@@ -11,6 +11,7 @@ use criterion::{criterion_group, criterion_main, BatchSize, Criterion, SamplingM
 use functions::decode::DecodeOptions;
 use functions::ops::encode::{encode, EncodeParams, OutputFormat};
 use functions::ops::resize::{resize, Filter, Fit, ResizeParams};
+use functions::plan::Limits;
 use functions::raster::{self, Raster};
 use functions::session::run_chain;
 use functions::Chain;
@@ -20,6 +21,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 const MAX_PIXELS: u64 = 100_000_000;
+/// The Worker's defaults (MAX_INPUT_PIXELS, MEMORY_BUDGET_BYTES).
+const LIMITS: Limits = Limits { max_pixels: MAX_PIXELS, memory_budget: 100_663_296 };
 
 /// The `megapixels` benchmark input: `$STUDIO_BENCH_IMAGES/<n>mp.jpg` when set, else a 4:3
 /// baseline JPEG (q90) of smooth gradients with fine texture, made here so the bench needs no
@@ -53,7 +56,7 @@ fn jpeg_q80() -> EncodeParams {
 
 /// Decodes at the size the chain's resize asks for (DCT scaling: 4000×3000 → 2000×1500).
 fn shrink_on_load() -> DecodeOptions {
-    DecodeOptions { hint: Some((1600, 1200)), max_pixels: MAX_PIXELS, orient: true }
+    DecodeOptions { hint: Some((1600, 1200)), max_pixels: MAX_PIXELS, max_alloc: LIMITS.memory_budget, orient: true }
 }
 
 fn pipeline(c: &mut Criterion) {
@@ -71,7 +74,7 @@ fn pipeline(c: &mut Criterion) {
     assert_eq!((decoded.width, decoded.height), (2000, 1500), "shrink-on-load should decode at 1/2 scale");
     let resized = resize(decoded.clone(), &resize_params()).expect("resize");
     assert_eq!((resized.width, resized.height), (1600, 1200));
-    let out = run_chain(&chain, jpeg12.clone(), MAX_PIXELS, &aux).expect("run the chain");
+    let out = run_chain(&chain, jpeg12.clone(), LIMITS, &aux).expect("run the chain");
     assert_eq!((out.width, out.height), (1600, 1200));
 
     let mut g = c.benchmark_group("12mp");
@@ -79,7 +82,7 @@ fn pipeline(c: &mut Criterion) {
     g.sample_size(10).sampling_mode(SamplingMode::Flat).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(4));
 
     g.bench_function("chain: decode+resize 1600 lanczos3+jpeg q80", |b| {
-        b.iter_batched(|| jpeg12.clone(), |bytes| run_chain(&chain, bytes, MAX_PIXELS, &aux).expect("chain"), BatchSize::LargeInput)
+        b.iter_batched(|| jpeg12.clone(), |bytes| run_chain(&chain, bytes, LIMITS, &aux).expect("chain"), BatchSize::LargeInput)
     });
     g.bench_function("decode, shrink-on-load to 2000x1500", |b| {
         b.iter_batched(|| jpeg12.clone(), |bytes| raster::load(bytes, &shrink_on_load()).expect("decode"), BatchSize::LargeInput)
@@ -100,7 +103,7 @@ fn pipeline(c: &mut Criterion) {
     let mut g = c.benchmark_group("48mp");
     g.sample_size(10).sampling_mode(SamplingMode::Flat).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(5));
     g.bench_function("chain: decode+resize 1600 lanczos3+jpeg q80", |b| {
-        b.iter_batched(|| jpeg48.clone(), |bytes| run_chain(&chain, bytes, MAX_PIXELS, &aux).expect("chain"), BatchSize::LargeInput)
+        b.iter_batched(|| jpeg48.clone(), |bytes| run_chain(&chain, bytes, LIMITS, &aux).expect("chain"), BatchSize::LargeInput)
     });
     g.bench_function("decode, shrink-on-load to 2000x1500", |b| {
         b.iter_batched(|| jpeg48.clone(), |bytes| raster::load(bytes, &shrink_on_load()).expect("decode"), BatchSize::LargeInput)

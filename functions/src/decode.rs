@@ -1,9 +1,16 @@
 //! Decoding uploads into rasters: JPEG with DCT scaling (shrink-on-load: our `jpeg` module for
-//! baseline files, `jpeg-decoder` for the rest) and EXIF orientation; the other formats through the `image` crate, with allocation limits.
+//! baseline files, `jpeg-decoder` for the rest) and EXIF orientation; WebP through image-webp;
+//! the other formats through the `image` crate.
+//!
+//! Every decoder is bounded by [`DecodeOptions::max_alloc`], what `MEMORY_BUDGET_BYTES` leaves
+//! beside the encoded input, and refuses up front (from the header, with the planner's own
+//! per-pixel figures) what would not fit: a limit derived from the pixel cap instead (100 M
+//! pixels × 8 bytes) let a lying header allocate far past the isolate.
 
 use crate::error::ImageError;
 use crate::format::{Format, ImageInfo};
 use crate::ops::orient;
+use crate::plan;
 use crate::planar::Pixels;
 use crate::raster::{from_dynamic, Layout, Raster};
 use jpeg_decoder::{Decoder, PixelFormat};
@@ -17,6 +24,9 @@ pub struct DecodeOptions {
     pub hint: Option<(u32, u32)>,
     /// Largest image a decoder may produce.
     pub max_pixels: u64,
+    /// Most bytes the decoder may allocate: what `MEMORY_BUDGET_BYTES` leaves beside the encoded
+    /// input (see [`crate::plan::Limits::decoder_bytes`]).
+    pub max_alloc: u64,
     /// Apply the EXIF orientation (the default; `auto_orient` with `enabled: false` turns it off).
     pub orient: bool,
 }
@@ -33,16 +43,60 @@ pub fn jpeg_header(bytes: &[u8]) -> Result<(ImageInfo, u8), ImageError> {
     }
     let (width, height) = if orient::swaps_axes(orientation) { (h, w) } else { (w, h) };
     let progressive = info.coding_process == jpeg_decoder::CodingProcess::DctProgressive;
-    Ok((ImageInfo { format: Format::Jpeg, width, height, progressive, wide: false }, orientation))
+    let wide = planes_exceed_half_raster(bytes);
+    Ok((ImageInfo { format: Format::Jpeg, width, height, progressive, wide }, orientation))
 }
 
-/// Decodes `bytes` of `format` (already sniffed) into upright pixels: YCbCr planes only if
-/// `planar_ok` and the file is a baseline 4:2:0 JPEG shrunk on load, else a raster.
-pub fn decode(bytes: &[u8], format: Format, opts: &DecodeOptions, planar_ok: bool) -> Result<Pixels, ImageError> {
-    match format {
-        Format::Jpeg => decode_jpeg(bytes, opts, planar_ok),
-        other => decode_generic(bytes, other, opts.max_pixels).map(Pixels::Raster),
+/// Whether the frame's component planes hold more than 1.5 bytes a pixel (no chroma
+/// subsampling, or CMYK). jpeg-decoder holds its planes twice beside its output at its peak
+/// (measured: 6 bytes a pixel for 4:2:0, 9 for 4:4:4), so such files count as
+/// [`ImageInfo::wide`]: their decoder holds twice the RGB raster.
+fn planes_exceed_half_raster(bytes: &[u8]) -> bool {
+    let mut at = 2;
+    while let (Some(&0xFF), Some(&marker)) = (bytes.get(at), bytes.get(at + 1)) {
+        let Some(len) = bytes.get(at + 2..at + 4).map(|l| usize::from(u16::from_be_bytes([l[0], l[1]]))) else { return false };
+        // SOF0–SOF15 but DHT (C4), JPG (C8) and DAC (CC).
+        if (0xC0..=0xCF).contains(&marker) && ![0xC4, 0xC8, 0xCC].contains(&marker) {
+            let Some(sof) = bytes.get(at + 4..at + 2 + len) else { return false };
+            let factors: Vec<(u32, u32)> =
+                sof.get(6..).unwrap_or_default().chunks_exact(3).map(|c| (u32::from(c[1] >> 4), u32::from(c[1] & 15))).collect();
+            let (hmax, vmax) = factors.iter().fold((1, 1), |(h, v), &(fh, fv)| (h.max(fh), v.max(fv)));
+            // Σ hᵢvᵢ / (hmax·vmax) > 1.5, in integers.
+            return 2 * factors.iter().map(|(h, v)| h * v).sum::<u32>() > 3 * hmax * vmax;
+        }
+        at += 2 + len;
     }
+    false
+}
+
+/// Decodes `bytes` (probed as `info`) into upright pixels: YCbCr planes only if `planar_ok` and
+/// the file is a baseline 4:2:0 JPEG shrunk on load, else a raster.
+pub fn decode(bytes: &[u8], info: &ImageInfo, opts: &DecodeOptions, planar_ok: bool) -> Result<Pixels, ImageError> {
+    if info.format != Format::Jpeg {
+        fits(info, (info.width, info.height), opts.max_alloc)?;
+    }
+    match info.format {
+        Format::Jpeg => decode_jpeg(bytes, opts, planar_ok),
+        Format::Webp => decode_webp(bytes, opts.max_alloc).map(Pixels::Raster),
+        other => decode_generic(bytes, other, opts.max_alloc).map(Pixels::Raster),
+    }
+}
+
+/// Refuses a decode of `info` at `decoded` size that needs more than `max_alloc` bytes, by the
+/// planner's own figure ([`plan::decode_bytes`]).
+fn fits(info: &ImageInfo, decoded: (u32, u32), max_alloc: u64) -> Result<(), ImageError> {
+    let need = plan::decode_bytes(info, decoded);
+    if need > max_alloc {
+        return Err(ImageError::TooLarge(format!(
+            "decoding the {}x{} {} needs about {} MiB; MEMORY_BUDGET_BYTES leaves the decoder {} MiB",
+            info.width,
+            info.height,
+            info.format.name(),
+            need.div_ceil(1 << 20),
+            max_alloc >> 20
+        )));
+    }
+    Ok(())
 }
 
 /// The smallest JPEG scale (8 = full, 4, 2, 1 eighths) keeping both sides ≥ `want`.
@@ -69,12 +123,14 @@ fn decode_jpeg(bytes: &[u8], opts: &DecodeOptions, planar_ok: bool) -> Result<Pi
         let (stored_w, stored_h) = if orient::swaps_axes(exif_orientation) { (info.height, info.width) } else { (info.width, info.height) };
         jpeg_eighths(stored_w, stored_h, (hw, hh))
     });
+    let e = eighths.unwrap_or(8);
+    fits(&info, ((info.width * e).div_ceil(8), (info.height * e).div_ceil(8)), opts.max_alloc)?;
     if let Some(e) = eighths.filter(|&e| e < 8) {
         if let Some(pixels) = decode_fast(bytes, e as usize, opts.max_pixels, planar_ok, orientation)? {
             return Ok(pixels);
         }
     }
-    let raster = decode_with_jpeg_decoder(bytes, opts.max_pixels, eighths.unwrap_or(8))?;
+    let raster = decode_with_jpeg_decoder(bytes, opts.max_alloc, eighths.unwrap_or(8))?;
     Ok(Pixels::Raster(orient::apply_orientation(raster, orientation)))
 }
 
@@ -93,13 +149,12 @@ fn decode_fast(bytes: &[u8], eighths: usize, max_pixels: u64, planar_ok: bool, o
 }
 
 /// jpeg-decoder, for everything our decoder declines, at `eighths`/8 of the stored size.
-fn decode_with_jpeg_decoder(bytes: &[u8], max_pixels: u64, eighths: u32) -> Result<Raster, ImageError> {
+fn decode_with_jpeg_decoder(bytes: &[u8], max_alloc: u64, eighths: u32) -> Result<Raster, ImageError> {
     let invalid = |e: jpeg_decoder::Error| ImageError::Invalid(format!("cannot decode the jpeg: {e}"));
     let mut decoder = Decoder::new(bytes);
     decoder.read_info().map_err(invalid)?;
-    // The decoder bounds its own buffers too, so a header that lies about the size cannot
-    // make it allocate past the budget.
-    decoder.set_max_decoding_buffer_size(usize::try_from(max_pixels.saturating_mul(4)).unwrap_or(usize::MAX));
+    // Its output buffer, checked once more by the decoder itself.
+    decoder.set_max_decoding_buffer_size(usize::try_from(max_alloc).unwrap_or(usize::MAX));
     if eighths < 8 {
         let info = decoder.info().ok_or_else(|| ImageError::Invalid("the jpeg has no frame".into()))?;
         let scaled = |v: u16| u16::try_from((u32::from(v) * eighths).div_ceil(8)).unwrap_or(u16::MAX);
@@ -127,11 +182,27 @@ fn cmyk_to_rgb(px: &[u8]) -> Vec<u8> {
         .collect()
 }
 
-fn decode_generic(bytes: &[u8], format: Format, max_pixels: u64) -> Result<Raster, ImageError> {
+/// WebP through image-webp (the `image` crate's own reader decodes every animation frame).
+/// Frames and bitstreams that do not fit their canvas were refused by the probe
+/// ([`crate::frames`]); the output buffer is the canvas.
+fn decode_webp(bytes: &[u8], max_alloc: u64) -> Result<Raster, ImageError> {
+    let invalid = |e: image_webp::DecodingError| ImageError::Invalid(format!("cannot decode the webp: {e}"));
+    let mut decoder = image_webp::WebPDecoder::new(Cursor::new(bytes)).map_err(invalid)?;
+    decoder.set_memory_limit(usize::try_from(max_alloc).unwrap_or(usize::MAX));
+    let (w, h) = decoder.dimensions();
+    let size = decoder.output_buffer_size().ok_or_else(|| ImageError::TooLarge(format!("{w}x{h} does not fit in memory")))?;
+    let mut pixels = vec![0; size];
+    decoder.read_image(&mut pixels).map_err(invalid)?;
+    let layout = if decoder.has_alpha() { Layout::Rgba8 } else { Layout::Rgb8 };
+    Raster::new(w, h, layout, pixels)
+}
+
+fn decode_generic(bytes: &[u8], format: Format, max_alloc: u64) -> Result<Raster, ImageError> {
     let mut reader = image::io::Reader::with_format(Cursor::new(bytes), format.to_image_format());
     let mut limits = image::io::Limits::default();
-    // RGBA at 16 bits per channel is the largest buffer a decoder makes for these pixels.
-    limits.max_alloc = Some(max_pixels.saturating_mul(8).max(1 << 20));
+    // Counts the output buffer first, then every buffer the decoder reserves beside it (a GIF
+    // frame off the screen's geometry, TIFF strips, PNG's own limit).
+    limits.max_alloc = Some(max_alloc);
     reader.limits(limits);
     let decoded = reader.decode().map_err(|e| ImageError::Invalid(format!("cannot decode the {}: {e}", format.name())))?;
     Ok(from_dynamic(decoded))

@@ -86,8 +86,9 @@ pub struct ImageInfo {
     /// Progressive JPEGs keep every DCT coefficient of the full image while decoding, whatever
     /// the output scale: the planner must know.
     pub progressive: bool,
-    /// 16 bits per sample (PNG, TIFF): the decoder's buffer is twice the 8-bit raster made
-    /// from it, and both are held at once.
+    /// The decoder holds about twice the raster it makes, besides it: 16 bits per sample (PNG,
+    /// TIFF), an animated WebP (its canvas and the first frame composed onto it), a JPEG
+    /// without chroma subsampling (its full-size planes, twice).
     pub wide: bool,
 }
 
@@ -128,13 +129,29 @@ pub fn probe(bytes: &[u8]) -> Result<ImageInfo, ImageError> {
         // The JPEG path also reads EXIF, so the size reported is the upright one.
         return crate::decode::jpeg_header(bytes).map(|(info, _)| info);
     }
-    let reader = image::io::Reader::with_format(Cursor::new(bytes), format.to_image_format());
-    let (width, height) =
-        reader.into_dimensions().map_err(|e| ImageError::Invalid(format!("cannot read the {} header: {e}", format.name())))?;
+    let (width, height, wide) = header(bytes, format)?;
     if width == 0 || height == 0 {
         return Err(ImageError::Invalid(format!("the {} header declares a zero dimension", format.name())));
     }
-    Ok(ImageInfo { format, width, height, progressive: false, wide: wide_samples(bytes, format) })
+    // The size reported is the canvas: a first frame larger than it is refused here, at upload.
+    crate::frames::check_first_frame(bytes, format, (width, height))?;
+    Ok(ImageInfo { format, width, height, progressive: false, wide })
+}
+
+/// The header's dimensions, and whether the decoder holds about twice the raster besides it
+/// ([`ImageInfo::wide`]). WebP through image-webp, which reads only chunk headers: the `image`
+/// crate's WebP reader decodes the whole file (every animation frame) just to report its size.
+fn header(bytes: &[u8], format: Format) -> Result<(u32, u32, bool), ImageError> {
+    let invalid = |e: &dyn std::fmt::Display| ImageError::Invalid(format!("cannot read the {} header: {e}", format.name()));
+    if format == Format::Webp {
+        let decoder = image_webp::WebPDecoder::new(Cursor::new(bytes)).map_err(|e| invalid(&e))?;
+        let (width, height) = decoder.dimensions();
+        // An animation's first frame is decoded beside the canvas it is composed onto.
+        return Ok((width, height, decoder.is_animated()));
+    }
+    let reader = image::io::Reader::with_format(Cursor::new(bytes), format.to_image_format());
+    let (width, height) = reader.into_dimensions().map_err(|e| invalid(&e))?;
+    Ok((width, height, wide_samples(bytes, format)))
 }
 
 /// Whether a PNG or TIFF stores 16-bit samples (read from the header; `false` if unreadable,
@@ -195,7 +212,7 @@ mod tests {
             .expect("encode fixture");
         let info = probe(&tiff).expect("valid tiff");
         assert_eq!((info.format, info.width, info.height), (Format::Tiff, 6, 4));
-        let opts = crate::decode::DecodeOptions { hint: None, max_pixels: 100, orient: true };
+        let opts = crate::decode::DecodeOptions { hint: None, max_pixels: 100, max_alloc: 1 << 20, orient: true };
         let r = crate::raster::load(tiff, &opts).expect("decodes");
         assert_eq!(r.pixels, img.into_raw());
     }

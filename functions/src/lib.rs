@@ -12,6 +12,7 @@ pub mod chain;
 pub mod decode;
 pub mod error;
 pub mod format;
+mod frames;
 mod jpeg;
 pub mod ops;
 pub mod params;

@@ -26,6 +26,14 @@ pub struct Limits {
     pub memory_budget: u64,
 }
 
+impl Limits {
+    /// What a decoder may allocate while the encoded input (`input_len` bytes) is held: the
+    /// budget less the input, as step 0's plan counts it.
+    pub fn decoder_bytes(&self, input_len: usize) -> u64 {
+        self.memory_budget.saturating_sub(u64::try_from(input_len).unwrap_or(u64::MAX))
+    }
+}
+
 /// The planned cost of a chain on one image.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Plan {
@@ -65,11 +73,9 @@ pub fn plan(info: &ImageInfo, input_bytes: u64, chain: &Chain, limits: Limits) -
         // Checked at nominal size first, so errors name the sizes the user knows.
         nominal = step.output_dims(nominal.0, nominal.1)?;
         let in_bytes = u64::from(w) * u64::from(h) * u64::from(channels);
-        // Step 0 also holds the encoded upload while decoding (and the decoder's own buffer —
-        // twice the raster for 16-bit samples — beside the raster made from it); later steps
-        // read the previous step's raster in place.
-        let decoder = if info.wide { in_bytes * 2 } else { in_bytes };
-        let load = if i == 0 { input_bytes + decoder + in_bytes + coefficient_bytes(info) } else { in_bytes };
+        // Step 0 also holds the encoded upload while decoding; later steps read the previous
+        // step's raster in place.
+        let load = if i == 0 { input_bytes + decode_bytes(info, (w, h)) } else { in_bytes };
         let (ow, oh) = run.output_dims(w, h)?;
         let out_channels = run.output_channels(channels);
         let out_bytes = u64::from(ow) * u64::from(oh) * u64::from(out_channels);
@@ -102,6 +108,21 @@ pub fn plan(info: &ImageInfo, input_bytes: u64, chain: &Chain, limits: Limits) -
         )));
     }
     Ok(Plan { peak_bytes: peak, output: (w, h), decoded, steps })
+}
+
+/// Bytes decoding `info` at `decoded` size holds besides the encoded input: the decoder's own
+/// buffers (twice the raster for [`ImageInfo::wide`] sources), the raster made from them, and a
+/// progressive JPEG's coefficients. The decoders refuse from the header what exceeds what the
+/// budget leaves them ([`Limits::decoder_bytes`]), with this same figure: what the planner
+/// accepts decodes, and a header that lies to the planner cannot make a decoder allocate more.
+pub fn decode_bytes(info: &ImageInfo, (w, h): (u32, u32)) -> u64 {
+    // Channels a decoder may produce: JPEG has no alpha; the others may.
+    let channels = if info.format == Format::Jpeg { 3 } else { 4 };
+    let raster = u64::from(w) * u64::from(h) * channels;
+    let decoder = if info.wide { raster * 2 } else { raster };
+    // A GIF frame is decoded to palette indices, then to RGBA beside the screen's raster.
+    let indices = if info.format == Format::Gif { u64::from(w) * u64::from(h) } else { 0 };
+    decoder + raster + indices + coefficient_bytes(info)
 }
 
 /// A progressive JPEG's decoder holds every DCT coefficient (2 bytes each, three full-size

@@ -5,10 +5,14 @@ use super::*;
 use crate::decode::DecodeOptions;
 use crate::format::Format;
 use crate::ops::resize::{Filter, Fit, ResizeParams};
+use crate::plan::Limits;
 use crate::session::{run_chain, Session};
 use crate::Chain;
 use serde_json::json;
 use std::collections::HashMap;
+
+/// Generous limits: these tests are about results, not refusals.
+const LIMITS: Limits = Limits { max_pixels: 1 << 24, memory_budget: 1 << 30 };
 
 /// A 4:2:0 baseline JPEG (our encoder below quality 90) of a smooth colour card.
 fn photo(width: usize, height: usize) -> Vec<u8> {
@@ -22,7 +26,7 @@ fn photo(width: usize, height: usize) -> Vec<u8> {
 }
 
 fn opts() -> DecodeOptions {
-    DecodeOptions { hint: Some((200, 150)), max_pixels: 1 << 24, orient: true }
+    DecodeOptions { hint: Some((200, 150)), max_pixels: 1 << 24, max_alloc: 1 << 30, orient: true }
 }
 
 fn shrink_to(w: u32, h: u32) -> DecodeOptions {
@@ -63,11 +67,11 @@ fn planes_round_trip_through_the_intermediate_form() {
 fn resize_then_jpeg_through_planes_matches_the_rgb_path() {
     let jpeg = photo(800, 600);
     let chain = Chain::parse(&json!([{"op": "resize", "width": 320}, {"op": "encode", "format": "jpeg", "quality": 80}])).expect("chain");
-    let mut session = Session::start(chain.steps(), Format::Jpeg, 1 << 24, jpeg.clone(), 0);
+    let mut session = Session::start(chain.steps(), Format::Jpeg, LIMITS, jpeg.clone(), 0);
     assert_eq!(session.run_next(&HashMap::new()).expect("resize"), (320, 240));
     let checkpoint = session.checkpoint().expect("a checkpoint after the resize");
     assert_eq!(checkpoint[4], crate::raster::PLANAR_TAG, "the resize kept planes");
-    let out = run_chain(&chain, jpeg.clone(), 1 << 24, &HashMap::new()).expect("chain");
+    let out = run_chain(&chain, jpeg.clone(), LIMITS, &HashMap::new()).expect("chain");
     // The RGB path: decode and resize a raster (the reference, before any re-encoding).
     let reference = {
         let r = crate::raster::load(jpeg, &DecodeOptions { hint: Some((320, 240)), ..opts() }).expect("decode");
@@ -84,7 +88,7 @@ fn resize_then_jpeg_through_planes_matches_the_rgb_path() {
 fn a_step_that_needs_rgb_after_a_planar_resize_gets_rgb() {
     let chain =
         Chain::parse(&json!([{"op": "resize", "width": 100}, {"op": "grayscale"}, {"op": "encode", "format": "png"}])).expect("chain");
-    let out = run_chain(&chain, photo(400, 300), 1 << 24, &HashMap::new()).expect("chain");
+    let out = run_chain(&chain, photo(400, 300), LIMITS, &HashMap::new()).expect("chain");
     let back = crate::raster::load(out.bytes, &opts()).expect("png decodes");
     assert_eq!((back.width, back.height, back.layout), (100, 75, crate::raster::Layout::Luma8));
 }

@@ -133,7 +133,17 @@ pub fn load_pixels(bytes: Vec<u8>, opts: &DecodeOptions, planar_ok: bool) -> Res
         let pixels = pixels_from_intermediate(bytes)?;
         return Ok(if planar_ok { pixels } else { Pixels::Raster(pixels.into_raster()) });
     }
-    let info = format::probe(&bytes)?;
+    decode_encoded(&bytes, opts, planar_ok)
+}
+
+/// Decodes an uploaded image held by someone else (a watermark among a step's loaded images)
+/// without copying it: uploaded formats only, never an intermediate raster.
+pub fn decode_upload(bytes: &[u8], opts: &DecodeOptions) -> Result<Raster, ImageError> {
+    Ok(decode_encoded(bytes, opts, false)?.into_raster())
+}
+
+fn decode_encoded(bytes: &[u8], opts: &DecodeOptions, planar_ok: bool) -> Result<Pixels, ImageError> {
+    let info = format::probe(bytes)?;
     if info.pixels() > opts.max_pixels {
         return Err(ImageError::TooLarge(format!(
             "{}x{} is {} pixels; the limit is {}",
@@ -143,7 +153,7 @@ pub fn load_pixels(bytes: Vec<u8>, opts: &DecodeOptions, planar_ok: bool) -> Res
             opts.max_pixels
         )));
     }
-    decode::decode(&bytes, info.format, opts, planar_ok)
+    decode::decode(bytes, &info, opts, planar_ok)
 }
 
 /// Converts a decoded image to the narrowest 8-bit layout that keeps its channels.
@@ -168,7 +178,7 @@ mod tests {
     use std::io::Cursor;
 
     fn opts(max_pixels: u64) -> DecodeOptions {
-        DecodeOptions { hint: None, max_pixels, orient: true }
+        DecodeOptions { hint: None, max_pixels, max_alloc: 1 << 30, orient: true }
     }
 
     #[test]

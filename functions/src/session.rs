@@ -21,6 +21,7 @@ use crate::ops::encode::{self, EncodeParams, OutputFormat};
 use crate::ops::orient::AutoOrient;
 use crate::ops::resize::resize_planar;
 use crate::ops::ApplyCtx;
+use crate::plan::Limits;
 use crate::planar::Pixels;
 use crate::raster;
 use crate::registry::Step;
@@ -56,16 +57,17 @@ enum Held {
 pub struct Session<'c> {
     steps: &'c [Step],
     source_format: Format,
-    max_pixels: u64,
+    limits: Limits,
     next: usize,
     held: Held,
 }
 
 impl<'c> Session<'c> {
     /// A session over `steps` whose next step is `first`, holding `input`: the original upload
-    /// when `first` is 0, else the stored output of step `first - 1` (a checkpoint).
-    pub fn start(steps: &'c [Step], source_format: Format, max_pixels: u64, input: Vec<u8>, first: usize) -> Session<'c> {
-        Session { steps, source_format, max_pixels, next: first, held: Held::Encoded { bytes: input, format: None, dims: (0, 0) } }
+    /// when `first` is 0, else the stored output of step `first - 1` (a checkpoint). `limits`
+    /// bound the decoders: the pixel cap, and what the memory budget leaves beside the input.
+    pub fn start(steps: &'c [Step], source_format: Format, limits: Limits, input: Vec<u8>, first: usize) -> Session<'c> {
+        Session { steps, source_format, limits, next: first, held: Held::Encoded { bytes: input, format: None, dims: (0, 0) } }
     }
 
     /// Index of the next step to run (`steps.len()` once all have run).
@@ -91,7 +93,8 @@ impl<'c> Session<'c> {
         let info = if original { format::probe(&bytes).ok() } else { None };
         let opts = DecodeOptions {
             hint: info.and_then(|i| shrink::decode_hint(self.steps, i.width, i.height)),
-            max_pixels: self.max_pixels,
+            max_pixels: self.limits.max_pixels,
+            max_alloc: self.limits.decoder_bytes(bytes.len()),
             // Only the original carries EXIF; `auto_orient` may turn its use off.
             orient: !(original && matches!(step, Some(Step::AutoOrient(AutoOrient { enabled: false })))),
         };
@@ -134,7 +137,7 @@ impl<'c> Session<'c> {
                 Held::Pixels { pixels: Pixels::Planar(resize_planar(planes, p)?), nominal }
             }
             (other, pixels) => {
-                let ctx = ApplyCtx { aux, max_pixels: self.max_pixels };
+                let ctx = ApplyCtx { aux, max_pixels: self.limits.max_pixels };
                 Held::Pixels { pixels: Pixels::Raster(other.apply(pixels.into_raster(), &ctx)?), nominal }
             }
         };
@@ -197,9 +200,9 @@ fn encoded(pixels: Pixels, p: &EncodeParams) -> Result<StepOutput, ImageError> {
 
 /// Runs a whole chain in memory on `source` (an upload), exactly as the consumer does for an
 /// image. For the bench route, benchmarks and tests.
-pub fn run_chain(chain: &crate::Chain, source: Vec<u8>, max_pixels: u64, aux: &HashMap<String, Vec<u8>>) -> Result<StepOutput, ImageError> {
+pub fn run_chain(chain: &crate::Chain, source: Vec<u8>, limits: Limits, aux: &HashMap<String, Vec<u8>>) -> Result<StepOutput, ImageError> {
     let source_format = format::sniff(&source).ok_or_else(|| ImageError::Unsupported("unknown format".into()))?;
-    let mut session = Session::start(chain.steps(), source_format, max_pixels, source, 0);
+    let mut session = Session::start(chain.steps(), source_format, limits, source, 0);
     while !session.is_done() {
         session.run_next(aux)?;
     }

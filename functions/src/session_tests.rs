@@ -2,7 +2,11 @@
 
 use super::*;
 use crate::chain::Chain;
+use crate::plan::Limits;
 use serde_json::json;
+
+/// Generous limits: these tests are about results, not refusals.
+const LIMITS: Limits = Limits { max_pixels: 1 << 24, memory_budget: 1 << 30 };
 
 fn jpeg(w: u32, h: u32) -> Vec<u8> {
     let img = image::RgbImage::from_fn(w, h, |x, y| image::Rgb([x as u8, y as u8, 200]));
@@ -12,7 +16,7 @@ fn jpeg(w: u32, h: u32) -> Vec<u8> {
 }
 
 fn run(chain: serde_json::Value, input: Vec<u8>) -> Result<StepOutput, ImageError> {
-    run_chain(&Chain::parse(&chain).expect("chain"), input, 1 << 24, &HashMap::new())
+    run_chain(&Chain::parse(&chain).expect("chain"), input, LIMITS, &HashMap::new())
 }
 
 #[test]
@@ -46,10 +50,10 @@ fn shrink_on_load_gives_the_requested_size_from_a_large_jpeg() {
 fn a_chain_starting_with_auto_orient_still_decodes_a_big_jpeg_shrunk() {
     let chain = Chain::parse(&json!([{"op":"auto_orient"},{"op":"resize","width":100},{"op":"encode","format":"jpeg","quality":80}]))
         .expect("chain");
-    let mut session = Session::start(chain.steps(), Format::Jpeg, 1 << 24, jpeg(1600, 1200), 0);
+    let mut session = Session::start(chain.steps(), Format::Jpeg, LIMITS, jpeg(1600, 1200), 0);
     session.decode().expect("decodes");
     assert_eq!(session.dims(), (200, 150), "1/8 scale still covers the 100 px resize");
-    let out = run_chain(&chain, jpeg(1600, 1200), 1 << 24, &HashMap::new()).expect("runs");
+    let out = run_chain(&chain, jpeg(1600, 1200), LIMITS, &HashMap::new()).expect("runs");
     assert_eq!((out.width, out.height), (100, 75));
 }
 
@@ -58,12 +62,12 @@ fn resuming_from_a_checkpoint_gives_the_same_result_as_running_straight_through(
     let chain =
         Chain::parse(&json!([{"op":"resize","width":64},{"op":"grayscale"},{"op":"blur","sigma":1.5},{"op":"encode","format":"png"}]))
             .expect("chain");
-    let straight = run_chain(&chain, jpeg(128, 96), 1 << 24, &HashMap::new()).expect("runs");
-    let mut first = Session::start(chain.steps(), Format::Jpeg, 1 << 24, jpeg(128, 96), 0);
+    let straight = run_chain(&chain, jpeg(128, 96), LIMITS, &HashMap::new()).expect("runs");
+    let mut first = Session::start(chain.steps(), Format::Jpeg, LIMITS, jpeg(128, 96), 0);
     first.run_next(&HashMap::new()).expect("resize");
     first.run_next(&HashMap::new()).expect("grayscale");
     let checkpoint = first.checkpoint().expect("full-size pixels can be checkpointed");
-    let mut resumed = Session::start(chain.steps(), Format::Jpeg, 1 << 24, checkpoint, first.next_step());
+    let mut resumed = Session::start(chain.steps(), Format::Jpeg, LIMITS, checkpoint, first.next_step());
     while !resumed.is_done() {
         resumed.run_next(&HashMap::new()).expect("step");
     }
@@ -80,7 +84,7 @@ fn an_encode_in_the_middle_of_a_chain_is_decoded_again_by_the_next_step() {
 #[test]
 fn finishing_before_the_last_step_is_an_error_not_a_partial_result() {
     let chain = Chain::parse(&json!([{"op":"grayscale"},{"op":"encode","format":"png"}])).expect("chain");
-    let mut session = Session::start(chain.steps(), Format::Jpeg, 1 << 24, jpeg(16, 16), 0);
+    let mut session = Session::start(chain.steps(), Format::Jpeg, LIMITS, jpeg(16, 16), 0);
     session.run_next(&HashMap::new()).expect("grayscale");
     assert!(session.finish().is_err());
 }
@@ -88,7 +92,7 @@ fn finishing_before_the_last_step_is_an_error_not_a_partial_result() {
 #[test]
 fn decoding_twice_keeps_the_decoded_pixels() {
     let chain = Chain::parse(&json!([{"op":"grayscale"}])).expect("chain");
-    let mut session = Session::start(chain.steps(), Format::Jpeg, 1 << 24, jpeg(16, 8), 0);
+    let mut session = Session::start(chain.steps(), Format::Jpeg, LIMITS, jpeg(16, 8), 0);
     session.decode().expect("decodes");
     session.decode().expect("a second decode is a no-op");
     assert_eq!(session.run_next(&HashMap::new()).expect("runs"), (16, 8));

@@ -5,7 +5,6 @@
 use super::*;
 use crate::chain::Chain;
 use crate::decode::{self, jpeg_scale, DecodeOptions};
-use crate::format::Format;
 use crate::ops::geometry::CropParams;
 use crate::ops::ApplyCtx;
 use crate::presets;
@@ -136,9 +135,9 @@ fn photo(w: u32, h: u32) -> Vec<u8> {
 /// Decodes at `hint` and runs the chain (up to `encode`) the way the executor does.
 fn run(steps: &[Step], jpeg: &[u8], hint: Option<(u32, u32)>) -> Raster {
     let max_pixels = 1 << 26;
-    let opts = DecodeOptions { hint, max_pixels, orient: true };
-    let mut pixels = decode::decode(jpeg, Format::Jpeg, &opts, false).expect("decodes").into_raster();
+    let opts = DecodeOptions { hint, max_pixels, max_alloc: 1 << 30, orient: true };
     let info = crate::format::probe(jpeg).expect("probe");
+    let mut pixels = decode::decode(jpeg, &info, &opts, false).expect("decodes").into_raster();
     let (aux, mut nominal) = (HashMap::new(), (info.width, info.height));
     for step in steps.iter().filter(|s| !matches!(s, Step::Encode(_))) {
         let adapted = adapt(step, nominal, (pixels.width, pixels.height));

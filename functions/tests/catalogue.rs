@@ -2,6 +2,7 @@
 //! planner entry promises; the output decodes.
 
 use functions::format::probe;
+use functions::plan::Limits;
 use functions::registry::{Step, STEPS};
 use functions::session::run_chain;
 use functions::Chain;
@@ -11,6 +12,9 @@ use std::io::Cursor;
 
 const W: u32 = 64;
 const H: u32 = 48;
+
+/// Generous limits: these tests are about results, not refusals.
+const LIMITS: Limits = Limits { max_pixels: 1 << 24, memory_budget: 1 << 30 };
 
 fn fixtures() -> Vec<(&'static str, Vec<u8>)> {
     let rgb = image::DynamicImage::ImageRgb8(image::RgbImage::from_fn(W, H, |x, y| image::Rgb([(x * 4) as u8, (y * 5) as u8, 128])));
@@ -76,7 +80,7 @@ fn every_step_runs_on_every_input_format_with_the_planned_size() {
         for (format, bytes) in &fixtures {
             let info = probe(bytes).expect("fixture probes");
             let expected = step.output_dims(info.width, info.height);
-            match (run_chain(&chain, bytes.clone(), 1 << 24, &aux), expected) {
+            match (run_chain(&chain, bytes.clone(), LIMITS, &aux), expected) {
                 (Ok(out), Ok(dims)) => {
                     if (out.width, out.height) != dims {
                         failures.push(format!("{} on {format}: {}x{} but planned {dims:?}", spec.op, out.width, out.height));

@@ -5,6 +5,7 @@
 //! with a shrink-on-load resize and with a full-decode step.
 
 use functions::format::probe;
+use functions::plan::Limits;
 use functions::session::run_chain;
 use functions::Chain;
 use serde_json::json;
@@ -16,6 +17,8 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 const STABLE_CODES: &[&str] = &["invalid_image", "image_too_large", "unsupported_media_type", "invalid_chain"];
 /// Pixel limit used for the corpus (small, so bombs are refused quickly).
 const MAX_PIXELS: u64 = 4_000_000;
+/// The Worker's default memory budget.
+const LIMITS: Limits = Limits { max_pixels: MAX_PIXELS, memory_budget: 100_663_296 };
 
 fn encode(img: &image::DynamicImage, format: image::ImageOutputFormat) -> Vec<u8> {
     let mut out = Vec::new();
@@ -113,7 +116,7 @@ fn lying_headers() -> Vec<(String, Vec<u8>)> {
 fn check(name: &str, bytes: &[u8], chain: &Chain) -> Result<(), String> {
     let outcome = catch_unwind(AssertUnwindSafe(|| {
         let _ = probe(bytes);
-        run_chain(chain, bytes.to_vec(), MAX_PIXELS, &HashMap::new())
+        run_chain(chain, bytes.to_vec(), LIMITS, &HashMap::new())
     }));
     match outcome {
         Err(_) => Err(format!("{name}: panicked")),
@@ -145,7 +148,7 @@ fn bombs_are_refused_as_too_large_before_decoding() {
     for (name, bytes) in lying_headers().iter().filter(|(n, _)| n.contains("100000x100000")) {
         let code = probe(bytes).map(|i| i.pixels()).map_err(|e| e.code());
         let chain = Chain::parse(&json!([{"op": "grayscale"}])).expect("chain");
-        let err = run_chain(&chain, bytes.clone(), MAX_PIXELS, &HashMap::new()).expect_err(name);
+        let err = run_chain(&chain, bytes.clone(), LIMITS, &HashMap::new()).expect_err(name);
         assert!(matches!(err.code(), "image_too_large" | "invalid_image"), "{name}: {code:?} then {}", err.code());
     }
 }

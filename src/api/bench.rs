@@ -40,7 +40,7 @@ pub async fn chain(mut req: Request, ctx: Ctx) -> ApiResult<Response> {
         .map_err(|e| ApiError::InvalidRequest(format!("chain: must be a JSON array of steps: {e}")))?;
     let chain = Chain::parse(&steps).map_err(|e| ApiError::InvalidChain(e.to_string()))?;
     let body = req.bytes().await?;
-    let out = run_chain(&chain, body, ctx.data.config.max_input_pixels, &HashMap::new())?;
+    let out = run_chain(&chain, body, ctx.data.config.limits(), &HashMap::new())?;
     json_response(
         &json!({"width": out.width, "height": out.height, "bytes": out.bytes.len(), "content_type": out.content_type,
                 "memory_bytes": crate::memory::linear_memory_bytes()}),

@@ -50,8 +50,10 @@ pub async fn create(mut req: Request, ctx: Ctx) -> ApiResult<Response> {
     charge_work(&ctx, &tenant, Cost::work(request.images.len(), request.chain.len())).await?;
     let images = Images::new(&ctx.env)?;
     // Images a step refers to (a watermark) must be the tenant's too: another's is "not found".
+    // The step holds the stored file while it runs, so its size is capped (413 otherwise).
     for aux in request.chain.steps().iter().flat_map(|s| s.aux_images()) {
-        images.get_record(&tenant, &ImageId::parse(aux)?).await?;
+        let record = images.get_record(&tenant, &ImageId::parse(aux)?).await?;
+        functions::ops::compose::check_stored_size(aux, record.bytes)?;
     }
     let prepared = try_join_all(request.images.iter().map(|id| prepare(&ctx, &images, &tenant, id, &request.chain))).await?;
     let id = match key {

@@ -83,7 +83,7 @@ pub async fn run(
         Ok(None) => return finish(task, report(spec.start, attempt, storage::missing("the input image no longer exists"))).await,
         Err(e) => return finish(task, report(spec.start, attempt, transient(Kind::Storage, at, e))).await,
     };
-    let session = Session::start(spec.chain.steps(), spec.source_format, config.max_input_pixels, input, spec.resume_from);
+    let session = Session::start(spec.chain.steps(), spec.source_format, config.limits(), input, spec.resume_from);
     let since_checkpoint = now_millis();
     let mut run = Run {
         task: job.task.clone(),

@@ -18,7 +18,8 @@ fn three_steps() -> Value {
 /// What the chain gives when nothing fails, computed natively by the same imaging core.
 fn expected(source: Vec<u8>, steps: &Value) -> image::DynamicImage {
     let chain = Chain::parse(steps).expect("a valid chain");
-    let out = run_chain(&chain, source, 1 << 26, &HashMap::new()).expect("the chain runs natively");
+    let limits = functions::plan::Limits { max_pixels: 1 << 26, memory_budget: 1 << 30 };
+    let out = run_chain(&chain, source, limits, &HashMap::new()).expect("the chain runs natively");
     decode_as(&out.bytes, ImageFormat::Png)
 }
 

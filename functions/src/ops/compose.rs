@@ -16,10 +16,19 @@ use serde_json::{json, Value};
 /// this cap is what lets the planner count its buffers truthfully ([`WATERMARK_PEAK_BYTES`]).
 pub const WATERMARK_MAX_PIXELS: u64 = 1 << 21;
 
-/// Peak bytes a watermark step holds besides the input: while decoding, the encoded copy, the
-/// decoder's planes and its output; while downscaling, the decoded, the scaled and the resizer's
-/// intermediate buffer — each at most the cap at 4 bytes a pixel.
-pub const WATERMARK_PEAK_BYTES: u64 = 3 * 4 * WATERMARK_MAX_PIXELS;
+/// Largest watermark image as stored, in bytes: the step holds the encoded file throughout, so
+/// its size must be bounded too (a tiny image padded to tens of MB decodes within the pixel cap).
+/// 4 bytes a pixel at the pixel cap: even an uncompressed RGBA watermark fits.
+pub const WATERMARK_MAX_BYTES: u64 = 4 * WATERMARK_MAX_PIXELS;
+
+/// What decoding and scaling the watermark may allocate: while decoding, the decoder's buffers
+/// and its output (twice the output for 16-bit files); while downscaling, the decoded, the scaled
+/// and the resizer's intermediate buffer — each at most the cap at 4 bytes a pixel.
+const WATERMARK_WORK_BYTES: u64 = 3 * 4 * WATERMARK_MAX_PIXELS;
+
+/// Peak bytes a watermark step holds besides the input: the stored file (borrowed from the
+/// step's loaded images, never copied) and the work on it.
+pub const WATERMARK_PEAK_BYTES: u64 = WATERMARK_MAX_BYTES + WATERMARK_WORK_BYTES;
 
 /// `watermark`: the uploaded image `image` over the input.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -32,13 +41,25 @@ pub struct WatermarkParams {
     pub scale: Option<f64>,
 }
 
+/// Refuses a watermark whose stored file (`stored` bytes) exceeds [`WATERMARK_MAX_BYTES`]: the
+/// planner counts at most that for it. The Worker calls this before a task is created.
+pub fn check_stored_size(id: &str, stored: u64) -> Result<(), ImageError> {
+    if stored > WATERMARK_MAX_BYTES {
+        return Err(ImageError::TooLarge(format!(
+            "the watermark image {id} is {stored} bytes; a watermark may be at most {WATERMARK_MAX_BYTES} bytes ({} MiB)",
+            WATERMARK_MAX_BYTES >> 20
+        )));
+    }
+    Ok(())
+}
+
 /// Whether `id` has the shape of an uploaded image's id: `img_` and 32 lowercase hex digits.
 pub fn is_image_id(id: &str) -> bool {
     id.strip_prefix("img_").is_some_and(|hex| hex.len() == 32 && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
 }
 
 impl Operation for WatermarkParams {
-    const DESCRIPTION: &'static str = "Composite another uploaded image (at most 2,097,152 pixels) over this one at a gravity, with opacity and optional scale (watermark width as a fraction of the image width; downscaled with Lanczos3, upscaled bilinearly). The output keeps the input's channels.";
+    const DESCRIPTION: &'static str = "Composite another uploaded image (at most 2,097,152 pixels and 8 MiB) over this one at a gravity, with opacity and optional scale (watermark width as a fraction of the image width; downscaled with Lanczos3, upscaled bilinearly). The output keeps the input's channels.";
 
     fn schema() -> Value {
         json!({
@@ -87,17 +108,15 @@ impl Operation for WatermarkParams {
         check(&dst)?;
         let bytes =
             ctx.aux.get(&self.image).ok_or_else(|| ImageError::Invalid(format!("the watermark image {} is missing", self.image)))?;
-        let cap = ctx.max_pixels.min(WATERMARK_MAX_PIXELS);
-        let opts = DecodeOptions { hint: None, max_pixels: cap, orient: true };
         let too_large = |e: ImageError| match e {
             ImageError::TooLarge(m) => ImageError::TooLarge(format!("the watermark image {}: {m}", self.image)),
             other => other,
         };
-        let mark = raster::load(bytes.clone(), &opts).map_err(too_large)?;
-        // An intermediate raster skips the decoder's check; hold it to the same cap.
-        if u64::from(mark.width) * u64::from(mark.height) > cap {
-            return Err(too_large(ImageError::TooLarge(format!("{}x{} exceeds {cap} pixels", mark.width, mark.height))));
-        }
+        // The Worker refuses such a task up front; this holds for a task queued before that.
+        check_stored_size(&self.image, u64::try_from(bytes.len()).unwrap_or(u64::MAX))?;
+        let cap = ctx.max_pixels.min(WATERMARK_MAX_PIXELS);
+        let opts = DecodeOptions { hint: None, max_pixels: cap, max_alloc: WATERMARK_WORK_BYTES, orient: true };
+        let mark = raster::decode_upload(bytes, &opts).map_err(too_large)?;
         check(&mark)?;
         let (mw, mh) = match self.scale {
             Some(s) => {

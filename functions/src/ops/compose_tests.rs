@@ -145,3 +145,21 @@ fn blend_over_a_transparent_pixel_takes_the_colour() {
     blend(&mut gray, Layout::Luma8, [255, 255, 255], 255);
     assert_eq!(gray, [255]);
 }
+
+#[test]
+fn a_watermark_stored_larger_than_its_cap_is_too_large_with_the_figures() {
+    // A 2x2 PNG padded to 9 MiB: within the pixel cap, far beyond what the planner counts.
+    let mut padded = white(2, 2);
+    padded.resize(9 << 20, 0);
+    let err = run(json!({"image": ID}), black(4, 4), padded).unwrap_err();
+    assert_eq!(err.code(), "image_too_large");
+    let text = err.to_string();
+    assert!(text.contains(ID) && text.contains(&(9u64 << 20).to_string()) && text.contains(&WATERMARK_MAX_BYTES.to_string()), "{text}");
+    assert!(check_stored_size(ID, WATERMARK_MAX_BYTES).is_ok(), "the cap itself is allowed");
+}
+
+#[test]
+fn the_planner_counts_the_stored_watermark_beside_its_work() {
+    let p = parse(json!({"image": ID})).expect("params");
+    assert!(p.extra_bytes(0, 0) >= WATERMARK_MAX_BYTES + 3 * 4 * WATERMARK_MAX_PIXELS);
+}

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::chain::Chain;
+use crate::plan::Limits;
 use crate::raster::Layout;
 use crate::session::run_chain;
 use serde_json::json;
@@ -68,7 +69,7 @@ fn an_impossible_crop_fails_the_task_at_run_time_with_invalid_chain() {
         .write_to(&mut std::io::Cursor::new(&mut png), image::ImageOutputFormat::Png)
         .expect("fixture");
     let chain = Chain::parse(&json!([{"op": "crop", "left": 5, "top": 5, "width": 6, "height": 2}])).expect("chain parses");
-    let err = run_chain(&chain, png, 1 << 20, &HashMap::new()).unwrap_err();
+    let err = run_chain(&chain, png, Limits { max_pixels: 1 << 20, memory_budget: 1 << 30 }, &HashMap::new()).unwrap_err();
     assert_eq!(err.code(), "invalid_chain");
 }
 
