@@ -1,4 +1,4 @@
-//! A seeded, deterministic property test: 26,000 mutations (bit flips, byte stomps, truncations,
+//! A seeded, deterministic property test: 22,000 mutations (bit flips, byte stomps, truncations,
 //! lying size fields, spliced and inserted runs) of valid seed files of every input format go
 //! through the format probe and the decoders — full size, and shrunk on load, which takes
 //! baseline JPEGs through our own decoder — and none may panic or answer an unstable code.
