@@ -72,3 +72,18 @@ async fn a_chain_that_cannot_fit_is_refused_with_413_before_decoding() {
     let message = err["message"].as_str().unwrap_or_default();
     assert!(message.contains("MEMORY_BUDGET_BYTES"), "the limit is named: {message}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_watermark_padded_past_its_cap_is_refused_with_413_and_the_figures() {
+    let app = TestApp::spawn().await;
+    let token = app.token("alice");
+    let photo = app.upload_png(&token, "photo.png", 64, 48).await;
+    // A 4x4 PNG padded to 9 MiB: within the pixel cap, but the job would hold all of it.
+    let mut mark = png_fixture(4, 4);
+    mark.resize(9 << 20, 0);
+    let mark = app.upload_ok(&token, mark, "image/png").await;
+    let body = json!({"images": [photo], "steps": [{"op": "watermark", "image": mark["id"]}, {"op": ENCODE, "format": "png"}]});
+    let err = assert_error(app.create_task(&token, &body).await, StatusCode::PAYLOAD_TOO_LARGE, "image_too_large").await;
+    let message = err["message"].as_str().unwrap_or_default();
+    assert!(message.contains(&(9u64 << 20).to_string()) && message.contains("8388608"), "the figures are named: {message}");
+}
