@@ -71,8 +71,8 @@ impl Format {
 pub const INPUT_NOTES: &[(&str, &str)] = &[
     ("jpeg", "baseline and progressive; EXIF orientation applied on decode; decoded at 1/2, 1/4 or 1/8 scale when the first step shrinks (shrink-on-load); CMYK converted to RGB"),
     ("png", "8 and 16 bit (16-bit reduced to 8), gray, RGB, with or without alpha"),
-    ("webp", "lossy and lossless; first frame of animations"),
-    ("gif", "first frame only (animations are not processed frame by frame)"),
+    ("webp", "lossy and lossless; first frame of animations; a frame or bitstream larger than the canvas is refused"),
+    ("gif", "first frame only (animations are not processed frame by frame); a first frame larger than the logical screen is refused"),
     ("bmp", "uncompressed and RLE"),
     ("tiff", "classic and BigTIFF; uncompressed, LZW, Deflate, PackBits or JPEG; 8/16-bit gray, RGB, RGBA, CMYK (converted to RGB); first page only; the Orientation tag is not applied"),
 ];
