@@ -47,8 +47,11 @@ pub fn decorate(resp: &mut Response, origin: Option<&str>) {
     }
     set("referrer-policy", "no-referrer");
     set("x-frame-options", "DENY");
-    // API answers are data, never documents: nothing in them may run or be framed.
-    set("content-security-policy", "default-src 'none'; frame-ancestors 'none'");
+    // API answers are data, never documents: nothing in them may run or be framed. The studio
+    // page (`assets::page`) brings its own policy, which is kept.
+    if !headers.has("content-security-policy").unwrap_or(false) {
+        set("content-security-policy", "default-src 'none'; frame-ancestors 'none'");
+    }
     set("vary", "Origin");
     if let Some(origin) = origin {
         set("access-control-allow-origin", origin);

@@ -72,6 +72,8 @@ async fn route(req: Request, env: Env, state: AppState) -> worker::Result<Respon
     let request_id = state.request_id.clone();
     let resp = Router::with_data(state)
         .get_async("/health", route!(health::get))
+        .get_async("/", route!(assets::page))
+        .get_async("/studio/:file", route!(assets::get))
         .get_async("/openapi.json", route!(assets::get))
         .get_async("/studio-client.js", route!(assets::get))
         .get_async("/steps", route!(tasks::steps))

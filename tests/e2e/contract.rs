@@ -5,8 +5,10 @@ use crate::support::*;
 use reqwest::StatusCode;
 
 /// Every route a client may call (the API contract in `public/openapi.json`, docs/LIVE.md and the README).
-const ROUTES: [(&str, &str); 19] = [
+const ROUTES: [(&str, &str); 21] = [
     ("get", "/health"),
+    ("get", "/"),
+    ("get", "/studio/{file}"),
     ("get", "/openapi.json"),
     ("get", "/studio-client.js"),
     ("get", "/steps"),
@@ -39,5 +41,28 @@ async fn openapi_json_is_served_without_a_token_and_documents_every_route() {
         assert!(doc["paths"][path][method].is_object(), "openapi.json lacks {method} {path}");
     }
     let documented = doc["paths"].as_object().expect("paths").len();
-    assert_eq!(documented, 16, "a documented path the server does not serve, or a route missing from ROUTES");
+    assert_eq!(documented, 18, "a documented path the server does not serve, or a route missing from ROUTES");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_studio_page_is_served_at_the_root_with_its_own_content_security_policy() {
+    let app = TestApp::spawn().await;
+    let page = app.get(None, "/").await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let h = page.headers().clone();
+    assert!(h.contains_key("x-request-id"));
+    assert_eq!(h["x-content-type-options"], "nosniff");
+    assert!(h["content-type"].to_str().expect("ascii").starts_with("text/html"), "{:?}", h["content-type"]);
+    let policy = h["content-security-policy"].to_str().expect("ascii").to_string();
+    assert!(policy.starts_with("default-src 'self';"), "{policy}");
+    assert!(policy.contains(&format!("connect-src 'self' ws://127.0.0.1:{0} wss://127.0.0.1:{0};", app.port)), "{policy}");
+    assert!(policy.contains("img-src 'self' blob: data:;") && !policy.contains("unsafe-inline"), "{policy}");
+    let html = page.text().await.expect("the page");
+    assert!(html.contains(r#"<script type="module" src="/studio/app.js">"#), "the page loads its entry module");
+    // Every other answer keeps the API's deny-all policy.
+    let module = app.get(None, "/studio/app.js").await;
+    assert_eq!(module.status(), StatusCode::OK);
+    assert_eq!(module.headers()["content-security-policy"], "default-src 'none'; frame-ancestors 'none'");
+    let missing = app.get(None, "/studio/nope.js").await;
+    assert_eq!(json_body(missing, StatusCode::NOT_FOUND).await["error"]["code"], "not_found");
 }

@@ -1,0 +1,107 @@
+// Gallery panel: the tenant's images newest first (cursor pages), selection for runs, delete with confirmation.
+import { api } from "./api.js";
+import { h, $, bytes, guard, reporter } from "./dom.js";
+import * as thumbs from "./thumbs.js";
+
+const PAGE = 24;
+const items = new Map(); // id → image object, in display order (Map keeps insertion order)
+const selected = new Set();
+const files = new Map(); // id → File uploaded in this tab (the "before" of a result, no download)
+let cursor = null;
+let onChange = () => {};
+
+export function initGallery({ onSelection }) {
+  onChange = onSelection;
+  $("gallery-more").addEventListener("click", guard(() => load(false), reporter($("gallery-status"))));
+}
+
+export async function load(reset = true) {
+  if (reset) {
+    items.clear();
+    cursor = null;
+  }
+  const query = new URLSearchParams({ limit: String(PAGE) });
+  if (cursor) query.set("cursor", cursor);
+  const page = await api(`/images?${query}`);
+  for (const image of page.items) items.set(image.id, image);
+  cursor = page.next_cursor;
+  render();
+}
+
+/** A freshly uploaded image goes first, selected (the next run is usually about it). */
+export function add(image, file) {
+  const rest = [...items.values()].filter((i) => i.id !== image.id);
+  items.clear();
+  for (const i of [image, ...rest]) items.set(i.id, i);
+  if (file) files.set(image.id, file);
+  selected.add(image.id);
+  render();
+}
+
+export const selection = () => [...selected].filter((id) => items.has(id));
+export const image = (id) => items.get(id);
+export const localFile = (id) => files.get(id);
+
+export function reset() {
+  items.clear();
+  selected.clear();
+  files.clear();
+  cursor = null;
+  render();
+}
+
+function render() {
+  const list = $("gallery");
+  list.replaceChildren(...[...items.values()].map(card));
+  $("gallery-more").hidden = !cursor;
+  $("gallery-status").textContent = items.size ? "" : "No images yet: upload some above.";
+  onChange(selection());
+}
+
+function card(image) {
+  const src = thumbs.thumbFor(image.id);
+  const picture = src
+    ? h("img", { src, alt: "", width: 120, height: 120 })
+    : h("div", { class: "placeholder", "aria-hidden": "true" }, image.format.toUpperCase());
+  const box = h("input", {
+    type: "checkbox",
+    id: `sel-${image.id}`,
+    checked: selected.has(image.id),
+    "aria-label": `Select ${image.name}`,
+    onchange: (e) => {
+      if (e.target.checked) selected.add(image.id);
+      else selected.delete(image.id);
+      onChange(selection());
+    },
+  });
+  const actions = h("div", { class: "actions" });
+  const status = h("p", { class: "error", role: "alert" });
+  const askDelete = () => {
+    actions.replaceChildren(
+      h("span", {}, "Delete it and its results?"),
+      h("button", { type: "button", onclick: guard(() => remove(image), reporter(status)) }, "Confirm delete"),
+      h("button", { type: "button", onclick: () => actions.replaceChildren(deleteButton) }, "Keep"),
+    );
+    actions.querySelector("button").focus();
+  };
+  const deleteButton = h("button", { type: "button", "aria-label": `Delete ${image.name}`, onclick: askDelete }, "Delete");
+  actions.append(deleteButton);
+  return h(
+    "li",
+    { class: "card", "data-image": image.id },
+    h("label", { for: box.id, class: "thumb" }, picture),
+    h("div", { class: "meta" }, box, h("span", { class: "name", title: image.name }, image.name)),
+    h("p", { class: "help" }, `${image.width}×${image.height} · ${image.format} · ${bytes(image.bytes)}`),
+    actions,
+    status,
+  );
+}
+
+async function remove(image) {
+  await api(`/images/${image.id}`, { method: "DELETE" });
+  items.delete(image.id);
+  selected.delete(image.id);
+  files.delete(image.id);
+  thumbs.forget(image.id);
+  render();
+}
