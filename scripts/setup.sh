@@ -41,9 +41,18 @@ fi
 # npm ci fails here (the lockfile lacks other platforms' workerd builds); npm install is the
 # supported path. Re-run only when package.json changed since the last install.
 if [ ! -f node_modules/.package-lock.json ] || [ package.json -nt node_modules/.package-lock.json ]; then
-  say "installing npm packages (wrangler, Node 22, binaryen, esbuild)"
+  say "installing npm packages (wrangler, Node 22, binaryen, esbuild, playwright-core)"
   npm install --no-audit --no-fund
   touch node_modules/.package-lock.json
+fi
+
+# The browser tests (tests/browser/) drive Debian's Chromium through playwright-core: the npm
+# registry serves no browser builds here, so the browser comes from the Debian archive.
+if ! command -v chromium >/dev/null 2>&1; then
+  say "installing chromium from Debian (the studio page's browser tests, once)"
+  sudo=$([ "$(id -u)" -eq 0 ] || echo sudo)
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
 fi
 
 # Local secrets (gitignored): each one missing from .dev.vars is generated, so an older

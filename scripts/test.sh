@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs whatever is missing, builds the Worker once, then runs every test: the unit tests of
-# both crates (native) and the end-to-end tests, which start their own `wrangler dev` servers.
+# both crates (native), the end-to-end tests and the studio page's browser tests, which start
+# their own `wrangler dev` servers.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -27,3 +28,7 @@ bash scripts/bundle-size.sh
 echo "== end-to-end tests against wrangler dev"
 # The harness starts each server with STUDIO_SKIP_BUILD=1 so it reuses the build above.
 cargo test --test e2e -- --test-threads "${E2E_THREADS:-4}"
+
+echo "== browser tests: the studio page in Debian's Chromium (playwright-core) against wrangler dev"
+# Screenshots of every state land in target/studio-screenshots/.
+node_modules/.bin/node --test tests/browser/*.test.mjs

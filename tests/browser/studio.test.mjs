@@ -53,7 +53,7 @@ test("1. sign in with a pasted token; a bad token shows the API's error", async 
   await done();
 });
 
-test("2. three uploads by the picker, one corrupt: two in the gallery, the API's message for the third", async () => {
+test("2. three uploads by the picker, one corrupt: two in the gallery, the API's message for the third (then a drop, a delete, a zip)", async () => {
   const { page, shot, done } = await openPage(browser, "2-upload", {
     allow: [/Failed to load resource: the server responded with a status of 422/],
   });
@@ -87,12 +87,31 @@ test("2. three uploads by the picker, one corrupt: two in the gallery, the API's
   assert.deepEqual(originals, []);
   await shot("uploaded");
 
+  // Drag and drop onto the upload area takes the same path.
+  const dropped = await page.evaluateHandle((b64) => {
+    const dt = new DataTransfer();
+    dt.items.add(new File([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], "noon.png", { type: "image/png" }));
+    return dt;
+  }, png(160, 160, 7).toString("base64"));
+  await page.locator("#drop").dispatchEvent("drop", { dataTransfer: dropped });
+  await gallery.getByText("noon.png").waitFor();
+
   await gallery.getByRole("button", { name: "Delete dawn.png" }).click();
   await shot("confirm-delete");
   await gallery.getByRole("button", { name: "Confirm delete" }).click();
   await gallery.getByText("dawn.png").waitFor({ state: "detached" });
   const listed = await (await studio.api(token, "/images")).json();
-  assert.deepEqual(listed.items.map((i) => i.name), ["dusk.png"]);
+  assert.deepEqual(listed.items.map((i) => i.name), ["noon.png", "dusk.png"]);
+
+  // Several images run together and download as one zip.
+  await page.getByText("Runs the chain on 2 selected images.").waitFor();
+  await page.getByLabel("Preset").selectOption("thumbnail");
+  await page.getByRole("button", { name: "Load preset" }).click();
+  await page.getByRole("button", { name: "Run" }).click();
+  await page.getByText("2 images (zip): 256×256 webp").waitFor();
+  const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("link", { name: "Download" }).click()]);
+  assert.equal(readFileSync(await download.path()).toString("latin1", 0, 4), "PK\x03\x04", "a zip");
+  await shot("zip");
   await done();
 });
 
