@@ -91,6 +91,14 @@ function wire() {
 }
 
 wire();
+// Offline (a closed lid, a lost network): say so; back online: catch up now, not after a backoff.
+window.addEventListener("offline", () => {
+  for (const id of ["task-conn", "feed-state"]) $(id).textContent = "offline: catches up when the network is back";
+});
+window.addEventListener("online", () => {
+  runner.resume().catch(reporter($("run-error")));
+  history.restart().catch(reporter($("feed-state")));
+});
 const token = auth.initialToken();
 if (token) start(token).catch((err) => (err.status === 401 ? null : showSignIn(err.message)));
 else showSignIn();

@@ -33,6 +33,14 @@ export async function load(reset = true) {
   if (!feed) follow(page.links);
 }
 
+/** Back online: the listing again and a fresh feed, rather than waiting for the feed's backoff. */
+export function restart() {
+  if (!feed) return Promise.resolve();
+  feed.close();
+  feed = null;
+  return load(true);
+}
+
 export function stop() {
   feed?.close();
   feed = null;

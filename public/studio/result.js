@@ -25,6 +25,7 @@ export async function showResult(task) {
   $("result-info").textContent = several
     ? `${outputs.length} images (zip): ${outputs.map((o) => `${o.width}×${o.height} ${format(o)} ${bytes(o.bytes)}`).join(", ")}`
     : outputs.map((o) => `${o.width}×${o.height} · ${format(o)} · ${bytes(o.bytes)}`).join("");
+  $("after").closest("figure").hidden = several; // the zip is not an image
   $("result").hidden = false;
   const first = outputs[0];
   if (!first) return;

@@ -40,6 +40,15 @@ export async function follow(id, known) {
   });
 }
 
+/** Back online (a lid opened, a network returned): follow again now rather than after the backoff. */
+export async function resume() {
+  if (!model) return;
+  if (TERMINAL.has(model.status)) return void ($("task-conn").textContent = "");
+  const id = model.id;
+  const task = await api(`/tasks/${id}`); // if this fails, the current stream keeps trying by itself
+  if (model?.id === id) await follow(id, task);
+}
+
 /** Stops following (sign-out, or another task is opened). */
 export function stop() {
   live?.close();

@@ -68,8 +68,11 @@ test("4. a long chain is cancelled from the page (after a pasted chain's invalid
   await done();
 });
 
-test("5. the page reloaded mid-task follows the task to its end", async () => {
-  const { page, shot, done } = await openPage(browser, "5-reload");
+test("5. the page reloaded mid-task follows the task to its end, across a network drop", async () => {
+  const { page, shot, done } = await openPage(browser, "5-reload", {
+    // What Chromium itself logs for the sockets and requests cut while offline.
+    allow: [/ERR_INTERNET_DISCONNECTED|WebSocket connection to .* failed/],
+  });
   await withImage(page, "reloader");
   await pasteChain(page, longChain(7));
   await page.getByRole("button", { name: "Run" }).click();
@@ -81,6 +84,12 @@ test("5. the page reloaded mid-task follows the task to its end", async () => {
   await page.locator("#task-status", { hasText: "running" }).waitFor();
   assert.ok((await valueNow(page)) < 100);
   await shot("after-reload");
+  // The network drops for a while (a closed lid): the page says so, then catches up by itself.
+  await page.context().setOffline(true);
+  await page.locator("#task-conn", { hasText: "offline" }).waitFor();
+  await shot("offline");
+  await page.context().setOffline(false);
+  await page.waitForFunction(() => !document.getElementById("task-conn").textContent.includes("offline"));
   await bar(page).and(page.locator('[aria-valuenow="100"]')).waitFor({ timeout: 60_000 });
   assert.deepEqual(await stepStatuses(page), Array(8).fill("succeeded"));
   await page.getByRole("link", { name: "Download" }).waitFor();
