@@ -22,14 +22,14 @@ pub const BASELINE_BYTES: u64 = 8 << 20;
 pub enum MemoryError {
     /// The peak exceeds what an empty isolate has: no retry can help.
     #[error(
-        "this chain needs {needed_mib} MiB at its peak; a worker has {usable_mib} MiB for image work \
+        "needs {needed_mib} MiB at its peak; a worker has {usable_mib} MiB for image work \
          (a {cap_mib} MiB isolate)",
         needed_mib = mib(*needed), usable_mib = mib(ISOLATE_MEMORY_BYTES - BASELINE_BYTES), cap_mib = mib(ISOLATE_MEMORY_BYTES)
     )]
     NeverFits { needed: u64 },
     /// It would fit an idle isolate, but this one is busy (other work holds memory): later.
     #[error(
-        "this chain needs {needed_mib} MiB at its peak, which this worker cannot spare right now \
+        "needs {needed_mib} MiB at its peak, which this worker cannot spare right now \
          (its memory is at {used_mib} of {cap_mib} MiB)",
         needed_mib = mib(*needed), used_mib = mib(*used), cap_mib = mib(ISOLATE_MEMORY_BYTES)
     )]
@@ -70,7 +70,7 @@ mod tests {
     fn a_peak_beyond_the_isolate_is_refused_with_the_figures() {
         let e = reserve(200 << 20).expect_err("200 MiB cannot fit 128");
         assert_eq!(e, MemoryError::NeverFits { needed: 200 << 20 });
-        assert_eq!(e.to_string(), "this chain needs 200 MiB at its peak; a worker has 120 MiB for image work (a 128 MiB isolate)");
+        assert_eq!(e.to_string(), "needs 200 MiB at its peak; a worker has 120 MiB for image work (a 128 MiB isolate)");
     }
 
     #[test]

@@ -143,6 +143,9 @@ pub fn probe(bytes: &[u8]) -> Result<ImageInfo, ImageError> {
 /// crate's WebP reader decodes the whole file (every animation frame) just to report its size.
 fn header(bytes: &[u8], format: Format) -> Result<(u32, u32, bool), ImageError> {
     let invalid = |e: &dyn std::fmt::Display| ImageError::Invalid(format!("cannot read the {} header: {e}", format.name()));
+    if format == Format::Png {
+        return png_header(bytes).ok_or_else(|| invalid(&"the IHDR chunk is missing or malformed"));
+    }
     if format == Format::Webp {
         let decoder = image_webp::WebPDecoder::new(Cursor::new(bytes)).map_err(|e| invalid(&e))?;
         let (width, height) = decoder.dimensions();
@@ -154,12 +157,24 @@ fn header(bytes: &[u8], format: Format) -> Result<(u32, u32, bool), ImageError> 
     Ok((width, height, wide_samples(bytes, format)))
 }
 
-/// Whether a PNG or TIFF stores 16-bit samples (read from the header; `false` if unreadable,
+/// A PNG's size and sample depth, from its IHDR (which must come first) alone. Not through the
+/// png decoder: it reads every chunk up to the image data, reserving what each chunk's length
+/// field claims, so junk after the IHDR (or a huge text chunk) cost it memory before any
+/// pixel; the probe needs 33 bytes.
+fn png_header(bytes: &[u8]) -> Option<(u32, u32, bool)> {
+    let ihdr = bytes.get(8..29)?;
+    let be = |at: usize| ihdr.get(at..at + 4).and_then(|b| b.try_into().ok()).map(u32::from_be_bytes);
+    if be(0)? != 13 || &ihdr[4..8] != b"IHDR" || !matches!(ihdr[16], 1 | 2 | 4 | 8 | 16) {
+        return None;
+    }
+    Some((be(8)?, be(12)?, ihdr[16] == 16))
+}
+
+/// Whether a TIFF stores 16-bit samples (read from the header; `false` if unreadable,
 /// since decoding will then fail anyway).
 fn wide_samples(bytes: &[u8], format: Format) -> bool {
     use image::ImageDecoder;
     let colour = match format {
-        Format::Png => image::codecs::png::PngDecoder::new(Cursor::new(bytes)).map(|d| d.color_type()).ok(),
         Format::Tiff => image::codecs::tiff::TiffDecoder::new(Cursor::new(bytes)).map(|d| d.color_type()).ok(),
         _ => None,
     };
@@ -189,6 +204,21 @@ mod tests {
         let mut out = Vec::new();
         image::DynamicImage::ImageRgb16(img).write_to(&mut Cursor::new(&mut out), image::ImageOutputFormat::Png).expect("encode");
         assert!(probe(&out).expect("valid png").wide);
+    }
+
+    #[test]
+    fn a_png_is_probed_from_its_ihdr_whatever_junk_follows() {
+        // After the IHDR, a chunk claiming 2 GiB: the png decoder reserved what such fields
+        // claimed before any pixel; the probe reads 33 bytes and is done.
+        let mut bytes = png(40, 30)[..33].to_vec();
+        bytes.extend_from_slice(&[0x7F, 0xFF, 0xFF, 0xF0]);
+        bytes.extend_from_slice(b"zTXt");
+        bytes.extend(std::iter::repeat_n(0xAB, 4096));
+        let info = probe(&bytes).expect("the header is intact");
+        assert_eq!((info.width, info.height, info.wide), (40, 30, false));
+        let mut bad_depth = png(4, 4);
+        bad_depth[24] = 3;
+        assert_eq!(probe(&bad_depth).unwrap_err().code(), "invalid_image", "bit depth 3 does not exist");
     }
 
     #[test]

@@ -6,6 +6,7 @@ use super::{json_response, param, query_pairs, upload_body, Ctx};
 use crate::clock::now_iso;
 use crate::error::{ApiError, ApiResult};
 use crate::ids::ImageId;
+use crate::memory::{self, MemoryError};
 use crate::ratelimit::Cost;
 use crate::storage::{ImageRecord, Images};
 use crate::tenant::client::TenantIndex;
@@ -65,10 +66,18 @@ pub async fn upload(mut req: Request, ctx: Ctx) -> ApiResult<Response> {
 }
 
 /// The header, from the upload's first window; a format recognised there whose header the
-/// window does not hold (a TIFF's directory may sit at the very end) is read from the whole.
+/// window does not hold (a TIFF's directory may sit at the very end) is read from the whole,
+/// once the memory for it (the copy and the decoder's reading of it) is reserved: a busy
+/// worker answers 503 rather than abort the module.
 fn probe_upload(upload: &Upload) -> ApiResult<ImageInfo> {
     match probe(&upload.head) {
-        Err(ImageError::Invalid(_)) if (upload.head.len() as u64) < upload.len() => Ok(probe(&upload.to_vec())?),
+        Err(ImageError::Invalid(_)) if (upload.head.len() as u64) < upload.len() => {
+            memory::reserve(upload.len().saturating_mul(2)).map_err(|e| match e {
+                MemoryError::NeverFits { .. } => ApiError::ImageTooLarge(format!("reading this file's header {e}")),
+                MemoryError::Busy { .. } => ApiError::Unavailable(format!("reading this file's header: {e}; retry shortly")),
+            })?;
+            Ok(probe(&upload.to_vec())?)
+        }
         other => Ok(other?),
     }
 }

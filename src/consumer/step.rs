@@ -133,7 +133,7 @@ pub async fn run(
 /// (on a quieter isolate, or later) when other work holds the memory now.
 fn memory_shortage(at: Attempt<'_>, e: MemoryError) -> Outcome {
     match e {
-        MemoryError::NeverFits { .. } => Outcome::Failed { code: "image_too_large".into(), message: e.to_string() },
+        MemoryError::NeverFits { .. } => Outcome::Failed { code: "image_too_large".into(), message: format!("this chain {e}") },
         MemoryError::Busy { .. } => transient(Kind::Memory, at, e),
     }
 }
