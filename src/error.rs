@@ -21,6 +21,9 @@ pub enum ApiError {
     Unauthorized(String),
     #[error("not found")]
     NotFound,
+    /// A known path asked with a method it does not answer; the methods it does (`Allow`).
+    #[error("this path answers {0} only")]
+    MethodNotAllowed(String),
     #[error("{0}")]
     Conflict(String),
     #[error("{0}")]
@@ -51,6 +54,7 @@ impl ApiError {
             ApiError::InvalidChain(_) => "invalid_chain",
             ApiError::Unauthorized(_) => "unauthorized",
             ApiError::NotFound => "not_found",
+            ApiError::MethodNotAllowed(_) => "method_not_allowed",
             ApiError::Conflict(_) => "conflict",
             ApiError::TaskNotFinished(_) => "task_not_finished",
             ApiError::PayloadTooLarge(_) => "payload_too_large",
@@ -68,6 +72,7 @@ impl ApiError {
             ApiError::InvalidJson(_) | ApiError::InvalidRequest(_) | ApiError::InvalidChain(_) => 400,
             ApiError::Unauthorized(_) => 401,
             ApiError::NotFound => 404,
+            ApiError::MethodNotAllowed(_) => 405,
             ApiError::Conflict(_) | ApiError::TaskNotFinished(_) => 409,
             ApiError::PayloadTooLarge(_) | ApiError::ImageTooLarge(_) => 413,
             ApiError::UnsupportedMediaType(_) => 415,
@@ -91,8 +96,10 @@ impl ApiError {
     pub fn to_response(&self, request_id: &str) -> worker::Result<Response> {
         let body = json!({"error": {"code": self.code(), "message": self.public_message(), "request_id": request_id}});
         let mut resp = Response::from_json(&body)?.with_status(self.status());
-        if let ApiError::RateLimited(seconds) = self {
-            resp.headers_mut().set("retry-after", &seconds.to_string())?;
+        match self {
+            ApiError::RateLimited(seconds) => resp.headers_mut().set("retry-after", &seconds.to_string())?,
+            ApiError::MethodNotAllowed(allow) => resp.headers_mut().set("allow", allow)?,
+            _ => {}
         }
         Ok(resp)
     }

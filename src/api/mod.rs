@@ -11,6 +11,7 @@ mod download;
 mod gate;
 mod health;
 mod images;
+mod routes;
 mod streams;
 mod task_body;
 mod task_request;
@@ -21,7 +22,7 @@ use crate::clock::now_millis;
 use crate::config::Config;
 use crate::error::{ApiError, ApiResult};
 use serde_json::json;
-use worker::{console_error, console_log, Env, Request, Response, RouteContext, Router};
+use worker::{console_error, console_log, Env, Request, Response, RouteContext};
 
 /// Per-request data handed to every handler.
 pub struct AppState {
@@ -30,16 +31,6 @@ pub struct AppState {
 }
 
 pub type Ctx = RouteContext<AppState>;
-
-/// Wraps an `ApiResult` handler into a workers-rs route handler.
-macro_rules! route {
-    ($handler:path) => {
-        |req, ctx: Ctx| async move {
-            let request_id = ctx.data.request_id.clone();
-            finish(&request_id, $handler(req, ctx).await)
-        }
-    };
-}
 
 /// Entry point for every HTTP request.
 pub async fn handle(req: Request, env: Env) -> worker::Result<Response> {
@@ -69,38 +60,14 @@ pub async fn handle(req: Request, env: Env) -> worker::Result<Response> {
 }
 
 async fn route(req: Request, env: Env, state: AppState) -> worker::Result<Response> {
-    let request_id = state.request_id.clone();
-    let resp = Router::with_data(state)
-        .get_async("/health", route!(health::get))
-        .get_async("/", route!(assets::page))
-        .get_async("/studio/:file", route!(assets::get))
-        .get_async("/openapi.json", route!(assets::get))
-        .get_async("/studio-client.js", route!(assets::get))
-        .get_async("/steps", route!(tasks::steps))
-        .get_async("/presets", route!(tasks::list_presets))
-        .post_async("/images", route!(images::upload))
-        .get_async("/images", route!(images::list))
-        .get_async("/images/:id", route!(images::get))
-        .get_async("/images/:id/content", route!(images::content))
-        .delete_async("/images/:id", route!(images::delete))
-        .post_async("/tasks", route!(tasks::create))
-        .get_async("/tasks", route!(tasks::list))
-        .get_async("/tasks/:id", route!(tasks::get))
-        .post_async("/tasks/:id/cancel", route!(tasks::cancel))
-        .get_async("/tasks/:id/ws", route!(streams::task_ws))
-        .get_async("/tasks/:id/events", route!(streams::task_events))
-        .get_async("/events/ws", route!(streams::feed_ws))
-        .get_async("/events", route!(streams::feed_events))
-        .get_async("/tasks/:id/download", route!(download::get))
-        .post_async("/__bench/echo", route!(bench::echo))
-        .post_async("/__bench/chain", route!(bench::chain))
-        .post_async("/__bench/seed", route!(bench::seed))
-        .run(req, env)
-        .await?;
+    let (request_id, path) = (state.request_id.clone(), req.path());
+    let resp = routes::router(state).run(req, env).await?;
     // The router's own "no route" answers are plain text; clients expect the contract's JSON.
     let is_json = resp.headers().get("content-type")?.is_some_and(|c| c.starts_with("application/json"));
     if matches!(resp.status_code(), 404 | 405) && !is_json {
-        return ApiError::NotFound.to_response(&request_id);
+        let allow = routes::allowed(&path);
+        let error = if allow.is_empty() { ApiError::NotFound } else { ApiError::MethodNotAllowed(allow.join(", ")) };
+        return error.to_response(&request_id);
     }
     Ok(resp)
 }

@@ -66,3 +66,22 @@ async fn the_studio_page_is_served_at_the_root_with_its_own_content_security_pol
     let missing = app.get(None, "/studio/nope.js").await;
     assert_eq!(json_body(missing, StatusCode::NOT_FOUND).await["error"]["code"], "not_found");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_known_path_asked_with_another_method_answers_405_with_allow() {
+    let app = TestApp::spawn().await;
+    let token = app.token("alice");
+    for (method, path, allow) in [
+        (reqwest::Method::DELETE, "/tasks", "POST, GET"),
+        (reqwest::Method::PUT, "/images/img_0123456789abcdef0123456789abcdef", "GET, DELETE"),
+        (reqwest::Method::GET, "/tasks/task_0123456789abcdef0123456789abcdef/cancel", "POST"),
+    ] {
+        let resp = app.request(method.clone(), path, Some(&token)).send().await.expect("send");
+        assert_eq!(resp.headers().get("allow").and_then(|v| v.to_str().ok()), Some(allow), "{method} {path}");
+        let body = json_body(resp, StatusCode::METHOD_NOT_ALLOWED).await;
+        assert_eq!(body["error"]["code"], "method_not_allowed", "{body}");
+    }
+    // A path that exists for no method is still 404.
+    let resp = app.request(reqwest::Method::DELETE, "/nowhere", Some(&token)).send().await.expect("send");
+    assert_eq!(json_body(resp, StatusCode::NOT_FOUND).await["error"]["code"], "not_found");
+}
