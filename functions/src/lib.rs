@@ -8,6 +8,12 @@
 //! and encodes the result; a checkpoint stores the pixels between steps as an intermediate
 //! raster ([`raster`]).
 
+// No `unsafe` (the SIMD kernels use wasm's safe simd128 intrinsics), and no `unwrap`/`expect`
+// in shipped code: in the Worker a panic aborts the module, so a fallible call must become an
+// `ImageError`. Tests may unwrap.
+#![forbid(unsafe_code)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 pub mod chain;
 pub mod decode;
 pub mod error;
