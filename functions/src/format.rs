@@ -129,6 +129,10 @@ pub fn probe(bytes: &[u8]) -> Result<ImageInfo, ImageError> {
         // The JPEG path also reads EXIF, so the size reported is the upright one.
         return crate::decode::jpeg_header(bytes).map(|(info, _)| info);
     }
+    if format == Format::Tiff {
+        // Before the tiff crate sees it: it allocates what each entry's count claims.
+        crate::tiff_ifd::check(bytes)?;
+    }
     let (width, height, wide) = header(bytes, format)?;
     if width == 0 || height == 0 {
         return Err(ImageError::Invalid(format!("the {} header declares a zero dimension", format.name())));

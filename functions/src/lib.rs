@@ -30,6 +30,7 @@ pub mod registry;
 pub mod session;
 pub mod shrink;
 mod simd;
+mod tiff_ifd;
 
 pub use chain::{Chain, ChainError};
 pub use error::ImageError;

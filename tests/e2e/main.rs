@@ -5,6 +5,7 @@
 mod chains;
 mod client;
 mod contract;
+mod corpus;
 mod foundation;
 mod fused;
 mod hardening;

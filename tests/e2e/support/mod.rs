@@ -1,6 +1,7 @@
 //! End-to-end harness: one real `wrangler dev` per test (zero-to-production `spawn_app` style),
 //! plus token minting, HTTP/WebSocket helpers and contract-shaped assertions.
 
+pub mod corpus;
 mod fixtures;
 mod history;
 mod process;
@@ -67,6 +68,11 @@ impl TestApp {
         self.port = server.port;
         self.address = format!("http://127.0.0.1:{}", server.port);
         self.server = Some(server);
+    }
+
+    /// Everything the running server has logged (wrangler's and the Worker's lines).
+    pub fn server_log(&self) -> String {
+        self.server.as_ref().map(DevServer::log_text).unwrap_or_default()
     }
 
     /// The server's `AUTH_SECRET` (to forge what only the server should be able to sign).

@@ -36,6 +36,11 @@ enum Failure {
 }
 
 impl DevServer {
+    /// Everything the server has logged so far.
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
     /// Starts a server from the repo root on the persisted state in `state` (which outlives
     /// the server, so a restart finds it again) and waits until `GET /health` answers 200.
     pub async fn start(http: &reqwest::Client, state: &Path, vars: &Vars) -> DevServer {
