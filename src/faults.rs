@@ -10,6 +10,9 @@
 //!   back in one job, faster than a client can react);
 //! - `send_fail=N`: the task object's first N queue sends fail (counted per task object), as if
 //!   the queue were briefly unreachable; the watchdog must re-send;
+//! - `lose_report=N`: the first N attempts of every image's last step store the result and stop
+//!   without reporting it (a report lost, or an isolate dying right after the write); the
+//!   retry must find the stored result and report it;
 //! - `oom=N`: the first N attempts of every step allocate past the isolate's memory cap without
 //!   asking first (a trap, as a misplanned step would cause); the module must recover;
 //! - `index_fail=N`: the task object's first N writes to its tenant's index fail (counted per
@@ -24,6 +27,7 @@ pub struct Faults {
     pub send_fail: u32,
     pub index_fail: u32,
     pub oom: u32,
+    pub lose_report: u32,
 }
 
 impl Faults {
@@ -39,10 +43,11 @@ impl Faults {
                 Some(("send_fail", v)) => faults.send_fail = count(v)?,
                 Some(("index_fail", v)) => faults.index_fail = count(v)?,
                 Some(("oom", v)) => faults.oom = count(v)?,
+                Some(("lose_report", v)) => faults.lose_report = count(v)?,
                 None if item == "duplicate" => faults.duplicate = true,
                 _ => {
                     return Err(format!(
-                        "unknown fault {item:?} (known: transient=N, duplicate, die=N, pause=MS, send_fail=N, index_fail=N, oom=N)"
+                        "unknown fault {item:?} (known: transient=N, duplicate, die=N, pause=MS, send_fail=N, index_fail=N, oom=N, lose_report=N)"
                     ))
                 }
             }
@@ -67,6 +72,7 @@ mod tests {
         let outages = Faults::parse("send_fail=1,index_fail=3").expect("outages");
         assert_eq!((outages.send_fail, outages.index_fail), (1, 3));
         assert_eq!(Faults::parse("oom=1").expect("oom").oom, 1);
+        assert_eq!(Faults::parse("lose_report=2").expect("lose_report").lose_report, 2);
         assert!(Faults::parse("send_fail").is_err());
         assert!(Faults::parse("transient").is_err() && Faults::parse("dupe").is_err() && Faults::parse("die=x").is_err());
     }

@@ -79,6 +79,19 @@ impl ImageRecord {
     }
 }
 
+/// The finished step's output stored under `key`, if any: a result (reused by an identical
+/// request, or by a retry whose earlier attempt stored it but could not report it).
+pub async fn stored_output(bucket: &Bucket, key: &str) -> worker::Result<Option<Output>> {
+    let Some(obj) = bucket.head(key.to_string()).await? else { return Ok(None) };
+    let meta = obj.custom_metadata().unwrap_or_default();
+    let dim = |name: &str| meta.get(name).and_then(|v| v.parse::<u32>().ok());
+    let (Some(width), Some(height), Some(content_type)) = (dim(WIDTH_META), dim(HEIGHT_META), obj.http_metadata().content_type) else {
+        // Not written by a finished step (or by an older version): run the chain instead.
+        return Ok(None);
+    };
+    Ok(Some(Output { key: key.to_string(), content_type, width, height, bytes: obj.size() }))
+}
+
 /// The image bucket, scoped to one tenant on every call.
 pub struct Images {
     bucket: Bucket,
@@ -124,15 +137,7 @@ impl Images {
 
     /// A stored result of the same bytes and chain (see [`crate::keys::result`]), if any.
     pub async fn find_result(&self, tenant: &TenantId, result_key: &str) -> ApiResult<Option<Output>> {
-        let key = keys::result(tenant, result_key);
-        let Some(obj) = self.bucket.head(key.clone()).await? else { return Ok(None) };
-        let meta = obj.custom_metadata().unwrap_or_default();
-        let dim = |name: &str| meta.get(name).and_then(|v| v.parse::<u32>().ok());
-        let (Some(width), Some(height), Some(content_type)) = (dim(WIDTH_META), dim(HEIGHT_META), obj.http_metadata().content_type) else {
-            // Not written by a finished step (or by an older version): run the chain instead.
-            return Ok(None);
-        };
-        Ok(Some(Output { key, content_type, width, height, bytes: obj.size() }))
+        Ok(stored_output(&self.bucket, &keys::result(tenant, result_key)).await?)
     }
 
     /// Deletes just the original (undoing an upload that could not be indexed).

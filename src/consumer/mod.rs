@@ -9,6 +9,7 @@
 
 mod failure;
 mod package;
+mod reuse;
 mod step;
 mod storage;
 mod timings;

@@ -69,6 +69,12 @@ pub async fn run(
         Ok(s) => s,
         Err(e) => return finish(task, report(spec.start, attempt, transient(Kind::Storage, at, e))).await,
     };
+    // A retry may find that an earlier attempt stored the result and only its report was lost.
+    if attempt > 1 {
+        if let Ok(Some(output)) = store.existing(&spec.output_key).await {
+            return super::reuse::report_stored(task, &store, spec, attempt, output).await;
+        }
+    }
     // Plan every peak before the work starts: what cannot fit fails (or waits) cleanly here,
     // instead of aborting the isolate halfway.
     if let Err(e) = crate::memory::reserve(spec.peak_bytes) {
@@ -111,6 +117,10 @@ pub async fn run(
         };
         let last = step + 1 == spec.chain.len();
         let succeeded = matches!(outcome, Outcome::Succeeded { .. });
+        if last && succeeded && attempt <= config.faults.lose_report {
+            console_log!("{}", super::log_line(job, "fault", "FAULT_INJECTION lose_report: the result is stored, its report never sent"));
+            return Ok(if step == spec.start { Next::Redeliver } else { Next::Ack });
+        }
         run.timings.outcome = outcome_name(&outcome);
         let done = Completion { checkpointed, proceed: succeeded && !last, ..report(step, attempt, outcome) };
         let answer = run.timings.time_object(task.complete(&done)).await?;

@@ -4,6 +4,7 @@
 use crate::bindings::IMAGES_BUCKET;
 use crate::messages::Outcome;
 use crate::storage::{HEIGHT_META, WIDTH_META};
+use crate::task::model::Output;
 use functions::Step;
 use std::collections::HashMap;
 use worker::{Bucket, Env, HttpMetadata};
@@ -20,6 +21,11 @@ pub fn missing(message: &str) -> Outcome {
 impl Store {
     pub fn open(env: &Env) -> worker::Result<Store> {
         Ok(Store { bucket: env.bucket(IMAGES_BUCKET)? })
+    }
+
+    /// The result an earlier attempt stored under `key`, if any.
+    pub async fn existing(&self, key: &str) -> worker::Result<Option<Output>> {
+        crate::storage::stored_output(&self.bucket, key).await
     }
 
     /// The object's bytes, or `None` if there is no such object.

@@ -53,3 +53,37 @@ async fn with_a_checkpoint_after_every_step_a_retry_resumes_there_with_the_same_
     let vars = [("FAULT_INJECTION", "die=1"), ("STEP_TIMEOUT_SECONDS", "2"), ("CHECKPOINT_AFTER_MS", "0")];
     dies_once_per_step_and_still_finishes(&vars).await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_result_stored_by_an_attempt_whose_report_was_lost_is_reported_by_the_retry_without_its_input() {
+    // The last step's first attempt stores the result and never reports it. Its original is
+    // then deleted (another image keeps the same bytes, so results derived from them stay):
+    // a retry that redid the work would find no input and fail; one that finds the stored
+    // result reports it.
+    let app = TestApp::spawn_with(&[("FAULT_INJECTION", "lose_report=1"), ("STEP_TIMEOUT_SECONDS", "2")]).await;
+    let token = app.token("alice");
+    let bytes = png_fixture(120, 90);
+    let image = app.upload_ok(&token, bytes.clone(), "image/png").await;
+    app.upload_ok(&token, bytes, "image/png").await;
+    let id = image["id"].as_str().expect("id");
+    let steps = json!([{"op": GRAYSCALE}, {"op": RESIZE, "width": 60}, {"op": ENCODE, "format": "png"}]);
+    let task = app.run_chain(&token, id, steps).await;
+    let task_id = task["id"].as_str().expect("task id");
+    let deadline = std::time::Instant::now() + TASK_DEADLINE;
+    loop {
+        // The first steps are reported, so the job has its input in memory already.
+        let now = json_body(app.get(Some(&token), &format!("/tasks/{task_id}")).await, StatusCode::OK).await;
+        if now["steps"][1]["status"] == "succeeded" {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the first steps never finished: {now:#}");
+        // Short poll interval inside the deadline loop; the condition is the step status above.
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let deleted = app.request(reqwest::Method::DELETE, &format!("/images/{id}"), Some(&token)).send().await.expect("delete");
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    let done = app.wait_for_task(&token, task_id, TASK_DEADLINE).await;
+    assert_eq!(done["status"], "succeeded", "{done:#}");
+    assert_eq!(done["steps"][2]["attempts"], 2, "the retry reported the stored result: {done:#}");
+    assert_eq!((done["outputs"][0]["width"].as_u64(), done["outputs"][0]["content_type"].as_str()), (Some(60), Some("image/png")));
+}
