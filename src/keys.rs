@@ -8,6 +8,13 @@ pub fn original(tenant: &TenantId, image: &ImageId) -> String {
     format!("images/{tenant}/{image}")
 }
 
+/// An upload being received: streamed here while it is hashed, then copied under
+/// [`original`] with its record (R2 metadata is written with the object, and the hash is only
+/// known at the end of the stream).
+pub fn staging(tenant: &TenantId, image: &ImageId) -> String {
+    format!("staging/{tenant}/{image}")
+}
+
 /// The output of step `step` for the task's `index`-th image.
 pub fn step_output(task: &TaskId, index: usize, step: usize) -> String {
     format!("tasks/{task}/{index}/{step}")

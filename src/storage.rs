@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use worker::{Bucket, Env, Object};
+use worker::{Bucket, Data, Env, FixedLengthStream, HttpMetadata, Object, ResponseBody};
 
 /// Custom metadata of a stored result: what a later identical request needs to reuse it.
 pub const WIDTH_META: &str = "width";
@@ -92,6 +92,14 @@ pub async fn stored_output(bucket: &Bucket, key: &str) -> worker::Result<Option<
     Ok(Some(Output { key: key.to_string(), content_type, width, height, bytes: obj.size() }))
 }
 
+/// Where a received upload is, before it is kept as an original.
+pub enum Held {
+    /// In one JS buffer (a form's file, a chunked body).
+    Js(Uint8Array),
+    /// Already in R2, under this staging key (a streamed raw body).
+    Staged(String),
+}
+
 /// The image bucket, scoped to one tenant on every call.
 pub struct Images {
     bucket: Bucket,
@@ -100,6 +108,50 @@ pub struct Images {
 impl Images {
     pub fn new(env: &Env) -> worker::Result<Images> {
         Ok(Images { bucket: env.bucket(IMAGES_BUCKET)? })
+    }
+
+    /// Receives a streamed upload under a staging key (see `api::upload_stream`).
+    pub async fn put_staged(&self, key: &str, body: FixedLengthStream) -> worker::Result<()> {
+        self.bucket.put(key.to_string(), Data::Stream(body)).execute().await.map(drop)
+    }
+
+    /// Drops a staged upload that will not be kept; a failure only wastes storage.
+    pub async fn discard(&self, key: &str) {
+        let _ = self.bucket.delete(key.to_string()).await;
+    }
+
+    /// A received upload in wasm memory, whole: only for a header its first window cannot
+    /// answer (the caller reserves the memory first).
+    pub async fn whole(&self, held: &Held) -> ApiResult<Vec<u8>> {
+        match held {
+            Held::Js(bytes) => Ok(bytes.to_vec()),
+            Held::Staged(key) => {
+                let obj = self.bucket.get(key.clone()).execute().await?.ok_or(ApiError::Internal(format!("{key} vanished")))?;
+                Ok(obj.body().ok_or(ApiError::Internal(format!("{key} has no body")))?.bytes().await?)
+            }
+        }
+    }
+
+    /// Stores a received upload as the original with its record.
+    pub async fn keep(&self, env: &Env, tenant: &TenantId, record: &ImageRecord, held: &Held) -> ApiResult<()> {
+        match held {
+            Held::Js(bytes) => self.put(env, tenant, record, bytes).await,
+            Held::Staged(key) => self.promote(tenant, record, key).await,
+        }
+    }
+
+    /// Copies a staged upload under the original's key with its record (R2 to R2: the runtime
+    /// pipes the object's stream, nothing passes through wasm), then drops the staging copy.
+    async fn promote(&self, tenant: &TenantId, record: &ImageRecord, staged: &str) -> ApiResult<()> {
+        let obj = self.bucket.get(staged.to_string()).execute().await?.ok_or(ApiError::Internal(format!("{staged} vanished")))?;
+        let ResponseBody::Stream(stream) = obj.body().ok_or(ApiError::Internal(format!("{staged} has no body")))?.response_body()? else {
+            return Err(ApiError::Internal(format!("{staged} has no stream")));
+        };
+        let http = HttpMetadata { content_type: Some(record.content_type.clone()), ..Default::default() };
+        let key = keys::original(tenant, &record.id);
+        self.bucket.put(key, Data::ReadableStream(stream)).http_metadata(http).custom_metadata(record.to_metadata()).execute().await?;
+        self.discard(staged).await;
+        Ok(())
     }
 
     /// Stores an original handed over as a JS buffer: R2 reads it from JS memory, so the

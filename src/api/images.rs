@@ -6,9 +6,10 @@ use super::{json_response, param, query_pairs, upload_body, Ctx};
 use crate::clock::now_iso;
 use crate::error::{ApiError, ApiResult};
 use crate::ids::ImageId;
+use crate::keys;
 use crate::memory::{self, MemoryError};
 use crate::ratelimit::Cost;
-use crate::storage::{ImageRecord, Images};
+use crate::storage::{Held, ImageRecord, Images};
 use crate::tenant::client::TenantIndex;
 use crate::tenant::page::ListQuery;
 use crate::tenant::ImageRow;
@@ -23,18 +24,17 @@ const MAX_NAME: usize = 255;
 pub async fn upload(mut req: Request, ctx: Ctx) -> ApiResult<Response> {
     let tenant = admit(&req, &ctx, Cost::Write).await?;
     let config = &ctx.data.config;
-    let upload = upload_body::read(&mut req, config.max_upload_bytes).await?;
-    let info = probe_upload(&upload)?;
-    if info.pixels() > config.max_input_pixels {
-        return Err(ApiError::ImageTooLarge(format!(
-            "the image is {}x{} = {} pixels; MAX_INPUT_PIXELS is {}",
-            info.width,
-            info.height,
-            info.pixels(),
-            config.max_input_pixels
-        )));
-    }
-    let id = ImageId::generate()?;
+    let (images, id) = (Images::new(&ctx.env)?, ImageId::generate()?);
+    let upload = upload_body::read(&mut req, config.max_upload_bytes, &images, &keys::staging(&tenant, &id)).await?;
+    let info = match admissible(&images, &upload, config.max_input_pixels).await {
+        Ok(info) => info,
+        Err(e) => {
+            if let Held::Staged(key) = &upload.held {
+                images.discard(key).await;
+            }
+            return Err(e);
+        }
+    };
     let query_name = req.url()?.query_pairs().find(|(k, _)| k == "name").map(|(_, v)| v.into_owned());
     let name = match query_name.or(upload.name.clone()) {
         Some(n) => validate_name(&n)?,
@@ -46,7 +46,7 @@ pub async fn upload(mut req: Request, ctx: Ctx) -> ApiResult<Response> {
         format: info.format,
         width: info.width,
         height: info.height,
-        bytes: upload.len(),
+        bytes: upload.len,
         sha256: upload.sha256.clone(),
         created_at: now_iso(),
         progressive: info.progressive,
@@ -54,8 +54,7 @@ pub async fn upload(mut req: Request, ctx: Ctx) -> ApiResult<Response> {
         id,
     };
     let body = serde_json::to_value(&record).map_err(|e| ApiError::Internal(e.to_string()))?;
-    let images = Images::new(&ctx.env)?;
-    images.put(&ctx.env, &tenant, &record, &upload.bytes).await?;
+    images.keep(&ctx.env, &tenant, &record, &upload.held).await?;
     let row = ImageRow { id: record.id.clone(), sha256: record.sha256.clone(), body: body.clone() };
     if let Err(e) = TenantIndex::new(&ctx.env, &tenant)?.put_image(&row).await {
         // An image missing from the listings would be invisible yet stored: take it back.
@@ -65,18 +64,32 @@ pub async fn upload(mut req: Request, ctx: Ctx) -> ApiResult<Response> {
     json_response(&body, 201)
 }
 
+/// The upload's header, if the studio takes it: a format it reads, within `MAX_INPUT_PIXELS`.
+async fn admissible(images: &Images, upload: &Upload, max_pixels: u64) -> ApiResult<ImageInfo> {
+    let info = probe_upload(images, upload).await?;
+    if info.pixels() > max_pixels {
+        return Err(ApiError::ImageTooLarge(format!(
+            "the image is {}x{} = {} pixels; MAX_INPUT_PIXELS is {max_pixels}",
+            info.width,
+            info.height,
+            info.pixels()
+        )));
+    }
+    Ok(info)
+}
+
 /// The header, from the upload's first window; a format recognised there whose header the
 /// window does not hold (a TIFF's directory may sit at the very end) is read from the whole,
 /// once the memory for it (the copy and the decoder's reading of it) is reserved: a busy
 /// worker answers 503 rather than abort the module.
-fn probe_upload(upload: &Upload) -> ApiResult<ImageInfo> {
+async fn probe_upload(images: &Images, upload: &Upload) -> ApiResult<ImageInfo> {
     match probe(&upload.head) {
-        Err(ImageError::Invalid(_)) if (upload.head.len() as u64) < upload.len() => {
-            memory::reserve(upload.len().saturating_mul(2)).map_err(|e| match e {
+        Err(ImageError::Invalid(_)) if (upload.head.len() as u64) < upload.len => {
+            memory::reserve(upload.len.saturating_mul(2)).map_err(|e| match e {
                 MemoryError::NeverFits { .. } => ApiError::ImageTooLarge(format!("reading this file's header {e}")),
                 MemoryError::Busy { .. } => ApiError::Unavailable(format!("reading this file's header: {e}; retry shortly")),
             })?;
-            Ok(probe(&upload.to_vec())?)
+            Ok(probe(&images.whole(&upload.held).await?)?)
         }
         other => Ok(other?),
     }

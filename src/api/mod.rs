@@ -17,6 +17,7 @@ mod task_body;
 mod task_request;
 mod tasks;
 mod upload_body;
+mod upload_stream;
 
 use crate::clock::now_millis;
 use crate::config::Config;

@@ -1,7 +1,9 @@
-//! Reading an upload without holding it in wasm memory: the body is gathered, size-capped
-//! (`MAX_UPLOAD_BYTES`, by `Content-Length` and while streaming), into one JS buffer; the
-//! multipart form, when the body is one, is parsed by the runtime; the file is hashed and probed
-//! through a small wasm window, and handed to R2 as the same JS buffer.
+//! Reading an upload without holding it in wasm memory. A raw body of declared length streams
+//! to R2 as it arrives ([`super::upload_stream`]): nothing holds it whole. Otherwise (a
+//! multipart form, or a chunked body of unknown length) the body is gathered, size-capped
+//! (`MAX_UPLOAD_BYTES`, by `Content-Length` and while streaming), into one JS buffer; a form is
+//! parsed by the runtime; the file is hashed and probed through a small wasm window, and handed
+//! to R2 as the same JS buffer.
 //!
 //! Why: wasm linear memory never shrinks and is capped at 128 MiB (`crate::memory`). Held in
 //! wasm, a 50 MB upload took 50 MB (raw) or 100 MB (multipart: the body and the file), so two
@@ -11,6 +13,7 @@
 
 use super::body::BodyLimit;
 use crate::error::{ApiError, ApiResult};
+use crate::storage::{Held, Images};
 use futures_util::StreamExt;
 use js_sys::Uint8Array;
 use sha2::{Digest, Sha256};
@@ -18,43 +21,37 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use worker::{Headers, Method, Request, RequestInit};
 
-/// How much of the file is in wasm memory at a time while it is hashed.
-const WINDOW: u32 = 1 << 20;
+/// How much of the file is in wasm memory at a time while it is hashed (and the most the
+/// format probe reads first).
+pub const WINDOW: u32 = 1 << 20;
 
-/// An uploaded file: its bytes (in JS memory), their digest, and the leading bytes the format
-/// probe reads.
+/// An uploaded file: where it is, its size and digest, and the leading bytes the format probe
+/// reads.
 pub struct Upload {
-    pub bytes: Uint8Array,
+    pub held: Held,
+    pub len: u64,
     pub name: Option<String>,
     pub sha256: String,
     /// The first [`WINDOW`] bytes (all of a smaller file).
     pub head: Vec<u8>,
 }
 
-impl Upload {
-    pub fn len(&self) -> u64 {
-        u64::from(self.bytes.length())
-    }
-
-    /// The whole file in wasm memory: only for the rare header the first window cannot answer
-    /// (a TIFF whose directory sits at the end of the file).
-    pub fn to_vec(&self) -> Vec<u8> {
-        self.bytes.to_vec()
-    }
-}
-
 /// The uploaded file (the raw body, or the multipart form's `file` field) and the file name
 /// the form gave, if any.
-pub async fn read(req: &mut Request, limit: u64) -> ApiResult<Upload> {
+pub async fn read(req: &mut Request, limit: u64, images: &Images, staging: &str) -> ApiResult<Upload> {
     let limit = BodyLimit { bytes: limit, what: "uploads", source: "MAX_UPLOAD_BYTES" };
     let declared = req.headers().get("content-length")?.and_then(|l| l.parse::<u64>().ok());
     limit.check_declared(declared)?;
+    let content_type = req.headers().get("content-type")?.unwrap_or_default();
+    let form = content_type.starts_with("multipart/form-data");
+    if let (false, Some(len), Some(_)) = (form, declared, req.inner().body()) {
+        return super::upload_stream::stage(req, images, staging, len, &limit).await;
+    }
     let body = match req.inner().body() {
         Some(_) => gather(req, &limit, declared).await?,
         None => Uint8Array::new_with_length(0),
     };
-    let content_type = req.headers().get("content-type")?.unwrap_or_default();
-    let (bytes, name) = match content_type.starts_with("multipart/form-data") {
+    let (bytes, name) = match form {
         true => file_field(body, &content_type).await?,
         false => (body, None),
     };
@@ -62,7 +59,7 @@ pub async fn read(req: &mut Request, limit: u64) -> ApiResult<Upload> {
         return Err(ApiError::InvalidImage("the body is empty".into()));
     }
     let (sha256, head) = digest(&bytes);
-    Ok(Upload { bytes, name, sha256, head })
+    Ok(Upload { len: u64::from(bytes.length()), held: Held::Js(bytes), name, sha256, head })
 }
 
 /// The body in one JS buffer, each chunk passing through wasm once; cut off as soon as it
