@@ -10,6 +10,10 @@ if [ "${STUDIO_SKIP_BUILD:-}" = 1 ] && [ -f build/worker/shim.mjs ]; then
   exit 0
 fi
 export PATH="$HOME/.cargo/bin:$PATH"
+# The commit the build came from, compiled in (`option_env!` in src/api/health.rs) and shown by
+# GET /health. CI checkouts in a container may refuse `git` (another owner): GITHUB_SHA then.
+STUDIO_GIT_COMMIT=${STUDIO_GIT_COMMIT:-$(git rev-parse HEAD 2>/dev/null || echo "${GITHUB_SHA:-unknown}")}
+export STUDIO_GIT_COMMIT
 # worker-build would download these from GitHub; point it at the installed copies instead.
 WASM_BINDGEN_BIN=$(command -v wasm-bindgen)
 export WASM_BINDGEN_BIN
