@@ -12,3 +12,5 @@ pub const RATE_LIMITER: &str = "RATE_LIMITER";
 pub const TENANTS: &str = "TENANTS";
 /// Static files of `public/`: the OpenAPI document, the browser client, the studio page.
 pub const ASSETS: &str = "ASSETS";
+/// Workers Analytics Engine dataset for request and step metrics; may be absent (see `metrics`).
+pub const METRICS: &str = "METRICS";

@@ -45,6 +45,7 @@ pub async fn admit_link(req: &Request, ctx: &Ctx, cost: Cost) -> ApiResult<Tenan
         }
         _ => authenticate(req, &ctx.data)?,
     };
+    remember(&ctx.data, &tenant);
     charge(&ctx.env, &tenant, cost, ctx.data.config.rate_limit_per_minute).await?;
     Ok(tenant)
 }
@@ -57,7 +58,10 @@ fn authenticate(req: &Request, state: &AppState) -> ApiResult<TenantId> {
         .strip_prefix("Bearer ")
         .or_else(|| header.strip_prefix("bearer "))
         .ok_or_else(|| ApiError::Unauthorized("the Authorization header must be \"Bearer <token>\"".into()))?;
-    auth::verify_any(token.trim(), &state.config.verifying_secrets(), now_secs()).map_err(|why| ApiError::Unauthorized(why.into()))
+    let tenant =
+        auth::verify_any(token.trim(), &state.config.verifying_secrets(), now_secs()).map_err(|why| ApiError::Unauthorized(why.into()))?;
+    remember(state, &tenant);
+    Ok(tenant)
 }
 
 /// `base + path` signed for `tenant` (GET), valid for the configured link lifetime.
@@ -65,4 +69,9 @@ pub fn signed_url(state: &AppState, tenant: &TenantId, base: &str, path: &str) -
     let exp = now_secs() + state.config.link_ttl_seconds as i64;
     let query = links::sign(state.config.auth_secret.bytes(), Method::Get.as_ref(), path, tenant, exp);
     format!("{base}{path}?{query}")
+}
+
+/// Notes the identified tenant for the request's log line and data point.
+fn remember(state: &AppState, tenant: &TenantId) {
+    *state.tenant.borrow_mut() = Some(tenant.as_str().to_string());
 }

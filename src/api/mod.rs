@@ -22,13 +22,19 @@ mod upload_stream;
 use crate::clock::now_millis;
 use crate::config::Config;
 use crate::error::{ApiError, ApiResult};
-use serde_json::json;
-use worker::{console_error, console_log, Env, Request, Response, RouteContext};
+use crate::log;
+use crate::metrics::{route_label, Metrics, RequestPoint};
+use std::cell::RefCell;
+use std::rc::Rc;
+use worker::{Env, Request, Response, RouteContext};
 
 /// Per-request data handed to every handler.
 pub struct AppState {
     pub config: Config,
     pub request_id: String,
+    /// The tenant once the gate identified one, for the request's log line and data point
+    /// (shared: the router owns the state, [`handle`] reads this after it ran).
+    pub tenant: Rc<RefCell<Option<String>>>,
 }
 
 pub type Ctx = RouteContext<AppState>;
@@ -40,23 +46,25 @@ pub async fn handle(req: Request, env: Env) -> worker::Result<Response> {
     let (method, path) = (req.method().to_string(), req.path());
     let config = Config::from_env(&env);
     let origin = config.as_ref().ok().and_then(|c| cors::allowed_origin(&req, &c.allowed_origins));
+    let (tenant, metrics) = (Rc::new(RefCell::new(None)), Metrics::open(&env));
     let mut resp = match config {
         Ok(_) if cors::is_preflight(&req) => cors::preflight(origin.as_deref())?,
-        Ok(config) => route(req, env, AppState { config, request_id: request_id.clone() }).await?,
+        Ok(config) => route(req, env, AppState { config, request_id: request_id.clone(), tenant: tenant.clone() }).await?,
         Err(problems) if path == "/health" => health::degraded(&problems)?,
         Err(problems) => {
-            console_error!("{}", json!({"event": "config", "request_id": request_id, "problems": problems}));
+            log::error("config").request_id(&request_id).field("problems", &problems).emit();
             ApiError::Unavailable(format!("the server is misconfigured: {}", problems.join("; "))).to_response(&request_id)?
         }
     };
     // A 101 from a Durable Object has immutable headers; the id is then only in the log.
     let _ = resp.headers_mut().set("x-request-id", &request_id);
     cors::decorate(&mut resp, origin.as_deref());
-    let status = resp.status_code();
-    console_log!(
-        "{}",
-        json!({"event": "request", "method": method, "path": path, "status": status, "duration_ms": now_millis() - started, "request_id": request_id})
-    );
+    let (status, duration_ms, tenant) = (resp.status_code(), now_millis() - started, tenant.borrow().clone().unwrap_or_default());
+    // The path only, never the query: a signed link's `sig=` lives there.
+    let line = log::info("request").request_id(&request_id).field("method", &method).field("path", &path);
+    let line = if tenant.is_empty() { line } else { line.tenant(&tenant) };
+    line.field("status", status).field("duration_ms", duration_ms).emit();
+    metrics.request(&RequestPoint { method: &method, route: route_label(&path), status, duration_ms, tenant: &tenant });
     Ok(resp)
 }
 
@@ -79,7 +87,7 @@ fn finish(request_id: &str, result: ApiResult<Response>) -> worker::Result<Respo
         Ok(resp) => Ok(resp),
         Err(e) => {
             if let ApiError::Internal(cause) = &e {
-                console_error!("{}", json!({"event": "internal_error", "request_id": request_id, "cause": cause}));
+                log::error("internal_error").request_id(request_id).field("cause", cause).emit();
             }
             e.to_response(request_id)
         }

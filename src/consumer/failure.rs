@@ -9,6 +9,7 @@
 //! the task, job and attempt (one JSON line, like the consumer's other lines).
 
 use crate::ids::TaskId;
+use crate::log;
 use crate::messages::{JobRef, Outcome};
 use std::fmt::Display;
 
@@ -59,29 +60,16 @@ pub struct Attempt<'a> {
 }
 
 /// The public message and the log line for a failure of `kind` caused by `cause`.
-pub fn describe(kind: Kind, at: Attempt<'_>, cause: &str) -> (&'static str, String) {
-    let line = serde_json::json!({
-        "event": "transient", "task": at.task, "job": at.job, "attempt": at.attempt, "kind": kind.name(), "detail": cause,
-    });
-    (kind.public_message(), line.to_string())
+pub fn describe(kind: Kind, at: Attempt<'_>, cause: &str) -> (&'static str, log::Line) {
+    let line = log::warn("transient").task(at.task.as_str()).job(at.job).field("attempt", at.attempt);
+    (kind.public_message(), line.field("kind", kind.name()).field("detail", cause))
 }
 
 /// Logs the cause and returns the outcome to report, which carries only the public message.
 pub fn transient(kind: Kind, at: Attempt<'_>, cause: impl Display) -> Outcome {
     let (public, line) = describe(kind, at, &cause.to_string());
-    log(&line);
+    line.emit();
     Outcome::Transient { message: public.to_string() }
-}
-
-#[cfg(target_arch = "wasm32")]
-fn log(line: &str) {
-    worker::console_error!("{line}");
-}
-
-/// Natively (unit tests) there is no console to write to.
-#[cfg(not(target_arch = "wasm32"))]
-fn log(line: &str) {
-    eprintln!("{line}");
 }
 
 #[cfg(test)]
@@ -111,7 +99,7 @@ mod tests {
     fn the_log_line_keeps_the_cause_with_the_task_job_and_attempt() {
         let task = task();
         let at = Attempt { task: &task, job: JobRef::Package, attempt: 2 };
-        let (_, line) = describe(Kind::Upload, at, CAUSE);
+        let line = describe(Kind::Upload, at, CAUSE).1.render();
         let v: serde_json::Value = serde_json::from_str(&line).expect("one JSON line");
         assert!(!line.contains('\n'));
         assert_eq!(v["event"], "transient");

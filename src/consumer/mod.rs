@@ -16,11 +16,12 @@ mod timings;
 mod webhook;
 
 use crate::config::Config;
+use crate::log;
 use crate::messages::{Completion, Job, Work};
 use crate::task::client::TaskClient;
 use crate::task::protocol::TaskError;
 use timings::Timings;
-use worker::{console_error, console_log, Env, MessageBatch, MessageExt, QueueRetryOptionsBuilder};
+use worker::{Env, MessageBatch, MessageExt, QueueRetryOptionsBuilder};
 
 /// What to do with a message after handling it.
 enum Next {
@@ -35,7 +36,7 @@ pub async fn consume(batch: MessageBatch<Job>, env: Env) -> worker::Result<()> {
         Ok(c) => c,
         Err(problems) => {
             // Without a valid config nothing can run; keep the messages for when it is fixed.
-            console_error!("{}", serde_json::json!({"event": "queue", "error": "bad configuration", "names": problems}));
+            log::error("config").field("where", "queue consumer").field("problems", &problems).emit();
             batch.retry_all();
             return Ok(());
         }
@@ -46,14 +47,14 @@ pub async fn consume(batch: MessageBatch<Job>, env: Env) -> worker::Result<()> {
     let dead_letters = batch.queue() == config.dead_letter_queue;
     for message in batch.iter() {
         let message = message?;
-        let job = message.body();
-        let next = if dead_letters { give_up(&env, job).await } else { run(&env, &config, job).await };
+        let (job, id) = (message.body(), message.id());
+        let next = if dead_letters { give_up(&env, job, &id).await } else { run(&env, &config, job, &id).await };
         match next {
             Ok(Next::Ack) => message.ack(),
             Ok(Next::RetryIn(seconds)) => message.retry_with_options(&QueueRetryOptionsBuilder::new().with_delay_seconds(seconds).build()),
             Ok(Next::Redeliver) => message.retry(),
             Err(e) => {
-                console_error!("{}", log_line(job, "retry", &e.to_string()));
+                job_line(log::error("retry"), job, &id).field("detail", e.to_string()).emit();
                 message.retry();
             }
         }
@@ -61,22 +62,24 @@ pub async fn consume(batch: MessageBatch<Job>, env: Env) -> worker::Result<()> {
     Ok(())
 }
 
-fn log_line(job: &Job, event: &str, detail: &str) -> String {
-    serde_json::json!({"event": event, "task": job.task, "job": job.job, "detail": detail}).to_string()
+/// `line` about `job`, delivered as queue message `message` (its id stands in for a request id:
+/// the one thing that ties together every line of one delivery).
+fn job_line(line: log::Line, job: &Job, message: &str) -> log::Line {
+    line.request_id(message).tenant(job.tenant.as_str()).task(job.task.as_str()).job(job.job)
 }
 
 /// A message that exhausted the queue's retries: its job fails visibly.
-async fn give_up(env: &Env, job: &Job) -> Result<Next, TaskError> {
-    console_error!("{}", log_line(job, "dead_letter", "giving up on the job"));
+async fn give_up(env: &Env, job: &Job, message: &str) -> Result<Next, TaskError> {
+    job_line(log::error("dead_letter"), job, message).field("detail", "giving up on the job").emit();
     TaskClient::new(env, &job.tenant, &job.task)?.give_up(job.job).await?;
     Ok(Next::Ack)
 }
 
-async fn run(env: &Env, config: &Config, job: &Job) -> Result<Next, TaskError> {
+async fn run(env: &Env, config: &Config, job: &Job, message: &str) -> Result<Next, TaskError> {
     let task = TaskClient::new(env, &job.tenant, &job.task)?;
-    let mut timings = Timings::start(job);
+    let mut timings = Timings::start(job, message);
     let Some(claimed) = timings.time_object(task.claim(job.job)).await?.run else {
-        console_log!("{}", log_line(job, "skip", "duplicate, running elsewhere, or finished"));
+        job_line(log::info("skip"), job, message).field("detail", "duplicate, running elsewhere, or finished").emit();
         return Ok(Next::Ack);
     };
     let attempt = claimed.attempt;
@@ -86,7 +89,8 @@ async fn run(env: &Env, config: &Config, job: &Job) -> Result<Next, TaskError> {
         Work::Package(spec) => package::run(env, at, &spec).await,
         Work::Webhook(spec) => webhook::deliver(config, at, &spec).await,
     };
-    console_log!("{}", log_line(job, "outcome", &format!("{outcome:?}").chars().take(200).collect::<String>()));
+    let detail = format!("{outcome:?}").chars().take(200).collect::<String>();
+    job_line(log::info("outcome"), job, message).field("detail", detail).emit();
     let answer = task.complete(&Completion { job: job.job, attempt, outcome, checkpointed: false, proceed: false }).await?;
     Ok(answer.retry_in_s.map_or(Next::Ack, Next::RetryIn))
 }

@@ -21,14 +21,16 @@ use crate::clock::now_millis;
 use crate::config::Config;
 use crate::ids::TaskId;
 use crate::keys;
+use crate::log;
 use crate::memory::MemoryError;
 use crate::messages::{Completion, Job, JobRef, Outcome, StepSpec};
+use crate::metrics::{Metrics, StepPoint};
 use crate::task::client::TaskClient;
 use crate::task::protocol::TaskError;
 use functions::session::{Session, RASTER_MEDIA_TYPE};
 use functions::Step;
 use std::time::Duration;
-use worker::{console_log, Delay, Env, MessageBuilder};
+use worker::{Delay, Env, MessageBuilder};
 
 /// The job's state between steps.
 struct Run<'a> {
@@ -45,6 +47,8 @@ struct Run<'a> {
     since_checkpoint: u64,
     /// Checkpoints this job wrote.
     written: Vec<String>,
+    /// One data point per step run (op, format, size, time, memory, outcome).
+    metrics: Metrics,
 }
 
 /// Runs the claimed step and the rest of the chain; `attempt` is the claim's.
@@ -81,7 +85,7 @@ pub async fn run(
         return finish(task, report(spec.start, attempt, memory_shortage(at, e))).await;
     }
     if attempt <= config.faults.oom {
-        exceed_the_memory_cap(job);
+        exceed_the_memory_cap(job, timings.message());
     }
     let mut timings = timings;
     let input = match timings.time_load(store.get(&spec.input_key)).await {
@@ -100,11 +104,13 @@ pub async fn run(
         timings,
         since_checkpoint,
         written: Vec::new(),
+        metrics: Metrics::open(env),
     };
     let (mut step, mut attempt) = (spec.start, attempt);
     loop {
         if attempt <= config.faults.die {
-            console_log!("{}", super::log_line(job, "fault", "FAULT_INJECTION die: stopping mid-step without a report"));
+            let line = super::job_line(log::warn("fault"), job, run.timings.message());
+            line.field("detail", "FAULT_INJECTION die: stopping mid-step without a report").emit();
             // The watchdog retries the silent step; only the claimed step's message is redelivered.
             return Ok(if step == spec.start { Next::Redeliver } else { Next::Ack });
         }
@@ -118,10 +124,12 @@ pub async fn run(
         let last = step + 1 == spec.chain.len();
         let succeeded = matches!(outcome, Outcome::Succeeded { .. });
         if last && succeeded && attempt <= config.faults.lose_report {
-            console_log!("{}", super::log_line(job, "fault", "FAULT_INJECTION lose_report: the result is stored, its report never sent"));
+            let line = super::job_line(log::warn("fault"), job, run.timings.message());
+            line.field("detail", "FAULT_INJECTION lose_report: the result is stored, its report never sent").emit();
             return Ok(if step == spec.start { Next::Redeliver } else { Next::Ack });
         }
         run.timings.outcome = outcome_name(&outcome);
+        run.record(job, step, &outcome);
         let done = Completion { checkpointed, proceed: succeeded && !last, ..report(step, attempt, outcome) };
         let answer = run.timings.time_object(task.complete(&done)).await?;
         match (answer.retry_in_s, answer.next_attempt) {
@@ -151,11 +159,12 @@ fn memory_shortage(at: Attempt<'_>, e: MemoryError) -> Outcome {
 /// `FAULT_INJECTION oom=N`: allocates past the linked memory cap without asking first, as a
 /// misplanned step would. That traps: the job ends without a report, and the glue must
 /// re-create the module so that the redelivered message, and every other request, still run.
-fn exceed_the_memory_cap(job: &Job) {
-    console_log!("{}", super::log_line(job, "fault", "FAULT_INJECTION oom: allocating past the memory cap"));
+fn exceed_the_memory_cap(job: &Job, message: &str) {
+    super::job_line(log::warn("fault"), job, message).field("detail", "FAULT_INJECTION oom: allocating past the memory cap").emit();
     let too_much = usize::try_from(crate::memory::ISOLATE_MEMORY_BYTES).unwrap_or(usize::MAX);
     let block = std::hint::black_box(vec![1u8; too_much]);
-    console_log!("{}", super::log_line(job, "fault", &format!("allocated {} bytes: the cap is not in force", block.len())));
+    let detail = format!("allocated {} bytes: the cap is not in force", block.len());
+    super::job_line(log::error("fault"), job, message).field("detail", detail).emit();
 }
 
 /// Reports a job that could not start, and acks or retries its message as the object says.
@@ -250,9 +259,29 @@ impl Run<'_> {
         Ok(true)
     }
 
+    /// The step's data point. Its figures are the step's own (pixel work, not R2 writes); a
+    /// failed step has no output size, so it counts 0 megapixels.
+    fn record(&self, job: &Job, step: usize, outcome: &Outcome) {
+        let (megapixels, duration_ms, memory_bytes) = match outcome {
+            Outcome::Succeeded { width, height, duration_ms, memory_bytes, .. } => {
+                (f64::from(*width) * f64::from(*height) / 1e6, *duration_ms, *memory_bytes)
+            }
+            _ => (0.0, 0, crate::memory::linear_memory_bytes()),
+        };
+        self.metrics.step(&StepPoint {
+            op: self.spec.chain.steps().get(step).map_or("unknown", Step::op),
+            format: self.spec.source_format.name(),
+            outcome: outcome_name(outcome),
+            tenant: job.tenant.as_str(),
+            megapixels,
+            duration_ms,
+            memory_bytes,
+        });
+    }
+
     /// Logs the job's timings (one JSON line) and passes `next` through.
     fn log(&self, job: &Job, next: Next) -> Next {
-        console_log!("{}", self.timings.line(job));
+        self.timings.line(job).emit();
         next
     }
 }

@@ -3,12 +3,15 @@
 //! chains benchmark reads these lines for its breakdown.
 
 use crate::clock::now_millis;
+use crate::log;
 use crate::messages::Job;
 use serde_json::json;
 use std::future::Future;
 
 #[derive(Debug, Default)]
 pub struct Timings {
+    /// The queue message's id: the `request_id` of the job's log lines.
+    message: String,
     started: u64,
     queue_wait_ms: u64,
     load_ms: u64,
@@ -23,11 +26,16 @@ pub struct Timings {
 
 impl Timings {
     /// Starts the clock for a delivered `job`.
-    pub fn start(job: &Job) -> Timings {
+    pub fn start(job: &Job, message: &str) -> Timings {
         let now = now_millis();
         // Messages sent before `sent_ms` existed carry 0: no figure rather than a wrong one.
         let queue_wait_ms = if job.sent_ms > 0 { now.saturating_sub(job.sent_ms) } else { 0 };
-        Timings { started: now, queue_wait_ms, outcome: "none", ..Timings::default() }
+        Timings { message: message.to_string(), started: now, queue_wait_ms, outcome: "none", ..Timings::default() }
+    }
+
+    /// The id of the message being run.
+    pub fn message(&self) -> &str {
+        &self.message
     }
 
     /// Time spent writing to R2 so far.
@@ -76,15 +84,13 @@ impl Timings {
         out
     }
 
-    /// The log line.
-    pub fn line(&self, job: &Job) -> String {
-        json!({
-            "event": "job", "task": job.task, "job": job.job, "outcome": self.outcome, "queue_wait_ms": self.queue_wait_ms,
-            "timings": {
-                "load_ms": self.load_ms, "decode_ms": self.decode_ms, "steps_ms": self.steps_ms, "encode_ms": self.encode_ms,
-                "store_ms": self.store_ms, "object_ms": self.object_ms, "total_ms": now_millis() - self.started,
-            }
-        })
-        .to_string()
+    /// The log line: the job's duration (`timings.total_ms`) and outcome.
+    pub fn line(&self, job: &Job) -> log::Line {
+        let timings = json!({
+            "load_ms": self.load_ms, "decode_ms": self.decode_ms, "steps_ms": self.steps_ms, "encode_ms": self.encode_ms,
+            "store_ms": self.store_ms, "object_ms": self.object_ms, "total_ms": now_millis() - self.started,
+        });
+        let line = super::job_line(log::info("job"), job, &self.message).field("outcome", self.outcome);
+        line.field("queue_wait_ms", self.queue_wait_ms).field("timings", timings)
     }
 }

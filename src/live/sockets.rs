@@ -7,7 +7,7 @@
 
 use js_sys::JsString;
 use wasm_bindgen::prelude::*;
-use worker::{console_warn, web_sys, Error, Response, Result, State, WebSocket, WebSocketIncomingMessage, WebSocketPair};
+use worker::{web_sys, Error, Response, Result, State, WebSocket, WebSocketIncomingMessage, WebSocketPair};
 
 #[wasm_bindgen]
 extern "C" {
@@ -116,6 +116,6 @@ pub fn on_message(ws: &WebSocket, message: &WebSocketIncomingMessage) -> Result<
 
 /// A socket error: logged (naming the `stream`) and the socket closed with 1011.
 pub fn on_error(ws: &WebSocket, stream: &str, error: &Error) {
-    console_warn!("{stream} socket error: {error}");
+    crate::log::warn("socket_error").field("stream", stream).field("error", error.to_string()).emit();
     let _ = ws.close(Some(1011), Some("socket error"));
 }

@@ -53,10 +53,7 @@ pub async fn charge(env: &Env, tenant: &TenantId, cost: Cost, per_minute: u32) -
         Ok(Verdict { retry_after_s: Some(s) }) => Err(ApiError::RateLimited(s)),
         Ok(Verdict { retry_after_s: None }) => Ok(()),
         Err(e) => {
-            console_error!(
-                "{}",
-                serde_json::json!({"event": "rate_limiter_unreachable", "tenant": tenant.as_str(), "error": e.to_string()})
-            );
+            crate::log::error("rate_limiter_unreachable").tenant(tenant.as_str()).field("error", e.to_string()).emit();
             when_unreachable(cost)
         }
     }
@@ -73,9 +70,23 @@ pub fn when_unreachable(cost: Cost) -> ApiResult<()> {
     }
 }
 
+/// The object `GET /health` calls: no tenant can have this name (tenants have no `:`), so the
+/// probe never touches a real bucket.
+const HEALTH_OBJECT: &str = ":health";
+
+/// A round trip to a `RateLimiter` (the cheapest object: no storage), taking nothing: proves
+/// the Durable Object namespace answers.
+pub async fn probe(env: &Env) -> Result<()> {
+    call(env, HEALTH_OBJECT, 0, 1).await.map(|_| ())
+}
+
 async fn ask(env: &Env, tenant: &TenantId, cost: Cost, per_minute: u32) -> Result<Verdict> {
-    let stub = env.durable_object(RATE_LIMITER)?.get_by_name(tenant.as_str())?;
-    let body = serde_json::to_string(&Take { tokens: cost.tokens(), per_minute })?;
+    call(env, tenant.as_str(), cost.tokens(), per_minute).await
+}
+
+async fn call(env: &Env, name: &str, tokens: u32, per_minute: u32) -> Result<Verdict> {
+    let stub = env.durable_object(RATE_LIMITER)?.get_by_name(name)?;
+    let body = serde_json::to_string(&Take { tokens, per_minute })?;
     let mut init = RequestInit::new();
     init.with_method(Method::Post).with_body(Some(body.into()));
     let mut resp = stub.fetch_with_request(Request::new_with_init("https://limiter/take", &init)?).await?;

@@ -11,8 +11,7 @@ use super::listing;
 use super::model::Task;
 use crate::clock::now_millis;
 use crate::config::Config;
-use serde_json::json;
-use worker::{console_error, Env, Result, ScheduledTime, Storage};
+use worker::{Env, Result, ScheduledTime, Storage};
 
 /// Storage key of the pending re-index: the highest snapshot version whose write failed.
 pub const REINDEX_KEY: &str = "reindex";
@@ -72,7 +71,7 @@ pub async fn index(env: &Env, storage: &Storage, task: &Task, version: u64) -> R
         }
         Ok(()) => Ok(false),
         Err(error) => {
-            console_error!("{}", json!({"event": "index_failed", "task": task.id, "version": version, "error": error}));
+            crate::log::error("index_failed").task(task.id.as_str()).field("version", version).field("error", &error).emit();
             storage.put(REINDEX_KEY, pending.unwrap_or(0).max(version)).await?;
             let retry_at = now_millis() + INDEX_RETRY_MS;
             if storage.get_alarm().await?.is_none_or(|alarm| alarm as u64 > retry_at) {

@@ -17,7 +17,6 @@ use crate::ids::TenantId;
 use crate::live::sockets;
 use crate::messages::{ClaimResponse, Completion, CompletionResponse, JobRef};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use serde_json::Value;
 use worker::*;
 
@@ -45,7 +44,7 @@ pub struct TaskObject {
 impl DurableObject for TaskObject {
     fn new(state: State, env: Env) -> Self {
         if let Err(e) = state.storage().sql().exec(CREATE_EVENTS, None) {
-            console_error!("task object: cannot create the events table: {e}");
+            crate::log::error("schema_failed").field("object", "task").field("error", e.to_string()).emit();
         }
         sockets::auto_pong(&state);
         TaskObject { state, env }
@@ -94,7 +93,7 @@ impl DurableObject for TaskObject {
         let tick = match self.tick() {
             Ok(t) => t,
             Err(problems) => {
-                console_error!("{}", json!({"event": "alarm", "error": "bad configuration", "names": problems}));
+                crate::log::error("config").field("where", "task alarm").field("problems", &problems).emit();
                 self.state.storage().set_alarm(ScheduledTime::from(ALARM_RETRY_MS as i64)).await?;
                 return Response::ok("misconfigured; retrying later");
             }
@@ -248,10 +247,8 @@ impl TaskObject {
             alarm::arm(&storage, task).await?;
             if let Err(e) = dispatch::send(&self.env, &storage, task, effects.enqueue.clone()).await {
                 // Not an error for the caller: the task is stored and its alarm armed.
-                console_error!(
-                    "{}",
-                    json!({"event": "send_failed", "task": task.id, "error": e.to_string(), "recovery": "watchdog re-sends soon"})
-                );
+                let line = crate::log::error("send_failed").tenant(task.tenant.as_str()).task(task.id.as_str());
+                line.field("error", e.to_string()).field("recovery", "watchdog re-sends soon").emit();
                 dispatch::expedite(&storage, &effects.enqueue).await?;
             }
             match (reindex, in_background) {
@@ -260,7 +257,7 @@ impl TaskObject {
                     wasm_bindgen_futures::spawn_local(async move {
                         // A mark this clears only makes the alarm fire once more, harmlessly.
                         if let Err(e) = alarm::index(&env, &storage, &snapshot, seq as u64).await {
-                            console_error!("{}", json!({"event": "index_failed", "task": snapshot.id, "error": e.to_string()}));
+                            crate::log::error("index_failed").task(snapshot.id.as_str()).field("error", e.to_string()).emit();
                         }
                     });
                 }

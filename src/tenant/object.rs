@@ -69,7 +69,7 @@ impl DurableObject for TenantObject {
     fn new(state: State, env: Env) -> Self {
         for statement in SCHEMA {
             if let Err(e) = state.storage().sql().exec(statement, None) {
-                console_error!("tenant index: cannot create its schema: {e}");
+                crate::log::error("schema_failed").field("object", "tenant").field("error", e.to_string()).emit();
             }
         }
         sockets::auto_pong(&state);

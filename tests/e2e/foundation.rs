@@ -17,6 +17,35 @@ async fn health_answers_ok_without_a_token() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn deep_health_checks_every_binding_and_names_the_build() {
+    let app = TestApp::spawn().await;
+    // Twice: the first check of a fresh bucket writes the R2 sentinel, the second reads it back.
+    for _ in 0..2 {
+        let body = json_body(app.get(None, "/health").await, StatusCode::OK).await;
+        assert_eq!((body["status"].as_str(), body["deep"].as_bool()), (Some("ok"), Some(true)), "{body}");
+        for check in ["config", "r2", "durable_objects", "queue"] {
+            assert_eq!(body["checks"][check], "ok", "{check} in {body}");
+        }
+        assert_eq!(body["failing"], json!([]), "{body}");
+        assert_eq!(body["checks"]["version"]["crate"], env!("CARGO_PKG_VERSION"), "{body}");
+        // scripts/build.sh compiles in the commit (or GITHUB_SHA): 40 hex digits, not "unknown".
+        let commit = body["checks"]["version"]["commit"].as_str().unwrap_or_default();
+        assert!(commit.len() == 40 && commit.bytes().all(|b| b.is_ascii_hexdigit()), "a build's commit: {body}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn shallow_health_for_load_balancers_checks_only_the_configuration() {
+    let app = TestApp::spawn().await;
+    let body = json_body(app.get(None, "/health?deep=0").await, StatusCode::OK).await;
+    assert_eq!((body["status"].as_str(), body["deep"].as_bool()), (Some("ok"), Some(false)), "{body}");
+    assert_eq!(body["checks"]["config"], "ok", "{body}");
+    for binding in ["r2", "durable_objects", "queue"] {
+        assert!(body["checks"].get(binding).is_none(), "{binding} is not called by ?deep=0: {body}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn uploaded_image_runs_resize_grayscale_png_chain_and_streams_every_event_in_order() {
     let app = TestApp::spawn().await;
     let token = app.token("alice");

@@ -12,6 +12,7 @@ mod hardening;
 mod imaging;
 mod listings;
 mod live;
+mod logs;
 mod memory;
 mod reliability;
 mod security;
