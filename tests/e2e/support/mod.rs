@@ -4,6 +4,7 @@
 pub mod corpus;
 mod fixtures;
 mod history;
+mod outputs;
 mod process;
 mod receiver;
 mod sse;
@@ -12,10 +13,11 @@ mod ws;
 
 pub use fixtures::*;
 pub use history::*;
+pub use outputs::*;
 pub use receiver::Receiver;
 pub use sse::{SseEvent, SseStream};
 pub use tokens::{jwt, link_query, unix_now};
-pub use ws::{collect_events, WsStream};
+pub use ws::{collect_events, connect as connect_ws, WsStream};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -60,10 +62,12 @@ impl TestApp {
         TestApp { address: format!("http://127.0.0.1:{port}"), port, http, secret, vars, server: Some(server), state }
     }
 
-    /// Stops the server (its whole process group, as a crash would) and starts a new one on
-    /// the same persisted state; the port may change.
+    /// Kills the server (its whole process group, SIGKILL, as a crash would) and starts a new
+    /// one on the same persisted state; the port may change.
     pub async fn restart(&mut self) {
-        drop(self.server.take());
+        if let Some(server) = self.server.take() {
+            server.kill();
+        }
         let server = DevServer::start(&self.http, self.state.path(), &self.vars).await;
         self.port = server.port;
         self.address = format!("http://127.0.0.1:{}", server.port);

@@ -20,6 +20,8 @@ pub struct DevServer {
     child: Child,
     pub port: u16,
     log: PathBuf,
+    /// The first signal `Drop` sends: TERM (a clean stop, then KILL after a grace) or KILL.
+    first_signal: &'static str,
     // Dropped after `Drop::drop` ran, i.e. after every process writing into it has ended.
     _dir: TempDir,
 }
@@ -50,7 +52,7 @@ impl DevServer {
             let (port, inspector_port) = free_ports();
             let log = dir.path().join("wrangler.log");
             let child = launch(port, inspector_port, state, vars, &log);
-            let mut server = DevServer { child, port, log, _dir: dir };
+            let mut server = DevServer { child, port, log, first_signal: "TERM", _dir: dir };
             match server.wait_healthy(http).await {
                 Ok(()) => return server,
                 Err(Failure::Exited(why)) if attempt < LAUNCH_ATTEMPTS && lost_port_race(&server.log) => {
@@ -64,6 +66,13 @@ impl DevServer {
             // `server` drops here, stopping whatever is left of the failed attempt.
         }
         unreachable!("the last attempt either returns or panics")
+    }
+
+    /// Ends the whole group at once with SIGKILL, as a crash would: workerd gets no chance to
+    /// flush or shut down, whatever it had not persisted is lost.
+    pub fn kill(mut self) {
+        self.first_signal = "KILL";
+        // `Drop` sends it and waits for the group to be gone.
     }
 
     async fn wait_healthy(&mut self, http: &reqwest::Client) -> Result<(), Failure> {
@@ -95,7 +104,7 @@ impl Drop for DevServer {
         }
         // process_group(0) made the child's pid the group id of npx, node and workerd alike.
         let pgid = self.child.id() as i32;
-        signal_group(pgid, "TERM");
+        signal_group(pgid, self.first_signal);
         let deadline = Instant::now() + STOP_GRACE;
         while group_alive(pgid) && Instant::now() < deadline {
             let _ = self.child.try_wait(); // reap npx, else it lingers as a zombie of this group
