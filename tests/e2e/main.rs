@@ -14,6 +14,8 @@ mod listings;
 mod live;
 mod logs;
 mod memory;
+mod redelivery;
 mod reliability;
 mod security;
+mod storm;
 mod support;
