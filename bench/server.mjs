@@ -1,7 +1,7 @@
 // The benchmarks' `wrangler dev`: started on free ports in its own process group with the
 // dev-only `BENCH_ROUTES=1` (plus any vars given), and always stopped again, also on errors and
 // signals. Shared by bench/run.mjs (imaging), bench/list.mjs (listings), bench/live.mjs and
-// bench/chains.mjs. wrangler's stdout and stderr go to `server.logFile` (readable until
+// bench/chains.mjs, bench/load.mjs. wrangler's stdout and stderr go to `server.logFile` (readable until
 // stopServer); `extraArgs` are appended to `wrangler dev` (e.g. ["--log-level", "log"]).
 
 import { spawn, execFileSync } from "node:child_process";
@@ -165,6 +165,20 @@ function groupProcesses(server) {
     }
   }
   return out;
+}
+
+// Resident memory (bytes) of the dev server's processes by role (VmRSS; bench/load.mjs).
+export function serverRss(server) {
+  const rss = { worker: 0, proxy: 0, wrangler: 0 };
+  for (const p of groupProcesses(server)) {
+    try {
+      const m = readFileSync(`/proc/${p.pid}/status`, "utf8").match(/^VmRSS:\s+(\d+) kB/m);
+      if (m) rss[p.role] += Number(m[1]) * 1024;
+    } catch {
+      /* gone */
+    }
+  }
+  return rss;
 }
 
 export function serverCpuMs(server) {

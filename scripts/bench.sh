@@ -13,6 +13,10 @@
 # the presets, a six-step chain, resize+encode and the per-step orchestration cost, vs sharp in
 # the same run (bench/chains.mjs); generates its inputs into bench/fixtures/ unless --images DIR
 # names a folder with a 12 MP and a 48 MP JPEG; writes bench/chains-results.json.
+#   bash scripts/bench.sh load [--requests 10000] [--clients 50] [--subscribers 100] [--tenants 10]
+# sends mixed requests (uploads, tasks, polls, listings, downloads, WebSocket subscribers) from
+# concurrent clients (bench/load.mjs, issue 13): throughput and p50/p99 per route, 0 5xx, no 429
+# within the limit, workerd's RSS after the run vs after warm-up; writes bench/load-results.json.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -39,6 +43,10 @@ fi
 if [ "${1:-}" = chains ]; then
   shift
   exec "$root/node_modules/.bin/node" bench/chains.mjs "$@"
+fi
+if [ "${1:-}" = load ]; then
+  shift
+  exec "$root/node_modules/.bin/node" bench/load.mjs "$@"
 fi
 if [ "${1:-}" = list ]; then
   shift
