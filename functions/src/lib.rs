@@ -30,6 +30,7 @@ pub mod registry;
 pub mod session;
 pub mod shrink;
 mod simd;
+pub mod spec;
 mod tiff_ifd;
 
 pub use chain::{Chain, ChainError};

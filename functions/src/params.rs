@@ -1,5 +1,7 @@
-//! Reading a step's JSON parameters with errors that name the offending field.
+//! Reading a step's JSON parameters through their [`Param`] declarations, with errors that name
+//! the offending field.
 
+use crate::spec::{Describe, Param, Text, Typed};
 use serde_json::{Map, Value};
 
 /// A parameter problem: which field, and what is wrong with it.
@@ -28,65 +30,42 @@ impl<'a> Fields<'a> {
         Fields { map, seen: vec!["op"] }
     }
 
-    fn get(&mut self, name: &'static str) -> Option<&'a Value> {
+    /// The raw value of a field. `null` is a value like any other (and of no parameter's kind):
+    /// the schemas admit no `null`, so "absent" is spelt by leaving the field out.
+    fn raw(&mut self, name: &'static str) -> Option<&'a Value> {
         self.seen.push(name);
-        self.map.get(name).filter(|v| !v.is_null())
+        self.map.get(name)
     }
 
-    /// An optional integer in `min..=max`.
-    pub fn u32_in(&mut self, name: &'static str, min: u32, max: u32) -> Result<Option<u32>, FieldError> {
-        let Some(v) = self.get(name) else { return Ok(None) };
-        match v.as_u64() {
-            Some(n) if n >= u64::from(min) && n <= u64::from(max) => Ok(Some(n as u32)),
-            _ => Err(FieldError::new(name, format!("must be an integer from {min} to {max}, got {v}"))),
+    /// The parameter's value when the field is given; `None` when it is absent.
+    pub fn opt<T: Typed>(&mut self, p: &Param<T>) -> Result<Option<T>, FieldError> {
+        let Some(v) = self.raw(p.name) else { return Ok(None) };
+        let checked = p.kind.check(p.name, v)?;
+        // The constructors pair each kind with its type, so this is not expected to fail.
+        T::from_checked(checked).map(Some).ok_or_else(|| FieldError::new(p.name, format!("cannot be read, got {v}")))
+    }
+
+    /// The parameter's value, or its default when absent; a missing field without a default is
+    /// refused as required.
+    pub fn get<T: Typed + Sync>(&mut self, p: &Param<T>) -> Result<T, FieldError> {
+        match self.opt(p)? {
+            Some(v) => Ok(v),
+            None => p.default.ok_or_else(|| p.missing()),
         }
     }
 
-    /// An optional boolean.
-    pub fn bool(&mut self, name: &'static str) -> Result<Option<bool>, FieldError> {
-        let Some(v) = self.get(name) else { return Ok(None) };
-        v.as_bool().map(Some).ok_or_else(|| FieldError::new(name, format!("must be true or false, got {v}")))
-    }
-
-    /// An optional number in `min..=max`.
-    pub fn f64_in(&mut self, name: &'static str, min: f64, max: f64) -> Result<Option<f64>, FieldError> {
-        let Some(v) = self.get(name) else { return Ok(None) };
-        match v.as_f64() {
-            Some(n) if n >= min && n <= max => Ok(Some(n)),
-            _ => Err(FieldError::new(name, format!("must be a number from {min} to {max}, got {v}"))),
+    /// A (required) text parameter, borrowed from the request.
+    pub fn text(&mut self, p: &Param<Text>) -> Result<&'a str, FieldError> {
+        let v = self.raw(p.name).ok_or_else(|| p.missing())?;
+        match p.kind.check(p.name, v)? {
+            crate::spec::Checked::Str(s) => Ok(s),
+            _ => Err(FieldError::new(p.name, format!("must be a string, got {v}"))),
         }
     }
 
-    /// An optional signed integer in `min..=max`.
-    pub fn i64_in(&mut self, name: &'static str, min: i64, max: i64) -> Result<Option<i64>, FieldError> {
-        let Some(v) = self.get(name) else { return Ok(None) };
-        match v.as_i64() {
-            Some(n) if n >= min && n <= max => Ok(Some(n)),
-            _ => Err(FieldError::new(name, format!("must be an integer from {min} to {max}, got {v}"))),
-        }
-    }
-
-    /// An optional colour (`#rrggbb` or `#rrggbbaa`).
-    pub fn colour(&mut self, name: &'static str) -> Result<Option<[u8; 4]>, FieldError> {
-        match self.string(name)? {
-            Some(s) => parse_colour(name, s).map(Some),
-            None => Ok(None),
-        }
-    }
-
-    /// An optional string that must be one of `choices`.
-    pub fn choice(&mut self, name: &'static str, choices: &[&'static str]) -> Result<Option<&'static str>, FieldError> {
-        let Some(v) = self.get(name) else { return Ok(None) };
-        v.as_str()
-            .and_then(|s| choices.iter().copied().find(|c| *c == s))
-            .map(Some)
-            .ok_or_else(|| FieldError::new(name, format!("must be one of {}, got {v}", choices.join(", "))))
-    }
-
-    /// An optional string, returned as is.
-    pub fn string(&mut self, name: &'static str) -> Result<Option<&'a str>, FieldError> {
-        let Some(v) = self.get(name) else { return Ok(None) };
-        v.as_str().map(Some).ok_or_else(|| FieldError::new(name, format!("must be a string, got {v}")))
+    /// Whether the field is present (for rules across fields, stated beside the reads).
+    pub fn given<T>(&self, p: &Param<T>) -> bool {
+        self.map.contains_key(p.name)
     }
 
     /// Fails on the first field that no parser asked for.
@@ -96,16 +75,4 @@ impl<'a> Fields<'a> {
             None => Ok(()),
         }
     }
-}
-
-/// Parses `#rrggbb` or `#rrggbbaa` into RGBA.
-pub fn parse_colour(field: &str, s: &str) -> Result<[u8; 4], FieldError> {
-    let hex = s.strip_prefix('#').filter(|h| (h.len() == 6 || h.len() == 8) && h.is_ascii());
-    let bad = || FieldError::new(field, format!("must be a colour like #rrggbb or #rrggbbaa, got {s:?}"));
-    let hex = hex.ok_or_else(bad)?;
-    let mut out = [0, 0, 0, 255];
-    for (i, slot) in out.iter_mut().enumerate().take(hex.len() / 2) {
-        *slot = u8::from_str_radix(&hex[i * 2..i * 2 + 2], 16).map_err(|_| bad())?;
-    }
-    Ok(out)
 }

@@ -2,8 +2,8 @@
 //! in a raster's layout, and the buffer check that lets their index arithmetic trust a raster.
 
 use crate::error::ImageError;
-use crate::params::{FieldError, Fields};
 use crate::raster::{byte_len, Layout, Raster};
+use crate::spec::{Checked, Typed};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -25,6 +25,17 @@ pub enum Gravity {
 /// The API names of [`Gravity`], in the order of its variants.
 pub const GRAVITIES: [&str; 9] = ["north_west", "north", "north_east", "west", "center", "east", "south_west", "south", "south_east"];
 
+/// Gravity parameters are choices of [`GRAVITIES`] read as a [`Gravity`].
+impl Typed for Gravity {
+    fn to_json(self) -> Value {
+        Self::ALL.iter().position(|g| *g == self).and_then(|i| GRAVITIES.get(i)).map_or(Value::Null, |n| json!(n))
+    }
+    fn from_checked(c: Checked<'_>) -> Option<Self> {
+        let Checked::Choice(s) = c else { return None };
+        GRAVITIES.iter().position(|g| *g == s).and_then(|i| Self::ALL.get(i).copied())
+    }
+}
+
 impl Gravity {
     const ALL: [Gravity; 9] = [
         Gravity::NorthWest,
@@ -37,17 +48,6 @@ impl Gravity {
         Gravity::South,
         Gravity::SouthEast,
     ];
-
-    /// Reads an optional gravity field.
-    pub fn parse(f: &mut Fields, name: &'static str) -> Result<Option<Gravity>, FieldError> {
-        let Some(s) = f.choice(name, &GRAVITIES)? else { return Ok(None) };
-        Ok(GRAVITIES.iter().position(|g| *g == s).and_then(|i| Self::ALL.get(i).copied()))
-    }
-
-    /// JSON Schema of a gravity field.
-    pub fn schema(default: &str, description: &str) -> Value {
-        json!({"enum": GRAVITIES, "default": default, "description": description})
-    }
 
     /// Top-left corner of an `inner` box placed in `outer` at this gravity, moved `offset` pixels
     /// inwards from the edges it touches (on a centred axis, positive moves right/down). May be

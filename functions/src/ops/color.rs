@@ -11,8 +11,8 @@ use crate::error::ImageError;
 use crate::params::{FieldError, Fields};
 use crate::raster::{Layout, Raster};
 use crate::shrink::Shrink;
+use crate::spec::{Describe, Lit, Param};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
 
 /// `(width, height, channels)` of a raster whose buffer matches its size, so the slicing in the
 /// steps cannot go out of bounds even on a hand-built `Raster`.
@@ -106,11 +106,9 @@ fn matrix(src: Raster, m: [[f64; 3]; 3]) -> Result<Raster, ImageError> {
     })
 }
 
-/// Schema of a step with one number parameter.
-fn one_number(name: &str, min: f64, max: f64, default: f64, example: f64, description: &str) -> Value {
-    json!({"type": "object", "additionalProperties": false, "properties": {
-        name: {"type": "number", "minimum": min, "maximum": max, "default": default, "examples": [example], "description": description}
-    }})
+/// The one number parameter of the steps below.
+const fn one_number(name: &'static str, range: (f64, f64), default: f64, example: &'static [Lit], description: &'static str) -> Param<f64> {
+    Param::number(name, range.0, range.1).default(default).examples(example).describe(description)
 }
 
 /// `sepia`: the CSS `sepia(amount)` matrix.
@@ -119,13 +117,13 @@ pub struct Sepia {
     pub amount: f64,
 }
 
+const SEPIA_AMOUNT: Param<f64> = one_number("amount", (0.0, 1.0), 1.0, &[Lit::Num(0.8)], "0: unchanged, 1: full sepia");
+
 impl Operation for Sepia {
     const DESCRIPTION: &'static str = "Sepia tone (CSS sepia()); gray images become RGB, alpha is kept.";
-    fn schema() -> Value {
-        one_number("amount", 0.0, 1.0, 1.0, 0.8, "0: unchanged, 1: full sepia")
-    }
+    const PARAMS: &'static [&'static dyn Describe] = &[&SEPIA_AMOUNT];
     fn parse(f: &mut Fields) -> Result<Self, FieldError> {
-        Ok(Sepia { amount: f.f64_in("amount", 0.0, 1.0)?.unwrap_or(1.0) })
+        Ok(Sepia { amount: f.get(&SEPIA_AMOUNT)? })
     }
     fn output_channels(&self, channels: u8) -> u8 {
         colour_channels(channels)
@@ -155,9 +153,7 @@ pub struct Invert {}
 
 impl Operation for Invert {
     const DESCRIPTION: &'static str = "Negative: every colour channel becomes 255 - value; alpha is kept.";
-    fn schema() -> Value {
-        json!({"type": "object", "properties": {}, "additionalProperties": false})
-    }
+    const PARAMS: &'static [&'static dyn Describe] = &[];
     fn parse(_f: &mut Fields) -> Result<Self, FieldError> {
         Ok(Invert {})
     }
@@ -178,14 +174,14 @@ pub struct Brightness {
     pub factor: f64,
 }
 
+const BRIGHTNESS_FACTOR: Param<f64> = one_number("factor", (0.0, 10.0), 1.0, &[Lit::Num(1.2)], "multiplier of every colour channel");
+
 impl Operation for Brightness {
     const DESCRIPTION: &'static str =
         "Multiply brightness (CSS brightness()): 1 unchanged, 0 black, 2 twice as bright; the layout is kept.";
-    fn schema() -> Value {
-        one_number("factor", 0.0, 10.0, 1.0, 1.2, "multiplier of every colour channel")
-    }
+    const PARAMS: &'static [&'static dyn Describe] = &[&BRIGHTNESS_FACTOR];
     fn parse(f: &mut Fields) -> Result<Self, FieldError> {
-        Ok(Brightness { factor: f.f64_in("factor", 0.0, 10.0)?.unwrap_or(1.0) })
+        Ok(Brightness { factor: f.get(&BRIGHTNESS_FACTOR)? })
     }
     fn extra_bytes(&self, _input: u64, _output: u64) -> u64 {
         0
@@ -204,13 +200,14 @@ pub struct Contrast {
     pub factor: f64,
 }
 
+const CONTRAST_FACTOR: Param<f64> =
+    one_number("factor", (0.0, 10.0), 1.0, &[Lit::Num(1.3)], "multiplier of each channel's distance from 50% gray");
+
 impl Operation for Contrast {
     const DESCRIPTION: &'static str = "Scale contrast around mid-gray (CSS contrast()): 1 unchanged, 0 flat gray, above 1 stronger.";
-    fn schema() -> Value {
-        one_number("factor", 0.0, 10.0, 1.0, 1.3, "multiplier of each channel's distance from 50% gray")
-    }
+    const PARAMS: &'static [&'static dyn Describe] = &[&CONTRAST_FACTOR];
     fn parse(f: &mut Fields) -> Result<Self, FieldError> {
-        Ok(Contrast { factor: f.f64_in("factor", 0.0, 10.0)?.unwrap_or(1.0) })
+        Ok(Contrast { factor: f.get(&CONTRAST_FACTOR)? })
     }
     fn extra_bytes(&self, _input: u64, _output: u64) -> u64 {
         0
@@ -229,14 +226,14 @@ pub struct Saturation {
     pub factor: f64,
 }
 
+const SATURATION_FACTOR: Param<f64> = one_number("factor", (0.0, 10.0), 1.0, &[Lit::Num(1.5)], "saturation multiplier");
+
 impl Operation for Saturation {
     const DESCRIPTION: &'static str =
         "Scale colour saturation (CSS saturate()): 0 gray, 1 unchanged, 2 twice as vivid; gray images are unchanged.";
-    fn schema() -> Value {
-        one_number("factor", 0.0, 10.0, 1.0, 1.5, "saturation multiplier")
-    }
+    const PARAMS: &'static [&'static dyn Describe] = &[&SATURATION_FACTOR];
     fn parse(f: &mut Fields) -> Result<Self, FieldError> {
-        Ok(Saturation { factor: f.f64_in("factor", 0.0, 10.0)?.unwrap_or(1.0) })
+        Ok(Saturation { factor: f.get(&SATURATION_FACTOR)? })
     }
     fn extra_bytes(&self, _input: u64, _output: u64) -> u64 {
         0
@@ -266,13 +263,14 @@ pub struct HueRotate {
     pub degrees: f64,
 }
 
+const HUE_ROTATE_DEGREES: Param<f64> =
+    one_number("degrees", (-360.0, 360.0), 0.0, &[Lit::Num(90.0)], "rotation of the colour wheel, degrees");
+
 impl Operation for HueRotate {
     const DESCRIPTION: &'static str = "Rotate hues by an angle (CSS hue-rotate()), keeping luminance; gray images are unchanged.";
-    fn schema() -> Value {
-        one_number("degrees", -360.0, 360.0, 0.0, 90.0, "rotation of the colour wheel, degrees")
-    }
+    const PARAMS: &'static [&'static dyn Describe] = &[&HUE_ROTATE_DEGREES];
     fn parse(f: &mut Fields) -> Result<Self, FieldError> {
-        Ok(HueRotate { degrees: f.f64_in("degrees", -360.0, 360.0)?.unwrap_or(0.0) })
+        Ok(HueRotate { degrees: f.get(&HUE_ROTATE_DEGREES)? })
     }
     fn extra_bytes(&self, _input: u64, _output: u64) -> u64 {
         0

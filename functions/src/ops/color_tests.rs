@@ -3,7 +3,7 @@
 use super::*;
 use crate::ops::grayscale::luma;
 use crate::ops::tint::Tint;
-use serde_json::json;
+use serde_json::{json, Value};
 
 /// Parses `params` as step `T` (as the chain parser does), naming the field on error.
 pub(crate) fn parse<T: Operation>(params: Value) -> Result<T, FieldError> {

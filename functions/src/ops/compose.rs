@@ -1,7 +1,7 @@
 //! `watermark`: another uploaded image composited over the input at a gravity, with opacity and
 //! optional scaling; plus the alpha blending that `text` shares.
 
-use super::canvas::{check, Gravity};
+use super::canvas::{check, Gravity, GRAVITIES};
 use super::resize::{resize, Filter, Fit, ResizeParams};
 use super::{ApplyCtx, Operation};
 use crate::decode::DecodeOptions;
@@ -9,8 +9,8 @@ use crate::error::ImageError;
 use crate::params::{FieldError, Fields};
 use crate::raster::{self, Layout, Raster};
 use crate::registry::MAX_DIMENSION;
+use crate::spec::{Describe, Lit, Param, Text};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
 
 /// Largest watermark image (decoded), in pixels. Its size is unknown when a chain is planned, so
 /// this cap is what lets the planner count its buffers truthfully ([`WATERMARK_PEAK_BYTES`]).
@@ -58,41 +58,30 @@ pub fn is_image_id(id: &str) -> bool {
     id.strip_prefix("img_").is_some_and(|hex| hex.len() == 32 && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
 }
 
+const IMAGE: Param<Text> = Param::image_id("image")
+    .required()
+    .examples(&[Lit::Str("img_0123456789abcdef0123456789abcdef")])
+    .describe("id of one of your uploaded images");
+const GRAVITY: Param<Gravity> = Param::choice_of("gravity", &GRAVITIES).default(Gravity::SouthEast).describe("where the watermark sits");
+const OFFSET_X: Param<u32> = Param::uint("offset_x", 0, MAX_DIMENSION)
+    .default(0)
+    .describe("margin from the left/right edge it touches (north, center, south: shift right)");
+const OFFSET_Y: Param<u32> = Param::uint("offset_y", 0, MAX_DIMENSION)
+    .default(0)
+    .describe("margin from the top/bottom edge it touches (west, center, east: shift down)");
+const OPACITY: Param<f64> = Param::number("opacity", 0.0, 1.0).default(0.5);
+const SCALE: Param<f64> = Param::above("scale", 0.0, 1.0)
+    .examples(&[Lit::Num(0.25)])
+    .describe("watermark width as a fraction of the image width (aspect kept); omit to use its own size");
+
 impl Operation for WatermarkParams {
     const DESCRIPTION: &'static str = "Composite another uploaded image (at most 2,097,152 pixels and 8 MiB) over this one at a gravity, with opacity and optional scale (watermark width as a fraction of the image width; downscaled with Lanczos3, upscaled bilinearly). The output keeps the input's channels.";
-
-    fn schema() -> Value {
-        json!({
-            "type": "object",
-            "properties": {
-                "image": {"type": "string", "pattern": "^img_[0-9a-f]{32}$", "examples": ["img_0123456789abcdef0123456789abcdef"],
-                          "description": "id of one of your uploaded images"},
-                "gravity": Gravity::schema("south_east", "where the watermark sits"),
-                "offset_x": {"type": "integer", "minimum": 0, "maximum": MAX_DIMENSION, "default": 0, "description": "margin from the left/right edge it touches (north, center, south: shift right)"},
-                "offset_y": {"type": "integer", "minimum": 0, "maximum": MAX_DIMENSION, "default": 0, "description": "margin from the top/bottom edge it touches (west, center, east: shift down)"},
-                "opacity": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.5},
-                "scale": {"type": "number", "exclusiveMinimum": 0, "maximum": 1, "examples": [0.25],
-                          "description": "watermark width as a fraction of the image width (aspect kept); omit to use its own size"}
-            },
-            "required": ["image"],
-            "additionalProperties": false
-        })
-    }
+    const PARAMS: &'static [&'static dyn Describe] = &[&IMAGE, &GRAVITY, &OFFSET_X, &OFFSET_Y, &OPACITY, &SCALE];
 
     fn parse(f: &mut Fields) -> Result<Self, FieldError> {
-        let image = f.string("image")?.ok_or_else(|| FieldError::new("image", "is required (an image id like img_…)"))?;
-        if !is_image_id(image) {
-            return Err(FieldError::new("image", format!("must be an image id (img_ and 32 lowercase hex digits), got {image:?}")));
-        }
-        let gravity = Gravity::parse(f, "gravity")?.unwrap_or(Gravity::SouthEast);
-        let offset_x = f.u32_in("offset_x", 0, MAX_DIMENSION)?.unwrap_or(0);
-        let offset_y = f.u32_in("offset_y", 0, MAX_DIMENSION)?.unwrap_or(0);
-        let opacity = f.f64_in("opacity", 0.0, 1.0)?.unwrap_or(0.5);
-        let scale = f.f64_in("scale", 0.0, 1.0)?;
-        if scale.is_some_and(|s| s <= 0.0) {
-            return Err(FieldError::new("scale", "must be greater than 0"));
-        }
-        Ok(WatermarkParams { image: image.to_string(), gravity, offset_x, offset_y, opacity, scale })
+        let image = f.text(&IMAGE)?.to_string();
+        let (gravity, offset_x, offset_y) = (f.get(&GRAVITY)?, f.get(&OFFSET_X)?, f.get(&OFFSET_Y)?);
+        Ok(WatermarkParams { image, gravity, offset_x, offset_y, opacity: f.get(&OPACITY)?, scale: f.opt(&SCALE)? })
     }
 
     fn extra_bytes(&self, _input: u64, _output: u64) -> u64 {

@@ -12,8 +12,8 @@ use super::{ApplyCtx, Operation};
 use crate::error::ImageError;
 use crate::params::{FieldError, Fields};
 use crate::raster::Raster;
+use crate::spec::{Describe, Lit, Param};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
 
 /// Bytes of `rows` row buffers for an image of `input` bytes (a row is at most 16384 × 4 bytes).
 pub(crate) fn row_bytes(rows: u64, input: u64) -> u64 {
@@ -89,9 +89,7 @@ macro_rules! kernel_step {
 
         impl Operation for $ty {
             const DESCRIPTION: &'static str = $desc;
-            fn schema() -> Value {
-                json!({"type": "object", "properties": {}, "additionalProperties": false})
-            }
+            const PARAMS: &'static [&'static dyn Describe] = &[];
             fn parse(_f: &mut Fields) -> Result<Self, FieldError> {
                 Ok($ty {})
             }
@@ -122,15 +120,13 @@ pub struct NoiseReduction {
     pub radius: u32,
 }
 
+const MEDIAN_RADIUS: Param<u32> = Param::uint("radius", 1, 2).default(1).examples(&[Lit::Int(1)]).describe("1: 3x3, 2: 5x5");
+
 impl Operation for NoiseReduction {
     const DESCRIPTION: &'static str = "Median filter: each channel becomes the median of the (2 radius + 1)-pixel square; removes speckle and salt-and-pepper noise, keeps edges.";
-    fn schema() -> Value {
-        json!({"type": "object", "additionalProperties": false, "properties": {
-            "radius": {"type": "integer", "minimum": 1, "maximum": 2, "default": 1, "examples": [1], "description": "1: 3x3, 2: 5x5"}
-        }})
-    }
+    const PARAMS: &'static [&'static dyn Describe] = &[&MEDIAN_RADIUS];
     fn parse(f: &mut Fields) -> Result<Self, FieldError> {
-        Ok(NoiseReduction { radius: f.u32_in("radius", 1, 2)?.unwrap_or(1) })
+        Ok(NoiseReduction { radius: f.get(&MEDIAN_RADIUS)? })
     }
     fn extra_bytes(&self, input: u64, _output: u64) -> u64 {
         row_bytes(2 * u64::from(self.radius) + 4, input)
@@ -173,17 +169,17 @@ pub struct Oil {
     pub intensity: f64,
 }
 
+const OIL_RADIUS: Param<u32> = Param::uint("radius", 1, 10).default(4).examples(&[Lit::Int(4)]).describe("brush radius, pixels");
+const OIL_INTENSITY: Param<f64> = Param::number("intensity", 1.0, 255.0)
+    .default(55.0)
+    .examples(&[Lit::Num(55.0)])
+    .describe("number of brightness levels; fewer gives broader strokes");
+
 impl Operation for Oil {
     const DESCRIPTION: &'static str = "Oil painting (photon's algorithm): each pixel takes the average colour of the most common of `intensity` brightness levels within `radius`.";
-    fn schema() -> Value {
-        json!({"type": "object", "additionalProperties": false, "properties": {
-            "radius": {"type": "integer", "minimum": 1, "maximum": 10, "default": 4, "examples": [4], "description": "brush radius, pixels"},
-            "intensity": {"type": "number", "minimum": 1, "maximum": 255, "default": 55, "examples": [55], "description": "number of brightness levels; fewer gives broader strokes"}
-        }})
-    }
+    const PARAMS: &'static [&'static dyn Describe] = &[&OIL_RADIUS, &OIL_INTENSITY];
     fn parse(f: &mut Fields) -> Result<Self, FieldError> {
-        let radius = f.u32_in("radius", 1, 10)?.unwrap_or(4);
-        Ok(Oil { radius, intensity: f.f64_in("intensity", 1.0, 255.0)?.unwrap_or(55.0) })
+        Ok(Oil { radius: f.get(&OIL_RADIUS)?, intensity: f.get(&OIL_INTENSITY)? })
     }
     fn extra_bytes(&self, input: u64, _output: u64) -> u64 {
         row_bytes(u64::from(self.radius) + 1, input)
@@ -241,18 +237,19 @@ pub struct Vignette {
     pub radius: f64,
 }
 
+const VIGNETTE_STRENGTH: Param<f64> =
+    Param::number("strength", 0.0, 1.0).default(0.5).examples(&[Lit::Num(0.6)]).describe("darkening at the corners; 1 is black");
+const VIGNETTE_RADIUS: Param<f64> = Param::number("radius", 0.0, 1.0)
+    .default(0.5)
+    .examples(&[Lit::Num(0.4)])
+    .describe("where darkening starts, as a fraction of the centre-to-corner distance");
+
 impl Operation for Vignette {
     const DESCRIPTION: &'static str =
         "Vignette: darkens smoothly from `radius` (0 centre, 1 corner, relative to the frame) to the corners, by up to `strength`.";
-    fn schema() -> Value {
-        json!({"type": "object", "additionalProperties": false, "properties": {
-            "strength": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.5, "examples": [0.6], "description": "darkening at the corners; 1 is black"},
-            "radius": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.5, "examples": [0.4], "description": "where darkening starts, as a fraction of the centre-to-corner distance"}
-        }})
-    }
+    const PARAMS: &'static [&'static dyn Describe] = &[&VIGNETTE_STRENGTH, &VIGNETTE_RADIUS];
     fn parse(f: &mut Fields) -> Result<Self, FieldError> {
-        let strength = f.f64_in("strength", 0.0, 1.0)?.unwrap_or(0.5);
-        Ok(Vignette { strength, radius: f.f64_in("radius", 0.0, 1.0)?.unwrap_or(0.5) })
+        Ok(Vignette { strength: f.get(&VIGNETTE_STRENGTH)?, radius: f.get(&VIGNETTE_RADIUS)? })
     }
     fn extra_bytes(&self, _input: u64, _output: u64) -> u64 {
         0

@@ -9,6 +9,7 @@ use crate::error::ImageError;
 use crate::format::Format;
 use crate::params::{FieldError, Fields};
 use crate::raster::{byte_len, Layout, Raster};
+use crate::spec::{Describe, Lit, Param};
 use image::codecs::gif::GifEncoder;
 use image::codecs::png::{CompressionType, FilterType, PngEncoder};
 use image::{ColorType, ImageEncoder};
@@ -59,32 +60,26 @@ pub struct EncodeParams {
     pub quality: u8,
 }
 
+const FORMAT: Param<&str> = Param::choice("format", &NAMES).required().examples(&[Lit::Str("jpeg")]);
+const QUALITY: Param<u8> =
+    Param::byte("quality", 1, 100).default(DEFAULT_QUALITY).describe("JPEG quality; ignored by png, webp (lossless) and gif");
+
 impl EncodeParams {
     pub const DESCRIPTION: &'static str = "Encode the pixels: png, jpeg (quality 1–100; alpha flattened over white), webp (always lossless; quality ignored) or gif (one frame, palette of 256 colours, 1-bit transparency; quality ignored). Metadata is never copied to the output.";
+    pub const PARAMS: &'static [&'static dyn Describe] = &[&FORMAT, &QUALITY];
 
     pub fn schema() -> serde_json::Value {
-        serde_json::json!({
-            "type": "object",
-            "properties": {
-                "format": {"enum": NAMES, "examples": ["jpeg"]},
-                "quality": {"type": "integer", "minimum": 1, "maximum": 100, "default": DEFAULT_QUALITY,
-                            "description": "JPEG quality; ignored by png, webp (lossless) and gif"}
-            },
-            "required": ["format"],
-            "additionalProperties": false
-        })
+        crate::spec::object(Self::PARAMS, serde_json::Value::Null)
     }
 
     pub fn parse(f: &mut Fields) -> Result<Self, FieldError> {
-        let format = match f.choice("format", &NAMES)? {
-            Some("png") => OutputFormat::Png,
-            Some("webp") => OutputFormat::Webp,
-            Some("gif") => OutputFormat::Gif,
-            Some(_) => OutputFormat::Jpeg,
-            None => return Err(FieldError::new("format", "is required (png, jpeg, webp or gif)")),
+        let format = match f.get(&FORMAT)? {
+            "png" => OutputFormat::Png,
+            "webp" => OutputFormat::Webp,
+            "gif" => OutputFormat::Gif,
+            _ => OutputFormat::Jpeg,
         };
-        let quality = f.u32_in("quality", 1, 100)?.map_or(DEFAULT_QUALITY, |q| q as u8);
-        Ok(EncodeParams { format, quality })
+        Ok(EncodeParams { format, quality: f.get(&QUALITY)? })
     }
 
     /// Peak bytes encoding holds besides the raster, for a raster of `input` bytes with

@@ -11,8 +11,8 @@ use super::{ApplyCtx, Operation};
 use crate::error::ImageError;
 use crate::params::{FieldError, Fields};
 use crate::raster::Raster;
+use crate::spec::{Describe, Lit, Param};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
 
 /// Floats a vertical strip may hold (1 MiB): strips are as wide as this allows.
 const STRIP_FLOATS: usize = 1 << 18;
@@ -160,15 +160,13 @@ pub struct Blur {
     pub sigma: f64,
 }
 
+const SIGMA: Param<f64> = Param::number("sigma", 0.3, 100.0).default(2.0).examples(&[Lit::Num(3.0)]);
+
 impl Operation for Blur {
     const DESCRIPTION: &'static str = "Gaussian blur with standard deviation `sigma` in pixels (sharp's blur(sigma)); alpha-aware.";
-    fn schema() -> Value {
-        json!({"type": "object", "additionalProperties": false, "properties": {
-            "sigma": {"type": "number", "minimum": 0.3, "maximum": 100, "default": 2, "examples": [3]}
-        }})
-    }
+    const PARAMS: &'static [&'static dyn Describe] = &[&SIGMA];
     fn parse(f: &mut Fields) -> Result<Self, FieldError> {
-        Ok(Blur { sigma: f.f64_in("sigma", 0.3, 100.0)?.unwrap_or(2.0) })
+        Ok(Blur { sigma: f.get(&SIGMA)? })
     }
     fn extra_bytes(&self, _input: u64, _output: u64) -> u64 {
         blur_bytes(Kernel::gaussian(self.sigma).reach())
@@ -184,16 +182,14 @@ pub struct BoxBlur {
     pub radius: u32,
 }
 
+const BOX_RADIUS: Param<u32> = Param::uint("radius", 1, 250).default(1).examples(&[Lit::Int(4)]);
+
 impl Operation for BoxBlur {
     const DESCRIPTION: &'static str =
         "Box blur: each pixel becomes the mean of the (2 radius + 1)-pixel square around it (radius 1 is photon's 3x3 box_blur).";
-    fn schema() -> Value {
-        json!({"type": "object", "additionalProperties": false, "properties": {
-            "radius": {"type": "integer", "minimum": 1, "maximum": 250, "default": 1, "examples": [4]}
-        }})
-    }
+    const PARAMS: &'static [&'static dyn Describe] = &[&BOX_RADIUS];
     fn parse(f: &mut Fields) -> Result<Self, FieldError> {
-        Ok(BoxBlur { radius: f.u32_in("radius", 1, 250)?.unwrap_or(1) })
+        Ok(BoxBlur { radius: f.get(&BOX_RADIUS)? })
     }
     fn extra_bytes(&self, _input: u64, _output: u64) -> u64 {
         blur_bytes(self.radius as usize)
@@ -211,21 +207,19 @@ pub struct Sharpen {
     pub threshold: u8,
 }
 
+const SHARPEN_SIGMA: Param<f64> =
+    Param::number("sigma", 0.3, 10.0).default(1.0).examples(&[Lit::Num(1.5)]).describe("radius of the detail sharpened, pixels");
+const SHARPEN_AMOUNT: Param<f64> =
+    Param::number("amount", 0.0, 10.0).default(1.0).examples(&[Lit::Num(1.5)]).describe("strength; 1 doubles local contrast");
+const SHARPEN_THRESHOLD: Param<u8> =
+    Param::byte("threshold", 0, 255).default(0).examples(&[Lit::Int(3)]).describe("smaller differences (noise) are left alone");
+
 impl Operation for Sharpen {
     const DESCRIPTION: &'static str = "Unsharp mask on luminance (no colour fringes): adds `amount` x (luma - luma blurred by `sigma`) where that difference exceeds `threshold`.";
-    fn schema() -> Value {
-        json!({"type": "object", "additionalProperties": false, "properties": {
-            "sigma": {"type": "number", "minimum": 0.3, "maximum": 10, "default": 1, "examples": [1.5], "description": "radius of the detail sharpened, pixels"},
-            "amount": {"type": "number", "minimum": 0, "maximum": 10, "default": 1, "examples": [1.5], "description": "strength; 1 doubles local contrast"},
-            "threshold": {"type": "integer", "minimum": 0, "maximum": 255, "default": 0, "examples": [3], "description": "smaller differences (noise) are left alone"}
-        }})
-    }
+    const PARAMS: &'static [&'static dyn Describe] = &[&SHARPEN_SIGMA, &SHARPEN_AMOUNT, &SHARPEN_THRESHOLD];
     fn parse(f: &mut Fields) -> Result<Self, FieldError> {
-        Ok(Sharpen {
-            sigma: f.f64_in("sigma", 0.3, 10.0)?.unwrap_or(1.0),
-            amount: f.f64_in("amount", 0.0, 10.0)?.unwrap_or(1.0),
-            threshold: f.u32_in("threshold", 0, 255)?.unwrap_or(0) as u8,
-        })
+        let (sigma, amount) = (f.get(&SHARPEN_SIGMA)?, f.get(&SHARPEN_AMOUNT)?);
+        Ok(Sharpen { sigma, amount, threshold: f.get(&SHARPEN_THRESHOLD)? })
     }
     fn extra_bytes(&self, input: u64, _output: u64) -> u64 {
         // A blurred luma plane: width × height bytes, which is the input size for gray.
@@ -257,16 +251,14 @@ pub struct Pixelate {
     pub size: u32,
 }
 
+const BLOCK: Param<u32> = Param::uint("size", 2, 1024).default(8).examples(&[Lit::Int(16)]).describe("block side, pixels");
+
 impl Operation for Pixelate {
     const DESCRIPTION: &'static str =
         "Pixelate: each size x size block becomes its average colour (blocks at the right and bottom edges may be smaller).";
-    fn schema() -> Value {
-        json!({"type": "object", "additionalProperties": false, "properties": {
-            "size": {"type": "integer", "minimum": 2, "maximum": 1024, "default": 8, "examples": [16], "description": "block side, pixels"}
-        }})
-    }
+    const PARAMS: &'static [&'static dyn Describe] = &[&BLOCK];
     fn parse(f: &mut Fields) -> Result<Self, FieldError> {
-        Ok(Pixelate { size: f.u32_in("size", 2, 1024)?.unwrap_or(8) })
+        Ok(Pixelate { size: f.get(&BLOCK)? })
     }
     fn extra_bytes(&self, input: u64, _output: u64) -> u64 {
         super::effects::row_bytes(5, input) // a u32 sum and a mean per sample of a row

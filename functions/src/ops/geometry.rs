@@ -9,6 +9,7 @@ use crate::params::{FieldError, Fields};
 use crate::raster::{byte_len, Raster};
 use crate::registry::MAX_DIMENSION;
 use crate::shrink::Shrink;
+use crate::spec::{Describe, Lit, Param};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -45,35 +46,31 @@ impl CropParams {
     }
 }
 
+const CROP_WIDTH: Param<u32> = Param::uint("width", 1, u32::MAX).required().examples(&[Lit::Int(800)]);
+const CROP_HEIGHT: Param<u32> = Param::uint("height", 1, u32::MAX).required().examples(&[Lit::Int(600)]);
+const CROP_LEFT: Param<u32> = Param::uint("left", 0, u32::MAX).default(0).describe("x of the window's left edge");
+const CROP_TOP: Param<u32> = Param::uint("top", 0, u32::MAX).default(0).describe("y of the window's top edge");
+// No default: giving gravity excludes left/top, and defaults would clash.
+const CROP_GRAVITY: Param<Gravity> =
+    Param::choice_of("gravity", &GRAVITIES).describe("place the window by gravity instead of left/top (e.g. center)");
+
 impl Operation for CropParams {
     const DESCRIPTION: &'static str = "Cut out a width×height window at left/top, or placed by gravity (not both). A window outside the image fails the task (invalid_chain).";
+    const PARAMS: &'static [&'static dyn Describe] = &[&CROP_WIDTH, &CROP_HEIGHT, &CROP_LEFT, &CROP_TOP, &CROP_GRAVITY];
 
     fn schema() -> Value {
-        json!({
-            "type": "object",
-            "properties": {
-                "width": {"type": "integer", "minimum": 1, "examples": [800]},
-                "height": {"type": "integer", "minimum": 1, "examples": [600]},
-                "left": {"type": "integer", "minimum": 0, "default": 0, "description": "x of the window's left edge"},
-                "top": {"type": "integer", "minimum": 0, "default": 0, "description": "y of the window's top edge"},
-                // No default: giving gravity excludes left/top, and defaults would clash.
-                "gravity": {"enum": GRAVITIES, "description": "place the window by gravity instead of left/top (e.g. center)"}
-            },
-            "required": ["width", "height"],
-            "additionalProperties": false
-        })
+        let gravity_with_corner = json!({"required": ["gravity"], "anyOf": [{"required": ["left"]}, {"required": ["top"]}]});
+        crate::spec::object(Self::PARAMS, json!({ "not": gravity_with_corner }))
     }
 
     fn parse(f: &mut Fields) -> Result<Self, FieldError> {
-        let width = f.u32_in("width", 1, u32::MAX)?.ok_or_else(|| FieldError::new("width", "is required"))?;
-        let height = f.u32_in("height", 1, u32::MAX)?.ok_or_else(|| FieldError::new("height", "is required"))?;
-        let left = f.u32_in("left", 0, u32::MAX)?;
-        let top = f.u32_in("top", 0, u32::MAX)?;
-        let gravity = Gravity::parse(f, "gravity")?;
-        if gravity.is_some() && (left.is_some() || top.is_some()) {
+        let (width, height) = (f.get(&CROP_WIDTH)?, f.get(&CROP_HEIGHT)?);
+        let (left, top, gravity) = (f.get(&CROP_LEFT)?, f.get(&CROP_TOP)?, f.opt(&CROP_GRAVITY)?);
+        // Stated in the schema as `not` (see `schema`).
+        if gravity.is_some() && (f.given(&CROP_LEFT) || f.given(&CROP_TOP)) {
             return Err(FieldError::new("gravity", "cannot be combined with left/top; give one or the other"));
         }
-        Ok(CropParams { left: left.unwrap_or(0), top: top.unwrap_or(0), width, height, gravity })
+        Ok(CropParams { left, top, width, height, gravity })
     }
 
     fn output_dims(&self, width: u32, height: u32) -> Result<(u32, u32), ImageError> {
@@ -120,24 +117,18 @@ pub struct FlipParams {
     pub direction: FlipDirection,
 }
 
+const DIRECTION: Param<&str> =
+    Param::choice("direction", &["horizontal", "vertical", "both"]).required().examples(&[Lit::Str("horizontal")]);
+
 impl Operation for FlipParams {
     const DESCRIPTION: &'static str = "Mirror the image: horizontal (left–right), vertical (top–bottom) or both.";
-
-    fn schema() -> Value {
-        json!({
-            "type": "object",
-            "properties": {"direction": {"enum": ["horizontal", "vertical", "both"], "examples": ["horizontal"]}},
-            "required": ["direction"],
-            "additionalProperties": false
-        })
-    }
+    const PARAMS: &'static [&'static dyn Describe] = &[&DIRECTION];
 
     fn parse(f: &mut Fields) -> Result<Self, FieldError> {
-        let direction = match f.choice("direction", &["horizontal", "vertical", "both"])? {
-            Some("horizontal") => FlipDirection::Horizontal,
-            Some("vertical") => FlipDirection::Vertical,
-            Some(_) => FlipDirection::Both,
-            None => return Err(FieldError::new("direction", "is required (horizontal, vertical or both)")),
+        let direction = match f.get(&DIRECTION)? {
+            "horizontal" => FlipDirection::Horizontal,
+            "vertical" => FlipDirection::Vertical,
+            _ => FlipDirection::Both,
         };
         Ok(FlipParams { direction })
     }
@@ -170,26 +161,23 @@ pub struct PadParams {
     pub background: [u8; 4],
 }
 
+/// One side's border width.
+const fn side(name: &'static str) -> Param<u32> {
+    Param::uint(name, 0, MAX_DIMENSION).default(0).examples(&[Lit::Int(10)])
+}
+const PAD_TOP: Param<u32> = side("top");
+const PAD_RIGHT: Param<u32> = side("right");
+const PAD_BOTTOM: Param<u32> = side("bottom");
+const PAD_LEFT: Param<u32> = side("left");
+const PAD_BACKGROUND: Param<[u8; 4]> = Param::colour("background").default([0, 0, 0, 255]);
+
 impl Operation for PadParams {
     const DESCRIPTION: &'static str = "Add borders of `background` colour; a see-through colour adds an alpha channel.";
-
-    fn schema() -> Value {
-        let side = |example: u32| json!({"type": "integer", "minimum": 0, "maximum": MAX_DIMENSION, "default": 0, "examples": [example]});
-        json!({
-            "type": "object",
-            "properties": {
-                "top": side(10), "right": side(10), "bottom": side(10), "left": side(10),
-                "background": {"type": "string", "pattern": "^#[0-9a-fA-F]{6}([0-9a-fA-F]{2})?$", "default": "#000000"}
-            },
-            "additionalProperties": false
-        })
-    }
+    const PARAMS: &'static [&'static dyn Describe] = &[&PAD_TOP, &PAD_RIGHT, &PAD_BOTTOM, &PAD_LEFT, &PAD_BACKGROUND];
 
     fn parse(f: &mut Fields) -> Result<Self, FieldError> {
-        let mut side = |name| f.u32_in(name, 0, MAX_DIMENSION).map(Option::unwrap_or_default);
-        let (top, right, bottom, left) = (side("top")?, side("right")?, side("bottom")?, side("left")?);
-        let background = f.colour("background")?.unwrap_or([0, 0, 0, 255]);
-        Ok(PadParams { top, right, bottom, left, background })
+        let (top, right, bottom, left) = (f.get(&PAD_TOP)?, f.get(&PAD_RIGHT)?, f.get(&PAD_BOTTOM)?, f.get(&PAD_LEFT)?);
+        Ok(PadParams { top, right, bottom, left, background: f.get(&PAD_BACKGROUND)? })
     }
 
     fn output_dims(&self, width: u32, height: u32) -> Result<(u32, u32), ImageError> {

@@ -6,8 +6,8 @@ use crate::error::ImageError;
 use crate::params::{FieldError, Fields};
 use crate::raster::{Layout, Raster};
 use crate::shrink::Shrink;
+use crate::spec::Describe;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
 
 /// `grayscale` has no parameters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -15,10 +15,7 @@ pub struct Grayscale {}
 
 impl Operation for Grayscale {
     const DESCRIPTION: &'static str = "Convert to grayscale (Rec. 601 luma); alpha is kept.";
-
-    fn schema() -> Value {
-        json!({"type": "object", "properties": {}, "additionalProperties": false})
-    }
+    const PARAMS: &'static [&'static dyn Describe] = &[];
 
     fn parse(_f: &mut Fields) -> Result<Self, FieldError> {
         Ok(Grayscale {})

@@ -24,6 +24,7 @@ use crate::error::ImageError;
 use crate::params::{FieldError, Fields};
 use crate::raster::Raster;
 use crate::shrink::Shrink;
+use crate::spec::Describe;
 use serde_json::Value;
 use std::collections::HashMap;
 
@@ -40,10 +41,16 @@ pub trait Operation: Sized {
     /// One line for `GET /steps`.
     const DESCRIPTION: &'static str;
 
-    /// JSON Schema (draft 2020-12) of the step object, `op` excluded, with defaults and examples.
-    fn schema() -> Value;
+    /// The step's parameters, each declared once: the schema below and `parse` both read them.
+    const PARAMS: &'static [&'static dyn Describe];
 
-    /// Reads and validates the parameters; errors name the field.
+    /// JSON Schema (draft 2020-12) of the step object, `op` excluded, with defaults and examples.
+    /// Steps with rules across fields add them (see [`crate::spec::object`]).
+    fn schema() -> Value {
+        crate::spec::object(Self::PARAMS, Value::Null)
+    }
+
+    /// Reads and validates the parameters through [`Self::PARAMS`]; errors name the field.
     fn parse(f: &mut Fields) -> Result<Self, FieldError>;
 
     /// Output size for a `width × height` input.

@@ -5,8 +5,8 @@ use crate::error::ImageError;
 use crate::params::{FieldError, Fields};
 use crate::raster::Raster;
 use crate::shrink::Shrink;
+use crate::spec::{Describe, Param};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
 
 /// Reads the EXIF orientation tag (1–8) from a raw EXIF block; 1 when absent or unreadable.
 pub fn exif_orientation(exif: &[u8]) -> u8 {
@@ -132,16 +132,15 @@ pub struct AutoOrient {
     pub enabled: bool,
 }
 
+const ENABLED: Param<bool> = Param::flag("enabled").default(true);
+
 impl Operation for AutoOrient {
     const DESCRIPTION: &'static str =
         "Apply the source's EXIF orientation on decode (the default even without this step); enabled=false keeps the stored pixels. First step only.";
-
-    fn schema() -> Value {
-        json!({"type": "object", "properties": {"enabled": {"type": "boolean", "default": true}}, "additionalProperties": false})
-    }
+    const PARAMS: &'static [&'static dyn Describe] = &[&ENABLED];
 
     fn parse(f: &mut Fields) -> Result<Self, FieldError> {
-        Ok(AutoOrient { enabled: f.bool("enabled")?.unwrap_or(true) })
+        Ok(AutoOrient { enabled: f.get(&ENABLED)? })
     }
 
     fn extra_bytes(&self, _input: u64, _output: u64) -> u64 {

@@ -13,9 +13,9 @@ use crate::error::ImageError;
 use crate::params::{FieldError, Fields};
 use crate::raster::{Layout, Raster};
 use crate::shrink::Shrink;
+use crate::spec::{Describe, Lit, Param};
 use photon_rs::{filters as pf, PhotonImage};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
 
 /// Pixels per strip (at least one whole row).
 const STRIP_PIXELS: usize = 32 * 1024;
@@ -100,16 +100,14 @@ pub struct FilterPreset {
     pub name: String,
 }
 
+const NAME: Param<&str> = Param::choice("name", PRESETS).default("vintage").examples(&[Lit::Str("oceanic")]);
+
 impl Operation for FilterPreset {
     const DESCRIPTION: &'static str =
         "Photon's named colour presets (the same pixels as photon-rs 0.3.3); gray images become RGB, alpha is kept.";
-    fn schema() -> Value {
-        json!({"type": "object", "additionalProperties": false, "properties": {
-            "name": {"enum": PRESETS, "default": "vintage", "examples": ["oceanic"]}
-        }})
-    }
+    const PARAMS: &'static [&'static dyn Describe] = &[&NAME];
     fn parse(f: &mut Fields) -> Result<Self, FieldError> {
-        Ok(FilterPreset { name: f.choice("name", PRESETS)?.unwrap_or("vintage").to_string() })
+        Ok(FilterPreset { name: f.get(&NAME)?.to_string() })
     }
     fn output_channels(&self, channels: u8) -> u8 {
         colour_channels(channels)

@@ -3,11 +3,12 @@
 
 use super::{ApplyCtx, Operation};
 use crate::error::ImageError;
-use crate::params::{parse_colour, FieldError, Fields};
+use crate::params::{FieldError, Fields};
 use crate::planar::Planar;
 use crate::raster::{Layout, Raster};
 use crate::registry::MAX_DIMENSION;
 use crate::shrink::Shrink;
+use crate::spec::{Describe, Lit, Param};
 use fast_image_resize::{self as fr, images::Image, FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -39,49 +40,41 @@ pub struct ResizeParams {
     pub background: [u8; 4],
 }
 
+const WIDTH: Param<u32> = Param::uint("width", 1, MAX_DIMENSION).examples(&[Lit::Int(1600)]);
+const HEIGHT: Param<u32> = Param::uint("height", 1, MAX_DIMENSION).examples(&[Lit::Int(1200)]);
+const FIT: Param<&str> = Param::choice("fit", &["inside", "contain", "cover", "fill"]).default("inside").describe(
+    "inside: keep aspect, fit within; contain: inside then pad to the box; cover: fill the box, crop the overflow (centred); fill: stretch",
+);
+const FILTER: Param<&str> = Param::choice("filter", &["nearest", "bilinear", "catmull_rom", "lanczos3"]).default("lanczos3");
+const BACKGROUND: Param<[u8; 4]> = Param::colour("background").default([0, 0, 0, 255]).describe("padding colour for fit=contain");
+
 impl Operation for ResizeParams {
     const DESCRIPTION: &'static str = "Scale the image. Give width, height or both; `fit` says how both are honoured.";
+    const PARAMS: &'static [&'static dyn Describe] = &[&WIDTH, &HEIGHT, &FIT, &FILTER, &BACKGROUND];
 
     fn schema() -> Value {
-        json!({
-            "type": "object",
-            "properties": {
-                "width": {"type": "integer", "minimum": 1, "maximum": MAX_DIMENSION, "examples": [1600]},
-                "height": {"type": "integer", "minimum": 1, "maximum": MAX_DIMENSION, "examples": [1200]},
-                "fit": {"enum": ["inside", "contain", "cover", "fill"], "default": "inside",
-                        "description": "inside: keep aspect, fit within; contain: inside then pad to the box; cover: fill the box, crop the overflow (centred); fill: stretch"},
-                "filter": {"enum": ["nearest", "bilinear", "catmull_rom", "lanczos3"], "default": "lanczos3"},
-                "background": {"type": "string", "pattern": "^#[0-9a-fA-F]{6}([0-9a-fA-F]{2})?$", "default": "#000000",
-                               "description": "padding colour for fit=contain"}
-            },
-            "anyOf": [{"required": ["width"]}, {"required": ["height"]}],
-            "additionalProperties": false
-        })
+        crate::spec::object(Self::PARAMS, json!({"anyOf": [{"required": ["width"]}, {"required": ["height"]}]}))
     }
 
     fn parse(f: &mut Fields) -> Result<Self, FieldError> {
-        let width = f.u32_in("width", 1, MAX_DIMENSION)?;
-        let height = f.u32_in("height", 1, MAX_DIMENSION)?;
+        let (width, height) = (f.opt(&WIDTH)?, f.opt(&HEIGHT)?);
+        // Stated in the schema as `anyOf` (see `schema`).
         if width.is_none() && height.is_none() {
             return Err(FieldError::new("width", "width or height is required"));
         }
-        let fit = match f.choice("fit", &["inside", "contain", "cover", "fill"])? {
-            Some("contain") => Fit::Contain,
-            Some("cover") => Fit::Cover,
-            Some("fill") => Fit::Fill,
+        let fit = match f.get(&FIT)? {
+            "contain" => Fit::Contain,
+            "cover" => Fit::Cover,
+            "fill" => Fit::Fill,
             _ => Fit::Inside,
         };
-        let filter = match f.choice("filter", &["nearest", "bilinear", "catmull_rom", "lanczos3"])? {
-            Some("nearest") => Filter::Nearest,
-            Some("bilinear") => Filter::Bilinear,
-            Some("catmull_rom") => Filter::CatmullRom,
+        let filter = match f.get(&FILTER)? {
+            "nearest" => Filter::Nearest,
+            "bilinear" => Filter::Bilinear,
+            "catmull_rom" => Filter::CatmullRom,
             _ => Filter::Lanczos3,
         };
-        let background = match f.string("background")? {
-            Some(s) => parse_colour("background", s)?,
-            None => [0, 0, 0, 255],
-        };
-        Ok(ResizeParams { width, height, fit, filter, background })
+        Ok(ResizeParams { width, height, fit, filter, background: f.get(&BACKGROUND)? })
     }
 
     fn output_dims(&self, width: u32, height: u32) -> Result<(u32, u32), ImageError> {

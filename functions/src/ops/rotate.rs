@@ -8,8 +8,8 @@ use crate::params::{FieldError, Fields};
 use crate::raster::{byte_len, Raster};
 use crate::registry::MAX_DIMENSION;
 use crate::shrink::Shrink;
+use crate::spec::{Describe, Lit, Param};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
 
 /// `rotate`: clockwise by `angle` degrees.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -50,26 +50,16 @@ fn free_dims(w: u32, h: u32, theta: f64) -> (f64, f64) {
     (side(w * c + h * s), side(w * s + h * c))
 }
 
+const ANGLE: Param<f64> =
+    Param::number("angle", -360.0, 360.0).required().examples(&[Lit::Int(90), Lit::Int(45)]).describe("degrees, clockwise");
+const BACKGROUND: Param<[u8; 4]> = Param::colour("background").default([0, 0, 0, 0]).describe("fills the corners of a non-quarter turn");
+
 impl Operation for RotateParams {
     const DESCRIPTION: &'static str = "Turn clockwise by `angle` degrees (negative: counter-clockwise). Multiples of 90 are exact; other angles use bilinear sampling on a canvas enlarged to fit, filled with `background` (default transparent, which adds alpha).";
-
-    fn schema() -> Value {
-        json!({
-            "type": "object",
-            "properties": {
-                "angle": {"type": "number", "minimum": -360, "maximum": 360, "examples": [90, 45]},
-                "background": {"type": "string", "pattern": "^#[0-9a-fA-F]{6}([0-9a-fA-F]{2})?$", "default": "#00000000",
-                               "description": "fills the corners of a non-quarter turn"}
-            },
-            "required": ["angle"],
-            "additionalProperties": false
-        })
-    }
+    const PARAMS: &'static [&'static dyn Describe] = &[&ANGLE, &BACKGROUND];
 
     fn parse(f: &mut Fields) -> Result<Self, FieldError> {
-        let angle = f.f64_in("angle", -360.0, 360.0)?.ok_or_else(|| FieldError::new("angle", "is required (degrees, clockwise)"))?;
-        let background = f.colour("background")?.unwrap_or([0, 0, 0, 0]);
-        Ok(RotateParams { angle, background })
+        Ok(RotateParams { angle: f.get(&ANGLE)?, background: f.get(&BACKGROUND)? })
     }
 
     fn output_dims(&self, width: u32, height: u32) -> Result<(u32, u32), ImageError> {

@@ -4,16 +4,16 @@
 //! photon's own `draw_text` only draws white and converts the whole image to RGBA and back;
 //! drawing glyph coverage directly keeps the raster's layout and needs no image-sized copy.
 
-use super::canvas::{check, Gravity};
+use super::canvas::{check, Gravity, GRAVITIES};
 use super::compose::blend;
 use super::{ApplyCtx, Operation};
 use crate::error::ImageError;
 use crate::params::{FieldError, Fields};
 use crate::raster::Raster;
 use crate::registry::MAX_DIMENSION;
+use crate::spec::{Describe, Lit, Param, Text};
 use rusttype::{point, Font, PositionedGlyph, Scale};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
 
 /// Roboto Regular; see `functions/assets/fonts/LICENSE-Roboto.txt`.
 static FONT: &[u8] = include_bytes!("../../assets/fonts/Roboto-Regular.ttf");
@@ -74,42 +74,27 @@ impl TextParams {
     }
 }
 
+const TEXT: Param<Text> =
+    Param::text("text", MAX_TEXT_CHARS).examples(&[Lit::Str("© Stellar Studio")]).describe("one line, no control characters").required();
+const SIZE: Param<u32> = Param::uint("size", 4, MAX_TEXT_SIZE).default(32).describe("font size (line height) in pixels");
+const COLOR: Param<[u8; 4]> = Param::colour("color").default([255, 255, 255, 255]);
+const GRAVITY: Param<Gravity> =
+    Param::choice_of("gravity", &GRAVITIES).default(Gravity::NorthWest).describe("where the caption's box sits");
+/// A shift along one axis: at most the largest image side either way.
+const fn shift(name: &'static str) -> Param<i64> {
+    Param::int(name, -(MAX_DIMENSION as i64), MAX_DIMENSION as i64).default(0).examples(&[Lit::Int(10)])
+}
+const X: Param<i64> = shift("x");
+const Y: Param<i64> = shift("y");
+
 impl Operation for TextParams {
     const DESCRIPTION: &'static str = "Draw a one-line caption (Roboto Regular) in `color` at `size` px. `gravity` places its box; x/y move it inwards from the edges it touches (on a centred axis: right/down), negative values outwards. Whatever falls outside the image is clipped.";
-
-    fn schema() -> Value {
-        json!({
-            "type": "object",
-            "properties": {
-                "text": {"type": "string", "minLength": 1, "maxLength": MAX_TEXT_CHARS, "examples": ["© Stellar Studio"],
-                         "description": "one line, no control characters"},
-                "size": {"type": "integer", "minimum": 4, "maximum": MAX_TEXT_SIZE, "default": 32, "description": "font size (line height) in pixels"},
-                "color": {"type": "string", "pattern": "^#[0-9a-fA-F]{6}([0-9a-fA-F]{2})?$", "default": "#ffffff"},
-                "gravity": Gravity::schema("north_west", "where the caption's box sits"),
-                "x": {"type": "integer", "minimum": -(MAX_DIMENSION as i64), "maximum": MAX_DIMENSION, "default": 0, "examples": [10]},
-                "y": {"type": "integer", "minimum": -(MAX_DIMENSION as i64), "maximum": MAX_DIMENSION, "default": 0, "examples": [10]}
-            },
-            "required": ["text"],
-            "additionalProperties": false
-        })
-    }
+    const PARAMS: &'static [&'static dyn Describe] = &[&TEXT, &SIZE, &COLOR, &GRAVITY, &X, &Y];
 
     fn parse(f: &mut Fields) -> Result<Self, FieldError> {
-        let text = f.string("text")?.ok_or_else(|| FieldError::new("text", "is required"))?;
-        let n = text.chars().count();
-        if n == 0 || n > MAX_TEXT_CHARS {
-            return Err(FieldError::new("text", format!("must be 1 to {MAX_TEXT_CHARS} characters, got {n}")));
-        }
-        if text.chars().any(char::is_control) {
-            return Err(FieldError::new("text", "must be one line without control characters"));
-        }
-        let size = f.u32_in("size", 4, MAX_TEXT_SIZE)?.unwrap_or(32);
-        let color = f.colour("color")?.unwrap_or([255, 255, 255, 255]);
-        let gravity = Gravity::parse(f, "gravity")?.unwrap_or(Gravity::NorthWest);
-        let max = i64::from(MAX_DIMENSION);
-        let x = f.i64_in("x", -max, max)?.unwrap_or(0);
-        let y = f.i64_in("y", -max, max)?.unwrap_or(0);
-        Ok(TextParams { text: text.to_string(), size, color, gravity, x, y })
+        let text = f.text(&TEXT)?.to_string();
+        let (size, color, gravity) = (f.get(&SIZE)?, f.get(&COLOR)?, f.get(&GRAVITY)?);
+        Ok(TextParams { text, size, color, gravity, x: f.get(&X)?, y: f.get(&Y)? })
     }
 
     fn extra_bytes(&self, _input: u64, _output: u64) -> u64 {

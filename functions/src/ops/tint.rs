@@ -9,8 +9,8 @@ use crate::error::ImageError;
 use crate::params::{FieldError, Fields};
 use crate::raster::Raster;
 use crate::shrink::Shrink;
+use crate::spec::{Describe, Lit, Param};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
 
 /// `tint`: recolours every pixel with the tint's hue at the pixel's own luminance.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -19,20 +19,20 @@ pub struct Tint {
     pub strength: f64,
 }
 
+const COLOUR: Param<[u8; 4]> = Param::colour("colour")
+    .default([0xff, 0xa0, 0x40, 255])
+    .examples(&[Lit::Str("#3366ff")])
+    .describe("tint colour (any alpha digits are ignored)");
+const STRENGTH: Param<f64> =
+    Param::number("strength", 0.0, 1.0).default(0.5).examples(&[Lit::Num(0.6)]).describe("0: unchanged, 1: fully recoloured");
+
 impl Operation for Tint {
     const DESCRIPTION: &'static str =
         "Tint towards a colour keeping luminance (black stays black, white stays white); gray images become RGB.";
-    fn schema() -> Value {
-        json!({"type": "object", "additionalProperties": false, "properties": {
-            "colour": {"type": "string", "pattern": "^#[0-9a-fA-F]{6}([0-9a-fA-F]{2})?$", "default": "#ffa040", "examples": ["#3366ff"],
-                       "description": "tint colour (any alpha digits are ignored)"},
-            "strength": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.5, "examples": [0.6],
-                         "description": "0: unchanged, 1: fully recoloured"}
-        }})
-    }
+    const PARAMS: &'static [&'static dyn Describe] = &[&COLOUR, &STRENGTH];
     fn parse(f: &mut Fields) -> Result<Self, FieldError> {
-        let [r, g, b, _] = f.colour("colour")?.unwrap_or([0xff, 0xa0, 0x40, 255]);
-        Ok(Tint { colour: [r, g, b], strength: f.f64_in("strength", 0.0, 1.0)?.unwrap_or(0.5) })
+        let [r, g, b, _] = f.get(&COLOUR)?;
+        Ok(Tint { colour: [r, g, b], strength: f.get(&STRENGTH)? })
     }
     fn output_channels(&self, channels: u8) -> u8 {
         colour_channels(channels)

@@ -14,8 +14,8 @@ use crate::error::ImageError;
 use crate::params::{FieldError, Fields};
 use crate::raster::Raster;
 use crate::shrink::Shrink;
+use crate::spec::{Describe, Lit, Param};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
 
 /// `gamma`: `out = in^(1/gamma)` on 0..1, so above 1 lifts the midtones (photon's and libvips'
 /// convention).
@@ -24,15 +24,13 @@ pub struct Gamma {
     pub gamma: f64,
 }
 
+const GAMMA: Param<f64> = Param::number("gamma", 0.1, 10.0).default(2.2).examples(&[Lit::Num(1.8)]);
+
 impl Operation for Gamma {
     const DESCRIPTION: &'static str = "Gamma curve out = in^(1/gamma): above 1 brightens midtones, below 1 darkens; black and white stay.";
-    fn schema() -> Value {
-        json!({"type": "object", "additionalProperties": false, "properties": {
-            "gamma": {"type": "number", "minimum": 0.1, "maximum": 10, "default": 2.2, "examples": [1.8]}
-        }})
-    }
+    const PARAMS: &'static [&'static dyn Describe] = &[&GAMMA];
     fn parse(f: &mut Fields) -> Result<Self, FieldError> {
-        Ok(Gamma { gamma: f.f64_in("gamma", 0.1, 10.0)?.unwrap_or(2.2) })
+        Ok(Gamma { gamma: f.get(&GAMMA)? })
     }
     fn extra_bytes(&self, _input: u64, _output: u64) -> u64 {
         0
@@ -53,19 +51,18 @@ pub struct Threshold {
     pub grayscale: bool,
 }
 
+const THRESHOLD: Param<u8> = Param::byte("threshold", 0, 255).default(128).examples(&[Lit::Int(100)]);
+const THRESHOLD_GRAYSCALE: Param<bool> = Param::flag("grayscale")
+    .default(true)
+    .examples(&[Lit::Bool(true)])
+    .describe("true: threshold the luma (one channel out); false: each colour channel on its own");
+
 impl Operation for Threshold {
     const DESCRIPTION: &'static str =
         "Black and white: values below `threshold` become 0, the others 255. By default on luma, giving a gray image; alpha is kept.";
-    fn schema() -> Value {
-        json!({"type": "object", "additionalProperties": false, "properties": {
-            "threshold": {"type": "integer", "minimum": 0, "maximum": 255, "default": 128, "examples": [100]},
-            "grayscale": {"type": "boolean", "default": true, "examples": [true],
-                          "description": "true: threshold the luma (one channel out); false: each colour channel on its own"}
-        }})
-    }
+    const PARAMS: &'static [&'static dyn Describe] = &[&THRESHOLD, &THRESHOLD_GRAYSCALE];
     fn parse(f: &mut Fields) -> Result<Self, FieldError> {
-        let threshold = f.u32_in("threshold", 0, 255)?.unwrap_or(128) as u8;
-        Ok(Threshold { threshold, grayscale: f.bool("grayscale")?.unwrap_or(true) })
+        Ok(Threshold { threshold: f.get(&THRESHOLD)?, grayscale: f.get(&THRESHOLD_GRAYSCALE)? })
     }
     fn output_channels(&self, channels: u8) -> u8 {
         if !self.grayscale {
@@ -141,19 +138,18 @@ pub struct AutoLevels {
     pub per_channel: bool,
 }
 
+const CLIP: Param<f64> =
+    Param::number("clip", 0.0, 10.0).default(0.5).examples(&[Lit::Num(1.0)]).describe("percent of samples clipped at each end");
+const PER_CHANNEL: Param<bool> = Param::flag("per_channel")
+    .default(true)
+    .examples(&[Lit::Bool(false)])
+    .describe("true: each colour channel its own levels; false: one curve for all channels");
+
 impl Operation for AutoLevels {
     const DESCRIPTION: &'static str = "Stretch levels so the darkest `clip` percent become black and the brightest white; per channel (also removes colour casts) or linked (keeps colours).";
-    fn schema() -> Value {
-        json!({"type": "object", "additionalProperties": false, "properties": {
-            "clip": {"type": "number", "minimum": 0, "maximum": 10, "default": 0.5, "examples": [1],
-                     "description": "percent of samples clipped at each end"},
-            "per_channel": {"type": "boolean", "default": true, "examples": [false],
-                            "description": "true: each colour channel its own levels; false: one curve for all channels"}
-        }})
-    }
+    const PARAMS: &'static [&'static dyn Describe] = &[&CLIP, &PER_CHANNEL];
     fn parse(f: &mut Fields) -> Result<Self, FieldError> {
-        let clip = f.f64_in("clip", 0.0, 10.0)?.unwrap_or(0.5);
-        Ok(AutoLevels { clip, per_channel: f.bool("per_channel")?.unwrap_or(true) })
+        Ok(AutoLevels { clip: f.get(&CLIP)?, per_channel: f.get(&PER_CHANNEL)? })
     }
     fn extra_bytes(&self, _input: u64, _output: u64) -> u64 {
         0
@@ -214,39 +210,38 @@ pub struct Stretch {
 /// Where the automatic midtone balance puts the sky background (PixInsight's STF default).
 const TARGET_BACKGROUND: f64 = 0.25;
 
+const METHOD: Param<&str> = Param::choice("method", &["asinh", "midtone"])
+    .default("midtone")
+    .examples(&[Lit::Str("asinh")])
+    .describe("asinh: y = asinh(strength x) / asinh(strength); midtone: PixInsight's midtones transfer function");
+const STRENGTH: Param<f64> = Param::number("strength", 1.0, 1000.0)
+    .default(50.0)
+    .examples(&[Lit::Num(50.0)])
+    .describe("asinh only: how hard faint values are lifted");
+// `None` (the default): chosen from the image, see `Stretch::midtone`.
+const MIDTONE: Param<Option<f64>> = Param::number_or("midtone", 0.001, 0.999, "auto")
+    .default(None)
+    .examples(&[Lit::Str("auto"), Lit::Num(0.1)])
+    .describe("midtone only: the balance m (0.5 identity, lower brighter); auto puts the background at 25%");
+const SHADOWS_CLIP: Param<f64> = Param::number("shadows_clip", 0.0, 10.0)
+    .default(2.8)
+    .examples(&[Lit::Num(2.8)])
+    .describe("black point in normalised MADs (1.4826 x MAD) below the median");
+const LINKED: Param<bool> = Param::flag("linked")
+    .default(true)
+    .examples(&[Lit::Bool(true)])
+    .describe("true: one curve from the luminance for all channels (keeps star colours); false: per channel (neutralises a sky cast)");
+
 impl Operation for Stretch {
     const DESCRIPTION: &'static str = "Astro stretch for faint night-sky detail: black point at median - shadows_clip x MAD, then an asinh curve or PixInsight's midtones transfer (STF). Monotonic; 255 stays 255.";
-    fn schema() -> Value {
-        json!({"type": "object", "additionalProperties": false, "properties": {
-            "method": {"enum": ["asinh", "midtone"], "default": "midtone", "examples": ["asinh"],
-                       "description": "asinh: y = asinh(strength x) / asinh(strength); midtone: PixInsight's midtones transfer function"},
-            "strength": {"type": "number", "minimum": 1, "maximum": 1000, "default": 50, "examples": [50],
-                         "description": "asinh only: how hard faint values are lifted"},
-            "midtone": {"oneOf": [{"type": "number", "minimum": 0.001, "maximum": 0.999}, {"const": "auto"}],
-                        "default": "auto", "examples": ["auto", 0.1],
-                        "description": "midtone only: the balance m (0.5 identity, lower brighter); auto puts the background at 25%"},
-            "shadows_clip": {"type": "number", "minimum": 0, "maximum": 10, "default": 2.8, "examples": [2.8],
-                             "description": "black point in normalised MADs (1.4826 x MAD) below the median"},
-            "linked": {"type": "boolean", "default": true, "examples": [true],
-                       "description": "true: one curve from the luminance for all channels (keeps star colours); false: per channel (neutralises a sky cast)"}
-        }})
-    }
+    const PARAMS: &'static [&'static dyn Describe] = &[&METHOD, &STRENGTH, &MIDTONE, &SHADOWS_CLIP, &LINKED];
     fn parse(f: &mut Fields) -> Result<Self, FieldError> {
-        let method = match f.choice("method", &["asinh", "midtone"])? {
-            Some("asinh") => StretchMethod::Asinh,
+        let method = match f.get(&METHOD)? {
+            "asinh" => StretchMethod::Asinh,
             _ => StretchMethod::Midtone,
         };
-        let strength = f.f64_in("strength", 1.0, 1000.0)?.unwrap_or(50.0);
-        // A number in (0, 1), or "auto": try the number first, then the word.
-        let midtone = match f.f64_in("midtone", 0.001, 0.999) {
-            Ok(m) => m,
-            Err(e) => match f.choice("midtone", &["auto"]) {
-                Ok(_) => None,
-                Err(_) => return Err(FieldError::new("midtone", format!("{}, or \"auto\"", e.message))),
-            },
-        };
-        let shadows_clip = f.f64_in("shadows_clip", 0.0, 10.0)?.unwrap_or(2.8);
-        Ok(Stretch { method, strength, midtone, shadows_clip, linked: f.bool("linked")?.unwrap_or(true) })
+        let (strength, midtone) = (f.get(&STRENGTH)?, f.get(&MIDTONE)?);
+        Ok(Stretch { method, strength, midtone, shadows_clip: f.get(&SHADOWS_CLIP)?, linked: f.get(&LINKED)? })
     }
     fn extra_bytes(&self, _input: u64, _output: u64) -> u64 {
         0
