@@ -16,6 +16,7 @@ pub mod orient;
 pub mod photon_bridge;
 pub mod resize;
 pub mod rotate;
+pub mod stretch;
 pub mod text;
 pub mod tint;
 pub mod tone;
