@@ -44,7 +44,7 @@ pub struct StepSpec {
     pub start: usize,
     /// The first step to execute (`input_key` holds its input).
     pub resume_from: usize,
-    /// The planner's peak for the chain, in bytes, reserved before the job starts.
+    /// The planner's peak for the chain, in bytes, checked before the job starts.
     pub peak_bytes: u64,
     /// Other images the chain reads: (image id, R2 key).
     pub aux: Vec<(String, String)>,

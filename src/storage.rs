@@ -121,7 +121,7 @@ impl Images {
     }
 
     /// A received upload in wasm memory, whole: only for a header its first window cannot
-    /// answer (the caller reserves the memory first).
+    /// answer (the caller checks the memory first).
     pub async fn whole(&self, held: &Held) -> ApiResult<Vec<u8>> {
         match held {
             Held::Js(bytes) => Ok(bytes.to_vec()),

@@ -7,7 +7,7 @@ use crate::clock::now_iso;
 use crate::error::{ApiError, ApiResult};
 use crate::ids::ImageId;
 use crate::keys;
-use crate::memory::{self, MemoryError};
+use crate::memory;
 use crate::ratelimit::Cost;
 use crate::storage::{Held, ImageRecord, Images};
 use crate::tenant::client::TenantIndex;
@@ -80,15 +80,11 @@ async fn admissible(images: &Images, upload: &Upload, max_pixels: u64) -> ApiRes
 
 /// The header, from the upload's first window; a format recognised there whose header the
 /// window does not hold (a TIFF's directory may sit at the very end) is read from the whole,
-/// once the memory for it (the copy and the decoder's reading of it) is reserved: a busy
-/// worker answers 503 rather than abort the module.
+/// when the copy and the decoder's reading of it can fit an isolate at all.
 async fn probe_upload(images: &Images, upload: &Upload) -> ApiResult<ImageInfo> {
     match probe(&upload.head) {
         Err(ImageError::Invalid(_)) if (upload.head.len() as u64) < upload.len => {
-            memory::reserve(upload.len.saturating_mul(2)).map_err(|e| match e {
-                MemoryError::NeverFits { .. } => ApiError::ImageTooLarge(format!("reading this file's header {e}")),
-                MemoryError::Busy { .. } => ApiError::Unavailable(format!("reading this file's header: {e}; retry shortly")),
-            })?;
+            memory::check(upload.len.saturating_mul(2)).map_err(|e| ApiError::ImageTooLarge(format!("reading this file's header {e}")))?;
             Ok(probe(&images.whole(&upload.held).await?)?)
         }
         other => Ok(other?),

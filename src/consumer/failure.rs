@@ -24,8 +24,6 @@ pub enum Kind {
     Archive,
     /// The webhook receiver: no answer at all (DNS, TLS, connection).
     Receiver,
-    /// The worker could not spare a step's planned peak memory just then.
-    Memory,
 }
 
 impl Kind {
@@ -36,7 +34,6 @@ impl Kind {
             Kind::Upload => "storage was unavailable while uploading the zip",
             Kind::Archive => "the zip could not be written",
             Kind::Receiver => "the webhook receiver could not be reached",
-            Kind::Memory => "the worker was short of memory",
         }
     }
 
@@ -46,7 +43,6 @@ impl Kind {
             Kind::Upload => "upload",
             Kind::Archive => "archive",
             Kind::Receiver => "receiver",
-            Kind::Memory => "memory",
         }
     }
 }
@@ -86,7 +82,7 @@ mod tests {
     fn clients_get_a_stable_sentence_without_the_platform_text() {
         let task = task();
         let at = Attempt { task: &task, job: JobRef::Step { image: 1, step: 2 }, attempt: 3 };
-        for kind in [Kind::Storage, Kind::Upload, Kind::Archive, Kind::Receiver, Kind::Memory] {
+        for kind in [Kind::Storage, Kind::Upload, Kind::Archive, Kind::Receiver] {
             let (public, _) = describe(kind, at, CAUSE);
             assert_eq!(public, kind.public_message());
             assert!(!public.contains("10001") && !public.contains("10.0.0.7"), "{public}");

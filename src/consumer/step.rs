@@ -22,7 +22,6 @@ use crate::config::Config;
 use crate::ids::TaskId;
 use crate::keys;
 use crate::log;
-use crate::memory::MemoryError;
 use crate::messages::{Completion, Job, JobRef, Outcome, StepSpec};
 use crate::metrics::{Metrics, StepPoint};
 use crate::task::client::TaskClient;
@@ -79,10 +78,14 @@ pub async fn run(
             return super::reuse::report_stored(task, &store, spec, attempt, output).await;
         }
     }
-    // Plan every peak before the work starts: what cannot fit fails (or waits) cleanly here,
+    // Plan every peak before the work starts: what no isolate can hold fails cleanly here,
     // instead of aborting the isolate halfway.
-    if let Err(e) = crate::memory::reserve(spec.peak_bytes) {
-        return finish(task, report(spec.start, attempt, memory_shortage(at, e))).await;
+    if let Err(e) = crate::memory::check(spec.peak_bytes) {
+        return finish(
+            task,
+            report(spec.start, attempt, Outcome::Failed { code: "image_too_large".into(), message: format!("this chain {e}") }),
+        )
+        .await;
     }
     if attempt <= config.faults.oom {
         exceed_the_memory_cap(job, timings.message());
@@ -144,15 +147,6 @@ pub async fn run(
                 return Ok(run.log(job, Next::Ack));
             }
         }
-    }
-}
-
-/// A planned peak the isolate cannot hold: permanent when even an idle one could not, a retry
-/// (on a quieter isolate, or later) when other work holds the memory now.
-fn memory_shortage(at: Attempt<'_>, e: MemoryError) -> Outcome {
-    match e {
-        MemoryError::NeverFits { .. } => Outcome::Failed { code: "image_too_large".into(), message: format!("this chain {e}") },
-        MemoryError::Busy { .. } => transient(Kind::Memory, at, e),
     }
 }
 

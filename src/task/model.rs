@@ -64,8 +64,8 @@ pub struct ImageRef {
     /// Identity of (this image's bytes, the chain): its final output is stored under it, so an
     /// identical later request finds and reuses it.
     pub result_key: String,
-    /// The planner's peak for this image's chain, in bytes: the job reserves it before it
-    /// starts ([`crate::memory::reserve`]). Tasks stored before it existed read as 0.
+    /// The planner's peak for this image's chain, in bytes: the job checks it before it
+    /// starts ([`crate::memory::check`]). Tasks stored before it existed read as 0.
     #[serde(default)]
     pub peak_bytes: u64,
 }
