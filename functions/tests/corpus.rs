@@ -13,6 +13,10 @@ use std::collections::HashMap;
 use std::io::Cursor;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
+#[path = "support/rng.rs"]
+mod rng;
+use rng::Rng;
+
 /// The codes a broken input may get; anything else (or a panic) fails the test.
 const STABLE_CODES: &[&str] = &["invalid_image", "image_too_large", "unsupported_media_type", "invalid_chain"];
 /// Pixel limit used for the corpus (small, so bombs are refused quickly).
@@ -39,17 +43,6 @@ fn fixtures() -> Vec<(&'static str, Vec<u8>)> {
         ("bmp", encode(&rgb, image::ImageOutputFormat::Bmp)),
         ("webp", webp),
     ]
-}
-
-/// A tiny deterministic PRNG (xorshift) so the corpus is the same on every run.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
 }
 
 fn corpus() -> Vec<(String, Vec<u8>)> {

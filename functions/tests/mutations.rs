@@ -8,6 +8,9 @@
 
 #[path = "support/hostile.rs"]
 mod hostile;
+#[path = "support/rng.rs"]
+mod rng;
+use rng::Rng;
 
 use functions::decode::DecodeOptions;
 use functions::format::probe;
@@ -19,22 +22,6 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 const PER_SEED: usize = 2000;
 /// The codes a broken input may get.
 const STABLE_CODES: &[&str] = &["invalid_image", "image_too_large", "unsupported_media_type"];
-
-/// xorshift64: the same inputs on every run and machine.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
 
 /// Values a forger writes into size and length fields.
 const LIES: &[u32] = &[0, 1, 0x7F, 0x80, 0xFF, 0x100, 0x3FFF, 0x7FFF, 0xFFFF, 0x1_0000, 0x7FFF_FFFF, 0xFFFF_FFFF];

@@ -10,7 +10,6 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use sha2::Sha256;
 use std::collections::{BTreeSet, HashMap};
-use std::io::{Cursor, Read};
 use std::time::{Duration, Instant};
 
 fn resize_png() -> Value {
@@ -29,18 +28,6 @@ fn per_step(events: &[Value], kind: &str) -> HashMap<(String, u64), usize> {
         *counts.entry((e["image"].as_str().unwrap_or("?").to_string(), e["step"].as_u64().unwrap_or(99))).or_default() += 1;
     }
     counts
-}
-
-fn unzip(bytes: Vec<u8>) -> Vec<(String, Vec<u8>)> {
-    let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).expect("the download is a valid zip");
-    (0..archive.len())
-        .map(|i| {
-            let mut entry = archive.by_index(i).expect("zip entry");
-            let mut data = Vec::new();
-            entry.read_to_end(&mut data).expect("read a zip entry");
-            (entry.name().to_string(), data)
-        })
-        .collect()
 }
 
 /// Polls the task until `ready` holds (or it ends, which fails the test).
@@ -75,7 +62,7 @@ async fn ten_images_fan_out_and_download_as_a_zip_of_ten_valid_files() {
     let task = json_body(app.get(Some(&token), &format!("/tasks/{id}")).await, StatusCode::OK).await;
     assert_eq!(task["outputs"].as_array().map(Vec::len), Some(10), "{task:#}");
 
-    let files = unzip(download(&app, &token, &id).await);
+    let files = zip_entries(&download(&app, &token, &id).await);
     let names: BTreeSet<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
     let mut expected: BTreeSet<String> = (2..10).map(|i| format!("photo-{i}.png")).collect();
     expected.extend(["same.png".to_string(), "same-2.png".to_string()]);
@@ -143,7 +130,7 @@ async fn every_message_duplicated_still_gives_one_output_per_image_and_no_repeat
         assert!(counts.values().all(|n| *n == 1), "{kind} exactly once per step: {counts:?}");
     }
     assert_eq!(types(&events).iter().filter(|t| t.starts_with("task.")).count(), 2, "one task.queued, one task.succeeded");
-    assert_eq!(unzip(download(&app, &token, &id).await).len(), 3, "one output per image");
+    assert_eq!(zip_entries(&download(&app, &token, &id).await).len(), 3, "one output per image");
 }
 
 #[tokio::test(flavor = "multi_thread")]
