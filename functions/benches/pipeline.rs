@@ -47,7 +47,14 @@ fn image(megapixels: u32) -> Vec<u8> {
 }
 
 fn resize_params() -> ResizeParams {
-    ResizeParams { width: Some(1600), height: None, fit: Fit::Inside, filter: Filter::Lanczos3, background: [0, 0, 0, 255] }
+    ResizeParams {
+        width: Some(1600),
+        height: None,
+        fit: Fit::Inside,
+        filter: Filter::Lanczos3,
+        background: [0, 0, 0, 255],
+        gravity: Default::default(),
+    }
 }
 
 fn jpeg_q80() -> EncodeParams {

@@ -75,7 +75,14 @@ fn resize_then_jpeg_through_planes_matches_the_rgb_path() {
     // The RGB path: decode and resize a raster (the reference, before any re-encoding).
     let reference = {
         let r = crate::raster::load(jpeg, &DecodeOptions { hint: Some((320, 240)), ..opts() }).expect("decode");
-        let p = ResizeParams { width: Some(320), height: None, fit: Fit::Inside, filter: Filter::Lanczos3, background: [0; 4] };
+        let p = ResizeParams {
+            width: Some(320),
+            height: None,
+            fit: Fit::Inside,
+            filter: Filter::Lanczos3,
+            background: [0; 4],
+            gravity: Default::default(),
+        };
         crate::ops::resize::resize(r, &p).expect("resize")
     };
     let ours = crate::raster::load(out.bytes, &opts()).expect("decode the output");

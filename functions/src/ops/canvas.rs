@@ -8,13 +8,14 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 /// Where a box sits inside another: a compass point or the centre.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Gravity {
     NorthWest,
     North,
     NorthEast,
     West,
+    #[default]
     Center,
     East,
     SouthWest,
@@ -49,12 +50,19 @@ impl Gravity {
         Gravity::SouthEast,
     ];
 
-    /// Top-left corner of an `inner` box placed in `outer` at this gravity, moved `offset` pixels
-    /// inwards from the edges it touches (on a centred axis, positive moves right/down). May be
-    /// negative or past the edge when the box does not fit; callers clip or refuse.
-    pub fn place(self, outer: (u32, u32), inner: (u32, u32), offset: (i64, i64)) -> (i64, i64) {
-        // -1: anchored to the start edge, 0: centred, 1: anchored to the end edge.
-        let (hx, hy) = match self {
+    pub fn is_center(&self) -> bool {
+        *self == Gravity::Center
+    }
+
+    /// Where the box sits on each axis: 0 at the start edge, 0.5 centred, 1 at the end edge.
+    pub fn fraction(self) -> (f64, f64) {
+        let (hx, hy) = self.anchors();
+        (f64::from(hx + 1) / 2.0, f64::from(hy + 1) / 2.0)
+    }
+
+    /// -1: anchored to the start edge, 0: centred, 1: anchored to the end edge (x, y).
+    fn anchors(self) -> (i32, i32) {
+        match self {
             Gravity::NorthWest => (-1, -1),
             Gravity::North => (0, -1),
             Gravity::NorthEast => (1, -1),
@@ -64,7 +72,14 @@ impl Gravity {
             Gravity::SouthWest => (-1, 1),
             Gravity::South => (0, 1),
             Gravity::SouthEast => (1, 1),
-        };
+        }
+    }
+
+    /// Top-left corner of an `inner` box placed in `outer` at this gravity, moved `offset` pixels
+    /// inwards from the edges it touches (on a centred axis, positive moves right/down). May be
+    /// negative or past the edge when the box does not fit; callers clip or refuse.
+    pub fn place(self, outer: (u32, u32), inner: (u32, u32), offset: (i64, i64)) -> (i64, i64) {
+        let (hx, hy) = self.anchors();
         // u32 values and offsets bounded by the parsers: no i64 overflow is possible here.
         let axis = |anchor: i32, outer: u32, inner: u32, offset: i64| {
             let free = i64::from(outer) - i64::from(inner);

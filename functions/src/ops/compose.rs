@@ -110,7 +110,14 @@ impl Operation for WatermarkParams {
         let (mw, mh) = match self.scale {
             Some(s) => {
                 let w = (f64::from(dst.width) * s).round().clamp(1.0, f64::from(MAX_DIMENSION)) as u32;
-                let p = ResizeParams { width: Some(w), height: None, fit: Fit::Inside, filter: Filter::Lanczos3, background: [0; 4] };
+                let p = ResizeParams {
+                    width: Some(w),
+                    height: None,
+                    fit: Fit::Inside,
+                    filter: Filter::Lanczos3,
+                    background: [0; 4],
+                    gravity: Default::default(),
+                };
                 p.output_dims(mark.width, mark.height)?
             }
             None => (mark.width, mark.height),
@@ -118,7 +125,14 @@ impl Operation for WatermarkParams {
         // Downscaling uses Lanczos3 into a buffer smaller than the decoded mark; upscaling
         // samples bilinearly while blending, so no buffer larger than the cap is ever made.
         let mark = if mw <= mark.width && (mw, mh) != (mark.width, mark.height) {
-            let p = ResizeParams { width: Some(mw), height: Some(mh), fit: Fit::Fill, filter: Filter::Lanczos3, background: [0; 4] };
+            let p = ResizeParams {
+                width: Some(mw),
+                height: Some(mh),
+                fit: Fit::Fill,
+                filter: Filter::Lanczos3,
+                background: [0; 4],
+                gravity: Default::default(),
+            };
             resize(mark, &p)?
         } else {
             mark

@@ -1,6 +1,7 @@
 //! `resize`: scaling with fast_image_resize (SIMD kernels where the target has them), plus the
 //! pure dimension math of the four fit modes.
 
+use super::canvas::{Gravity, GRAVITIES};
 use super::{ApplyCtx, Operation};
 use crate::error::ImageError;
 use crate::params::{FieldError, Fields};
@@ -38,6 +39,10 @@ pub struct ResizeParams {
     pub fit: Fit,
     pub filter: Filter,
     pub background: [u8; 4],
+    /// Where `cover` keeps its window and `contain` places the image. Absent from the
+    /// serialised chain when centred, so results stored before it existed keep their keys.
+    #[serde(default, skip_serializing_if = "Gravity::is_center")]
+    pub gravity: Gravity,
 }
 
 const WIDTH: Param<u32> = Param::uint("width", 1, MAX_DIMENSION).examples(&[Lit::Int(1600)]);
@@ -47,10 +52,12 @@ const FIT: Param<&str> = Param::choice("fit", &["inside", "contain", "cover", "f
 );
 const FILTER: Param<&str> = Param::choice("filter", &["nearest", "bilinear", "catmull_rom", "lanczos3"]).default("lanczos3");
 const BACKGROUND: Param<[u8; 4]> = Param::colour("background").default([0, 0, 0, 255]).describe("padding colour for fit=contain");
+const GRAVITY: Param<Gravity> =
+    Param::choice_of("gravity", &GRAVITIES).default(Gravity::Center).describe("the part cover keeps, or where contain places the image");
 
 impl Operation for ResizeParams {
     const DESCRIPTION: &'static str = "Scale the image. Give width, height or both; `fit` says how both are honoured.";
-    const PARAMS: &'static [&'static dyn Describe] = &[&WIDTH, &HEIGHT, &FIT, &FILTER, &BACKGROUND];
+    const PARAMS: &'static [&'static dyn Describe] = &[&WIDTH, &HEIGHT, &FIT, &FILTER, &BACKGROUND, &GRAVITY];
 
     fn schema() -> Value {
         crate::spec::object(Self::PARAMS, json!({"anyOf": [{"required": ["width"]}, {"required": ["height"]}]}))
@@ -74,7 +81,7 @@ impl Operation for ResizeParams {
             "catmull_rom" => Filter::CatmullRom,
             _ => Filter::Lanczos3,
         };
-        Ok(ResizeParams { width, height, fit, filter, background: f.get(&BACKGROUND)? })
+        Ok(ResizeParams { width, height, fit, filter, background: f.get(&BACKGROUND)?, gravity: f.get(&GRAVITY)? })
     }
 
     fn output_dims(&self, width: u32, height: u32) -> Result<(u32, u32), ImageError> {
@@ -151,11 +158,11 @@ pub fn resize(src: Raster, p: &ResizeParams) -> Result<Raster, ImageError> {
     match p.fit {
         Fit::Contain => {
             let (in_w, in_h) = scaled_inside(src.width, src.height, out_w, out_h);
-            let inner = scale_to(src, in_w, in_h, p.filter, false)?;
-            Ok(pad_centered(inner, out_w, out_h, p.background))
+            let inner = scale_to(src, in_w, in_h, p.filter, None)?;
+            Ok(pad(inner, out_w, out_h, p.background, p.gravity))
         }
-        Fit::Cover => scale_to(src, out_w, out_h, p.filter, true),
-        _ => scale_to(src, out_w, out_h, p.filter, false),
+        Fit::Cover => scale_to(src, out_w, out_h, p.filter, Some(p.gravity)),
+        _ => scale_to(src, out_w, out_h, p.filter, None),
     }
 }
 
@@ -173,7 +180,7 @@ pub fn resize_planar(src: Planar, p: &ResizeParams) -> Result<Planar, ImageError
     let (cw, ch) = Planar::chroma_dims(src.width, src.height);
     let (ocw, och) = Planar::chroma_dims(out_w, out_h);
     let plane = |data: Vec<u8>, (w, h): (u32, u32), (ow, oh): (u32, u32)| -> Result<Vec<u8>, ImageError> {
-        Ok(scale_to(Raster::new(w, h, Layout::Luma8, data)?, ow, oh, p.filter, false)?.pixels)
+        Ok(scale_to(Raster::new(w, h, Layout::Luma8, data)?, ow, oh, p.filter, None)?.pixels)
     };
     let y = plane(src.y, (src.width, src.height), (out_w, out_h))?;
     let cb = plane(src.cb, (cw, ch), (ocw, och))?;
@@ -190,8 +197,9 @@ fn pixel_type(layout: Layout) -> PixelType {
     }
 }
 
-/// Scales to exactly `w × h`; with `crop`, the source is first cropped (centred) to that aspect.
-fn scale_to(src: Raster, w: u32, h: u32, filter: Filter, crop: bool) -> Result<Raster, ImageError> {
+/// Scales to exactly `w × h`; with a `crop` gravity, the source is first cropped to that aspect,
+/// keeping the window gravity names.
+fn scale_to(src: Raster, w: u32, h: u32, filter: Filter, crop: Option<Gravity>) -> Result<Raster, ImageError> {
     if (w, h) == (src.width, src.height) {
         return Ok(src);
     }
@@ -206,16 +214,16 @@ fn scale_to(src: Raster, w: u32, h: u32, filter: Filter, crop: bool) -> Result<R
         Filter::Lanczos3 => ResizeAlg::Convolution(FilterType::Lanczos3),
     };
     let mut options = ResizeOptions::new().resize_alg(alg);
-    if crop {
-        options = options.fit_into_destination(Some((0.5, 0.5)));
+    if let Some(gravity) = crop {
+        options = options.fit_into_destination(Some(gravity.fraction()));
     }
     Resizer::new().resize(&src_img, &mut dst, &options).map_err(|e: fr::ResizeError| ImageError::Params(format!("cannot resize: {e}")))?;
     drop(src_img);
     Raster::new(w, h, layout, dst.into_vec())
 }
 
-/// Places `inner` in the centre of a `w × h` canvas filled with `bg`.
-fn pad_centered(inner: Raster, w: u32, h: u32, bg: [u8; 4]) -> Raster {
+/// Places `inner` at `gravity` on a `w × h` canvas filled with `bg`.
+fn pad(inner: Raster, w: u32, h: u32, bg: [u8; 4], gravity: Gravity) -> Raster {
     // A see-through background needs an alpha channel even if the image had none.
     let inner = if bg[3] < 255 { super::grayscale::with_alpha(inner) } else { inner };
     let layout = inner.layout;
@@ -227,7 +235,9 @@ fn pad_centered(inner: Raster, w: u32, h: u32, bg: [u8; 4]) -> Raster {
         Layout::Rgba8 => bg.to_vec(),
     };
     let mut pixels: Vec<u8> = fill.iter().copied().cycle().take(w as usize * h as usize * ch).collect();
-    let (left, top) = ((w - inner.width) as usize / 2, (h - inner.height) as usize / 2);
+    // `inner` fits inside (it was scaled to), so the corner is within the canvas.
+    let (left, top) = gravity.place((w, h), (inner.width, inner.height), (0, 0));
+    let (left, top) = (left.max(0) as usize, top.max(0) as usize);
     let row = inner.width as usize * ch;
     for (y, src_row) in inner.pixels.chunks_exact(row).enumerate() {
         let start = ((top + y) * w as usize + left) * ch;
@@ -237,50 +247,5 @@ fn pad_centered(inner: Raster, w: u32, h: u32, bg: [u8; 4]) -> Raster {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn params(width: Option<u32>, height: Option<u32>, fit: Fit) -> ResizeParams {
-        ResizeParams { width, height, fit, filter: Filter::Lanczos3, background: [0, 0, 0, 255] }
-    }
-
-    #[test]
-    fn width_only_keeps_aspect_ratio() {
-        assert_eq!(params(Some(1600), None, Fit::Inside).output_dims(4000, 3000), Ok((1600, 1200)));
-        assert_eq!(params(None, Some(10), Fit::Inside).output_dims(300, 20), Ok((150, 10)));
-    }
-
-    #[test]
-    fn inside_fits_the_box_on_the_limiting_side() {
-        assert_eq!(params(Some(100), Some(100), Fit::Inside).output_dims(400, 200), Ok((100, 50)));
-        assert_eq!(params(Some(100), Some(100), Fit::Inside).output_dims(200, 400), Ok((50, 100)));
-    }
-
-    #[test]
-    fn tiny_results_never_reach_zero() {
-        assert_eq!(params(Some(1), None, Fit::Inside).output_dims(10_000, 1), Ok((1, 1)));
-    }
-
-    #[test]
-    fn absurd_aspect_ratio_is_refused_not_overflowed() {
-        let err = params(Some(16_384), None, Fit::Inside).output_dims(1, 16_384).unwrap_err();
-        assert_eq!(err.code(), "invalid_chain");
-    }
-
-    #[test]
-    fn contain_pads_to_the_box_with_the_background() {
-        let src = Raster::new(4, 2, Layout::Rgb8, vec![255; 24]).expect("raster");
-        let p = ResizeParams { background: [0, 0, 255, 255], ..params(Some(4), Some(4), Fit::Contain) };
-        let out = resize(src, &p).expect("resize");
-        assert_eq!((out.width, out.height), (4, 4));
-        assert_eq!(&out.pixels[..3], &[0, 0, 255], "top row is padding");
-        assert_eq!(&out.pixels[12..15], &[255, 255, 255], "second row is image");
-    }
-
-    #[test]
-    fn cover_fills_the_box_exactly() {
-        let src = Raster::new(40, 20, Layout::Rgba8, vec![9; 3200]).expect("raster");
-        let out = resize(src, &params(Some(10), Some(10), Fit::Cover)).expect("resize");
-        assert_eq!((out.width, out.height, out.pixels.len()), (10, 10, 400));
-    }
-}
+#[path = "resize_tests.rs"]
+mod tests;
