@@ -50,6 +50,9 @@ pub struct Config {
     pub token_audience: Option<String>,
     /// Lifetime of the signed links in task objects.
     pub link_ttl_seconds: u64,
+    /// Longest lifetime of a minted render link (`RENDER_LINK_MAX_TTL_SECONDS`): embedded
+    /// images outlive the pages that show them, so this is long, and signing is all it grants.
+    pub render_link_max_ttl_seconds: u64,
     /// Open WebSockets one stream (a task, a tenant's feed) accepts before refusing with 1013.
     pub max_sockets_per_stream: usize,
     pub allowed_origins: Vec<String>,
@@ -113,6 +116,7 @@ impl Config {
         let max_input_pixels = number("MAX_INPUT_PIXELS", 100_000_000, 1);
         let memory_budget_bytes = number("MEMORY_BUDGET_BYTES", 100_663_296, 1 << 20);
         let link_ttl_seconds = number("SIGNED_LINK_TTL_SECONDS", 900, 10);
+        let render_link_max_ttl_seconds = number("RENDER_LINK_MAX_TTL_SECONDS", 31_536_000, 60);
         let max_token_lifetime_seconds = number("MAX_TOKEN_LIFETIME_SECONDS", 86_400, 60);
         let max_sockets_per_stream = number("MAX_SOCKETS_PER_STREAM", 1000, 1).min(32_768) as usize;
         let step_timeout_seconds = number("STEP_TIMEOUT_SECONDS", 120, 1);
@@ -159,6 +163,7 @@ impl Config {
             max_token_lifetime_seconds,
             token_audience,
             link_ttl_seconds,
+            render_link_max_ttl_seconds,
             max_sockets_per_stream,
             allowed_origins,
             rate_limit_per_minute,

@@ -30,6 +30,18 @@ pub fn results_of(tenant: &TenantId, sha256: &str) -> String {
     format!("results/{tenant}/{sha256}/")
 }
 
+/// A marker that the edge cache holds a rendition of `image` under the key hashed `edge`: the
+/// edge cache cannot be listed, so deleting the image lists these to purge it (see
+/// `render::edge`).
+pub fn edge_marker(tenant: &TenantId, image: &ImageId, edge: &str) -> String {
+    format!("edge/{tenant}/{image}/{edge}")
+}
+
+/// Every edge marker of `image` (see [`edge_marker`]).
+pub fn edge_markers_of(tenant: &TenantId, image: &ImageId) -> String {
+    format!("edge/{tenant}/{image}/")
+}
+
 /// The zip of a task's outputs.
 pub fn archive(task: &TaskId) -> String {
     format!("tasks/{task}/outputs.zip")

@@ -28,10 +28,12 @@ mod messages;
 mod metrics;
 mod range;
 mod ratelimit;
+mod render;
 mod signing;
 mod storage;
 mod task;
 mod tenant;
+mod turn;
 mod webhook;
 
 use worker::{event, Context, Env, MessageBatch, Request, Response};

@@ -206,15 +206,24 @@ impl Images {
         if !usage.bytes_shared {
             doomed.extend(self.list_keys(&keys::results_of(tenant, &usage.sha256)).await?);
         }
-        // R2 deletes at most 1,000 keys per call.
-        for chunk in doomed.chunks(1000) {
+        self.delete_keys(doomed).await
+    }
+
+    /// Deletes `keys` (R2 takes at most 1,000 per call).
+    pub async fn delete_keys(&self, keys: Vec<String>) -> ApiResult<()> {
+        for chunk in keys.chunks(1000) {
             self.bucket.delete_multiple(chunk.to_vec()).await?;
         }
         Ok(())
     }
 
+    /// The bucket itself, for the render path's derived store (`render::produce`).
+    pub fn bucket(&self) -> &Bucket {
+        &self.bucket
+    }
+
     /// Every key under `prefix`, page by page.
-    async fn list_keys(&self, prefix: &str) -> ApiResult<Vec<String>> {
+    pub async fn list_keys(&self, prefix: &str) -> ApiResult<Vec<String>> {
         let (mut keys, mut cursor) = (Vec::new(), None::<String>);
         loop {
             let mut list = self.bucket.list().prefix(prefix);

@@ -9,7 +9,7 @@ use worker::{Headers, Request, Response};
 const ALLOW_METHODS: &str = "GET, POST, DELETE, OPTIONS";
 const ALLOW_HEADERS: &str = "Authorization, Content-Type, Idempotency-Key, X-Request-Id, Last-Event-ID, If-None-Match, Range";
 /// Response headers a cross-origin script may read.
-const EXPOSE_HEADERS: &str = "X-Request-Id, Retry-After, ETag, Content-Disposition, Content-Range, Content-Length";
+const EXPOSE_HEADERS: &str = "X-Request-Id, Retry-After, ETag, Content-Disposition, Content-Range, Content-Length, Stellar-Cache";
 /// Browsers cache a preflight this long (seconds).
 const MAX_AGE: &str = "600";
 
@@ -52,7 +52,8 @@ pub fn decorate(resp: &mut Response, origin: Option<&str>) {
     if !headers.has("content-security-policy").unwrap_or(false) {
         set("content-security-policy", "default-src 'none'; frame-ancestors 'none'");
     }
-    set("vary", "Origin");
+    // Appended: a rendition already varies by Accept.
+    let _ = headers.append("vary", "Origin");
     if let Some(origin) = origin {
         set("access-control-allow-origin", origin);
         set("access-control-expose-headers", EXPOSE_HEADERS);

@@ -33,21 +33,35 @@ pub async fn charge_work(ctx: &Ctx, tenant: &TenantId, cost: Cost) -> ApiResult<
 /// token (WebSocket, SSE and download routes). A request with a link but no token must have
 /// a valid link: a tampered or expired one is 401, never a fallback.
 pub async fn admit_link(req: &Request, ctx: &Ctx, cost: Cost) -> ApiResult<TenantId> {
+    Ok(admit_signed(req, ctx, &req.path(), cost).await?.0)
+}
+
+/// How a request was let in; a render's caching depends on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Bearer,
+    Link,
+}
+
+/// [`admit_link`] for a link that grants `resource`: the path, or for a render the path with
+/// its canonical options (a render link grants one rendition, not every size of the image).
+pub async fn admit_signed(req: &Request, ctx: &Ctx, resource: &str, cost: Cost) -> ApiResult<(TenantId, Access)> {
     let has_token = req.headers().get("authorization")?.is_some();
     let pairs = super::query_pairs(req)?;
     let link = LinkParams::from_query(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-    let tenant = match link {
+    let (tenant, access) = match link {
         Some(params) if !has_token => {
             let params = params.map_err(|why| ApiError::Unauthorized(why.into()))?;
             let method = req.method().to_string();
-            links::verify(&params, &method, &req.path(), &ctx.data.config.verifying_secrets(), now_secs())
-                .map_err(|why| ApiError::Unauthorized(why.into()))?
+            let tenant = links::verify(&params, &method, resource, &ctx.data.config.verifying_secrets(), now_secs())
+                .map_err(|why| ApiError::Unauthorized(why.into()))?;
+            (tenant, Access::Link)
         }
-        _ => authenticate(req, &ctx.data)?,
+        _ => (authenticate(req, &ctx.data)?, Access::Bearer),
     };
     remember(&ctx.data, &tenant);
     charge(&ctx.env, &tenant, cost, ctx.data.config.rate_limit_per_minute).await?;
-    Ok(tenant)
+    Ok((tenant, access))
 }
 
 /// The tenant of the request's bearer token.
@@ -69,6 +83,13 @@ pub fn signed_url(state: &AppState, tenant: &TenantId, base: &str, path: &str) -
     let exp = now_secs() + state.config.link_ttl_seconds as i64;
     let query = links::sign(state.config.auth_secret.bytes(), Method::Get.as_ref(), path, tenant, exp);
     format!("{base}{path}?{query}")
+}
+
+/// `base + resource` (a path, optionally with its own query) signed for `tenant` (GET) until `exp`.
+pub fn signed_resource(state: &AppState, tenant: &TenantId, base: &str, resource: &str, exp: i64) -> String {
+    let query = links::sign(state.config.auth_secret.bytes(), Method::Get.as_ref(), resource, tenant, exp);
+    let join = if resource.contains('?') { '&' } else { '?' };
+    format!("{base}{resource}{join}{query}")
 }
 
 /// Notes the identified tenant for the request's log line and data point.

@@ -2,6 +2,7 @@
 //! everything derived from the image).
 
 use super::gate::admit;
+use super::render_links::with_image_links;
 use super::{json_response, param, query_pairs, upload_body, Ctx};
 use crate::clock::now_iso;
 use crate::error::{ApiError, ApiResult};
@@ -61,7 +62,7 @@ pub async fn upload(mut req: Request, ctx: Ctx) -> ApiResult<Response> {
         let _ = images.delete_original(&tenant, &record.id).await;
         return Err(e.into());
     }
-    json_response(&body, 201)
+    json_response(&with_image_links(body, &req, &ctx.data, &tenant)?, 201)
 }
 
 /// The upload's header, if the studio takes it: a format it reads, within `MAX_INPUT_PIXELS`.
@@ -95,7 +96,8 @@ async fn probe_upload(images: &Images, upload: &Upload) -> ApiResult<ImageInfo> 
 pub async fn list(req: Request, ctx: Ctx) -> ApiResult<Response> {
     let tenant = admit(&req, &ctx, Cost::Read).await?;
     let query = ListQuery::parse(&query_pairs(&req)?, false)?;
-    let page = TenantIndex::new(&ctx.env, &tenant)?.list_images(&query).await?;
+    let mut page = TenantIndex::new(&ctx.env, &tenant)?.list_images(&query).await?;
+    page.items = page.items.into_iter().map(|image| with_image_links(image, &req, &ctx.data, &tenant)).collect::<ApiResult<_>>()?;
     json_response(&page.into_json(), 200)
 }
 
@@ -111,7 +113,8 @@ pub async fn get(req: Request, ctx: Ctx) -> ApiResult<Response> {
     let tenant = admit(&req, &ctx, Cost::Read).await?;
     let id = ImageId::parse(param(&ctx, "id")?)?;
     let record = Images::new(&ctx.env)?.get_record(&tenant, &id).await?;
-    json_response(&serde_json::to_value(&record).map_err(|e| ApiError::Internal(e.to_string()))?, 200)
+    let body = serde_json::to_value(&record).map_err(|e| ApiError::Internal(e.to_string()))?;
+    json_response(&with_image_links(body, &req, &ctx.data, &tenant)?, 200)
 }
 
 pub async fn content(req: Request, ctx: Ctx) -> ApiResult<Response> {
@@ -134,7 +137,9 @@ pub async fn delete(req: Request, ctx: Ctx) -> ApiResult<Response> {
     let usage = index.image_usage(&id).await?;
     // Storage first, index last: if a delete fails halfway the image is still listed and
     // deleting it again finishes the job.
-    Images::new(&ctx.env)?.delete_cascade(&tenant, &id, &usage).await?;
+    let images = Images::new(&ctx.env)?;
+    images.delete_cascade(&tenant, &id, &usage).await?;
+    crate::render::edge::purge(&images, &req.url()?.origin().ascii_serialization(), &tenant, &id).await?;
     index.delete_image(&id).await?;
     Ok(Response::empty()?.with_status(204))
 }

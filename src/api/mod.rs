@@ -11,6 +11,8 @@ mod download;
 mod gate;
 mod health;
 mod images;
+mod render;
+mod render_links;
 mod routes;
 mod streams;
 mod task_body;

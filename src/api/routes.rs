@@ -1,7 +1,7 @@
 //! The route table, written once: it builds the router and answers which methods a path
 //! allows, so that a known path asked with another method gets 405 with `Allow` (not 404).
 
-use super::{assets, bench, download, finish, health, images, streams, tasks, AppState, Ctx};
+use super::{assets, bench, download, finish, health, images, render, render_links, streams, tasks, AppState, Ctx};
 use worker::Router;
 
 /// Wraps an `ApiResult` handler into a workers-rs route handler.
@@ -43,6 +43,8 @@ table! {
     GET "/images" => images::list;
     GET "/images/:id" => images::get;
     GET "/images/:id/content" => images::content;
+    GET "/images/:id/render" => render::get;
+    POST "/images/:id/links" => render_links::create;
     DELETE "/images/:id" => images::delete;
     POST "/tasks" => tasks::create;
     GET "/tasks" => tasks::list;

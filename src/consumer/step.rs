@@ -90,6 +90,9 @@ pub async fn run(
     if attempt <= config.faults.oom {
         exceed_the_memory_cap(job, timings.message());
     }
+    // The peak was planned for one job per isolate: wait for a render (or another batch's
+    // job) in this isolate to finish first. Held until the job ends.
+    let _turn = crate::turn::take().await;
     let mut timings = timings;
     let input = match timings.time_load(store.get(&spec.input_key)).await {
         Ok(Some(bytes)) => bytes,

@@ -1,0 +1,207 @@
+//! `GET /images/{id}/render`: an image rendered on request, for `<img src>`. Edge cache first
+//! (nothing else is read on a hit), then the image's record, then the derived store or a render
+//! coalesced with any other request for the same rendition in this isolate.
+
+use super::gate::{admit, admit_signed, charge_work, Access};
+use super::task_request::result_key;
+use super::{param, query_pairs, Ctx};
+use crate::error::{ApiError, ApiResult};
+use crate::ids::{ImageId, TenantId};
+use crate::log;
+use crate::ratelimit::Cost;
+use crate::render::edge::{self, EdgeKey};
+use crate::render::flight::{self, Seat};
+use crate::render::may_have_alpha;
+use crate::render::negotiate::AcceptClass;
+use crate::render::options::{OptionError, RenderOptions};
+use crate::render::produce::{self, Job, Produced, RenderFailure, Rendition};
+use crate::storage::{ImageRecord, Images};
+use functions::ops::compose::check_stored_size;
+use sha2::{Digest, Sha256};
+use worker::{Headers, Request, Response};
+
+/// The signed link's own query parameters: not render options.
+const LINK_KEYS: [&str; 3] = ["exp", "sub", "sig"];
+
+impl From<OptionError> for ApiError {
+    fn from(e: OptionError) -> Self {
+        ApiError::InvalidChain(e.to_string())
+    }
+}
+
+impl From<RenderFailure> for ApiError {
+    fn from(e: RenderFailure) -> Self {
+        match e {
+            RenderFailure::Image(e) => e.into(),
+            RenderFailure::RateLimited(seconds) => ApiError::RateLimited(seconds),
+            RenderFailure::Internal(cause) => ApiError::Internal(cause),
+        }
+    }
+}
+
+/// What a render link grants: the path with the canonical options.
+pub fn resource(image: &ImageId, options: &RenderOptions) -> String {
+    match options.canonical() {
+        c if c.is_empty() => format!("/images/{image}/render"),
+        c => format!("/images/{image}/render?{c}"),
+    }
+}
+
+/// Where the answer came from (`Stellar-Cache`).
+#[derive(Clone, Copy)]
+enum Source {
+    Edge,
+    Store,
+    Miss,
+}
+
+pub async fn get(req: Request, ctx: Ctx) -> ApiResult<Response> {
+    let image = ImageId::parse(param(&ctx, "id")?)?;
+    let options = options_of(&req, &ctx).await?;
+    let (tenant, access) = admit_signed(&req, &ctx, &resource(&image, &options), Cost::Read).await?;
+    let class = options.negotiates().then(|| AcceptClass::of(req.headers().get("accept").ok().flatten().as_deref()));
+    let origin = req.url()?.origin().ascii_serialization();
+    let key = EdgeKey::new(&origin, &tenant, &image, &options.canonical(), class);
+    let if_none_match = req.headers().get("if-none-match")?;
+    let answer = Answer { access, negotiated: class.is_some(), if_none_match: if_none_match.as_deref() };
+    if let Some(hit) = edge::lookup(&key).await? {
+        return answer.cached(hit);
+    }
+    let images = Images::new(&ctx.env)?;
+    let record = images.get_record(&tenant, &image).await?;
+    let chain = options.compile(class.unwrap_or(AcceptClass::Basic).pick(may_have_alpha(record.format)))?;
+    let result_key = result_key(&record.sha256, &chain);
+    let etag = format!("\"{}\"", hex::encode(&Sha256::digest(result_key.as_bytes())[..16]));
+    if answer.not_modified(&etag) {
+        return answer.build(None, &etag, "", Source::Store);
+    }
+    let aux = aux_images(&images, &tenant, &chain).await?;
+    let (config, bucket) = (&ctx.data.config, images.bucket());
+    let job = Job { bucket, config, tenant: &tenant, record: &record, chain: &chain, result_key: &result_key, aux };
+    let rendition = obtain(&ctx, &job).await?;
+    edge::keep(images.bucket(), (&tenant, &image), &key, &rendition.bytes, &rendition.content_type, &etag).await?;
+    let source = if rendition.rendered { Source::Miss } else { Source::Store };
+    answer.build(Some(rendition.bytes.to_vec()), &etag, &rendition.content_type, source)
+}
+
+/// The request's render options; a refusal comes after the caller is identified, so a
+/// stranger learns nothing, not even that an option is bad (no link can be valid for options
+/// that do not parse, so a token is required then).
+async fn options_of(req: &Request, ctx: &Ctx) -> ApiResult<RenderOptions> {
+    let pairs = query_pairs(req)?;
+    let parsed =
+        RenderOptions::parse(pairs.iter().filter(|(k, _)| !LINK_KEYS.contains(&k.as_str())).map(|(k, v)| (k.as_str(), v.as_str())));
+    match parsed {
+        Ok(options) => Ok(options),
+        Err(e) => {
+            admit(req, ctx, Cost::Read).await?;
+            Err(e.into())
+        }
+    }
+}
+
+/// The images a chain reads besides the original (a watermark): the tenant's, capped in size.
+async fn aux_images(images: &Images, tenant: &TenantId, chain: &functions::Chain) -> ApiResult<Vec<(String, String)>> {
+    let mut aux = Vec::new();
+    for id in chain.steps().iter().flat_map(|s| s.aux_images()) {
+        let record: ImageRecord = images.get_record(tenant, &ImageId::parse(id)?).await?;
+        check_stored_size(id, record.bytes)?;
+        aux.push((id.to_string(), crate::keys::original(tenant, &record.id)));
+    }
+    Ok(aux)
+}
+
+/// The rendition from the store, or rendered once however many requests ask at the same time.
+async fn obtain(ctx: &Ctx, job: &Job<'_>) -> ApiResult<Rendition> {
+    let flight_key = format!("{}/{}", job.tenant, job.result_key);
+    loop {
+        match flight::board(&flight_key) {
+            Seat::Follower(answer) => match answer.await {
+                Ok(produced) => return Ok(produced?),
+                // The leader's request was cancelled: take the lead (or follow a new one).
+                Err(_) => continue,
+            },
+            Seat::Leader(leader) => {
+                let produced = lead(ctx, job).await;
+                leader.land(&produced);
+                return Ok(produced?);
+            }
+        }
+    }
+}
+
+async fn lead(ctx: &Ctx, job: &Job<'_>) -> Produced {
+    if let Some(stored) = produce::stored(job).await? {
+        return Ok(stored);
+    }
+    produce::check(job)?;
+    // A miss costs a write's tokens on top of the read: it decodes, computes and stores.
+    charge_work(ctx, job.tenant, Cost::Write).await.map_err(|e| match e {
+        ApiError::RateLimited(seconds) => RenderFailure::RateLimited(seconds),
+        other => RenderFailure::Internal(other.to_string()),
+    })?;
+    let rendition = produce::render(job).await?;
+    log::info("render")
+        .request_id(&ctx.data.request_id)
+        .tenant(job.tenant.as_str())
+        .image(job.record.id.as_str())
+        .field("bytes", rendition.bytes.len())
+        .emit();
+    Ok(rendition)
+}
+
+/// How to answer this request, whatever the rendition's source.
+struct Answer<'a> {
+    access: Access,
+    negotiated: bool,
+    if_none_match: Option<&'a str>,
+}
+
+impl Answer<'_> {
+    fn not_modified(&self, etag: &str) -> bool {
+        self.if_none_match.is_some_and(|list| list.split(',').any(|t| t.trim().trim_start_matches("W/") == etag || t.trim() == "*"))
+    }
+
+    fn cached(&self, hit: edge::Cached) -> ApiResult<Response> {
+        if self.not_modified(&hit.etag) {
+            return self.build(None, &hit.etag, "", Source::Edge);
+        }
+        let content_type = hit.response.headers().get("content-type")?.unwrap_or_default();
+        let headers = self.headers(&hit.etag, &content_type, Source::Edge)?;
+        Ok(hit.response.with_headers(headers))
+    }
+
+    /// The answer: `body`, or 304 without one.
+    fn build(&self, body: Option<Vec<u8>>, etag: &str, content_type: &str, source: Source) -> ApiResult<Response> {
+        let response = match body {
+            Some(bytes) => Response::from_bytes(bytes)?.with_headers(self.headers(etag, content_type, source)?),
+            None => Response::empty()?.with_status(304).with_headers(self.headers(etag, "", source)?),
+        };
+        Ok(response)
+    }
+
+    fn headers(&self, etag: &str, content_type: &str, source: Source) -> ApiResult<Headers> {
+        let headers = Headers::new();
+        if !content_type.is_empty() {
+            headers.set("content-type", content_type)?;
+        }
+        headers.set("etag", etag)?;
+        // A signed link names one immutable rendition; a bearer answer is the caller's alone.
+        headers.set(
+            "cache-control",
+            if self.access == Access::Link { "public, max-age=31536000, immutable" } else { "private, max-age=86400" },
+        )?;
+        if self.negotiated {
+            headers.set("vary", "Accept")?;
+        }
+        headers.set(
+            "stellar-cache",
+            match source {
+                Source::Edge => "hit-edge",
+                Source::Store => "hit-store",
+                Source::Miss => "miss",
+            },
+        )?;
+        Ok(headers)
+    }
+}

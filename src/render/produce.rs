@@ -1,0 +1,120 @@
+//! Making a rendition that the edge cache did not have: from the derived store (R2, keyed like
+//! a task's result, so tasks and renders share them), or by running the chain in this request.
+//!
+//! The planner runs before anything is read, against half the memory budget: a render answers
+//! while its client waits, and a chain that needs more than that (a full-size 48 MP decode)
+//! takes seconds and belongs in a task, which checkpoints, retries and reports progress.
+
+use crate::config::Config;
+use crate::keys;
+use crate::memory;
+use crate::storage::{ImageRecord, HEIGHT_META, WIDTH_META};
+use crate::turn;
+use functions::plan::{plan, Limits};
+use functions::session::run_chain;
+use functions::{Chain, ImageError};
+use std::collections::HashMap;
+use std::rc::Rc;
+use thiserror::Error;
+use worker::{Bucket, HttpMetadata};
+
+/// A rendition's bytes and what the answer says about them.
+#[derive(Debug, Clone)]
+pub struct Rendition {
+    pub bytes: Rc<Vec<u8>>,
+    pub content_type: String,
+    /// Rendered by this request (a miss) rather than read from the store.
+    pub rendered: bool,
+}
+
+/// Why a rendition could not be made; cloned to every coalesced request.
+#[derive(Debug, Clone, Error)]
+pub enum RenderFailure {
+    #[error(transparent)]
+    Image(#[from] ImageError),
+    /// The tenant's rate limit cannot pay for a render (seconds until it can).
+    #[error("rate limited for {0} s")]
+    RateLimited(u64),
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl From<worker::Error> for RenderFailure {
+    fn from(e: worker::Error) -> Self {
+        RenderFailure::Internal(e.to_string())
+    }
+}
+
+pub type Produced = Result<Rendition, RenderFailure>;
+
+/// What producing one rendition needs.
+pub struct Job<'a> {
+    pub bucket: &'a Bucket,
+    pub config: &'a Config,
+    pub tenant: &'a crate::ids::TenantId,
+    pub record: &'a ImageRecord,
+    pub chain: &'a Chain,
+    pub result_key: &'a str,
+    /// Images the chain reads besides the original (a watermark): id → R2 key.
+    pub aux: Vec<(String, String)>,
+}
+
+/// The limits a render runs under: the task's, with half its memory budget.
+pub fn limits(config: &Config) -> Limits {
+    Limits { memory_budget: config.memory_budget_bytes / 2, ..config.limits() }
+}
+
+/// Refuses, before anything is read, a rendition that cannot be made in a request.
+pub fn check(job: &Job<'_>) -> Result<(), RenderFailure> {
+    let refused = |why: String| {
+        let hint = "; render it with a task (POST /tasks), which has the whole budget";
+        RenderFailure::Image(ImageError::TooLarge(format!("{why}{hint}")))
+    };
+    let peak = plan(&job.record.info(), job.record.bytes, job.chain, limits(job.config)).map_err(|e| match e {
+        ImageError::TooLarge(why) => refused(why),
+        other => RenderFailure::Image(other),
+    })?;
+    memory::check(peak.peak_bytes).map_err(|e| refused(e.to_string()))
+}
+
+/// The stored rendition, if the store has it.
+pub async fn stored(job: &Job<'_>) -> Result<Option<Rendition>, RenderFailure> {
+    let Some(obj) = job.bucket.get(keys::result(job.tenant, job.result_key)).execute().await? else { return Ok(None) };
+    let meta = obj.custom_metadata().unwrap_or_default();
+    let dim = |name: &str| meta.get(name).and_then(|v| v.parse::<u32>().ok());
+    // Written by a finished step or render (sized, typed); anything else is rendered afresh.
+    let (Some(_), Some(_), Some(content_type)) = (dim(WIDTH_META), dim(HEIGHT_META), obj.http_metadata().content_type) else {
+        return Ok(None);
+    };
+    let body = obj.body().ok_or_else(|| RenderFailure::Internal("stored rendition has no body".into()))?;
+    Ok(Some(Rendition { bytes: Rc::new(body.bytes().await?), content_type, rendered: false }))
+}
+
+/// Renders in this request and stores the result for the next request (or task) to share.
+pub async fn render(job: &Job<'_>) -> Produced {
+    check(job)?;
+    // The peak was planned for one job per isolate: wait for any other to finish first.
+    let turn = turn::take().await;
+    let source =
+        read(job.bucket, &keys::original(job.tenant, &job.record.id)).await?.ok_or(ImageError::Invalid("the original is gone".into()))?;
+    let mut aux = HashMap::new();
+    for (id, key) in &job.aux {
+        if let Some(bytes) = read(job.bucket, key).await? {
+            aux.insert(id.clone(), bytes);
+        }
+    }
+    let out = run_chain(job.chain, source, limits(job.config), &aux)?;
+    drop((aux, turn));
+    let http = HttpMetadata { content_type: Some(out.content_type.to_string()), ..Default::default() };
+    let meta = HashMap::from([(WIDTH_META.to_string(), out.width.to_string()), (HEIGHT_META.to_string(), out.height.to_string())]);
+    let bytes = Rc::new(out.bytes);
+    let key = keys::result(job.tenant, job.result_key);
+    job.bucket.put(key, bytes.as_ref().clone()).http_metadata(http).custom_metadata(meta).execute().await?;
+    Ok(Rendition { bytes, content_type: out.content_type.to_string(), rendered: true })
+}
+
+async fn read(bucket: &Bucket, key: &str) -> Result<Option<Vec<u8>>, RenderFailure> {
+    let Some(obj) = bucket.get(key.to_string()).execute().await? else { return Ok(None) };
+    let body = obj.body().ok_or_else(|| RenderFailure::Internal(format!("{key} has no body")))?;
+    Ok(Some(body.bytes().await?))
+}
