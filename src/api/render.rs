@@ -64,8 +64,10 @@ pub async fn get(req: Request, ctx: Ctx) -> ApiResult<Response> {
     let key = EdgeKey::new(&origin, &tenant, &image, &options.canonical(), class);
     let if_none_match = req.headers().get("if-none-match")?;
     let answer = Answer { access, negotiated: class.is_some(), if_none_match: if_none_match.as_deref() };
-    if let Some(hit) = edge::lookup(&key).await? {
-        return answer.cached(hit);
+    if !skips_edge(&req, &ctx) {
+        if let Some(hit) = edge::lookup(&key).await? {
+            return answer.cached(hit);
+        }
     }
     let images = Images::new(&ctx.env)?;
     let record = images.get_record(&tenant, &image).await?;
@@ -82,6 +84,13 @@ pub async fn get(req: Request, ctx: Ctx) -> ApiResult<Response> {
     edge::keep(images.bucket(), (&tenant, &image), &key, &rendition.bytes, &rendition.content_type, &etag).await?;
     let source = if rendition.rendered { Source::Miss } else { Source::Store };
     answer.build(Some(rendition.bytes.to_vec()), &etag, &rendition.content_type, source)
+}
+
+/// Whether a benchmark asks to measure the levels behind the edge cache (`bench/render.mjs`):
+/// honoured only where the dev-only bench routes are on (`BENCH_ROUTES=1`, never deployed).
+fn skips_edge(req: &Request, ctx: &Ctx) -> bool {
+    let bench = ctx.env.var("BENCH_ROUTES").is_ok_and(|v| v.to_string() == "1");
+    bench && req.headers().get("stellar-bench-skip-edge").ok().flatten().is_some()
 }
 
 /// The request's render options; a refusal comes after the caller is identified, so a
