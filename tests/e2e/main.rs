@@ -16,6 +16,7 @@ mod logs;
 mod memory;
 mod redelivery;
 mod reliability;
+mod render;
 mod security;
 mod storm;
 mod support;
