@@ -4,107 +4,69 @@
 //!
 //! Waiting is cheap and short (a render's work is tens of milliseconds; a job's seconds), and
 //! it is the only way the planner's per-job figure stays a promise. The isolate runs one
-//! thread, so the state is a thread-local flag and a queue of wake-ups, not a lock.
+//! thread, so the state is a thread-local flag.
+//!
+//! Why waiters poll on a timer of their own instead of being woken by the request that frees
+//! the turn: workerd ties timers and promises to the request that made them. A waker fired by
+//! another request polls the waiter inside that request, where the waiter's own timer cannot
+//! be cleared, and a request whose every await belongs to another request is cancelled as hung
+//! ("your Worker's code had hung"). Both were seen under the hostile corpus; polling on its own
+//! [`pause`] keeps every waiter's I/O its own.
 
-use futures_channel::oneshot;
-use std::cell::RefCell;
-use std::collections::VecDeque;
+use std::cell::Cell;
 
-#[derive(Default)]
-struct Turns {
-    busy: bool,
-    waiting: VecDeque<oneshot::Sender<()>>,
-}
+/// How often a waiter looks again.
+const POLL_MS: u64 = 10;
 
 thread_local! {
-    static TURNS: RefCell<Turns> = RefCell::new(Turns::default());
+    static BUSY: Cell<bool> = const { Cell::new(false) };
 }
 
-/// Holding this is having the isolate's memory for one job; dropping it passes the turn on.
+/// Holding this is having the isolate's memory for one job; dropping it frees the turn.
 pub struct Turn(());
 
-/// Waits for the turn (first come, first served).
-pub async fn take() -> Turn {
-    let wait = TURNS.with(|t| {
-        let mut t = t.borrow_mut();
-        if t.busy {
-            let (tx, rx) = oneshot::channel();
-            t.waiting.push_back(tx);
-            Some(rx)
-        } else {
-            t.busy = true;
-            None
-        }
-    });
-    if let Some(rx) = wait {
-        let mut waiting = Waiting(Some(rx));
-        if let Some(rx) = waiting.0.as_mut() {
-            // Err only if the sender was dropped without handing over, which `Drop` never
-            // does while it holds the turn; either way the turn is ours now.
-            let _ = rx.await;
-        }
-        waiting.0 = None;
-    }
-    Turn(())
+/// The turn, if it is free now.
+pub fn try_take() -> Option<Turn> {
+    BUSY.with(|busy| (!busy.replace(true)).then_some(Turn(())))
 }
 
-/// A waiter's end; if its request is cancelled after the turn was handed to it but before it
-/// ran, dropping this passes the turn on instead of losing it.
-struct Waiting(Option<oneshot::Receiver<()>>);
-
-impl Drop for Waiting {
-    fn drop(&mut self) {
-        if let Some(mut rx) = self.0.take() {
-            if let Ok(Some(())) = rx.try_recv() {
-                drop(Turn(()));
-            }
+/// Waits for the turn.
+pub async fn take() -> Turn {
+    loop {
+        if let Some(turn) = try_take() {
+            return turn;
         }
+        pause(POLL_MS).await;
     }
 }
 
 impl Drop for Turn {
     fn drop(&mut self) {
-        TURNS.with(|t| {
-            let mut t = t.borrow_mut();
-            // Hand the turn to the first waiter still waiting (a cancelled one dropped its end).
-            while let Some(next) = t.waiting.pop_front() {
-                if next.send(()).is_ok() {
-                    return;
-                }
-            }
-            t.busy = false;
-        });
+        BUSY.with(|busy| busy.set(false));
     }
 }
+
+/// Sleeps `ms` on a timer of this request's own (see the module's note).
+#[cfg(target_arch = "wasm32")]
+pub async fn pause(ms: u64) {
+    worker::Delay::from(std::time::Duration::from_millis(ms)).await;
+}
+
+/// Natively (unit tests) there is no runtime timer; waiting is only tested through its states.
+#[cfg(not(target_arch = "wasm32"))]
+pub async fn pause(_ms: u64) {}
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use futures_util::FutureExt;
 
     #[test]
-    fn turns_are_taken_one_at_a_time_in_order() {
-        let first = take().now_or_never().expect("free: taken at once");
-        let mut second = Box::pin(take());
-        let mut third = Box::pin(take());
-        assert!((&mut second).now_or_never().is_none(), "waits while the first holds it");
+    fn one_turn_at_a_time_and_free_again_once_dropped() {
+        let first = try_take().expect("free: taken at once");
+        assert!(try_take().is_none(), "taken while the first holds it");
         drop(first);
-        let second = (&mut second).now_or_never().expect("handed to the second");
-        assert!((&mut third).now_or_never().is_none(), "the third still waits");
+        let second = try_take().expect("free again");
         drop(second);
-        drop((&mut third).now_or_never().expect("then the third"));
-        drop(take().now_or_never().expect("free again"));
-    }
-
-    #[test]
-    fn a_waiter_cancelled_after_the_handover_passes_the_turn_on() {
-        let first = take().now_or_never().expect("free");
-        let mut second = Box::pin(take());
-        let mut third = Box::pin(take());
-        assert!((&mut second).now_or_never().is_none() && (&mut third).now_or_never().is_none());
-        drop(first); // handed to the second, which is then cancelled before it runs
-        drop(second);
-        drop((&mut third).now_or_never().expect("the turn reached the third"));
-        drop(take().now_or_never().expect("and is free after it"));
+        assert!(try_take().is_some());
     }
 }

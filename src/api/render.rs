@@ -125,10 +125,11 @@ async fn obtain(ctx: &Ctx, job: &Job<'_>) -> ApiResult<Rendition> {
     let flight_key = format!("{}/{}", job.tenant, job.result_key);
     loop {
         match flight::board(&flight_key) {
-            Seat::Follower(answer) => match answer.await {
-                Ok(produced) => return Ok(produced?),
-                // The leader's request was cancelled: take the lead (or follow a new one).
-                Err(_) => continue,
+            Seat::Follower(follower) => match follower.wait().await {
+                Some(produced) => return Ok(produced?),
+                // The leader's request was cancelled: take the lead (or follow a new one) after
+                // a pause, so that an abandoned flight's other readers can clear it.
+                None => crate::turn::pause(10).await,
             },
             Seat::Leader(leader) => {
                 let produced = lead(ctx, job).await;

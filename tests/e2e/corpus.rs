@@ -1,5 +1,6 @@
 //! More than a thousand hostile inputs through the real Worker: each gets a stable 4xx at
-//! upload or, once accepted, a task that ends succeeded or failed with a stable code; no 5xx,
+//! upload or, once accepted, a render answer (an image or a stable 4xx) and a task that ends
+//! succeeded or failed with a stable code; no 5xx,
 //! no module crash, every step inside the 128 MiB cap. The outcome per kind is printed.
 
 use crate::support::corpus::corpus;
@@ -26,6 +27,7 @@ async fn run_one(app: &TestApp, token: &str, body: Vec<u8>) -> String {
         return format!("upload {code}");
     }
     let id = answer["id"].as_str().expect("image id");
+    let rendered = render_one(app, token, id).await;
     // A full-decode step first, then shrink and encode: every decoder path is reached.
     let steps = json!([{"op": GRAYSCALE}, {"op": RESIZE, "width": 24}, {"op": ENCODE, "format": "png"}]);
     let resp = app.create_task(token, &json!({"images": [id], "steps": steps})).await;
@@ -41,14 +43,27 @@ async fn run_one(app: &TestApp, token: &str, body: Vec<u8>) -> String {
         assert!(step["memory_bytes"].as_u64().unwrap_or(0) < CAP, "a step past the cap: {done:#}");
     }
     match done["status"].as_str() {
-        Some("succeeded") => "task succeeded".into(),
+        Some("succeeded") => format!("task succeeded, {rendered}"),
         Some("failed") => {
             let code = done["error"]["code"].as_str().unwrap_or("?").to_string();
             assert!(STABLE.contains(&code.as_str()), "a hostile input failed with an unstable code: {done:#}");
-            format!("task failed {code}")
+            format!("task failed {code}, {rendered}")
         }
         other => panic!("task ended {other:?}: {done:#}"),
     }
+}
+
+/// The same input through the synchronous path, a render URL: an image or a stable 4xx.
+async fn render_one(app: &TestApp, token: &str, id: &str) -> String {
+    let resp = app.get(Some(token), &format!("/images/{id}/render?w=24&format=png")).await;
+    let status = resp.status();
+    if status == StatusCode::OK {
+        return "render ok".into();
+    }
+    let body: Value = resp.json().await.unwrap_or(Value::Null);
+    let code = body["error"]["code"].as_str().unwrap_or("?").to_string();
+    assert!(status.is_client_error() && STABLE.contains(&code.as_str()), "a render answered {status} {body}");
+    format!("render {code}")
 }
 
 #[tokio::test(flavor = "multi_thread")]
