@@ -14,7 +14,7 @@ export function initialToken() {
 
 export const save = (token) => sessionStorage.setItem(KEY, token.trim());
 
-/** Forgets the token and everything this tab kept for the tenant (thumbnails, the followed task). */
+/** Forgets the token and everything this tab kept for the tenant (the followed task). */
 export function forget() {
   for (const key of Object.keys(sessionStorage)) if (key.startsWith("studio.")) sessionStorage.removeItem(key);
 }

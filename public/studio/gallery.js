@@ -1,7 +1,6 @@
 // Gallery panel: the tenant's images newest first (cursor pages), selection for runs, delete with confirmation.
 import { api } from "./api.js";
 import { h, $, bytes, guard, reporter } from "./dom.js";
-import * as thumbs from "./thumbs.js";
 
 const PAGE = 24;
 const items = new Map(); // id → image object, in display order (Map keeps insertion order)
@@ -59,10 +58,7 @@ function render() {
 }
 
 function card(image) {
-  const src = thumbs.thumbFor(image.id);
-  const picture = src
-    ? h("img", { src, alt: "", width: 120, height: 120 })
-    : h("div", { class: "placeholder", "aria-hidden": "true" }, image.format.toUpperCase());
+  const picture = thumbnail(image);
   const box = h("input", {
     type: "checkbox",
     id: `sel-${image.id}`,
@@ -102,6 +98,20 @@ async function remove(image) {
   items.delete(image.id);
   selected.delete(image.id);
   files.delete(image.id);
-  thumbs.forget(image.id);
   render();
+}
+
+// The image object's `links.thumbnail` (a signed render URL of a 256 px square, format negotiated
+// from the browser's Accept, cached by the edge and the browser): a gallery never downloads an
+// original. Taken as a same-origin path so the page's CSP (`img-src 'self'`) holds behind any
+// proxy that rewrites the host. Lazy: a long gallery renders only what is scrolled into view.
+function thumbnail(image) {
+  const placeholder = () => h("div", { class: "placeholder", "aria-hidden": "true" }, image.format.toUpperCase());
+  const link = image.links?.thumbnail;
+  if (!link) return placeholder();
+  const url = new URL(link, location.href);
+  const img = h("img", { src: url.pathname + url.search, alt: "", width: 120, height: 120, loading: "lazy" });
+  // A rendition the server refuses (e.g. a format it stores but cannot render) shows the format instead.
+  img.addEventListener("error", () => img.replaceWith(placeholder()), { once: true });
+  return img;
 }

@@ -1,7 +1,6 @@
 // Upload panel: file picker and drag-and-drop, one XHR per file with its own progress bar and error.
 import { upload } from "./api.js";
 import { h, $, bytes } from "./dom.js";
-import * as thumbs from "./thumbs.js";
 
 /** `onUploaded(image, file)` is called for each stored image. */
 export function initUpload({ onUploaded }) {
@@ -33,11 +32,9 @@ async function one(file, onUploaded) {
   const status = h("span", { class: "status" }, `${bytes(file.size)} · uploading`);
   const row = h("li", { class: "upload" }, h("span", { class: "name" }, file.name), bar, status);
   $("uploads").prepend(row);
-  const thumb = thumbs.render(file); // in parallel with the upload
   try {
     const image = await upload(file, (f) => (bar.value = f));
     bar.value = 1;
-    thumbs.keep(image.id, await thumb);
     status.textContent = `${bytes(file.size)} · uploaded`;
     row.classList.add("done");
     onUploaded(image, file);

@@ -1,5 +1,6 @@
 // Browser tests of the studio page (issue 14, tests 1, 2, 3, 7) against a real `wrangler dev`:
-// sign-in, uploads with a refused file, a chain built from the forms run to its download, phone layout.
+// sign-in, uploads with a refused file, a chain built from the forms run to its download, phone
+// layout; and the gallery's thumbnails through render links (issue 15), last (see its TODO).
 //   node_modules/.bin/node --test tests/browser/*.test.mjs   (after scripts/build.sh)
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -81,9 +82,10 @@ test("2. three uploads by the picker, one corrupt: two in the gallery, the API's
   for (const name of ["dawn.png", "dusk.png"]) {
     assert.equal(await page.getByRole("progressbar", { name: `Upload of ${name}` }).evaluate((p) => p.value), 1);
   }
-  // Thumbnails are small renditions made in the browser: no original is downloaded.
-  const thumbs = await gallery.locator("img").evaluateAll((imgs) => imgs.map((i) => i.src.slice(0, 15)));
-  assert.deepEqual(thumbs, ["data:image/jpeg", "data:image/jpeg"]);
+  // Thumbnails are the images' render links (a 256 px rendition): no original is downloaded.
+  const thumbs = await gallery.locator("img").evaluateAll((imgs) => imgs.map((i) => new URL(i.src).pathname));
+  assert.equal(thumbs.length, 2);
+  for (const path of thumbs) assert.match(path, /^\/images\/img_\w+\/render$/);
   assert.deepEqual(originals, []);
   await shot("uploaded");
 
@@ -180,5 +182,43 @@ test("7. at phone width (375 px) nothing scrolls sideways, from sign-in to a res
   await page.getByRole("link", { name: "Download" }).waitFor();
   await page.locator("#after[src^='blob:']").waitFor();
   await noSideScroll("result");
+  await done();
+});
+
+// TODO(issue 15): of several simultaneous cold renders of different images, one hangs (workerd
+// cancels it: "code had hung"), so this test fails until src/turn.rs wakes a waiter inside its
+// own request. Drop `todo` with that fix: this test then guards it.
+const HANG = "a cold render waiting for its turn behind another request's hangs (src/turn.rs)";
+test("gallery thumbnails load through the images' render links and never request an original", { todo: HANG }, async () => {
+  const { page, shot, done } = await openPage(browser, "gallery-thumbnails");
+  const token = studio.token("gallery");
+  const sizes = [[2400, 1600], [320, 200], [200, 320]];
+  const ids = [];
+  for (const [i, [w, hgt]] of sizes.entries()) {
+    const res = await studio.api(token, `/images?name=g${i}.png`, { method: "POST", body: png(w, hgt, i), headers: { "Content-Type": "image/png" } });
+    const body = await res.json();
+    assert.equal(res.status, 201, JSON.stringify(body));
+    ids.push(body.id);
+  }
+  const requests = [];
+  page.on("request", (r) => /\/images\/img_/.test(r.url()) && requests.push(r));
+  await signIn(page, studio.url, token);
+  const gallery = page.getByRole("list", { name: "Images" });
+  await gallery.getByText("g0.png").waitFor();
+  // Every thumbnail finishes loading as a decoded 256 px square (the rendition, not the original).
+  const img = gallery.locator("img");
+  await page.waitForFunction(() => [...document.querySelectorAll("#gallery img")].every((i) => i.complete));
+  assert.deepEqual(await img.evaluateAll((imgs) => imgs.map((i) => [i.naturalWidth, i.naturalHeight])), sizes.map(() => [256, 256]));
+  const paths = requests.map((r) => new URL(r.url()).pathname);
+  assert.deepEqual(paths.filter((p) => /\/content$/.test(p)), [], "no original is downloaded");
+  assert.deepEqual(new Set(paths), new Set(ids.map((id) => `/images/${id}/render`)), "one render link per image");
+  for (const r of requests) {
+    assert.equal(r.resourceType(), "image");
+    const res = await r.response();
+    assert.equal(res.status(), 200, r.url());
+    assert.match(res.headers()["content-type"], /^image\//);
+    assert.match(res.headers().vary, /\bAccept\b/, "the format is negotiated from the browser's Accept");
+  }
+  await shot("thumbnails");
   await done();
 });
