@@ -1,6 +1,6 @@
 // Browser tests of the studio page (issue 14, tests 1, 2, 3, 7) against a real `wrangler dev`:
 // sign-in, uploads with a refused file, a chain built from the forms run to its download, phone
-// layout; and the gallery's thumbnails through render links (issue 15), last (see its TODO).
+// layout; and the gallery's thumbnails through render links (issue 15).
 //   node_modules/.bin/node --test tests/browser/*.test.mjs   (after scripts/build.sh)
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -185,11 +185,8 @@ test("7. at phone width (375 px) nothing scrolls sideways, from sign-in to a res
   await done();
 });
 
-// TODO(issue 15): of several simultaneous cold renders of different images, one hangs (workerd
-// cancels it: "code had hung"), so this test fails until src/turn.rs wakes a waiter inside its
-// own request. Drop `todo` with that fix: this test then guards it.
-const HANG = "a cold render waiting for its turn behind another request's hangs (src/turn.rs)";
-test("gallery thumbnails load through the images' render links and never request an original", { todo: HANG }, async () => {
+// Several cold renders at once: they queue for the isolate's turn (src/turn.rs), none may hang.
+test("gallery thumbnails load through the images' render links and never request an original", async () => {
   const { page, shot, done } = await openPage(browser, "gallery-thumbnails");
   const token = studio.token("gallery");
   const sizes = [[2400, 1600], [320, 200], [200, 320]];
