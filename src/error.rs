@@ -1,7 +1,9 @@
 //! The one error type of the API, each variant bound to a stable code and status from the
 //! contract. Internal causes are logged, never returned to the client.
 
+use crate::auth::AuthError;
 use crate::ids::IdError;
+use crate::links::LinkError;
 use crate::task::protocol::{Refusal, TaskError};
 use crate::tenant::protocol::IndexError;
 use functions::ImageError;
@@ -118,6 +120,18 @@ impl From<TaskError> for ApiError {
     }
 }
 
+impl From<AuthError> for ApiError {
+    fn from(e: AuthError) -> Self {
+        ApiError::Unauthorized(e.to_string())
+    }
+}
+
+impl From<LinkError> for ApiError {
+    fn from(e: LinkError) -> Self {
+        ApiError::Unauthorized(e.to_string())
+    }
+}
+
 impl From<IdError> for ApiError {
     fn from(e: IdError) -> Self {
         match e {
@@ -171,5 +185,13 @@ mod tests {
         assert_eq!(ApiError::from(ImageError::Invalid("x".into())).status(), 422);
         assert_eq!(ApiError::from(ImageError::TooLarge("x".into())).code(), "image_too_large");
         assert_eq!(ApiError::from(ImageError::Unsupported("x".into())).status(), 415);
+    }
+
+    #[test]
+    fn refused_credentials_are_401_with_their_reason() {
+        let token = ApiError::from(AuthError::Expired);
+        assert_eq!((token.code(), token.status(), token.public_message().as_str()), ("unauthorized", 401, "the token has expired"));
+        let link = ApiError::from(LinkError::WrongResource);
+        assert_eq!((link.status(), link.public_message().as_str()), (401, "the link signature does not match this resource"));
     }
 }

@@ -18,6 +18,17 @@
 //! - `index_fail=N`: the task object's first N writes to its tenant's index fail (counted per
 //!   task object); the alarm must retry until the listing matches the task.
 
+use thiserror::Error;
+
+/// Why `FAULT_INJECTION` does not parse (named in the configuration's problems).
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum FaultsError {
+    #[error("{0:?} needs a count, e.g. transient=2")]
+    NoCount(String),
+    #[error("unknown fault {0:?} (known: transient=N, duplicate, die=N, pause=MS, send_fail=N, index_fail=N, oom=N, lose_report=N)")]
+    Unknown(String),
+}
+
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Faults {
     pub transient: u32,
@@ -32,10 +43,10 @@ pub struct Faults {
 
 impl Faults {
     /// Parses the var; an unknown item is an error so that a typo is not silently inert.
-    pub fn parse(spec: &str) -> Result<Faults, String> {
+    pub fn parse(spec: &str) -> Result<Faults, FaultsError> {
         let mut faults = Faults::default();
         for item in spec.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-            let count = |v: &str| v.parse::<u32>().map_err(|_| format!("{item:?} needs a count, e.g. transient=2"));
+            let count = |v: &str| v.parse::<u32>().map_err(|_| FaultsError::NoCount(item.to_string()));
             match item.split_once('=') {
                 Some(("transient", v)) => faults.transient = count(v)?,
                 Some(("die", v)) => faults.die = count(v)?,
@@ -45,11 +56,7 @@ impl Faults {
                 Some(("oom", v)) => faults.oom = count(v)?,
                 Some(("lose_report", v)) => faults.lose_report = count(v)?,
                 None if item == "duplicate" => faults.duplicate = true,
-                _ => {
-                    return Err(format!(
-                        "unknown fault {item:?} (known: transient=N, duplicate, die=N, pause=MS, send_fail=N, index_fail=N, oom=N, lose_report=N)"
-                    ))
-                }
+                _ => return Err(FaultsError::Unknown(item.to_string())),
             }
         }
         Ok(faults)
@@ -73,7 +80,8 @@ mod tests {
         assert_eq!((outages.send_fail, outages.index_fail), (1, 3));
         assert_eq!(Faults::parse("oom=1").expect("oom").oom, 1);
         assert_eq!(Faults::parse("lose_report=2").expect("lose_report").lose_report, 2);
-        assert!(Faults::parse("send_fail").is_err());
+        assert_eq!(Faults::parse("send_fail"), Err(FaultsError::Unknown("send_fail".into())));
+        assert_eq!(Faults::parse("die=x"), Err(FaultsError::NoCount("die=x".into())));
         assert!(Faults::parse("transient").is_err() && Faults::parse("dupe").is_err() && Faults::parse("die=x").is_err());
     }
 }

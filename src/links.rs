@@ -12,6 +12,22 @@ use crate::signing::HmacSha256;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use hmac::Mac;
+use thiserror::Error;
+
+/// Why a signed link was refused; every message is safe to show the client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+pub enum LinkError {
+    #[error("a signed link needs exp (unix seconds), sub and sig")]
+    Incomplete,
+    #[error("the link signature is malformed")]
+    MalformedSignature,
+    #[error("the link signature does not match this resource")]
+    WrongResource,
+    #[error("the link has expired")]
+    Expired,
+    #[error("the link subject is not a valid tenant id")]
+    BadSubject,
+}
 
 /// The query parameters of a signed link.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,8 +39,8 @@ pub struct LinkParams {
 
 impl LinkParams {
     /// The link parameters of a query, if it has a `sig` (then `exp` and `sub` are required).
-    /// `Err` names what is malformed.
-    pub fn from_query<'a>(pairs: impl Iterator<Item = (&'a str, &'a str)>) -> Option<Result<LinkParams, &'static str>> {
+    /// `Err` when one of them is missing or `exp` is not a number.
+    pub fn from_query<'a>(pairs: impl Iterator<Item = (&'a str, &'a str)>) -> Option<Result<LinkParams, LinkError>> {
         let (mut exp, mut sub, mut sig) = (None, None, None);
         for (k, v) in pairs {
             match k {
@@ -37,7 +53,7 @@ impl LinkParams {
         let sig = sig?;
         let parsed = match (exp.and_then(|e| e.parse::<i64>().ok()), sub) {
             (Some(exp), Some(sub)) => Ok(LinkParams { exp, sub: sub.to_string(), sig: sig.to_string() }),
-            _ => Err("a signed link needs exp (unix seconds), sub and sig"),
+            _ => Err(LinkError::Incomplete),
         };
         Some(parsed)
     }
@@ -57,18 +73,18 @@ pub fn sign(secret: &[u8], method: &str, path: &str, tenant: &TenantId, exp: i64
 }
 
 /// Checks a link for `method path` at `now` against the current secret, then the previous
-/// one; returns the tenant it grants or why it is refused (safe to show).
-pub fn verify(params: &LinkParams, method: &str, path: &str, secrets: &[&[u8]], now: i64) -> Result<TenantId, &'static str> {
-    let signature = URL_SAFE_NO_PAD.decode(&params.sig).map_err(|_| "the link signature is malformed")?;
+/// one; returns the tenant it grants or why it is refused.
+pub fn verify(params: &LinkParams, method: &str, path: &str, secrets: &[&[u8]], now: i64) -> Result<TenantId, LinkError> {
+    let signature = URL_SAFE_NO_PAD.decode(&params.sig).map_err(|_| LinkError::MalformedSignature)?;
     // Constant-time comparison is done by `verify_slice`.
     let valid = secrets.iter().any(|s| mac(s, method, path, &params.sub, params.exp).verify_slice(&signature).is_ok());
     if !valid {
-        return Err("the link signature does not match this resource");
+        return Err(LinkError::WrongResource);
     }
     if params.exp < now {
-        return Err("the link has expired");
+        return Err(LinkError::Expired);
     }
-    TenantId::parse(&params.sub).ok_or("the link subject is not a valid tenant id")
+    TenantId::parse(&params.sub).ok_or(LinkError::BadSubject)
 }
 
 #[cfg(test)]
@@ -97,18 +113,19 @@ mod tests {
     #[test]
     fn a_link_grants_nothing_else() {
         let p = params(&sign(KEY, "GET", "/tasks/task_1/ws", &alice(), NOW + 60));
-        assert!(verify(&p, "GET", "/tasks/task_2/ws", &[KEY], NOW).is_err(), "another path");
-        assert!(verify(&p, "POST", "/tasks/task_1/ws", &[KEY], NOW).is_err(), "another method");
+        let wrong = Err(LinkError::WrongResource);
+        assert_eq!(verify(&p, "GET", "/tasks/task_2/ws", &[KEY], NOW), wrong, "another path");
+        assert_eq!(verify(&p, "POST", "/tasks/task_1/ws", &[KEY], NOW), wrong, "another method");
         let other_tenant = LinkParams { sub: "bob".into(), ..p.clone() };
-        assert!(verify(&other_tenant, "GET", "/tasks/task_1/ws", &[KEY], NOW).is_err(), "another tenant");
+        assert_eq!(verify(&other_tenant, "GET", "/tasks/task_1/ws", &[KEY], NOW), wrong, "another tenant");
         let later = LinkParams { exp: p.exp + 3600, ..p };
-        assert!(verify(&later, "GET", "/tasks/task_1/ws", &[KEY], NOW).is_err(), "an extended expiry");
+        assert_eq!(verify(&later, "GET", "/tasks/task_1/ws", &[KEY], NOW), wrong, "an extended expiry");
     }
 
     #[test]
     fn an_expired_link_is_refused() {
         let p = params(&sign(KEY, "GET", "/x", &alice(), NOW - 1));
-        assert_eq!(verify(&p, "GET", "/x", &[KEY], NOW), Err("the link has expired"));
+        assert_eq!(verify(&p, "GET", "/x", &[KEY], NOW), Err(LinkError::Expired));
     }
 
     #[test]
@@ -121,6 +138,7 @@ mod tests {
     #[test]
     fn queries_without_sig_are_not_links_and_incomplete_ones_are_malformed() {
         assert!(LinkParams::from_query([("since", "3")].into_iter()).is_none());
-        assert!(LinkParams::from_query([("sig", "x"), ("sub", "alice")].into_iter()).expect("has sig").is_err());
+        let incomplete = LinkParams::from_query([("sig", "x"), ("sub", "alice")].into_iter()).expect("has sig");
+        assert_eq!(incomplete, Err(LinkError::Incomplete));
     }
 }

@@ -7,6 +7,7 @@
 
 use hmac::Mac;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use thiserror::Error;
 use worker::Url;
 
 pub const SIGNATURE_HEADER: &str = "stellar-signature";
@@ -14,20 +15,35 @@ pub const EVENT_HEADER: &str = "stellar-event";
 pub const DELIVERY_HEADER: &str = "stellar-delivery";
 const MAX_URL: usize = 2048;
 
+/// Why a webhook URL is refused, worded to follow "webhook: " in the client's message.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum WebhookUrlError {
+    #[error("must be at most {MAX_URL} characters")]
+    TooLong,
+    #[error("is not a URL ({0})")]
+    NotUrl(url::ParseError),
+    #[error("must not carry credentials")]
+    Credentials,
+    #[error("must be an https URL")]
+    NotHttps,
+    #[error("must point to a public host (no loopback, private, link-local or internal names)")]
+    NotPublic,
+}
+
 /// Validates a webhook URL; the error names what is wrong.
-pub fn validate_url(raw: &str, allow_loopback: bool) -> Result<Url, String> {
+pub fn validate_url(raw: &str, allow_loopback: bool) -> Result<Url, WebhookUrlError> {
     if raw.len() > MAX_URL {
-        return Err(format!("must be at most {MAX_URL} characters"));
+        return Err(WebhookUrlError::TooLong);
     }
-    let url = Url::parse(raw).map_err(|e| format!("is not a URL ({e})"))?;
+    let url = Url::parse(raw).map_err(WebhookUrlError::NotUrl)?;
     if !url.username().is_empty() || url.password().is_some() {
-        return Err("must not carry credentials".into());
+        return Err(WebhookUrlError::Credentials);
     }
     let loopback = is_loopback_host(&url);
     match url.scheme() {
         "https" => {}
         "http" if allow_loopback && loopback => {}
-        _ => return Err("must be an https URL".into()),
+        _ => return Err(WebhookUrlError::NotHttps),
     }
     if loopback && allow_loopback {
         return Ok(url);
@@ -36,7 +52,7 @@ pub fn validate_url(raw: &str, allow_loopback: bool) -> Result<Url, String> {
         Some(url::Host::Domain(d)) if is_public_name(d) => Ok(url),
         Some(url::Host::Ipv4(ip)) if is_public_v4(ip) => Ok(url),
         Some(url::Host::Ipv6(ip)) if is_public_v6(ip) => Ok(url),
-        _ => Err("must point to a public host (no loopback, private, link-local or internal names)".into()),
+        _ => Err(WebhookUrlError::NotPublic),
     }
 }
 
@@ -144,6 +160,15 @@ mod tests {
         for url in bad {
             assert!(validate_url(url, false).is_err(), "{url} must be refused");
         }
+    }
+
+    #[test]
+    fn each_refusal_says_what_is_wrong() {
+        assert_eq!(validate_url("http://hooks.example.com/x", false), Err(WebhookUrlError::NotHttps));
+        assert_eq!(validate_url("https://u:p@hooks.example.com/", false), Err(WebhookUrlError::Credentials));
+        assert_eq!(validate_url("https://10.0.0.1/", false), Err(WebhookUrlError::NotPublic));
+        assert_eq!(validate_url(&format!("https://a.example/{}", "x".repeat(MAX_URL)), false), Err(WebhookUrlError::TooLong));
+        assert_eq!(validate_url("nope", false).map_err(|e| e.to_string()), Err("is not a URL (relative URL without a base)".into()));
     }
 
     #[test]

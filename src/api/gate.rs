@@ -5,7 +5,7 @@
 use super::{AppState, Ctx};
 use crate::auth;
 use crate::clock::now_secs;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::ids::TenantId;
 use crate::links::{self, LinkParams};
 use crate::ratelimit::{object::charge, Cost};
@@ -51,10 +51,8 @@ pub async fn admit_signed(req: &Request, ctx: &Ctx, resource: &str, cost: Cost) 
     let link = LinkParams::from_query(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     let (tenant, access) = match link {
         Some(params) if !has_token => {
-            let params = params.map_err(|why| ApiError::Unauthorized(why.into()))?;
             let method = req.method().to_string();
-            let tenant = links::verify(&params, &method, resource, &ctx.data.config.verifying_secrets(), now_secs())
-                .map_err(|why| ApiError::Unauthorized(why.into()))?;
+            let tenant = links::verify(&params?, &method, resource, &ctx.data.config.verifying_secrets(), now_secs())?;
             (tenant, Access::Link)
         }
         _ => (authenticate(req, &ctx.data)?, Access::Bearer),
@@ -66,14 +64,9 @@ pub async fn admit_signed(req: &Request, ctx: &Ctx, resource: &str, cost: Cost) 
 
 /// The tenant of the request's bearer token.
 fn authenticate(req: &Request, state: &AppState) -> ApiResult<TenantId> {
-    let header =
-        req.headers().get("authorization")?.ok_or_else(|| ApiError::Unauthorized("an Authorization: Bearer token is required".into()))?;
-    let token = header
-        .strip_prefix("Bearer ")
-        .or_else(|| header.strip_prefix("bearer "))
-        .ok_or_else(|| ApiError::Unauthorized("the Authorization header must be \"Bearer <token>\"".into()))?;
-    let tenant =
-        auth::verify_any(token.trim(), &state.config.verifying_secrets(), now_secs()).map_err(|why| ApiError::Unauthorized(why.into()))?;
+    let header = req.headers().get("authorization")?;
+    let token = auth::bearer(header.as_deref())?;
+    let tenant = auth::verify_any(token, &state.config.verifying_secrets(), now_secs())?;
     remember(state, &tenant);
     Ok(tenant)
 }
