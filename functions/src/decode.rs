@@ -1,6 +1,7 @@
 //! Decoding uploads into rasters: JPEG with DCT scaling (shrink-on-load: our `jpeg` module for
 //! baseline files, `jpeg-decoder` for the rest) and EXIF orientation; WebP through image-webp;
-//! the other formats through the `image` crate.
+//! the other formats through the `image` crate. An embedded colour profile other than sRGB is
+//! converted to sRGB on the way ([`crate::icc`]).
 //!
 //! Every decoder is bounded by [`DecodeOptions::max_alloc`], what `MEMORY_BUDGET_BYTES` leaves
 //! beside the encoded input, and refuses up front (from the header, with the planner's own
@@ -9,6 +10,7 @@
 
 use crate::error::ImageError;
 use crate::format::{Format, ImageInfo};
+use crate::icc::SourceProfile;
 use crate::ops::orient;
 use crate::plan;
 use crate::planar::Pixels;
@@ -75,11 +77,20 @@ pub fn decode(bytes: &[u8], info: &ImageInfo, opts: &DecodeOptions, planar_ok: b
     if info.format != Format::Jpeg {
         fits(info, (info.width, info.height), opts.max_alloc)?;
     }
-    match info.format {
-        Format::Jpeg => decode_jpeg(bytes, opts, planar_ok),
-        Format::Webp => decode_webp(bytes, opts.max_alloc).map(Pixels::Raster),
-        other => decode_generic(bytes, other, opts.max_alloc).map(Pixels::Raster),
+    let profile = SourceProfile::of(bytes, info.format);
+    let mut raster = match info.format {
+        // YCbCr planes skip RGB altogether, so a profiled JPEG takes the raster path.
+        Format::Jpeg => match decode_jpeg(bytes, opts, planar_ok && profile.is_none(), profile.as_ref())? {
+            Pixels::Raster(raster) => raster,
+            planar => return Ok(planar),
+        },
+        Format::Webp => decode_webp(bytes, opts.max_alloc)?,
+        other => return decode_generic(bytes, other, opts.max_alloc, profile.as_ref()).map(Pixels::Raster),
+    };
+    if let Some(profile) = profile.filter(|p| !p.is_cmyk()) {
+        profile.to_srgb(&mut raster)?;
     }
+    Ok(Pixels::Raster(raster))
 }
 
 /// Refuses a decode of `info` at `decoded` size that needs more than `max_alloc` bytes, by the
@@ -111,7 +122,7 @@ fn jpeg_eighths(width: u32, height: u32, want: (u32, u32)) -> u32 {
     [1, 2, 4].into_iter().find(|&e| scaled(width, e) >= want.0 && scaled(height, e) >= want.1).unwrap_or(8)
 }
 
-fn decode_jpeg(bytes: &[u8], opts: &DecodeOptions, planar_ok: bool) -> Result<Pixels, ImageError> {
+fn decode_jpeg(bytes: &[u8], opts: &DecodeOptions, planar_ok: bool, profile: Option<&SourceProfile>) -> Result<Pixels, ImageError> {
     let (info, exif_orientation) = jpeg_header(bytes)?;
     let orientation = if opts.orient { exif_orientation } else { 1 };
     if info.pixels() > opts.max_pixels {
@@ -130,7 +141,7 @@ fn decode_jpeg(bytes: &[u8], opts: &DecodeOptions, planar_ok: bool) -> Result<Pi
             return Ok(pixels);
         }
     }
-    let raster = decode_with_jpeg_decoder(bytes, opts.max_alloc, eighths.unwrap_or(8))?;
+    let raster = decode_with_jpeg_decoder(bytes, opts.max_alloc, eighths.unwrap_or(8), profile.filter(|p| p.is_cmyk()))?;
     Ok(Pixels::Raster(orient::apply_orientation(raster, orientation)))
 }
 
@@ -149,7 +160,7 @@ fn decode_fast(bytes: &[u8], eighths: usize, max_pixels: u64, planar_ok: bool, o
 }
 
 /// jpeg-decoder, for everything our decoder declines, at `eighths`/8 of the stored size.
-fn decode_with_jpeg_decoder(bytes: &[u8], max_alloc: u64, eighths: u32) -> Result<Raster, ImageError> {
+fn decode_with_jpeg_decoder(bytes: &[u8], max_alloc: u64, eighths: u32, cmyk: Option<&SourceProfile>) -> Result<Raster, ImageError> {
     let invalid = |e: jpeg_decoder::Error| ImageError::Invalid(format!("cannot decode the jpeg: {e}"));
     let mut decoder = Decoder::new(bytes);
     decoder.read_info().map_err(invalid)?;
@@ -168,16 +179,22 @@ fn decode_with_jpeg_decoder(bytes: &[u8], max_alloc: u64, eighths: u32) -> Resul
         PixelFormat::RGB24 => Raster::new(w, h, Layout::Rgb8, pixels),
         // 16-bit gray: keep the high byte (big-endian samples).
         PixelFormat::L16 => Raster::new(w, h, Layout::Luma8, pixels.chunks_exact(2).map(|p| p[0]).collect()),
-        PixelFormat::CMYK32 => Raster::new(w, h, Layout::Rgb8, cmyk_to_rgb(&pixels)),
+        // Through the file's CMYK profile when it has one, else the naive formula.
+        PixelFormat::CMYK32 => {
+            let rgb = cmyk.and_then(|p| p.cmyk_to_srgb(&pixels, w)).unwrap_or_else(|| cmyk_to_rgb(&pixels));
+            Raster::new(w, h, Layout::Rgb8, rgb)
+        }
     }
 }
 
-/// Adobe CMYK JPEGs are stored inverted; jpeg-decoder returns them as is.
+/// Ink amounts (0 = no ink) to RGB without a profile. Adobe CMYK JPEGs are stored inverted and
+/// jpeg-decoder undoes that, so its samples are inks: white is (0, 0, 0, 0). (This formula had
+/// the inks the wrong way round until the colour tests compared a CMYK file with Little CMS.)
 fn cmyk_to_rgb(px: &[u8]) -> Vec<u8> {
     px.chunks_exact(4)
         .flat_map(|p| {
-            let k = u32::from(p[3]);
-            [0, 1, 2].map(|i| ((u32::from(p[i]) * k + 127) / 255) as u8)
+            let k = 255 - u32::from(p[3]);
+            [0, 1, 2].map(|i| (((255 - u32::from(p[i])) * k + 127) / 255) as u8)
         })
         .collect()
 }
@@ -197,15 +214,27 @@ fn decode_webp(bytes: &[u8], max_alloc: u64) -> Result<Raster, ImageError> {
     Raster::new(w, h, layout, pixels)
 }
 
-fn decode_generic(bytes: &[u8], format: Format, max_alloc: u64) -> Result<Raster, ImageError> {
+fn decode_generic(bytes: &[u8], format: Format, max_alloc: u64, profile: Option<&SourceProfile>) -> Result<Raster, ImageError> {
     let mut reader = image::io::Reader::with_format(Cursor::new(bytes), format.to_image_format());
     let mut limits = image::io::Limits::default();
     // Counts the output buffer first, then every buffer the decoder reserves beside it (a GIF
     // frame off the screen's geometry, TIFF strips, PNG's own limit).
     limits.max_alloc = Some(max_alloc);
     reader.limits(limits);
-    let decoded = reader.decode().map_err(|e| ImageError::Invalid(format!("cannot decode the {}: {e}", format.name())))?;
-    Ok(from_dynamic(decoded))
+    let mut decoded = reader.decode().map_err(|e| ImageError::Invalid(format!("cannot decode the {}: {e}", format.name())))?;
+    let Some(profile) = profile else { return Ok(from_dynamic(decoded)) };
+    // 16-bit samples are converted before they are reduced to 8 bits, keeping their precision.
+    let width = decoded.width();
+    let converted16 = match &mut decoded {
+        image::DynamicImage::ImageRgb16(img) => profile.to_srgb16(img.as_mut(), width, false).map(|_| true)?,
+        image::DynamicImage::ImageRgba16(img) => profile.to_srgb16(img.as_mut(), width, true).map(|_| true)?,
+        _ => false,
+    };
+    let mut raster = from_dynamic(decoded);
+    if !converted16 {
+        profile.to_srgb(&mut raster)?;
+    }
+    Ok(raster)
 }
 
 #[cfg(test)]

@@ -67,14 +67,16 @@ impl Format {
     }
 }
 
-/// What the studio reads, with the caveats users should know (served by `GET /steps`).
+/// What the studio reads, with the caveats users should know (served by `GET /steps`). Every
+/// format that can embed an ICC profile (JPEG, PNG, WebP, TIFF) is converted from it to sRGB on
+/// decode (`icc.rs`).
 pub const INPUT_NOTES: &[(&str, &str)] = &[
-    ("jpeg", "baseline and progressive; EXIF orientation applied on decode; decoded at 1/2, 1/4 or 1/8 scale when the first step shrinks (shrink-on-load); CMYK converted to RGB"),
-    ("png", "8 and 16 bit (16-bit reduced to 8), gray, RGB, with or without alpha"),
-    ("webp", "lossy and lossless; first frame of animations; a frame or bitstream larger than the canvas is refused"),
+    ("jpeg", "baseline and progressive; EXIF orientation applied on decode; decoded at 1/2, 1/4 or 1/8 scale when the first step shrinks (shrink-on-load); an embedded colour profile (Display P3, Adobe RGB, ProPhoto, CMYK…) converted to sRGB; CMYK without a profile converted naively"),
+    ("png", "8 and 16 bit (16-bit reduced to 8, after any colour-profile conversion), gray, RGB, with or without alpha; an embedded colour profile converted to sRGB"),
+    ("webp", "lossy and lossless; first frame of animations; a frame or bitstream larger than the canvas is refused; an embedded colour profile converted to sRGB"),
     ("gif", "first frame only (animations are not processed frame by frame); a first frame larger than the logical screen is refused"),
     ("bmp", "uncompressed and RLE"),
-    ("tiff", "classic and BigTIFF; uncompressed, LZW, Deflate, PackBits or JPEG; 8/16-bit gray, RGB, RGBA, CMYK (converted to RGB); first page only; the Orientation tag is not applied"),
+    ("tiff", "classic and BigTIFF; uncompressed, LZW, Deflate, PackBits or JPEG; 8/16-bit gray, RGB, RGBA, CMYK (converted to RGB); an embedded colour profile converted to sRGB (16-bit samples at 16 bits); first page only; the Orientation tag is not applied"),
 ];
 
 /// What the header says about an image, read without decoding pixels.
@@ -246,7 +248,7 @@ mod tests {
             .expect("encode fixture");
         let info = probe(&tiff).expect("valid tiff");
         assert_eq!((info.format, info.width, info.height), (Format::Tiff, 6, 4));
-        let opts = crate::decode::DecodeOptions { hint: None, max_pixels: 100, max_alloc: 1 << 20, orient: true };
+        let opts = crate::decode::DecodeOptions { hint: None, max_pixels: 100, max_alloc: 8 << 20, orient: true };
         let r = crate::raster::load(tiff, &opts).expect("decodes");
         assert_eq!(r.pixels, img.into_raw());
     }

@@ -19,6 +19,7 @@ pub mod decode;
 pub mod error;
 pub mod format;
 mod frames;
+pub mod icc;
 mod jpeg;
 pub mod ops;
 pub mod params;

@@ -122,7 +122,7 @@ pub fn decode_bytes(info: &ImageInfo, (w, h): (u32, u32)) -> u64 {
     let decoder = if info.wide { raster * 2 } else { raster };
     // A GIF frame is decoded to palette indices, then to RGBA beside the screen's raster.
     let indices = if info.format == Format::Gif { u64::from(w) * u64::from(h) } else { 0 };
-    decoder + raster + indices + coefficient_bytes(info)
+    decoder + raster + indices + coefficient_bytes(info) + crate::icc::ICC_BYTES
 }
 
 /// A progressive JPEG's decoder holds every DCT coefficient (2 bytes each, three full-size
