@@ -91,10 +91,12 @@ function photoPixels(W, H, seed) {
   return Buffer.from(px.buffer);
 }
 
-export async function generatedImages(sharp, dir) {
+// `names`: which of GENERATED (all by default; bench/render.mjs needs only the 12 MP one).
+export async function generatedImages(sharp, dir, names = GENERATED.map((g) => g.name)) {
   mkdirSync(dir, { recursive: true });
   const out = [];
   for (const [i, g] of GENERATED.entries()) {
+    if (!names.includes(g.name)) continue;
     const file = path.join(dir, `v${FIXTURE_VERSION}-${g.name}`);
     if (!existsSync(file)) {
       log(`generating ${path.basename(file)} (${g.width}×${g.height}, once; cached in ${dir})`);

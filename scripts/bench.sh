@@ -17,6 +17,10 @@
 # sends mixed requests (uploads, tasks, polls, listings, downloads, WebSocket subscribers) from
 # concurrent clients (bench/load.mjs, issue 13): throughput and p50/p99 per route, 0 5xx, no 429
 # within the limit, workerd's RSS after the run vs after warm-up; writes bench/load-results.json.
+#   bash scripts/bench.sh render [--runs 7] [--hits 60] [--clients 100] [--images DIR] [--via worker|proxy] [--var K=V]
+# times render URLs through GET /images/{id}/render from outside (bench/render.mjs, issue 15): cold
+# render of the 12 MP photo to 1600 px JPEG q80 vs sharp, store and edge hits beside the server's
+# floor, simultaneous requests for one rendition, Accept negotiation; writes bench/render-results.json.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -43,6 +47,10 @@ fi
 if [ "${1:-}" = chains ]; then
   shift
   exec "$root/node_modules/.bin/node" bench/chains.mjs "$@"
+fi
+if [ "${1:-}" = render ]; then
+  shift
+  exec "$root/node_modules/.bin/node" bench/render.mjs "$@"
 fi
 if [ "${1:-}" = load ]; then
   shift
