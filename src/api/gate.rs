@@ -46,6 +46,14 @@ pub enum Access {
 /// [`admit_link`] for a link that grants `resource`: the path, or for a render the path with
 /// its canonical options (a render link grants one rendition, not every size of the image).
 pub async fn admit_signed(req: &Request, ctx: &Ctx, resource: &str, cost: Cost) -> ApiResult<(TenantId, Access)> {
+    let (tenant, access) = identify_signed(req, ctx, resource)?;
+    charge(&ctx.env, &tenant, cost, ctx.data.config.rate_limit_per_minute).await?;
+    Ok((tenant, access))
+}
+
+/// Who a request with a token or a signed link for `resource` is, without charging it yet (a
+/// render charges after its edge-cache lookup: see `api/render.rs`).
+pub fn identify_signed(req: &Request, ctx: &Ctx, resource: &str) -> ApiResult<(TenantId, Access)> {
     let has_token = req.headers().get("authorization")?.is_some();
     let pairs = super::query_pairs(req)?;
     let link = LinkParams::from_query(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
@@ -58,8 +66,17 @@ pub async fn admit_signed(req: &Request, ctx: &Ctx, resource: &str, cost: Cost) 
         _ => (authenticate(req, &ctx.data)?, Access::Bearer),
     };
     remember(&ctx.data, &tenant);
-    charge(&ctx.env, &tenant, cost, ctx.data.config.rate_limit_per_minute).await?;
     Ok((tenant, access))
+}
+
+/// Charges `cost` after the answer is sent (the request does not wait on the rate limiter):
+/// for what is served from a cache at no cost to the studio, counted but never refused.
+pub fn charge_later(ctx: &Ctx, tenant: &TenantId, cost: Cost) {
+    let (env, tenant, per_minute) = (ctx.env.clone(), tenant.clone(), ctx.data.config.rate_limit_per_minute);
+    ctx.data.background.wait_until(async move {
+        // Refused or not, a cache hit was already served; the bucket has been drawn on.
+        let _ = charge(&env, &tenant, cost, per_minute).await;
+    });
 }
 
 /// The tenant of the request's bearer token.

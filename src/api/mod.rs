@@ -28,7 +28,7 @@ use crate::log;
 use crate::metrics::{route_label, Metrics, RequestPoint};
 use std::cell::RefCell;
 use std::rc::Rc;
-use worker::{Env, Request, Response, RouteContext};
+use worker::{Context, Env, Request, Response, RouteContext};
 
 /// Per-request data handed to every handler.
 pub struct AppState {
@@ -37,12 +37,14 @@ pub struct AppState {
     /// The tenant once the gate identified one, for the request's log line and data point
     /// (shared: the router owns the state, [`handle`] reads this after it ran).
     pub tenant: Rc<RefCell<Option<String>>>,
+    /// The invocation's context: work that may finish after the answer (`wait_until`).
+    pub background: Rc<Context>,
 }
 
 pub type Ctx = RouteContext<AppState>;
 
 /// Entry point for every HTTP request.
-pub async fn handle(req: Request, env: Env) -> worker::Result<Response> {
+pub async fn handle(req: Request, env: Env, background: Context) -> worker::Result<Response> {
     let started = now_millis();
     let request_id = request_id(&req);
     let (method, path) = (req.method().to_string(), req.path());
@@ -51,7 +53,10 @@ pub async fn handle(req: Request, env: Env) -> worker::Result<Response> {
     let (tenant, metrics) = (Rc::new(RefCell::new(None)), Metrics::open(&env));
     let mut resp = match config {
         Ok(_) if cors::is_preflight(&req) => cors::preflight(origin.as_deref())?,
-        Ok(config) => route(req, env, AppState { config, request_id: request_id.clone(), tenant: tenant.clone() }).await?,
+        Ok(config) => {
+            let state = AppState { config, request_id: request_id.clone(), tenant: tenant.clone(), background: Rc::new(background) };
+            route(req, env, state).await?
+        }
         Err(problems) if path == "/health" => health::degraded(&problems)?,
         Err(problems) => {
             log::error("config").request_id(&request_id).field("problems", &problems).emit();

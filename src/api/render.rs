@@ -2,7 +2,8 @@
 //! (nothing else is read on a hit), then the image's record, then the derived store or a render
 //! coalesced with any other request for the same rendition in this isolate.
 
-use super::gate::{admit, admit_signed, charge_work, Access};
+use super::gate::{admit, charge_later, charge_work, identify_signed, Access};
+use futures_util::future::join;
 use super::task_request::result_key;
 use super::{param, query_pairs, Ctx};
 use crate::error::{ApiError, ApiResult};
@@ -58,7 +59,7 @@ enum Source {
 pub async fn get(req: Request, ctx: Ctx) -> ApiResult<Response> {
     let image = ImageId::parse(param(&ctx, "id")?)?;
     let options = options_of(&req, &ctx).await?;
-    let (tenant, access) = admit_signed(&req, &ctx, &resource(&image, &options), Cost::Read).await?;
+    let (tenant, access) = identify_signed(&req, &ctx, &resource(&image, &options))?;
     let class = options.negotiates().then(|| AcceptClass::of(req.headers().get("accept").ok().flatten().as_deref()));
     let origin = req.url()?.origin().ascii_serialization();
     let key = EdgeKey::new(&origin, &tenant, &image, &options.canonical(), class);
@@ -66,11 +67,15 @@ pub async fn get(req: Request, ctx: Ctx) -> ApiResult<Response> {
     let answer = Answer { access, negotiated: class.is_some(), if_none_match: if_none_match.as_deref() };
     if !skips_edge(&req, &ctx) {
         if let Some(hit) = edge::lookup(&key).await? {
+            // Served at no cost to the studio: counted, without waiting on the rate limiter.
+            charge_later(&ctx, &tenant, Cost::Read);
             return answer.cached(hit);
         }
     }
     let images = Images::new(&ctx.env)?;
-    let record = images.get_record(&tenant, &image).await?;
+    // The read is charged while the record is fetched; a refusal still answers 429.
+    let (charged, record) = join(charge_work(&ctx, &tenant, Cost::Read), images.get_record(&tenant, &image)).await;
+    let record = charged.and(record)?;
     let chain = options.compile(class.unwrap_or(AcceptClass::Basic).pick(may_have_alpha(record.format)))?;
     let result_key = result_key(&record.sha256, &chain);
     let etag = format!("\"{}\"", hex::encode(&Sha256::digest(result_key.as_bytes())[..16]));

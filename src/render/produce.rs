@@ -1,9 +1,10 @@
 //! Making a rendition that the edge cache did not have: from the derived store (R2, keyed like
 //! a task's result, so tasks and renders share them), or by running the chain in this request.
 //!
-//! The planner runs before anything is read, against half the memory budget: a render answers
-//! while its client waits, and a chain that needs more than that (a full-size 48 MP decode)
-//! takes seconds and belongs in a task, which checkpoints, retries and reports progress.
+//! The planner runs before anything is read, against the same `MEMORY_BUDGET_BYTES` as a task:
+//! renders and queue jobs take turns per isolate (`crate::turn`), so each has the budget to
+//! itself. (Half the budget was tried first: it refused the 12 MP progressive JPEG of the
+//! render benchmark, 79 MiB planned, which a task runs, for no memory reason.)
 
 use crate::config::Config;
 use crate::keys;
@@ -59,15 +60,16 @@ pub struct Job<'a> {
     pub aux: Vec<(String, String)>,
 }
 
-/// The limits a render runs under: the task's, with half its memory budget.
+/// The limits a render runs under: a task's.
 pub fn limits(config: &Config) -> Limits {
-    Limits { memory_budget: config.memory_budget_bytes / 2, ..config.limits() }
+    config.limits()
 }
 
 /// Refuses, before anything is read, a rendition that cannot be made in a request.
 pub fn check(job: &Job<'_>) -> Result<(), RenderFailure> {
     let refused = |why: String| {
-        let hint = "; render it with a task (POST /tasks), which has the whole budget";
+        // Not "use a task": a task has the same budget and would be refused the same way.
+        let hint = "; ask for a smaller rendition (w, h) or a smaller original";
         RenderFailure::Image(ImageError::TooLarge(format!("{why}{hint}")))
     };
     let peak = plan(&job.record.info(), job.record.bytes, job.chain, limits(job.config)).map_err(|e| match e {

@@ -142,7 +142,7 @@ async fn bad_options_are_named_and_strangers_learn_nothing() {
     }
     let too_large_for_a_request = format!("/images/{image}/render?w=16000&h=16000&fit=fill&format=png");
     let error = assert_error(app.get(Some(&alice), &too_large_for_a_request).await, StatusCode::PAYLOAD_TOO_LARGE, "image_too_large").await;
-    assert!(error["message"].as_str().is_some_and(|m| m.contains("MiB") && m.contains("POST /tasks")), "figures and the hint: {error}");
+    assert!(error["message"].as_str().is_some_and(|m| m.contains("MiB") && m.contains("smaller rendition")), "figures and the hint: {error}");
 }
 
 /// Render lines of `image` in the server log, once at least `at_least` have arrived.
@@ -202,4 +202,26 @@ async fn tasks_and_renders_share_renditions_and_deleting_the_image_deletes_them(
     let again = id_of(&app.upload_ok(&alice, bytes, "image/jpeg").await);
     let (_, headers, _) = render(&app, Some(&alice), &format!("/images/{again}/render?w=64&format=png"), None).await;
     assert_eq!(header(&headers, "stellar-cache"), "miss");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_miss_costs_more_than_a_hit_and_hits_are_never_refused() {
+    // 20 tokens a minute: an upload costs 5, a rendered miss 1 + 5, an edge hit 1 (after it is served).
+    let app = TestApp::spawn_with(&[("RATE_LIMIT_PER_MINUTE", "20")]).await;
+    let alice = app.token("alice");
+    let image = id_of(&app.upload_ok(&alice, jpeg_fixture(200, 100), "image/jpeg").await);
+    let path = |w: u32| format!("/images/{image}/render?w={w}");
+    for w in [20, 30] {
+        let (status, headers, _) = render(&app, Some(&alice), &path(w), None).await;
+        assert_eq!((status, header(&headers, "stellar-cache")), (StatusCode::OK, "miss".to_string()));
+    }
+    // About 3 tokens are left: a third rendition cannot pay for its render.
+    let refused = app.get(Some(&alice), &path(40)).await;
+    assert!(refused.headers().get("retry-after").is_some());
+    assert_error(refused, StatusCode::TOO_MANY_REQUESTS, "rate_limited").await;
+    // What the edge cache holds is still served, however empty the bucket is.
+    for _ in 0..6 {
+        let (status, headers, _) = render(&app, Some(&alice), &path(20), None).await;
+        assert_eq!((status, header(&headers, "stellar-cache")), (StatusCode::OK, "hit-edge".to_string()));
+    }
 }
