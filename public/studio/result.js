@@ -38,9 +38,10 @@ export async function showResult(task) {
 
 const format = (o) => o.content_type.replace(/^image\//, "");
 
+// A screen-size rendition, not the original (a 48 MP original is about 20 MB).
 async function original(id) {
   const file = gallery.localFile(id);
-  return file ? URL.createObjectURL(file) : blobUrl(`/images/${id}/content`);
+  return file ? URL.createObjectURL(file) : blobUrl(`/images/${id}/render?w=1600&h=1600`);
 }
 
 async function show(img, load) {
