@@ -21,6 +21,9 @@
 # times render URLs through GET /images/{id}/render from outside (bench/render.mjs, issue 15): cold
 # render of the 12 MP photo to 1600 px JPEG q80 vs sharp, store and edge hits beside the server's
 # floor, simultaneous requests for one rendition, Accept negotiation; writes bench/render-results.json.
+#   bash scripts/bench.sh crop [--images DIR]
+# compares smart_crop's box with sharp's position "attention"/"entropy" crops as IoU, through the
+# public routes (bench/crop.mjs, issue 17); writes bench/crop-results.json.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -55,6 +58,10 @@ fi
 if [ "${1:-}" = load ]; then
   shift
   exec "$root/node_modules/.bin/node" bench/load.mjs "$@"
+fi
+if [ "${1:-}" = crop ]; then
+  shift
+  exec "$root/node_modules/.bin/node" bench/crop.mjs "$@"
 fi
 if [ "${1:-}" = list ]; then
   shift

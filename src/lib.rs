@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+mod analysis;
 mod api;
 mod archive;
 mod auth;
@@ -50,6 +51,6 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response>
 }
 
 #[event(queue)]
-async fn queue(batch: MessageBatch<messages::Job>, env: Env, _ctx: Context) -> worker::Result<()> {
+async fn queue(batch: MessageBatch<messages::QueueMessage>, env: Env, _ctx: Context) -> worker::Result<()> {
     consumer::consume(batch, env).await
 }

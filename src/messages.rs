@@ -1,7 +1,8 @@
 //! What travels between the task's Durable Object and the queue consumer. Queue messages carry
 //! ids and indexes, never image bytes.
 
-use crate::ids::{TaskId, TenantId};
+use crate::ids::{ImageId, TaskId, TenantId};
+use functions::ops::region::Region;
 use functions::{Chain, Format};
 use serde::{Deserialize, Serialize};
 
@@ -28,6 +29,26 @@ pub struct Job {
     /// When it was sent (ms since the epoch), for the consumer's queue-wait figure.
     #[serde(default)]
     pub sent_ms: u64,
+}
+
+/// An image's own job, not a task's: computing its placeholder after the upload
+/// ([`crate::analysis`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImageJob {
+    pub tenant: TenantId,
+    /// The image to analyse.
+    pub analyze: ImageId,
+    #[serde(default)]
+    pub sent_ms: u64,
+}
+
+/// What the queue carries. Untagged so that a task's job keeps its form (messages already
+/// queued still read); an image job is the one without a `task`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum QueueMessage {
+    Task(Job),
+    Image(ImageJob),
 }
 
 /// What the consumer needs to run a claimed step and, in the same job, the steps after it.
@@ -127,6 +148,9 @@ pub enum Outcome {
         bytes: u64,
         duration_ms: u64,
         memory_bytes: u64,
+        /// The box of its input a content-aware step kept (`trim`, `smart_crop`).
+        #[serde(default, rename = "box", skip_serializing_if = "Option::is_none")]
+        region: Option<Region>,
     },
     Packaged {
         bytes: u64,

@@ -7,17 +7,33 @@ use crate::ids::{ImageId, TenantId};
 use crate::keys;
 use crate::task::model::Output;
 use crate::tenant::ImageUsage;
+use functions::ops::region::Region;
+use functions::placeholder::Placeholder;
 use functions::{Format, ImageInfo};
 use js_sys::{Function, Object as JsObject, Promise, Reflect, Uint8Array};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use worker::{Bucket, Data, Env, FixedLengthStream, HttpMetadata, Object, ResponseBody};
+use worker::{Bucket, Conditional, Data, Env, FixedLengthStream, HttpMetadata, Object, ResponseBody};
 
 /// Custom metadata of a stored result: what a later identical request needs to reuse it.
 pub const WIDTH_META: &str = "width";
 pub const HEIGHT_META: &str = "height";
+/// The box a result's chain kept (`trim`, `smart_crop`), as `x,y,width,height`.
+pub const BOX_META: &str = "box";
+
+/// [`BOX_META`]'s text for `region`.
+pub fn box_meta(r: &Region) -> String {
+    format!("{},{},{},{}", r.x, r.y, r.width, r.height)
+}
+
+/// Reads [`BOX_META`]'s text; `None` when absent or malformed.
+fn parse_box(text: &str) -> Option<Region> {
+    let mut parts = text.split(',').map(|p| p.parse::<u32>().ok());
+    let (x, y, width, height) = (parts.next()??, parts.next()??, parts.next()??, parts.next()??);
+    Some(Region { x, y, width, height })
+}
 
 /// The contract's image object.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -38,6 +54,8 @@ pub struct ImageRecord {
     /// only, like `progressive`); absent on older records = false.
     #[serde(skip)]
     pub wide: bool,
+    /// Set by the image's analysis job after the upload ([`crate::analysis`]); `null` until then.
+    pub placeholder: Option<Placeholder>,
 }
 
 impl ImageRecord {
@@ -46,7 +64,8 @@ impl ImageRecord {
     }
 
     fn to_metadata(&self) -> HashMap<String, String> {
-        HashMap::from([
+        let placeholder = self.placeholder.as_ref().and_then(|p| serde_json::to_string(p).ok());
+        let mut meta = HashMap::from([
             ("name".into(), self.name.clone()),
             ("format".into(), self.format.name().into()),
             ("width".into(), self.width.to_string()),
@@ -55,7 +74,9 @@ impl ImageRecord {
             ("created_at".into(), self.created_at.clone()),
             ("progressive".into(), self.progressive.to_string()),
             ("wide".into(), self.wide.to_string()),
-        ])
+        ]);
+        meta.extend(placeholder.map(|p| ("placeholder".to_string(), p)));
+        meta
     }
 
     fn from_object(id: ImageId, obj: &Object) -> ApiResult<ImageRecord> {
@@ -74,6 +95,8 @@ impl ImageRecord {
             created_at: field("created_at")?,
             progressive: meta.get("progressive").is_some_and(|p| p == "true"),
             wide: meta.get("wide").is_some_and(|p| p == "true"),
+            // A record that cannot be read back keeps none rather than failing the image.
+            placeholder: meta.get("placeholder").and_then(|p| serde_json::from_str(p).ok()),
             id,
         })
     }
@@ -89,7 +112,8 @@ pub async fn stored_output(bucket: &Bucket, key: &str) -> worker::Result<Option<
         // Not written by a finished step (or by an older version): run the chain instead.
         return Ok(None);
     };
-    Ok(Some(Output { key: key.to_string(), content_type, width, height, bytes: obj.size() }))
+    let region = meta.get(BOX_META).and_then(|b| parse_box(b));
+    Ok(Some(Output { key: key.to_string(), content_type, width, height, bytes: obj.size(), region }))
 }
 
 /// Where a received upload is, before it is kept as an original.
@@ -180,6 +204,24 @@ impl Images {
     pub async fn get_record(&self, tenant: &TenantId, id: &ImageId) -> ApiResult<ImageRecord> {
         let obj = self.bucket.head(keys::original(tenant, id)).await?.ok_or(ApiError::NotFound)?;
         ImageRecord::from_object(id.clone(), &obj)
+    }
+
+    /// Writes `placeholder` into the original's record: R2 sets metadata only with a put, so
+    /// the original is copied onto itself (streamed R2 to R2, nothing through wasm), and only
+    /// if it is still the object just read (its etag): a delete in between is never undone.
+    /// `false` when the original is gone.
+    pub async fn set_placeholder(&self, tenant: &TenantId, id: &ImageId, placeholder: &Placeholder) -> ApiResult<bool> {
+        let key = keys::original(tenant, id);
+        let Some(obj) = self.bucket.get(key.clone()).execute().await? else { return Ok(false) };
+        let mut record = ImageRecord::from_object(id.clone(), &obj)?;
+        record.placeholder = Some(placeholder.clone());
+        let ResponseBody::Stream(stream) = obj.body().ok_or(ApiError::Internal(format!("{key} has no body")))?.response_body()? else {
+            return Err(ApiError::Internal(format!("{key} has no stream")));
+        };
+        let http = HttpMetadata { content_type: Some(record.content_type.clone()), ..Default::default() };
+        let only_if = Conditional { etag_matches: Some(obj.etag()), ..Default::default() };
+        let put = self.bucket.put(key, Data::ReadableStream(stream)).http_metadata(http).custom_metadata(record.to_metadata());
+        Ok(put.only_if(only_if).execute().await?.is_some())
     }
 
     /// The original with its body, or `NotFound`.

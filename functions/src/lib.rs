@@ -23,6 +23,7 @@ pub mod icc;
 mod jpeg;
 pub mod ops;
 pub mod params;
+pub mod placeholder;
 pub mod plan;
 pub mod planar;
 pub mod presets;

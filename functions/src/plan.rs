@@ -229,6 +229,19 @@ mod tests {
     }
 
     #[test]
+    fn content_aware_crops_plan_the_input_size_as_the_bound_and_count_their_score_grid() {
+        let trim = Chain::parse(&json!([{"op":"trim"},{"op":"encode","format":"png"}])).expect("chain");
+        let p = plan(&info(4000, 3000), 0, &trim, LIMITS).expect("fits");
+        assert_eq!(p.output, (4000, 3000), "the kept box is only known from the pixels: the input bounds it");
+        let smart = Chain::parse(&json!([{"op":"smart_crop","width":800,"height":600}])).expect("chain");
+        assert_eq!(plan(&info(4000, 3000), 0, &smart, LIMITS).expect("fits").output, (800, 600));
+        let raster = 4000 * 3000 * 3;
+        assert_eq!(smart.steps()[0].extra_bytes(raster, 800 * 600 * 3), crate::ops::saliency::MAP_BYTES, "the cut is in place");
+        let full = Chain::parse(&json!([{"op":"trim"}])).expect("chain");
+        assert!(plan(&info(8000, 6000), 0, &full, LIMITS).is_err(), "trim needs every pixel: no shrink-on-load");
+    }
+
+    #[test]
     fn too_many_pixels_is_refused_with_the_limit_in_the_message() {
         let chain = Chain::parse(&json!([{"op":"grayscale"}])).expect("chain");
         let limits = Limits { max_pixels: 1_000, ..LIMITS };

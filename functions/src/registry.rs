@@ -14,14 +14,16 @@ use crate::ops::{
     photon_bridge::FilterPreset,
     tint::Tint,
     tone::{AutoLevels, Gamma, Stretch, Threshold},
+    trim::Trim,
 };
 use crate::ops::{
     compose::WatermarkParams,
     geometry::{CropParams, FlipParams, PadParams},
     rotate::RotateParams,
+    smart_crop::SmartCrop,
     text::TextParams,
 };
-use crate::ops::{grayscale::Grayscale, orient::AutoOrient, resize::ResizeParams, ApplyCtx, Operation};
+use crate::ops::{grayscale::Grayscale, orient::AutoOrient, region::Region, resize::ResizeParams, ApplyCtx, Operation};
 use crate::params::{FieldError, Fields};
 use crate::raster::Raster;
 use crate::shrink::Shrink;
@@ -120,6 +122,8 @@ steps! {
     Pad(PAD = "pad") => PadParams,
     Watermark(WATERMARK = "watermark") => WatermarkParams,
     Text(TEXT = "text") => TextParams,
+    Trim(TRIM = "trim") => Trim,
+    SmartCrop(SMART_CROP = "smart_crop") => SmartCrop,
 }
 
 /// Object-safe view of [`Operation`] so [`Step`] can dispatch without a match per method.
@@ -131,6 +135,7 @@ trait Dispatch {
     fn shrink(&self) -> Shrink;
     fn aux_images(&self) -> Vec<&str>;
     fn apply(&self, src: Raster, ctx: &ApplyCtx) -> Result<Raster, ImageError>;
+    fn apply_boxed(&self, src: Raster, ctx: &ApplyCtx) -> Result<(Raster, Option<Region>), ImageError>;
 }
 
 impl<T: Operation> Dispatch for T {
@@ -155,6 +160,9 @@ impl<T: Operation> Dispatch for T {
     fn apply(&self, src: Raster, ctx: &ApplyCtx) -> Result<Raster, ImageError> {
         Operation::apply(self, src, ctx)
     }
+    fn apply_boxed(&self, src: Raster, ctx: &ApplyCtx) -> Result<(Raster, Option<Region>), ImageError> {
+        Operation::apply_boxed(self, src, ctx)
+    }
 }
 
 impl Step {
@@ -175,6 +183,11 @@ impl Step {
     pub fn extra_bytes(&self, input: u64, output: u64) -> u64 {
         // Encoding holds a flattened copy (JPEG) and the encoded bytes, each at most the raster.
         self.with_op(|o| o.extra_bytes(input, output)).unwrap_or(input * 2)
+    }
+
+    /// Whether the step chooses a window from the pixels and reports it ([`Step::apply_boxed`]).
+    pub fn reports_box(&self) -> bool {
+        matches!(self, Step::Trim(_) | Step::SmartCrop(_))
     }
 
     /// Whether the step can take YCbCr 4:2:0 planes ([`crate::planar`]): a plain-scale resize,
@@ -206,6 +219,12 @@ impl Step {
     /// Runs a pixel step. `encode` is handled by [`crate::session`], which never calls this for it.
     pub fn apply(&self, src: Raster, ctx: &ApplyCtx) -> Result<Raster, ImageError> {
         self.with_op(|o| o.apply(src, ctx)).unwrap_or_else(|| Err(ImageError::Params("encode does not produce pixels".into())))
+    }
+
+    /// [`Step::apply`], with the box of the input a content-aware step kept (`trim`,
+    /// `smart_crop`); `None` for every other step.
+    pub fn apply_boxed(&self, src: Raster, ctx: &ApplyCtx) -> Result<(Raster, Option<Region>), ImageError> {
+        self.with_op(|o| o.apply_boxed(src, ctx)).unwrap_or_else(|| Err(ImageError::Params("encode does not produce pixels".into())))
     }
 }
 

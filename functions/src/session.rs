@@ -19,6 +19,7 @@ use crate::error::ImageError;
 use crate::format::{self, Format};
 use crate::ops::encode::{self, EncodeParams, OutputFormat};
 use crate::ops::orient::AutoOrient;
+use crate::ops::region::Region;
 use crate::ops::resize::resize_planar;
 use crate::ops::ApplyCtx;
 use crate::plan::Limits;
@@ -60,6 +61,8 @@ pub struct Session<'c> {
     limits: Limits,
     next: usize,
     held: Held,
+    /// The box the last step run kept of its input, when it chose one from the pixels.
+    region: Option<Region>,
 }
 
 impl<'c> Session<'c> {
@@ -67,7 +70,14 @@ impl<'c> Session<'c> {
     /// when `first` is 0, else the stored output of step `first - 1` (a checkpoint). `limits`
     /// bound the decoders: the pixel cap, and what the memory budget leaves beside the input.
     pub fn start(steps: &'c [Step], source_format: Format, limits: Limits, input: Vec<u8>, first: usize) -> Session<'c> {
-        Session { steps, source_format, limits, next: first, held: Held::Encoded { bytes: input, format: None, dims: (0, 0) } }
+        Session {
+            steps,
+            source_format,
+            limits,
+            next: first,
+            held: Held::Encoded { bytes: input, format: None, dims: (0, 0) },
+            region: None,
+        }
     }
 
     /// Index of the next step to run (`steps.len()` once all have run).
@@ -124,9 +134,11 @@ impl<'c> Session<'c> {
             return Err(ImageError::Params("no pixels to run the step on".into()));
         };
         // In the shrunk prefix the step runs as rewritten for the smaller pixels.
-        let adapted = (nominal != pixels.dims()).then(|| shrink::adapt(step, nominal, pixels.dims()));
+        let shrunk = nominal != pixels.dims();
+        let adapted = shrunk.then(|| shrink::adapt(step, nominal, pixels.dims()));
         let run = adapted.as_ref().unwrap_or(step);
         let nominal = step.output_dims(nominal.0, nominal.1)?;
+        self.region = None;
         self.held = match (run, pixels) {
             (Step::AutoOrient(_), pixels) => Held::Pixels { pixels, nominal },
             (Step::Encode(p), pixels) => {
@@ -138,11 +150,22 @@ impl<'c> Session<'c> {
             }
             (other, pixels) => {
                 let ctx = ApplyCtx { aux, max_pixels: self.limits.max_pixels };
-                Held::Pixels { pixels: Pixels::Raster(other.apply(pixels.into_raster(), &ctx)?), nominal }
+                let (raster, region) = other.apply_boxed(pixels.into_raster(), &ctx)?;
+                self.region = region;
+                // Out of the shrunk prefix the pixels are their own nominal size, which a step
+                // sizing its output from the pixels (`trim`) only knows once it has run.
+                let nominal = if shrunk { nominal } else { (raster.width, raster.height) };
+                Held::Pixels { pixels: Pixels::Raster(raster), nominal }
             }
         };
         self.next += 1;
         Ok(self.dims())
+    }
+
+    /// The box of its input that the last step run kept, for steps that choose it from the
+    /// pixels (`trim`, `smart_crop`); `None` after any other step.
+    pub fn region(&self) -> Option<Region> {
+        self.region
     }
 
     /// Size of what is held (0×0 for an input not decoded yet).

@@ -52,6 +52,7 @@ pub async fn upload(mut req: Request, ctx: Ctx) -> ApiResult<Response> {
         created_at: now_iso(),
         progressive: info.progressive,
         wide: info.wide,
+        placeholder: None,
         id,
     };
     let body = serde_json::to_value(&record).map_err(|e| ApiError::Internal(e.to_string()))?;
@@ -62,6 +63,7 @@ pub async fn upload(mut req: Request, ctx: Ctx) -> ApiResult<Response> {
         let _ = images.delete_original(&tenant, &record.id).await;
         return Err(e.into());
     }
+    crate::analysis::request(&ctx.env, &tenant, &record.id).await;
     json_response(&with_image_links(body, &req, &ctx.data, &tenant)?, 201)
 }
 

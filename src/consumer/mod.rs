@@ -1,5 +1,5 @@
 //! The queue consumer: runs one job per message — an image's chain from the claimed step on
-//! (see [`step`]), the zip, or the webhook.
+//! (see [`step`]), the zip, the webhook, or an uploaded image's analysis ([`analyze`]).
 //!
 //! For each message it claims the job from the task's object (which may say skip), runs it,
 //! and reports the outcome. The object decides what a failure means: a permanent one fails the
@@ -7,6 +7,7 @@
 //! When the object cannot be reached at all, the message is retried plainly; its watchdog
 //! covers whatever that leaves behind.
 
+mod analyze;
 mod failure;
 mod package;
 mod reuse;
@@ -17,7 +18,7 @@ mod webhook;
 
 use crate::config::Config;
 use crate::log;
-use crate::messages::{Completion, Job, Work};
+use crate::messages::{Completion, Job, QueueMessage, Work};
 use crate::task::client::TaskClient;
 use crate::task::protocol::TaskError;
 use timings::Timings;
@@ -31,7 +32,7 @@ enum Next {
     Redeliver,
 }
 
-pub async fn consume(batch: MessageBatch<Job>, env: Env) -> worker::Result<()> {
+pub async fn consume(batch: MessageBatch<QueueMessage>, env: Env) -> worker::Result<()> {
     let config = match Config::from_env(&env) {
         Ok(c) => c,
         Err(problems) => {
@@ -47,7 +48,19 @@ pub async fn consume(batch: MessageBatch<Job>, env: Env) -> worker::Result<()> {
     let dead_letters = batch.queue() == config.dead_letter_queue;
     for message in batch.iter() {
         let message = message?;
-        let (job, id) = (message.body(), message.id());
+        let id = message.id();
+        let job = match message.body() {
+            QueueMessage::Task(job) => job,
+            QueueMessage::Image(job) => {
+                match analyze::run(&env, &config, job, &id, dead_letters).await {
+                    Next::RetryIn(seconds) => {
+                        message.retry_with_options(&QueueRetryOptionsBuilder::new().with_delay_seconds(seconds).build())
+                    }
+                    Next::Ack | Next::Redeliver => message.ack(),
+                }
+                continue;
+            }
+        };
         let next = if dead_letters { give_up(&env, job, &id).await } else { run(&env, &config, job, &id).await };
         match next {
             Ok(Next::Ack) => message.ack(),

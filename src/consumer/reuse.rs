@@ -21,7 +21,9 @@ pub async fn report_stored(task: &TaskClient, store: &Store, spec: &StepSpec, at
         let content_type = if last { output.content_type.clone() } else { RASTER_MEDIA_TYPE.to_string() };
         let bytes = if last { output.bytes } else { 0 };
         let (width, height, memory_bytes) = (output.width, output.height, linear_memory_bytes());
-        let outcome = Outcome::Succeeded { content_type, width, height, bytes, duration_ms: 0, memory_bytes };
+        // The stored box belongs to the chain's last content-aware step.
+        let region = output.region.filter(|_| spec.chain.steps().iter().rposition(functions::Step::reports_box) == Some(step));
+        let outcome = Outcome::Succeeded { content_type, width, height, bytes, duration_ms: 0, memory_bytes, region };
         let done = Completion { job: JobRef::Step { image: spec.image, step }, attempt, outcome, checkpointed: false, proceed: !last };
         let answer = task.complete(&done).await?;
         match answer.next_attempt {

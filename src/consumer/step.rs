@@ -26,6 +26,7 @@ use crate::messages::{Completion, Job, JobRef, Outcome, StepSpec};
 use crate::metrics::{Metrics, StepPoint};
 use crate::task::client::TaskClient;
 use crate::task::protocol::TaskError;
+use functions::ops::region::Region;
 use functions::session::{Session, RASTER_MEDIA_TYPE};
 use functions::Step;
 use std::time::Duration;
@@ -48,6 +49,18 @@ struct Run<'a> {
     written: Vec<String>,
     /// One data point per step run (op, format, size, time, memory, outcome).
     metrics: Metrics,
+    /// The box of the last content-aware step this job ran (replays included), stored with
+    /// the result for reuse.
+    region: Option<Region>,
+}
+
+/// A step's result as the job reports it.
+struct Done {
+    content_type: String,
+    dims: (u32, u32),
+    bytes: u64,
+    checkpointed: bool,
+    region: Option<Region>,
 }
 
 /// Runs the claimed step and the rest of the chain; `attempt` is the claim's.
@@ -111,6 +124,7 @@ pub async fn run(
         since_checkpoint,
         written: Vec::new(),
         metrics: Metrics::open(env),
+        region: None,
     };
     let (mut step, mut attempt) = (spec.start, attempt);
     loop {
@@ -199,11 +213,11 @@ impl Run<'_> {
         // (the job's log line has that as `store_ms`).
         let (started, stored_before) = (now_millis(), self.timings.store_ms());
         match self.execute(step).await {
-            Ok(Ok((content_type, (width, height), bytes, checkpointed))) => {
+            Ok(Ok(Done { content_type, dims: (width, height), bytes, checkpointed, region })) => {
                 let stored = self.timings.store_ms() - stored_before;
                 let duration_ms = (now_millis() - started).saturating_sub(stored);
                 let memory_bytes = crate::memory::linear_memory_bytes();
-                (Outcome::Succeeded { content_type, width, height, bytes, duration_ms, memory_bytes }, checkpointed)
+                (Outcome::Succeeded { content_type, width, height, bytes, duration_ms, memory_bytes, region }, checkpointed)
             }
             Ok(Err(e)) => (Outcome::Failed { code: e.code().into(), message: e.to_string() }, false),
             Err(e) => {
@@ -214,8 +228,7 @@ impl Run<'_> {
     }
 
     /// `Err` for platform trouble (worth retrying), `Ok(Err)` for the image's own problems.
-    #[allow(clippy::type_complexity)]
-    async fn execute(&mut self, step: usize) -> worker::Result<Result<(String, (u32, u32), u64, bool), functions::ImageError>> {
+    async fn execute(&mut self, step: usize) -> worker::Result<Result<Done, functions::ImageError>> {
         while self.session.next_step() <= step {
             let index = self.session.next_step();
             let aux = self.timings.time_load(self.store.aux(&self.spec.aux, &self.spec.chain.steps()[index])).await?;
@@ -228,19 +241,21 @@ impl Run<'_> {
             if let Err(e) = self.timings.time_step(encode, || self.session.run_next(&aux)) {
                 return Ok(Err(e));
             }
+            self.region = self.session.region().or(self.region);
         }
+        let region = self.session.region();
         if self.session.is_done() {
             let out = match self.timings.time_step(true, || self.session.finish()) {
                 Ok(out) => out,
                 Err(e) => return Ok(Err(e)),
             };
             let (content_type, dims, bytes) = (out.content_type.to_string(), (out.width, out.height), out.bytes.len() as u64);
-            self.timings.time_store(self.store.put(&self.spec.output_key, out.bytes, out.content_type, dims)).await?;
-            return Ok(Ok((content_type, dims, bytes, false)));
+            self.timings.time_store(self.store.put(&self.spec.output_key, out.bytes, out.content_type, dims, self.region)).await?;
+            return Ok(Ok(Done { content_type, dims, bytes, checkpointed: false, region }));
         }
         let dims = self.session.dims();
         let checkpointed = self.checkpoint(step).await?;
-        Ok(Ok((RASTER_MEDIA_TYPE.to_string(), dims, 0, checkpointed)))
+        Ok(Ok(Done { content_type: RASTER_MEDIA_TYPE.to_string(), dims, bytes: 0, checkpointed, region }))
     }
 
     /// Stores step `step`'s output when enough work went into it since the last checkpoint.
@@ -250,7 +265,7 @@ impl Run<'_> {
         }
         let Some(bytes) = self.session.checkpoint() else { return Ok(false) };
         let key = keys::step_output(&self.task, self.spec.image, step);
-        self.timings.time_store(self.store.put(&key, bytes, RASTER_MEDIA_TYPE, self.session.dims())).await?;
+        self.timings.time_store(self.store.put(&key, bytes, RASTER_MEDIA_TYPE, self.session.dims(), None)).await?;
         self.written.push(key);
         self.since_checkpoint = now_millis();
         Ok(true)

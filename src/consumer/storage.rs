@@ -3,8 +3,9 @@
 
 use crate::bindings::IMAGES_BUCKET;
 use crate::messages::Outcome;
-use crate::storage::{HEIGHT_META, WIDTH_META};
+use crate::storage::{box_meta, BOX_META, HEIGHT_META, WIDTH_META};
 use crate::task::model::Output;
+use functions::ops::region::Region;
 use functions::Step;
 use std::collections::HashMap;
 use worker::{Bucket, Env, HttpMetadata};
@@ -35,10 +36,21 @@ impl Store {
         Ok(Some(body.bytes().await?))
     }
 
-    /// Stores `bytes` with their media type and pixel size.
-    pub async fn put(&self, key: &str, bytes: Vec<u8>, content_type: &str, (width, height): (u32, u32)) -> worker::Result<()> {
+    /// Stores `bytes` with their media type, pixel size and, for a result, the box its chain
+    /// kept (so that a later identical request reports it too).
+    pub async fn put(
+        &self,
+        key: &str,
+        bytes: Vec<u8>,
+        content_type: &str,
+        (width, height): (u32, u32),
+        region: Option<Region>,
+    ) -> worker::Result<()> {
         let http = HttpMetadata { content_type: Some(content_type.to_string()), ..Default::default() };
-        let meta = HashMap::from([(WIDTH_META.to_string(), width.to_string()), (HEIGHT_META.to_string(), height.to_string())]);
+        let mut meta = HashMap::from([(WIDTH_META.to_string(), width.to_string()), (HEIGHT_META.to_string(), height.to_string())]);
+        if let Some(r) = region {
+            meta.insert(BOX_META.to_string(), box_meta(&r));
+        }
         self.bucket.put(key.to_string(), bytes).http_metadata(http).custom_metadata(meta).execute().await?;
         Ok(())
     }

@@ -1,6 +1,7 @@
 //! Live event types, exactly as the API contract ("Live events"; `public/openapi.json`) spells them.
 
 use crate::ids::{ImageId, TaskId};
+use functions::ops::region::Region;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -17,6 +18,9 @@ pub struct PublicOutput {
     pub width: u32,
     pub height: u32,
     pub bytes: u64,
+    /// The box kept by the chain's last `trim` or `smart_crop`, in that step's input pixels.
+    #[serde(default, rename = "box", skip_serializing_if = "Option::is_none")]
+    pub region: Option<Region>,
 }
 
 /// A task failure: what went wrong, where. `step` and `image` are null when the failure was not
@@ -52,6 +56,9 @@ pub enum Event {
         /// The result came from an earlier identical run; nothing ran.
         #[serde(default, skip_serializing_if = "is_false")]
         cached: bool,
+        /// The box of its input a content-aware step (`trim`, `smart_crop`) kept.
+        #[serde(default, rename = "box", skip_serializing_if = "Option::is_none")]
+        region: Option<Region>,
     },
     /// A transient failure or a silent run: attempt `attempt` follows after `delay_ms`.
     #[serde(rename = "step.retrying")]

@@ -114,7 +114,7 @@ impl Task {
             Outcome::Packaged { bytes } => {
                 archive.lease.succeed();
                 let key = keys::archive(&self.id);
-                archive.output = Some(Output { key, content_type: "application/zip".into(), width: 0, height: 0, bytes });
+                archive.output = Some(Output { key, content_type: "application/zip".into(), width: 0, height: 0, bytes, region: None });
                 (Effects::default(), None)
             }
             Outcome::Transient { message } if !self.cancel_requested => {

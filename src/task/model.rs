@@ -5,6 +5,7 @@ use super::events::TaskError;
 use super::lease::{Lease, Policy};
 use crate::ids::{ImageId, TaskId, TenantId};
 use crate::messages::JobRef;
+use functions::ops::region::Region;
 use functions::{Chain, Format};
 use serde::{Deserialize, Serialize};
 
@@ -43,6 +44,9 @@ pub struct StepState {
     /// there instead of from the original.
     #[serde(default, skip_serializing_if = "is_false")]
     pub checkpoint: bool,
+    /// The box a content-aware step kept (`trim`, `smart_crop`).
+    #[serde(default, rename = "box", skip_serializing_if = "Option::is_none")]
+    pub region: Option<Region>,
 }
 
 /// A stored result, with the key it lives under.
@@ -53,6 +57,11 @@ pub struct Output {
     pub width: u32,
     pub height: u32,
     pub bytes: u64,
+    /// The box kept by the chain's last `trim` or `smart_crop` (see [`PublicOutput`]).
+    ///
+    /// [`PublicOutput`]: super::events::PublicOutput
+    #[serde(default, rename = "box", skip_serializing_if = "Option::is_none")]
+    pub region: Option<Region>,
 }
 
 /// The image as the task knows it (copied from the upload at creation).

@@ -71,7 +71,7 @@ mod tests {
                 peak_bytes: 0,
             },
             steps: Vec::new(),
-            output: Some(Output { key: "k".into(), content_type: content_type.into(), width: 1, height: 1, bytes: 1 }),
+            output: Some(Output { key: "k".into(), content_type: content_type.into(), width: 1, height: 1, bytes: 1, region: None }),
         }
     }
 

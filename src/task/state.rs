@@ -16,7 +16,8 @@ impl Task {
     /// A new task: cached images are done at once, every other image's first step is queued.
     pub fn new(new: NewTask, tick: &Tick) -> (Task, Effects) {
         let steps = new.chain.len();
-        let fresh = StepState { lease: Lease::default(), duration_ms: None, memory_bytes: None, cached: false, checkpoint: false };
+        let fresh =
+            StepState { lease: Lease::default(), duration_ms: None, memory_bytes: None, cached: false, checkpoint: false, region: None };
         let cached_step = StepState { lease: Lease { status: JobStatus::Succeeded, ..Lease::default() }, cached: true, ..fresh.clone() };
         let several = new.images.len() > 1;
         let images = new
@@ -55,10 +56,13 @@ impl Task {
         (task, effects)
     }
 
-    /// `step.succeeded` with `cached: true` for every step of a reused image.
+    /// `step.succeeded` with `cached: true` for every step of a reused image; the stored
+    /// result's box goes to the chain's last step that reports one.
     fn cached_events(&self, index: usize) -> Vec<Event> {
         let id = self.images[index].image.id.clone();
         let progress = self.progress();
+        let region = self.images[index].output.as_ref().and_then(|o| o.region);
+        let boxed = self.chain.steps().iter().rposition(functions::Step::reports_box);
         self.chain
             .steps()
             .iter()
@@ -71,6 +75,7 @@ impl Task {
                 memory_bytes: 0,
                 progress,
                 cached: true,
+                region: region.filter(|_| boxed == Some(step)),
             })
             .collect()
     }
@@ -157,12 +162,14 @@ impl Task {
     ) -> (Effects, CompletionResponse) {
         let mut effects = Effects::default();
         match outcome {
-            Outcome::Succeeded { content_type, width, height, bytes, duration_ms, memory_bytes } => {
+            Outcome::Succeeded { content_type, width, height, bytes, duration_ms, memory_bytes, region } => {
                 let state = &mut self.images[image].steps[step];
                 state.lease.succeed();
                 (state.duration_ms, state.memory_bytes, state.checkpoint) = (Some(duration_ms), Some(memory_bytes), checkpointed);
+                state.region = region;
                 let (image_id, op, progress) = (self.image_id(image), self.op(step), self.progress());
-                effects.events.push(Event::StepSucceeded { image: image_id, step, op, duration_ms, memory_bytes, progress, cached: false });
+                let event = Event::StepSucceeded { image: image_id, step, op, duration_ms, memory_bytes, progress, cached: false, region };
+                effects.events.push(event);
                 let mut answer = CompletionResponse::default();
                 if step + 1 < self.chain.len() {
                     if !self.cancel_requested {
@@ -181,7 +188,9 @@ impl Task {
                     }
                 } else {
                     let key = self.output_key(image, step);
-                    self.images[image].output = Some(Output { key, content_type, width, height, bytes });
+                    // The box of the chain's last content-aware step, whichever job ran it.
+                    let region = self.images[image].steps.iter().rev().find_map(|s| s.region);
+                    self.images[image].output = Some(Output { key, content_type, width, height, bytes, region });
                 }
                 (effects, answer)
             }
@@ -257,6 +266,7 @@ impl Task {
                     width: o.width,
                     height: o.height,
                     bytes: o.bytes,
+                    region: o.region,
                 })
             })
             .collect()

@@ -31,6 +31,7 @@ fn new_task(images: usize, cached: &[usize], webhook: bool) -> NewTask {
                 width: 8,
                 height: 8,
                 bytes: 5,
+                region: None,
             }),
         })
         .collect();
@@ -57,7 +58,7 @@ fn task(images: usize) -> (Task, Effects) {
 }
 
 fn ok() -> Outcome {
-    Outcome::Succeeded { content_type: "image/png".into(), width: 8, height: 8, bytes: 10, duration_ms: 3, memory_bytes: 1 }
+    Outcome::Succeeded { content_type: "image/png".into(), width: 8, height: 8, bytes: 10, duration_ms: 3, memory_bytes: 1, region: None }
 }
 
 fn step(image: usize, step: usize) -> JobRef {
@@ -278,3 +279,7 @@ fn a_dead_letter_fails_an_unfinished_step_once() {
 /// Fused jobs: a report that claims the next step in place.
 #[path = "state_fused_tests.rs"]
 mod fused;
+
+/// Boxes kept by content-aware steps.
+#[path = "state_box_tests.rs"]
+mod boxes;

@@ -6,6 +6,7 @@ use super::protocol::{IndexCall, IndexError};
 use super::{ImageRow, ImageUsage, TaskRow};
 use crate::bindings::TENANTS;
 use crate::ids::{ImageId, TenantId};
+use functions::placeholder::Placeholder;
 use serde::de::DeserializeOwned;
 use worker::{Env, Headers, Method, Request, RequestInit, Response, Stub};
 
@@ -45,6 +46,11 @@ impl TenantIndex {
 
     pub async fn delete_image(&self, image: &ImageId) -> Result<(), IndexError> {
         self.call(IndexCall::DeleteImage(image.clone())).await
+    }
+
+    /// Records an image's placeholder; `false` when the image is gone.
+    pub async fn set_placeholder(&self, image: &ImageId, placeholder: &Placeholder) -> Result<bool, IndexError> {
+        self.call(IndexCall::SetPlaceholder(image.clone(), placeholder.clone())).await
     }
 
     pub async fn put_task(&self, row: &TaskRow) -> Result<(), IndexError> {

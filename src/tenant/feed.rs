@@ -1,7 +1,9 @@
 //! The tenant's feed: one summary event per task change a dashboard cares about (created,
-//! progress, finished), with its own gap-free `seq`, derived from the task snapshots the task
-//! objects write into the index.
+//! progress, finished), derived from the task snapshots the task objects write into the index,
+//! and `image.analyzed` when an upload's placeholder is ready; with its own gap-free `seq`.
 
+use crate::ids::ImageId;
+use functions::placeholder::Placeholder;
 use serde_json::{json, Value};
 
 /// Events older than the newest this many are dropped (a dashboard far behind reloads the
@@ -39,6 +41,11 @@ pub fn event(kind: &str, snapshot: &Value, at: &str) -> Value {
         e["error"] = snapshot["error"].clone();
     }
     e
+}
+
+/// `image.analyzed`: the image's placeholder is ready (without `seq`, added when appended).
+pub fn analyzed(image: &ImageId, placeholder: &Placeholder, at: &str) -> Value {
+    json!({"type": "image.analyzed", "image": image, "placeholder": placeholder, "at": at})
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ use crate::clock::now_iso;
 use crate::config::Config;
 use crate::ids::{ImageId, TaskId};
 use crate::live::sockets;
+use functions::placeholder::Placeholder;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use worker::*;
@@ -101,6 +102,7 @@ impl DurableObject for TenantObject {
             IndexCall::DeleteImage(id) => Response::from_json(&self.delete_image(&id)?),
             IndexCall::PutTask(row) => Response::from_json(&self.put_task(*row)?),
             IndexCall::ListTasks(query) => Response::from_json(&self.list("tasks", query)?),
+            IndexCall::SetPlaceholder(id, placeholder) => Response::from_json(&self.set_placeholder(&id, &placeholder)?),
             IndexCall::Seed(count) => Response::from_json(&self.seed(count)?),
         }
     }
@@ -118,6 +120,23 @@ impl TenantObject {
             vec![row.id.as_str().into(), row.sha256.as_str().into(), body.as_str().into()],
         )?;
         Ok(())
+    }
+
+    /// Sets the image's placeholder in its listed object and announces it; only an existing
+    /// row changes (a deleted image stays deleted), and a repeat of the same value (a
+    /// redelivered job) announces nothing.
+    fn set_placeholder(&self, id: &ImageId, placeholder: &Placeholder) -> Result<bool> {
+        let rows: Vec<BodyRow> = self.sql().exec("SELECT body FROM images WHERE id = ?", vec![id.as_str().into()])?.to_array()?;
+        let Some(row) = rows.into_iter().next() else { return Ok(false) };
+        let mut body: Value = serde_json::from_str(&row.body)?;
+        let value = serde_json::to_value(placeholder)?;
+        if body["placeholder"] == value {
+            return Ok(true);
+        }
+        body["placeholder"] = value;
+        self.sql().exec("UPDATE images SET body = ? WHERE id = ?", vec![body.to_string().as_str().into(), id.as_str().into()])?;
+        self.publish(feed::analyzed(id, placeholder, &now_iso()))?;
+        Ok(true)
     }
 
     fn put_task(&self, row: TaskRow) -> Result<()> {

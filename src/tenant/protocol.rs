@@ -5,6 +5,7 @@
 use super::page::ListQuery;
 use super::{ImageRow, TaskRow};
 use crate::ids::ImageId;
+use functions::placeholder::Placeholder;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -25,6 +26,9 @@ pub enum IndexCall {
     PutTask(Box<TaskRow>),
     /// Answer: [`super::page::Page`].
     ListTasks(ListQuery),
+    /// Answer: `bool`, false when the tenant has no such image (a deleted image is not
+    /// re-created). Announced on the feed as `image.analyzed` (once per distinct value).
+    SetPlaceholder(ImageId, Placeholder),
     /// Benchmarks only: adds this many synthetic images. Answer: `()`.
     Seed(u32),
 }

@@ -2,6 +2,7 @@
 //! Run after building the wasm once (scripts/test.sh does); each test starts its own server with
 //! its own state and stops it when done.
 
+mod analysis;
 mod chains;
 mod client;
 mod contract;

@@ -14,12 +14,16 @@ pub mod geometry;
 pub mod grayscale;
 pub mod orient;
 pub mod photon_bridge;
+pub mod region;
 pub mod resize;
 pub mod rotate;
+pub mod saliency;
+pub mod smart_crop;
 pub mod stretch;
 pub mod text;
 pub mod tint;
 pub mod tone;
+pub mod trim;
 
 use crate::error::ImageError;
 use crate::params::{FieldError, Fields};
@@ -89,4 +93,10 @@ pub trait Operation: Sized {
 
     /// The pixel work.
     fn apply(&self, src: Raster, ctx: &ApplyCtx) -> Result<Raster, ImageError>;
+
+    /// The pixel work and, for steps that choose a window from the pixels (`trim`,
+    /// `smart_crop`), the box of the input they kept, which the caller cannot know in advance.
+    fn apply_boxed(&self, src: Raster, ctx: &ApplyCtx) -> Result<(Raster, Option<region::Region>), ImageError> {
+        self.apply(src, ctx).map(|r| (r, None))
+    }
 }
