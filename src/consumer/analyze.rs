@@ -61,6 +61,9 @@ pub async fn run(env: &Env, config: &Config, job: &ImageJob, message: &str, dead
 }
 
 async fn analyze(env: &Env, config: &Config, job: &ImageJob) -> Result<Analyzed, AnalyzeError> {
+    // Its peak is planned for one job per isolate, like a chain's: wait for any render or other
+    // job in this isolate to finish first; held until the job ends.
+    let _turn = crate::turn::take().await;
     let images = Images::new(env)?;
     let bytes = match images.get_content(&job.tenant, &job.analyze).await {
         Ok(obj) => obj.body().ok_or_else(|| ApiError::Internal("original has no body".into()))?.bytes().await?,
