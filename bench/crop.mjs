@@ -119,7 +119,7 @@ async function main() {
     return { strategy: s, crops: ious.length, mean_iou: mean, median_iou: median(ious), at_least_half: ious.filter((x) => x >= 0.5).length / ious.length };
   });
   const md = [
-    `| strategy (studio vs sharp ${require("sharp/package.json").version}) | crops | mean IoU | median IoU | IoU ≥ 0.5 |`,
+    `| strategy (studio vs sharp ${sharp.versions?.sharp ?? "?"}, libvips ${sharp.versions?.vips ?? "?"}) | crops | mean IoU | median IoU | IoU ≥ 0.5 |`,
     "|---|---|---|---|---|",
     ...summary.map((s) => `| ${s.strategy} | ${s.crops} | ${fmt(s.mean_iou, 3)} | ${fmt(s.median_iou, 3)} | ${fmt(100 * s.at_least_half, 0)}% |`),
     "",
