@@ -3,12 +3,10 @@
 //! coalesced with any other request for the same rendition in this isolate.
 
 use super::gate::{admit, charge_later, charge_work, identify_signed, Access};
-use futures_util::future::join;
 use super::task_request::result_key;
 use super::{param, query_pairs, Ctx};
 use crate::error::{ApiError, ApiResult};
 use crate::ids::{ImageId, TenantId};
-use crate::log;
 use crate::ratelimit::Cost;
 use crate::render::edge::{self, EdgeKey};
 use crate::render::flight::{self, Seat};
@@ -18,6 +16,7 @@ use crate::render::options::{OptionError, RenderOptions};
 use crate::render::produce::{self, Job, Produced, RenderFailure, Rendition};
 use crate::storage::{ImageRecord, Images};
 use functions::ops::compose::check_stored_size;
+use futures_util::future::join;
 use sha2::{Digest, Sha256};
 use worker::{Headers, Request, Response};
 
@@ -84,7 +83,16 @@ pub async fn get(req: Request, ctx: Ctx) -> ApiResult<Response> {
     }
     let aux = aux_images(&images, &tenant, &chain).await?;
     let (config, bucket) = (&ctx.data.config, images.bucket());
-    let job = Job { bucket, config, tenant: &tenant, record: &record, chain: &chain, result_key: &result_key, aux };
+    let job = Job {
+        request_id: &ctx.data.request_id,
+        bucket,
+        config,
+        tenant: &tenant,
+        record: &record,
+        chain: &chain,
+        result_key: &result_key,
+        aux,
+    };
     let rendition = obtain(&ctx, &job).await?;
     edge::keep(images.bucket(), (&tenant, &image), &key, &rendition.bytes, &rendition.content_type, &etag).await?;
     let source = if rendition.rendered { Source::Miss } else { Source::Store };
@@ -155,14 +163,7 @@ async fn lead(ctx: &Ctx, job: &Job<'_>) -> Produced {
         ApiError::RateLimited(seconds) => RenderFailure::RateLimited(seconds),
         other => RenderFailure::Internal(other.to_string()),
     })?;
-    let rendition = produce::render(job).await?;
-    log::info("render")
-        .request_id(&ctx.data.request_id)
-        .tenant(job.tenant.as_str())
-        .image(job.record.id.as_str())
-        .field("bytes", rendition.bytes.len())
-        .emit();
-    Ok(rendition)
+    produce::render(job).await
 }
 
 /// How to answer this request, whatever the rendition's source.

@@ -6,8 +6,10 @@
 //! itself. (Half the budget was tried first: it refused the 12 MP progressive JPEG of the
 //! render benchmark, 79 MiB planned, which a task runs, for no memory reason.)
 
+use crate::clock::now_millis;
 use crate::config::Config;
 use crate::keys;
+use crate::log;
 use crate::memory;
 use crate::storage::{ImageRecord, HEIGHT_META, WIDTH_META};
 use crate::turn;
@@ -50,6 +52,7 @@ pub type Produced = Result<Rendition, RenderFailure>;
 
 /// What producing one rendition needs.
 pub struct Job<'a> {
+    pub request_id: &'a str,
     pub bucket: &'a Bucket,
     pub config: &'a Config,
     pub tenant: &'a crate::ids::TenantId,
@@ -93,10 +96,13 @@ pub async fn stored(job: &Job<'_>) -> Result<Option<Rendition>, RenderFailure> {
 }
 
 /// Renders in this request and stores the result for the next request (or task) to share.
+/// Logs one `render` line with where its time went.
 pub async fn render(job: &Job<'_>) -> Produced {
     check(job)?;
+    let started = now_millis();
     // The peak was planned for one job per isolate: wait for any other to finish first.
     let turn = turn::take().await;
+    let turned = now_millis();
     let source =
         read(job.bucket, &keys::original(job.tenant, &job.record.id)).await?.ok_or(ImageError::Invalid("the original is gone".into()))?;
     let mut aux = HashMap::new();
@@ -105,13 +111,25 @@ pub async fn render(job: &Job<'_>) -> Produced {
             aux.insert(id.clone(), bytes);
         }
     }
+    let read = now_millis();
     let out = run_chain(job.chain, source, limits(job.config), &aux)?;
     drop((aux, turn));
+    let worked = now_millis();
     let http = HttpMetadata { content_type: Some(out.content_type.to_string()), ..Default::default() };
     let meta = HashMap::from([(WIDTH_META.to_string(), out.width.to_string()), (HEIGHT_META.to_string(), out.height.to_string())]);
     let bytes = Rc::new(out.bytes);
     let key = keys::result(job.tenant, job.result_key);
     job.bucket.put(key, bytes.as_ref().clone()).http_metadata(http).custom_metadata(meta).execute().await?;
+    log::info("render")
+        .request_id(job.request_id)
+        .tenant(job.tenant.as_str())
+        .image(job.record.id.as_str())
+        .field("bytes", bytes.len())
+        .field("turn_wait_ms", turned - started)
+        .field("read_ms", read - turned)
+        .field("work_ms", worked - read)
+        .field("store_ms", now_millis() - worked)
+        .emit();
     Ok(Rendition { bytes, content_type: out.content_type.to_string(), rendered: true })
 }
 

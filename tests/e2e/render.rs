@@ -142,7 +142,10 @@ async fn bad_options_are_named_and_strangers_learn_nothing() {
     }
     let too_large_for_a_request = format!("/images/{image}/render?w=16000&h=16000&fit=fill&format=png");
     let error = assert_error(app.get(Some(&alice), &too_large_for_a_request).await, StatusCode::PAYLOAD_TOO_LARGE, "image_too_large").await;
-    assert!(error["message"].as_str().is_some_and(|m| m.contains("MiB") && m.contains("smaller rendition")), "figures and the hint: {error}");
+    assert!(
+        error["message"].as_str().is_some_and(|m| m.contains("MiB") && m.contains("smaller rendition")),
+        "figures and the hint: {error}"
+    );
 }
 
 /// Render lines of `image` in the server log, once at least `at_least` have arrived.
