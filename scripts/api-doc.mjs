@@ -23,6 +23,8 @@ function schemaText(schema) {
   if (!schema) return "";
   if (schema.$ref) return `[${refName(schema.$ref)}](#${refName(schema.$ref).toLowerCase()})`;
   if (schema.oneOf) return schema.oneOf.map(schemaText).join(" \\| ");
+  // A `not` narrows what the rest allows; the field's description says how, in words.
+  if (schema.allOf) return schema.allOf.filter((s) => !s.not).map(schemaText).join(" and ");
   if (schema.type === "array") return `array of ${schemaText(schema.items)}`;
   if (schema.enum) return schema.enum.map((v) => `\`${JSON.stringify(v)}\``).join(", ");
   const bounds = [];

@@ -32,7 +32,8 @@ pub enum WebhookUrlError {
 
 /// Validates a webhook URL; the error names what is wrong.
 pub fn validate_url(raw: &str, allow_loopback: bool) -> Result<Url, WebhookUrlError> {
-    if raw.len() > MAX_URL {
+    // Characters, as the published schema's `maxLength` counts them (not bytes).
+    if raw.chars().count() > MAX_URL {
         return Err(WebhookUrlError::TooLong);
     }
     let url = Url::parse(raw).map_err(WebhookUrlError::NotUrl)?;

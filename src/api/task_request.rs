@@ -110,6 +110,10 @@ pub fn result_key(image_sha256: &str, chain: &Chain) -> String {
 }
 
 #[cfg(test)]
+#[path = "task_request_schema_tests.rs"]
+mod schema_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::Value;

@@ -5,8 +5,9 @@
 use regex::Regex;
 use serde_json::{Map, Value};
 
-/// Keywords that only annotate (they never make a value invalid).
-const ANNOTATIONS: [&str; 4] = ["default", "examples", "description", "title"];
+/// Keywords that only annotate (they never make a value invalid). `format` is one too in draft
+/// 2020-12 unless a schema opts into the format-assertion vocabulary, which ours do not.
+const ANNOTATIONS: [&str; 5] = ["default", "examples", "description", "title", "format"];
 
 /// Whether `v` is valid against `schema`.
 pub fn valid(schema: &Value, v: &Value) -> bool {
@@ -39,6 +40,14 @@ fn keyword(s: &Map<String, Value>, k: &str, arg: &Value, v: &Value) -> bool {
             let re = Regex::new(arg.as_str().expect("pattern is a string")).expect("pattern compiles");
             v.as_str().is_none_or(|t| re.is_match(t))
         }
+        "minItems" => v.as_array().is_none_or(|a| a.len() as f64 >= num(arg)),
+        "maxItems" => v.as_array().is_none_or(|a| a.len() as f64 <= num(arg)),
+        "prefixItems" => v.as_array().is_none_or(|a| a.iter().zip(list(arg)).all(|(x, sub)| valid(sub, x))),
+        // `items` applies to the elements after those `prefixItems` covers.
+        "items" => v.as_array().is_none_or(|a| {
+            let skip = s.get("prefixItems").map_or(0, |p| list(p).len());
+            a.iter().skip(skip).all(|x| valid(arg, x))
+        }),
         "enum" => arg.as_array().expect("enum is a list").iter().any(|e| same(e, v)),
         "const" => same(arg, v),
         "allOf" => list(arg).iter().all(|sub| valid(sub, v)),
