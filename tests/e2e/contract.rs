@@ -5,7 +5,7 @@ use crate::support::*;
 use reqwest::StatusCode;
 
 /// Every route a client may call (the API contract in `public/openapi.json`, docs/LIVE.md and the README).
-const ROUTES: [(&str, &str); 21] = [
+const ROUTES: [(&str, &str); 23] = [
     ("get", "/health"),
     ("get", "/"),
     ("get", "/studio/{file}"),
@@ -17,6 +17,8 @@ const ROUTES: [(&str, &str); 21] = [
     ("get", "/images"),
     ("get", "/images/{id}"),
     ("get", "/images/{id}/content"),
+    ("get", "/images/{id}/render"),
+    ("post", "/images/{id}/links"),
     ("delete", "/images/{id}"),
     ("post", "/tasks"),
     ("get", "/tasks"),
@@ -41,7 +43,7 @@ async fn openapi_json_is_served_without_a_token_and_documents_every_route() {
         assert!(doc["paths"][path][method].is_object(), "openapi.json lacks {method} {path}");
     }
     let documented = doc["paths"].as_object().expect("paths").len();
-    assert_eq!(documented, 18, "a documented path the server does not serve, or a route missing from ROUTES");
+    assert_eq!(documented, 20, "a documented path the server does not serve, or a route missing from ROUTES");
 }
 
 #[tokio::test(flavor = "multi_thread")]
