@@ -30,11 +30,12 @@ impl<'a> Fields<'a> {
         Fields { map, seen: vec!["op"] }
     }
 
-    /// The raw value of a field. `null` is a value like any other (and of no parameter's kind):
-    /// the schemas admit no `null`, so "absent" is spelt by leaving the field out.
+    /// The raw value of a field; `null` reads as absent. Clients generated from a schema often
+    /// send `null` for an optional field they leave unset, meaning "the default": the schemas
+    /// admit `null` for every optional parameter, and a required one given `null` is missing.
     fn raw(&mut self, name: &'static str) -> Option<&'a Value> {
         self.seen.push(name);
-        self.map.get(name)
+        self.map.get(name).filter(|v| !v.is_null())
     }
 
     /// The parameter's value when the field is given; `None` when it is absent.
@@ -63,9 +64,10 @@ impl<'a> Fields<'a> {
         }
     }
 
-    /// Whether the field is present (for rules across fields, stated beside the reads).
+    /// Whether the field is given, not `null` (for rules across fields, stated beside the reads
+    /// and in the schema with [`crate::spec::given`]).
     pub fn given<T>(&self, p: &Param<T>) -> bool {
-        self.map.contains_key(p.name)
+        self.map.get(p.name).is_some_and(|v| !v.is_null())
     }
 
     /// Fails on the first field that no parser asked for.

@@ -47,6 +47,17 @@ fn every_step_parses_its_own_schema_examples() {
 }
 
 #[test]
+fn null_for_an_optional_parameter_means_its_default() {
+    let with_null = Chain::parse(&serde_json::json!([{"op": "resize", "width": 100, "height": null, "filter": null}])).expect("valid");
+    let without = Chain::parse(&serde_json::json!([{"op": "resize", "width": 100}])).expect("valid");
+    assert_eq!(with_null, without, "the same normalised chain, so the same stored result");
+    let neither = Chain::parse(&serde_json::json!([{"op": "resize", "width": null}])).expect_err("no size");
+    assert_eq!(neither.field, "width");
+    let text = Chain::parse(&serde_json::json!([{"op": "text", "text": null}])).expect_err("required");
+    assert!(text.field == "text" && text.message.starts_with("is required"), "{text:?}");
+}
+
+#[test]
 fn every_step_rejects_an_unknown_parameter_by_name() {
     for spec in STEPS {
         let mut step = example_step(spec);

@@ -13,7 +13,8 @@ export function fields(schema, params, changed, idPrefix) {
   const props = Object.entries(schema.properties ?? {});
   if (!props.length) return [h("p", { class: "help" }, "No parameters.")];
   const eitherOf = (schema.anyOf ?? []).flatMap((a) => a.required ?? []);
-  return props.map(([name, prop]) => {
+  return props.map(([name, nullableProp]) => {
+    const prop = withoutNull(nullableProp);
     const id = `${idPrefix}-${name}`;
     const mark = required.has(name) ? " (required)" : eitherOf.includes(name) ? " (this or another)" : "";
     const set = (value) => {
@@ -34,6 +35,19 @@ export function fields(schema, params, changed, idPrefix) {
       h("small", { class: "error field-error", id: `${id}-error` }),
     );
   });
+}
+
+// An optional parameter's schema also admits null (meaning its default); a form leaves such a
+// field out instead, so its control is built from the non-null part.
+function withoutNull(prop) {
+  const out = { ...prop };
+  if (Array.isArray(prop.type)) {
+    const types = prop.type.filter((t) => t !== "null");
+    out.type = types.length === 1 ? types[0] : types;
+  }
+  if (prop.enum) out.enum = prop.enum.filter((v) => v !== null);
+  if (prop.oneOf) out.oneOf = prop.oneOf.filter((o) => o.type !== "null");
+  return out;
 }
 
 function range(prop) {

@@ -59,7 +59,8 @@ impl Operation for CropParams {
     const PARAMS: &'static [&'static dyn Describe] = &[&CROP_WIDTH, &CROP_HEIGHT, &CROP_LEFT, &CROP_TOP, &CROP_GRAVITY];
 
     fn schema() -> Value {
-        let gravity_with_corner = json!({"required": ["gravity"], "anyOf": [{"required": ["left"]}, {"required": ["top"]}]});
+        use crate::spec::given;
+        let gravity_with_corner = json!({"allOf": [given("gravity")], "anyOf": [given("left"), given("top")]});
         crate::spec::object(Self::PARAMS, json!({ "not": gravity_with_corner }))
     }
 

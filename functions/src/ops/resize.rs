@@ -60,7 +60,7 @@ impl Operation for ResizeParams {
     const PARAMS: &'static [&'static dyn Describe] = &[&WIDTH, &HEIGHT, &FIT, &FILTER, &BACKGROUND, &GRAVITY];
 
     fn schema() -> Value {
-        crate::spec::object(Self::PARAMS, json!({"anyOf": [{"required": ["width"]}, {"required": ["height"]}]}))
+        crate::spec::object(Self::PARAMS, json!({"anyOf": [crate::spec::given("width"), crate::spec::given("height")]}))
     }
 
     fn parse(f: &mut Fields) -> Result<Self, FieldError> {

@@ -147,6 +147,9 @@ impl<T: Typed + Sync> Describe for Param<T> {
     }
     fn schema(&self) -> Value {
         let mut s = self.kind.schema();
+        if !self.required {
+            s = nullable(s);
+        }
         if let Value::Object(m) = &mut s {
             if let Some(d) = self.default {
                 // `number_or`'s word default is `None`.
@@ -171,6 +174,28 @@ impl<T: Typed + Sync> Describe for Param<T> {
             None => FieldError::new(self.name, "is required"),
         }
     }
+}
+
+/// `s` also admitting `null` (an optional parameter's "use the default"), in the form each kind's
+/// schema takes: a `type` list, an `enum` member or a `oneOf` branch.
+fn nullable(mut s: Value) -> Value {
+    if let Value::Object(m) = &mut s {
+        if let Some(Value::String(t)) = m.get("type") {
+            let types = json!([t, "null"]);
+            m.insert("type".into(), types);
+        } else if let Some(Value::Array(choices)) = m.get_mut("enum") {
+            choices.push(Value::Null);
+        } else if let Some(Value::Array(branches)) = m.get_mut("oneOf") {
+            branches.push(json!({"type": "null"}));
+        }
+    }
+    s
+}
+
+/// The schema rule "the field `name` is given" for rules across fields: present and not `null`
+/// (a `null` is the default, as if absent).
+pub fn given(name: &str) -> Value {
+    json!({"required": [name], "properties": {name: {"not": {"type": "null"}}}})
 }
 
 fn lit(l: &Lit) -> Value {

@@ -10,7 +10,7 @@
 mod describe;
 mod kind;
 
-pub use describe::{object, Describe, Typed};
+pub use describe::{given, object, Describe, Typed};
 pub use kind::{parse_colour, Checked, Kind, COLOUR_PATTERN, IMAGE_ID_PATTERN, ONE_LINE_PATTERN};
 
 /// A value as it appears in a schema's `examples`.

@@ -66,7 +66,11 @@ pub fn value(p: &Value, rng: &mut Rng) -> Value {
         return if rng.chance(0.7) { c.clone() } else { mutate(c.as_str().unwrap_or("x"), rng) };
     }
     if let Some(options) = p["enum"].as_array() {
-        let chosen = rng.pick(options).as_str().unwrap_or("").to_string();
+        let picked = rng.pick(options);
+        if picked.is_null() {
+            return Value::Null;
+        }
+        let chosen = picked.as_str().unwrap_or("").to_string();
         return match rng.below(10) {
             0 => json!(chosen.to_uppercase()),
             1 => json!(format!("{chosen} ")),
@@ -74,7 +78,14 @@ pub fn value(p: &Value, rng: &mut Rng) -> Value {
             _ => json!(chosen),
         };
     }
-    match p["type"].as_str() {
+    // A nullable type (`["integer", "null"]`): sometimes null, else the other type.
+    let ty = match &p["type"] {
+        Value::Array(types) if rng.chance(0.1) && types.contains(&json!("null")) => Some("null"),
+        Value::Array(types) => types.iter().filter_map(Value::as_str).find(|t| *t != "null"),
+        other => other.as_str(),
+    };
+    match ty {
+        Some("null") => Value::Null,
         Some("integer") => integer(p, rng),
         Some("number") => number(p, rng),
         Some("boolean") => json!(rng.chance(0.5)),
