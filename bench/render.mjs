@@ -21,7 +21,7 @@
 // - coalescing: `--clients` simultaneous requests for one cold rendition; renders are counted
 //   from the dev server's `{"event":"render",…,"image":…}` log lines.
 // - negotiation: one URL (format auto) with three Accept headers.
-// Inputs: the generated 12 MP photo (bench/fixtures/, see chains-lib.mjs) or DIR's 12 MP JPEG.
+// Inputs: the generated 12 MP photo (bench/fixtures/, see inputs.mjs) or DIR's 12 MP JPEG.
 
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -32,7 +32,8 @@ import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { mintToken, onExitStopServers, servers, startServer, stopServer, workerPort } from "./server.mjs";
-import { MIB, fmt, generatedImages, imagesFromDir, jpegVariant, log, median, round, studioClient } from "./chains-lib.mjs";
+import { MIB, fmt, log, median, round, studioClient } from "./chains-lib.mjs";
+import { generatedImages, imagesFromDir, jpegVariant } from "./inputs.mjs";
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(benchDir, "..");

@@ -21,7 +21,8 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { performance } from "node:perf_hooks";
 import { mintToken, onExitStopServers, servers, startServer, stopServer } from "./server.mjs";
-import { MIB, fmt, generatedImages, imagesFromDir, log, median, round } from "./chains-lib.mjs";
+import { MIB, fmt, log, median, round } from "./chains-lib.mjs";
+import { generatedImages, imagesFromDir } from "./inputs.mjs";
 import { machine, markdown, targets } from "./run-report.mjs";
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
