@@ -5,7 +5,8 @@
 //! ([`in_place_rows`]), never a second image. `edge_detect` and `emboss` use photon's 3×3 kernels
 //! (same normalisation), but vectorised and with edges repeated instead of left black. `oil` is
 //! photon's oil-painting algorithm with a sliding histogram: photon builds a HashMap per pixel
-//! (~8× slower even on 0.1 MP) and panics on images one pixel wide.
+//! (several times slower: docs/BENCHMARKS.md, "Why these kernels") and panics on images one
+//! pixel wide.
 
 use super::color::checked;
 use super::{ApplyCtx, Operation};

@@ -1,8 +1,8 @@
 //! `encode`: pixels to PNG, JPEG, WebP or GIF bytes. Outputs carry no metadata (nothing is
 //! copied over).
 //!
-//! JPEG goes through `jpeg-encoder` (2.3× faster than the `image` crate's encoder on a 1600×1200
-//! q80 frame, natively), WebP through `image-webp` (lossless VP8L only: there is no pure-Rust lossy
+//! JPEG goes through `jpeg-encoder` (faster than the `image` crate's encoder: docs/BENCHMARKS.md,
+//! "Why these kernels"), WebP through `image-webp` (lossless VP8L only: there is no pure-Rust lossy
 //! WebP encoder that builds for wasm), GIF through `image`'s encoder (one frame, ≤ 256 colours).
 
 use crate::error::ImageError;
@@ -107,9 +107,9 @@ pub fn encode(src: Raster, p: &EncodeParams) -> Result<Vec<u8>, ImageError> {
     let mut out = Vec::with_capacity(src.pixels.len() / 4);
     let fail = |e: image::ImageError| ImageError::Invalid(format!("cannot encode: {e}"));
     match p.format {
-        // fdeflate ("fast") with adaptive filters: on a 512×512 photo 1.3 ms and 423 KB against
-        // zlib level 6's 54 ms and 431 KB (native, same filters); flat graphics compress a little
-        // less well, which is the price of 40× less encode time.
+        // fdeflate ("fast") with adaptive filters: photos come out about as small as with zlib
+        // level 6 for a fraction of the time (docs/BENCHMARKS.md, "Why these kernels"); flat
+        // graphics compress a little less well, which is the price.
         OutputFormat::Png => PngEncoder::new_with_quality(&mut out, CompressionType::Fast, FilterType::Adaptive)
             .write_image(&src.pixels, src.width, src.height, color_type(src.layout))
             .map_err(fail)?,

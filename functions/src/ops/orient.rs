@@ -51,8 +51,7 @@ fn remap(r: &Raster, w: u32, h: u32, src_of: impl Fn(usize, usize) -> (usize, us
 
 /// [`remap`] for `N`-byte pixels, in 64×64 tiles of the output: a quarter turn reads the source
 /// down its columns, and tiles keep those reads within cache. With the pixel size a constant,
-/// each copy is a fixed-size move. A 4000×3000 RGB quarter turn: 48 ms → 30 ms (native, this
-/// machine).
+/// each copy is a fixed-size move (measured: docs/BENCHMARKS.md, "Why these kernels").
 fn remap_n<const N: usize>(src: &[u8], sw: usize, w: usize, h: usize, src_of: impl Fn(usize, usize) -> (usize, usize)) -> Vec<u8> {
     const TILE: usize = 64;
     let mut out = vec![0u8; w * h * N];
