@@ -80,6 +80,9 @@ pub struct Config {
     /// the queue a batch came from, so the name is configured next to the queue's own
     /// declaration rather than compiled in.
     pub dead_letter_queue: String,
+    /// Bytes a tenant may keep stored (`MAX_STORAGE_BYTES_PER_TENANT`; `None`: unlimited).
+    /// What counts is in docs/OPERATIONS.md ("Usage and quotas").
+    pub max_storage_bytes_per_tenant: Option<u64>,
 }
 
 impl Config {
@@ -148,6 +151,13 @@ impl Config {
         if !is_queue_name(&dead_letter_queue) {
             problems.push(format!("DEAD_LETTER_QUEUE (a queue name: 1-63 lowercase letters, digits, dashes; got {dead_letter_queue:?})"));
         }
+        let max_storage_bytes_per_tenant = match get("MAX_STORAGE_BYTES_PER_TENANT").filter(|v| !v.trim().is_empty()) {
+            None => None,
+            Some(v) => v.trim().parse::<u64>().map(Some).unwrap_or_else(|_| {
+                problems.push(format!("MAX_STORAGE_BYTES_PER_TENANT (must be an integer >= 0 or unset, got {v:?})"));
+                None
+            }),
+        };
         let allowed_origins = get("ALLOWED_ORIGINS")
             .unwrap_or_default()
             .split(',')
@@ -178,6 +188,7 @@ impl Config {
             webhook_allow_loopback,
             faults,
             dead_letter_queue,
+            max_storage_bytes_per_tenant,
         })
     }
 
@@ -272,6 +283,16 @@ mod tests {
             let errs = parse(&[("AUTH_SECRET", &"k".repeat(32)), ("DEAD_LETTER_QUEUE", bad)]).unwrap_err();
             assert!(errs[0].starts_with("DEAD_LETTER_QUEUE"), "{bad:?}: {errs:?}");
         }
+    }
+
+    #[test]
+    fn the_storage_quota_is_unlimited_unless_set() {
+        let unset = parse(&[("AUTH_SECRET", &"k".repeat(32))]).expect("valid");
+        assert_eq!(unset.max_storage_bytes_per_tenant, None);
+        let set = parse(&[("AUTH_SECRET", &"k".repeat(32)), ("MAX_STORAGE_BYTES_PER_TENANT", " 1048576 ")]).expect("valid");
+        assert_eq!(set.max_storage_bytes_per_tenant, Some(1_048_576));
+        let errs = parse(&[("AUTH_SECRET", &"k".repeat(32)), ("MAX_STORAGE_BYTES_PER_TENANT", "1 GB")]).unwrap_err();
+        assert!(errs[0].starts_with("MAX_STORAGE_BYTES_PER_TENANT"), "{errs:?}");
     }
 
     #[test]

@@ -30,6 +30,9 @@ pub enum ApiError {
     Conflict(String),
     #[error("{0}")]
     TaskNotFinished(String),
+    /// Storing this would pass the tenant's `MAX_STORAGE_BYTES_PER_TENANT` (the figures).
+    #[error("{0}")]
+    QuotaExceeded(String),
     #[error("{0}")]
     PayloadTooLarge(String),
     #[error("{0}")]
@@ -59,6 +62,7 @@ impl ApiError {
             ApiError::MethodNotAllowed(_) => "method_not_allowed",
             ApiError::Conflict(_) => "conflict",
             ApiError::TaskNotFinished(_) => "task_not_finished",
+            ApiError::QuotaExceeded(_) => "quota_exceeded",
             ApiError::PayloadTooLarge(_) => "payload_too_large",
             ApiError::ImageTooLarge(_) => "image_too_large",
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
@@ -73,6 +77,7 @@ impl ApiError {
         match self {
             ApiError::InvalidJson(_) | ApiError::InvalidRequest(_) | ApiError::InvalidChain(_) => 400,
             ApiError::Unauthorized(_) => 401,
+            ApiError::QuotaExceeded(_) => 403,
             ApiError::NotFound => 404,
             ApiError::MethodNotAllowed(_) => 405,
             ApiError::Conflict(_) | ApiError::TaskNotFinished(_) => 409,
@@ -145,6 +150,7 @@ impl From<IndexError> for ApiError {
     fn from(e: IndexError) -> Self {
         match e {
             IndexError::NotFound => ApiError::NotFound,
+            IndexError::OverQuota(over) => ApiError::QuotaExceeded(over.to_string()),
             IndexError::Platform(cause) => ApiError::Internal(cause),
         }
     }

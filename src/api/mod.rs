@@ -20,6 +20,7 @@ mod task_request;
 mod tasks;
 mod upload_body;
 mod upload_stream;
+mod usage;
 
 use crate::clock::now_millis;
 use crate::config::Config;

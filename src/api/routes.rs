@@ -1,7 +1,7 @@
 //! The route table, written once: it builds the router and answers which methods a path
 //! allows, so that a known path asked with another method gets 405 with `Allow` (not 404).
 
-use super::{assets, bench, download, finish, health, images, render, render_links, streams, tasks, AppState, Ctx};
+use super::{assets, bench, download, finish, health, images, render, render_links, streams, tasks, usage, AppState, Ctx};
 use worker::Router;
 
 /// Wraps an `ApiResult` handler into a workers-rs route handler.
@@ -55,6 +55,7 @@ table! {
     GET "/events/ws" => streams::feed_ws;
     GET "/events" => streams::feed_events;
     GET "/tasks/:id/download" => download::get;
+    GET "/usage" => usage::get;
     POST "/__bench/echo" => bench::echo;
     POST "/__bench/chain" => bench::chain;
     POST "/__bench/seed" => bench::seed;

@@ -48,6 +48,7 @@ pub async fn create(mut req: Request, ctx: Ctx) -> ApiResult<Response> {
     };
     // Charged by the work it starts, before anything is looked up or queued.
     charge_work(&ctx, &tenant, Cost::work(request.images.len(), request.chain.len())).await?;
+    super::usage::admit_task(&ctx.env, &tenant, config.max_storage_bytes_per_tenant).await?;
     let images = Images::new(&ctx.env)?;
     // Images a step refers to (a watermark) must be the tenant's too: another's is "not found".
     // The step holds the stored file while it runs, so its size is capped (413 otherwise).

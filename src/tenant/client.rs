@@ -3,6 +3,7 @@
 
 use super::page::{ListQuery, Page};
 use super::protocol::{IndexCall, IndexError};
+use super::usage::{OverQuota, Usage};
 use super::{ImageRow, ImageUsage, TaskRow};
 use crate::bindings::TENANTS;
 use crate::ids::{ImageId, TenantId};
@@ -31,8 +32,13 @@ impl TenantIndex {
         }
     }
 
-    pub async fn put_image(&self, row: &ImageRow) -> Result<(), IndexError> {
-        self.call(IndexCall::PutImage(row.clone())).await
+    /// Indexes an uploaded original; `OverQuota` if it would pass `quota`.
+    pub async fn put_image(&self, row: &ImageRow, quota: Option<u64>) -> Result<(), IndexError> {
+        self.call::<Result<(), OverQuota>>(IndexCall::PutImage { row: row.clone(), quota }).await?.map_err(IndexError::OverQuota)
+    }
+
+    pub async fn usage(&self) -> Result<Usage, IndexError> {
+        self.call(IndexCall::Usage).await
     }
 
     pub async fn list_images(&self, query: &ListQuery) -> Result<Page, IndexError> {

@@ -17,7 +17,7 @@ pub struct Previous {
     pub progress: Value,
 }
 
-fn is_terminal(status: &str) -> bool {
+pub fn is_terminal(status: &str) -> bool {
     matches!(status, "succeeded" | "failed" | "cancelled")
 }
 

@@ -10,6 +10,7 @@ pub mod feed;
 pub mod object;
 pub mod page;
 pub mod protocol;
+pub mod usage;
 
 use crate::ids::{ImageId, TaskId};
 use serde::{Deserialize, Serialize};
@@ -20,6 +21,9 @@ use serde_json::Value;
 pub struct ImageRow {
     pub id: ImageId,
     pub sha256: String,
+    /// The original's size: what it adds to the tenant's `bytes_stored`.
+    #[serde(default)]
+    pub bytes: u64,
     pub body: Value,
 }
 
@@ -32,6 +36,9 @@ pub struct TaskRow {
     pub version: u64,
     pub images: Vec<ImageId>,
     pub body: Value,
+    /// What the task cost and stored, counted into the tenant's usage when it ends.
+    #[serde(default)]
+    pub charge: usage::TaskCharge,
 }
 
 /// What deleting an image must also remove.

@@ -8,6 +8,7 @@
 use super::feed::{self, Previous};
 use super::page::{ListQuery, Page};
 use super::protocol::IndexCall;
+use super::usage::{self, Delta, OverQuota};
 use super::{ImageRow, ImageUsage, TaskRow};
 use crate::clock::now_iso;
 use crate::config::Config;
@@ -68,7 +69,7 @@ pub struct TenantObject {
 
 impl DurableObject for TenantObject {
     fn new(state: State, env: Env) -> Self {
-        for statement in SCHEMA {
+        for statement in SCHEMA.iter().chain(usage::SCHEMA.iter()) {
             if let Err(e) = state.storage().sql().exec(statement, None) {
                 crate::log::error("schema_failed").field("object", "tenant").field("error", e.to_string()).emit();
             }
@@ -96,7 +97,8 @@ impl DurableObject for TenantObject {
             return self.websocket(&req);
         }
         match req.json::<IndexCall>().await? {
-            IndexCall::PutImage(row) => Response::from_json(&self.put_image(row)?),
+            IndexCall::PutImage { row, quota } => Response::from_json(&self.put_image(row, quota)?),
+            IndexCall::Usage => Response::from_json(&usage::read(&self.sql())?),
             IndexCall::ListImages(query) => Response::from_json(&self.list("images", query)?),
             IndexCall::ImageUsage(id) => Response::from_json(&self.usage(&id)?),
             IndexCall::DeleteImage(id) => Response::from_json(&self.delete_image(&id)?),
@@ -113,13 +115,24 @@ impl TenantObject {
         self.state.storage().sql()
     }
 
-    fn put_image(&self, row: ImageRow) -> Result<()> {
+    /// Indexes an original and counts it, unless it would pass the quota. The object runs one
+    /// call at a time, so the check and the count cannot interleave with another upload's.
+    fn put_image(&self, row: ImageRow, quota: Option<u64>) -> Result<std::result::Result<(), OverQuota>> {
+        let sql = self.sql();
+        let known = sql.exec("SELECT COUNT(*) AS n FROM images WHERE id = ?", vec![row.id.as_str().into()])?.one::<Count>()?.n > 0;
+        if known {
+            return Ok(Ok(()));
+        }
+        if let Err(over) = usage::admit(usage::read(&sql)?.bytes_stored, row.bytes, quota) {
+            return Ok(Err(over));
+        }
         let body = serde_json::to_string(&row.body)?;
-        self.sql().exec(
-            "INSERT OR IGNORE INTO images (id, sha256, body) VALUES (?, ?, ?)",
+        sql.exec(
+            "INSERT INTO images (id, sha256, body) VALUES (?, ?, ?)",
             vec![row.id.as_str().into(), row.sha256.as_str().into(), body.as_str().into()],
         )?;
-        Ok(())
+        usage::add(&sql, Delta { images: 1, bytes_stored: i64::try_from(row.bytes).unwrap_or(i64::MAX), ..Delta::default() })?;
+        Ok(Ok(()))
     }
 
     /// Sets the image's placeholder in its listed object and announces it; only an existing
@@ -151,6 +164,14 @@ impl TenantObject {
              status = excluded.status, version = excluded.version, body = excluded.body WHERE excluded.version > tasks.version",
             vec![row.id.as_str().into(), row.status.as_str().into(), (row.version as i64).into(), body.as_str().into()],
         )?;
+        let was_terminal = previous.as_ref().is_some_and(|p| feed::is_terminal(&p.status));
+        let newer = previous.as_ref().is_none_or(|p| row.version > p.version);
+        if !known {
+            usage::add(&sql, Delta { tasks: 1, ..Delta::default() })?;
+        }
+        if newer && !was_terminal && feed::is_terminal(&row.status) {
+            usage::charge_task(&sql, row.id.as_str(), &row.status, row.charge)?;
+        }
         if !known {
             for image in &row.images {
                 sql.exec(
@@ -238,8 +259,16 @@ impl TenantObject {
         Ok(Some(ImageUsage { sha256, bytes_shared: others > 0, tasks }))
     }
 
+    /// Unindexes the image and releases what it and the tasks that used it stored (the delete
+    /// cascade removed the original, its results and those tasks' zips).
     fn delete_image(&self, id: &ImageId) -> Result<()> {
         let sql = self.sql();
+        let rows: Vec<BodyRow> = sql.exec("SELECT body FROM images WHERE id = ?", vec![id.as_str().into()])?.to_array()?;
+        let Some(row) = rows.into_iter().next() else { return Ok(()) };
+        let bytes = serde_json::from_str::<Value>(&row.body)?["bytes"].as_i64().unwrap_or(0);
+        let tasks: Vec<TaskRef> = sql.exec("SELECT task FROM task_images WHERE image = ?", vec![id.as_str().into()])?.to_array()?;
+        usage::release_tasks(&sql, &tasks.into_iter().map(|t| t.task).collect::<Vec<_>>())?;
+        usage::add(&sql, Delta { images: -1, bytes_stored: -bytes, ..Delta::default() })?;
         sql.exec("DELETE FROM images WHERE id = ?", vec![id.as_str().into()])?;
         sql.exec("DELETE FROM task_images WHERE image = ?", vec![id.as_str().into()])?;
         Ok(())

@@ -3,6 +3,7 @@
 //! The object is named by its tenant, so the tenant is implicit in every call.
 
 use super::page::ListQuery;
+use super::usage::OverQuota;
 use super::{ImageRow, TaskRow};
 use crate::ids::ImageId;
 use functions::placeholder::Placeholder;
@@ -14,8 +15,12 @@ use thiserror::Error;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum IndexCall {
-    /// Answer: `()`. Idempotent (a second put of the same id changes nothing).
-    PutImage(ImageRow),
+    /// Answer: `Result<(), OverQuota>`: refused when the original would pass `quota` (the
+    /// tenant's `MAX_STORAGE_BYTES_PER_TENANT`), checked here so that concurrent uploads
+    /// cannot both pass. Idempotent (a second put of the same id changes nothing).
+    PutImage { row: ImageRow, quota: Option<u64> },
+    /// Answer: [`super::usage::Usage`].
+    Usage,
     /// Answer: [`super::page::Page`].
     ListImages(ListQuery),
     /// Answer: `Option<`[`super::ImageUsage`]`>`, `None` when the tenant has no such image.
@@ -39,6 +44,9 @@ pub enum IndexError {
     /// The tenant has no such image.
     #[error("no such image")]
     NotFound,
+    /// The write would pass the tenant's storage quota.
+    #[error("{0}")]
+    OverQuota(OverQuota),
     /// The object could not be reached or failed the call (the cause, for the log).
     #[error("tenant index call failed: {0}")]
     Platform(String),

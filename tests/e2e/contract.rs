@@ -5,7 +5,7 @@ use crate::support::*;
 use reqwest::StatusCode;
 
 /// Every route a client may call (the API contract in `public/openapi.json`, docs/LIVE.md and the README).
-const ROUTES: [(&str, &str); 23] = [
+const ROUTES: [(&str, &str); 24] = [
     ("get", "/health"),
     ("get", "/"),
     ("get", "/studio/{file}"),
@@ -29,6 +29,7 @@ const ROUTES: [(&str, &str); 23] = [
     ("get", "/tasks/{id}/events"),
     ("get", "/events/ws"),
     ("get", "/events"),
+    ("get", "/usage"),
 ];
 
 #[tokio::test(flavor = "multi_thread")]
@@ -43,7 +44,7 @@ async fn openapi_json_is_served_without_a_token_and_documents_every_route() {
         assert!(doc["paths"][path][method].is_object(), "openapi.json lacks {method} {path}");
     }
     let documented = doc["paths"].as_object().expect("paths").len();
-    assert_eq!(documented, 20, "a documented path the server does not serve, or a route missing from ROUTES");
+    assert_eq!(documented, 21, "a documented path the server does not serve, or a route missing from ROUTES");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -21,3 +21,4 @@ mod render;
 mod security;
 mod storm;
 mod support;
+mod usage;
