@@ -64,7 +64,7 @@ pub async fn upload(mut req: Request, ctx: Ctx) -> ApiResult<Response> {
         let _ = images.delete_original(&tenant, &record.id).await;
         return Err(e.into());
     }
-    crate::analysis::request(&ctx.env, &tenant, &record.id).await;
+    crate::analysis::request_after_answer(&ctx.data.background, &ctx.env, &tenant, &record.id);
     json_response(&with_image_links(body, &req, &ctx.data, &tenant)?, 201)
 }
 
