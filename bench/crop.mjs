@@ -15,6 +15,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { mintToken, onExitStopServers, servers, startServer, stopServer } from "./server.mjs";
 import { fmt, log, median, studioClient } from "./chains-lib.mjs";
+import { prng } from "./inputs.mjs";
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
@@ -22,17 +23,6 @@ const sharp = require("sharp");
 
 const TARGETS = [[400, 400], [300, 450], [480, 270]];
 const STRATEGIES = ["attention", "entropy"];
-
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // A W×H scene: a two-tone gradient with soft value noise, and one subject — a skin-toned face
 // with darker features, a saturated red object, or a detailed checker — of 10–25% of the short

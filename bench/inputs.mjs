@@ -17,7 +17,8 @@ export const GENERATED = [
   { name: "photo-48mp.jpg", width: 8000, height: 6000 },
 ];
 
-function prng(seed) {
+/** mulberry32: a seeded generator of floats in [0, 1), the same sequence on every machine. */
+export function prng(seed) {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
