@@ -104,11 +104,29 @@ struct Claims {
     iat: Option<i64>,
     /// Left untyped: when no audience is configured it is not looked at, whatever it holds.
     aud: Option<serde_json::Value>,
+    /// `"admin"` opens the `/admin/…` routes; anything else (or nothing) does not.
+    role: Option<serde_json::Value>,
+}
+
+/// Who a verified token speaks for: its tenant, and whether it may use the admin routes. It
+/// derefs to the tenant, which is all most routes need.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    pub tenant: TenantId,
+    pub admin: bool,
+}
+
+impl Deref for Identity {
+    type Target = TenantId;
+
+    fn deref(&self) -> &TenantId {
+        &self.tenant
+    }
 }
 
 /// Verifies `token` signed with one of the verifier's keys at time `now` (unix seconds);
 /// returns the tenant or the reason it was refused.
-pub fn verify_any(token: &str, verifier: &Verifier, now: i64) -> Result<TenantId, AuthError> {
+pub fn verify_any(token: &str, verifier: &Verifier, now: i64) -> Result<Identity, AuthError> {
     let mut outcome = Err(AuthError::NoKey);
     for secret in verifier.iter() {
         outcome = verify(token, secret, &verifier.rules, now);
@@ -120,7 +138,7 @@ pub fn verify_any(token: &str, verifier: &Verifier, now: i64) -> Result<TenantId
 }
 
 /// Verifies `token` against one key; see [`verify_any`].
-pub fn verify(token: &str, secret: &[u8], rules: &Rules, now: i64) -> Result<TenantId, AuthError> {
+pub fn verify(token: &str, secret: &[u8], rules: &Rules, now: i64) -> Result<Identity, AuthError> {
     let mut parts = token.split('.');
     let (Some(h), Some(c), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
         return Err(AuthError::NotJwt);
@@ -142,7 +160,8 @@ pub fn verify(token: &str, secret: &[u8], rules: &Rules, now: i64) -> Result<Ten
             return Err(AuthError::WrongAudience);
         }
     }
-    TenantId::parse(&claims.sub).ok_or(AuthError::BadSubject)
+    let tenant = TenantId::parse(&claims.sub).ok_or(AuthError::BadSubject)?;
+    Ok(Identity { tenant, admin: claims.role.as_ref().and_then(|r| r.as_str()) == Some("admin") })
 }
 
 fn check_times(claims: &Claims, max_lifetime: i64, now: i64) -> Result<(), AuthError> {

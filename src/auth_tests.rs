@@ -73,6 +73,16 @@ fn tokens_signed_with_the_previous_key_verify_during_rotation() {
 }
 
 #[test]
+fn only_the_admin_role_claim_makes_an_admin() {
+    let admin = |claims: serde_json::Value| verify(&sign(&claims, KEY), KEY, &RULES, NOW).expect("valid").admin;
+    assert!(admin(json!({"sub": "ops", "exp": NOW + 60, "role": "admin"})));
+    for role in [json!("Admin"), json!("user"), json!(["admin"]), json!(true), json!(null)] {
+        assert!(!admin(json!({"sub": "ops", "exp": NOW + 60, "role": role})), "{role}");
+    }
+    assert!(!admin(json!({"sub": "ops", "exp": NOW + 60})));
+}
+
+#[test]
 fn future_nbf_is_refused() {
     let t = sign(&json!({"sub": "alice", "exp": NOW + 600, "nbf": NOW + 300}), KEY);
     assert_eq!(verify(&t, KEY, &RULES, NOW), Err(AuthError::NotYetValid));

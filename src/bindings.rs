@@ -12,5 +12,7 @@ pub const RATE_LIMITER: &str = "RATE_LIMITER";
 pub const TENANTS: &str = "TENANTS";
 /// Static files of `public/`: the OpenAPI document, the browser client, the studio page.
 pub const ASSETS: &str = "ASSETS";
+/// R2 bucket holding backups: each tenant's index as NDJSON and a copy of every original.
+pub const BACKUPS_BUCKET: &str = "BACKUPS";
 /// Workers Analytics Engine dataset for request and step metrics; may be absent (see `metrics`).
 pub const METRICS: &str = "METRICS";

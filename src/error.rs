@@ -33,6 +33,9 @@ pub enum ApiError {
     /// Storing this would pass the tenant's `MAX_STORAGE_BYTES_PER_TENANT` (the figures).
     #[error("{0}")]
     QuotaExceeded(String),
+    /// A finished task's outputs were deleted by retention.
+    #[error("{0}")]
+    Expired(String),
     #[error("{0}")]
     PayloadTooLarge(String),
     #[error("{0}")]
@@ -63,6 +66,7 @@ impl ApiError {
             ApiError::Conflict(_) => "conflict",
             ApiError::TaskNotFinished(_) => "task_not_finished",
             ApiError::QuotaExceeded(_) => "quota_exceeded",
+            ApiError::Expired(_) => "expired",
             ApiError::PayloadTooLarge(_) => "payload_too_large",
             ApiError::ImageTooLarge(_) => "image_too_large",
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
@@ -81,6 +85,7 @@ impl ApiError {
             ApiError::NotFound => 404,
             ApiError::MethodNotAllowed(_) => 405,
             ApiError::Conflict(_) | ApiError::TaskNotFinished(_) => 409,
+            ApiError::Expired(_) => 410,
             ApiError::PayloadTooLarge(_) | ApiError::ImageTooLarge(_) => 413,
             ApiError::UnsupportedMediaType(_) => 415,
             ApiError::InvalidImage(_) => 422,
@@ -120,6 +125,7 @@ impl From<TaskError> for ApiError {
             TaskError::Refused(Refusal::NotFound) => ApiError::NotFound,
             TaskError::Refused(refusal @ Refusal::Conflict(_)) => ApiError::Conflict(refusal.to_string()),
             TaskError::Refused(refusal @ Refusal::Misconfigured(_)) => ApiError::Unavailable(refusal.to_string()),
+            TaskError::Refused(refusal @ Refusal::Expired(_)) => ApiError::Expired(refusal.to_string()),
             TaskError::Platform(cause) => ApiError::Internal(cause),
         }
     }

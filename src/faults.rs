@@ -16,7 +16,10 @@
 //! - `oom=N`: the first N attempts of every step allocate past the isolate's memory cap without
 //!   asking first (a trap, as a misplanned step would cause); the module must recover;
 //! - `index_fail=N`: the task object's first N writes to its tenant's index fail (counted per
-//!   task object); the alarm must retry until the listing matches the task.
+//!   task object); the alarm must retry until the listing matches the task;
+//! - `clock_days=N`: the Cron Triggers run as if N days later than scheduled, so a test sees
+//!   retention 31 days on without waiting (`wrangler dev`'s `/__scheduled` does not pass its
+//!   `time` parameter through to the event).
 
 use thiserror::Error;
 
@@ -25,7 +28,7 @@ use thiserror::Error;
 pub enum FaultsError {
     #[error("{0:?} needs a count, e.g. transient=2")]
     NoCount(String),
-    #[error("unknown fault {0:?} (known: transient=N, duplicate, die=N, pause=MS, send_fail=N, index_fail=N, oom=N, lose_report=N)")]
+    #[error("unknown fault {0:?} (known: transient=N, duplicate, die=N, pause=MS, send_fail=N, index_fail=N, oom=N, lose_report=N, clock_days=N)")]
     Unknown(String),
 }
 
@@ -39,6 +42,7 @@ pub struct Faults {
     pub index_fail: u32,
     pub oom: u32,
     pub lose_report: u32,
+    pub clock_days: u32,
 }
 
 impl Faults {
@@ -55,6 +59,7 @@ impl Faults {
                 Some(("index_fail", v)) => faults.index_fail = count(v)?,
                 Some(("oom", v)) => faults.oom = count(v)?,
                 Some(("lose_report", v)) => faults.lose_report = count(v)?,
+                Some(("clock_days", v)) => faults.clock_days = count(v)?,
                 None if item == "duplicate" => faults.duplicate = true,
                 _ => return Err(FaultsError::Unknown(item.to_string())),
             }
@@ -82,6 +87,7 @@ mod tests {
         assert_eq!(Faults::parse("lose_report=2").expect("lose_report").lose_report, 2);
         assert_eq!(Faults::parse("send_fail"), Err(FaultsError::Unknown("send_fail".into())));
         assert_eq!(Faults::parse("die=x"), Err(FaultsError::NoCount("die=x".into())));
+        assert_eq!(Faults::parse("clock_days=31").expect("clock_days").clock_days, 31);
         assert!(Faults::parse("transient").is_err() && Faults::parse("dupe").is_err() && Faults::parse("die=x").is_err());
     }
 }

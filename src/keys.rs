@@ -42,6 +42,11 @@ pub fn edge_markers_of(tenant: &TenantId, image: &ImageId) -> String {
     format!("edge/{tenant}/{image}/")
 }
 
+/// Everything stored for one task (its checkpoints and zip), deleted together by retention.
+pub fn task_prefix(task: &TaskId) -> String {
+    format!("tasks/{task}/")
+}
+
 /// The zip of a task's outputs.
 pub fn archive(task: &TaskId) -> String {
     format!("tasks/{task}/outputs.zip")

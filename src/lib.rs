@@ -13,6 +13,7 @@ mod analysis;
 mod api;
 mod archive;
 mod auth;
+mod backup;
 mod bindings;
 mod clock;
 mod config;
@@ -30,6 +31,8 @@ mod metrics;
 mod range;
 mod ratelimit;
 mod render;
+mod retention;
+mod scheduled;
 mod signing;
 mod storage;
 mod task;
@@ -37,7 +40,7 @@ mod tenant;
 mod turn;
 mod webhook;
 
-use worker::{event, Context, Env, MessageBatch, Request, Response};
+use worker::{event, Context, Env, MessageBatch, Request, Response, ScheduleContext, ScheduledEvent};
 
 #[event(start)]
 fn start() {
@@ -48,6 +51,12 @@ fn start() {
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
     api::handle(req, env, ctx).await
+}
+
+/// The Cron Triggers: retention and the daily backup (`src/scheduled.rs`).
+#[event(scheduled)]
+async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    scheduled::run(&event.cron(), event.schedule() as u64, &env).await;
 }
 
 #[event(queue)]

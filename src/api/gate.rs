@@ -5,7 +5,7 @@
 use super::{AppState, Ctx};
 use crate::auth;
 use crate::clock::now_secs;
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::ids::TenantId;
 use crate::links::{self, LinkParams};
 use crate::ratelimit::{object::charge, Cost};
@@ -79,13 +79,31 @@ pub fn charge_later(ctx: &Ctx, tenant: &TenantId, cost: Cost) {
     });
 }
 
+/// The caller of an `/admin/…` route: a bearer token with the claim `"role": "admin"`. Any
+/// other caller (no token, a bad one, a tenant's) is told there is nothing here (404), so the
+/// routes' existence is not advertised.
+pub async fn admit_admin(req: &Request, ctx: &Ctx) -> ApiResult<TenantId> {
+    let identity = bearer(req, &ctx.data).map_err(|_| ApiError::NotFound)?;
+    if !identity.admin {
+        return Err(ApiError::NotFound);
+    }
+    remember(&ctx.data, &identity.tenant);
+    charge(&ctx.env, &identity.tenant, Cost::Write, ctx.data.config.rate_limit_per_minute).await?;
+    Ok(identity.tenant)
+}
+
 /// The tenant of the request's bearer token.
 fn authenticate(req: &Request, state: &AppState) -> ApiResult<TenantId> {
+    let identity = bearer(req, state)?;
+    remember(state, &identity.tenant);
+    Ok(identity.tenant)
+}
+
+/// The verified bearer token.
+fn bearer(req: &Request, state: &AppState) -> ApiResult<auth::Identity> {
     let header = req.headers().get("authorization")?;
     let token = auth::bearer(header.as_deref())?;
-    let tenant = auth::verify_any(token, &state.config.verifying_secrets(), now_secs())?;
-    remember(state, &tenant);
-    Ok(tenant)
+    Ok(auth::verify_any(token, &state.config.verifying_secrets(), now_secs())?)
 }
 
 /// `base + path` signed for `tenant` (GET), valid for the configured link lifetime.

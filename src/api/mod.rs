@@ -3,6 +3,7 @@
 //! Every handler returns `ApiResult<Response>`; [`finish`] renders errors as the contract's JSON
 //! and logs internal causes, and [`handle`] stamps `x-request-id` on every answer.
 
+mod admin;
 mod assets;
 mod bench;
 mod body;

@@ -1,7 +1,7 @@
 //! The route table, written once: it builds the router and answers which methods a path
 //! allows, so that a known path asked with another method gets 405 with `Allow` (not 404).
 
-use super::{assets, bench, download, finish, health, images, render, render_links, streams, tasks, usage, AppState, Ctx};
+use super::{admin, assets, bench, download, finish, health, images, render, render_links, streams, tasks, usage, AppState, Ctx};
 use worker::Router;
 
 /// Wraps an `ApiResult` handler into a workers-rs route handler.
@@ -56,6 +56,9 @@ table! {
     GET "/events" => streams::feed_events;
     GET "/tasks/:id/download" => download::get;
     GET "/usage" => usage::get;
+    POST "/admin/backups" => admin::create;
+    GET "/admin/backups" => admin::list;
+    POST "/admin/restore" => admin::restore;
     POST "/__bench/echo" => bench::echo;
     POST "/__bench/chain" => bench::chain;
     POST "/__bench/seed" => bench::seed;

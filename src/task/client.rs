@@ -2,7 +2,7 @@
 //! protocol of [`super::protocol`]: a client is bound to one tenant and one task.
 
 use super::model::{NewTask, TaskStatus};
-use super::protocol::{Call, Created, Refusal, TaskError, TaskRequest, TENANT_HEADER};
+use super::protocol::{Call, Created, Expired, Refusal, TaskError, TaskRequest, TENANT_HEADER};
 use super::view::DownloadInfo;
 use crate::bindings::TASKS;
 use crate::ids::{TaskId, TenantId};
@@ -69,6 +69,11 @@ impl TaskClient {
 
     pub async fn complete(&self, done: &Completion) -> Result<CompletionResponse, TaskError> {
         self.call(Call::Complete(done.clone())).await
+    }
+
+    /// Retention: marks the ended task's outputs expired (`now`, unless already marked).
+    pub async fn expire(&self, now: &str) -> Result<Expired, TaskError> {
+        self.call(Call::Expire(now.to_string())).await
     }
 
     /// Fails a job whose message exhausted the queue's retries.

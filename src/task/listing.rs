@@ -37,6 +37,7 @@ pub async fn sync(env: &Env, task: &Task, version: u64) -> Result<(), IndexError
         images: task.images.iter().map(|i| i.image.id.clone()).collect(),
         body: view::public_task(task),
         charge: charge(task),
+        results: view::output_keys(task),
     };
     TenantIndex::new(env, &task.tenant)?.put_task(&row).await
 }

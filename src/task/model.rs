@@ -119,6 +119,9 @@ pub struct Task {
     /// Hash of the request that created the task under an Idempotency-Key.
     #[serde(default)]
     pub fingerprint: Option<String>,
+    /// When retention deleted its outputs (`RESULT_TTL_DAYS`): its download is then 410.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expired_at: Option<String>,
 }
 
 /// One image of a new task; `cached` is its reusable earlier result, if any.

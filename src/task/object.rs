@@ -9,7 +9,7 @@ use super::dispatch::{self, TASK_KEY};
 use super::events::Envelope;
 use super::model::TaskStatus;
 use super::model::{Effects, NewTask, Task, Tick};
-use super::protocol::{Call, Created, Refusal, TaskRequest, TENANT_HEADER};
+use super::protocol::{Call, Created, Expired, Refusal, TaskRequest, TENANT_HEADER};
 use super::{alarm, listing, view};
 use crate::clock::{now_iso, now_millis};
 use crate::config::Config;
@@ -66,11 +66,12 @@ impl DurableObject for TaskObject {
         match call {
             Call::Create(new) => answer(self.create(&tenant, *new, &tick).await?),
             Call::State => answer(self.read(&tenant, |task| Ok(view::public_task(task))).await?),
-            Call::Download => answer(self.read(&tenant, |task| view::download(task).map_err(Refusal::Conflict)).await?),
+            Call::Download => answer(self.read(&tenant, view::download).await?),
             Call::Cancel => answer(self.cancel(&tenant, &tick).await?),
             Call::Claim(job) => answer(self.claim(&tenant, job, &tick).await?),
             Call::Complete(done) => answer(self.complete(&tenant, done, &tick).await?),
             Call::GiveUp(job) => answer(self.give_up(&tenant, job, &tick).await?),
+            Call::Expire(now) => answer(self.expire(&tenant, now).await?),
         }
     }
 
@@ -203,6 +204,18 @@ impl TaskObject {
             self.apply(&task, effects, false).await?;
         }
         Ok(Ok(task.status))
+    }
+
+    /// Marks an ended task's outputs expired (the tenant's index shows it once retention has
+    /// deleted them); its download answers 410 from now on.
+    async fn expire(&self, tenant: &TenantId, now: String) -> Answer<Expired> {
+        let Some(mut task) = self.load(tenant).await? else { return Ok(Err(Refusal::NotFound)) };
+        if !task.status.is_terminal() {
+            return Ok(Err(Refusal::Conflict(task.status)));
+        }
+        let expired_at = task.expired_at.get_or_insert(now).clone();
+        self.state.storage().put(TASK_KEY, &task).await?;
+        Ok(Ok(Expired { outputs: view::output_keys(&task), expired_at }))
     }
 
     async fn websocket(&self, req: &Request, tenant: &TenantId) -> Result<Response> {

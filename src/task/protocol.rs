@@ -38,6 +38,18 @@ pub enum Call {
     Complete(Completion),
     /// A job whose message exhausted the queue's retries. Answer: the task's status.
     GiveUp(JobRef),
+    /// Retention: marks the ended task's outputs expired at the given time (kept if already
+    /// marked). Answer: [`Expired`]; `Conflict` while the task runs.
+    Expire(String),
+}
+
+/// The answer to [`Call::Expire`].
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Expired {
+    /// The result keys of its outputs (shared results are kept by the caller, see
+    /// `crate::retention`).
+    pub outputs: Vec<String>,
+    pub expired_at: String,
 }
 
 /// Header carrying the tenant on the forwarded WebSocket upgrade.
@@ -62,6 +74,9 @@ pub enum Refusal {
     /// The call does not apply to a task in this status.
     #[error("the task is {}", status_name(*.0))]
     Conflict(TaskStatus),
+    /// Its outputs were deleted by retention at this time.
+    #[error("the task's outputs expired at {0} (RESULT_TTL_DAYS)")]
+    Expired(String),
     /// The object's configuration is broken (the names of the bad settings).
     #[error("the task store is misconfigured: {}", .0.join(", "))]
     Misconfigured(Vec<String>),

@@ -41,6 +41,7 @@ impl Task {
             archive: several.then(Archive::default),
             webhook: new.webhook.map(|url| Webhook { url, lease: Lease::default() }),
             fingerprint: new.fingerprint,
+            expired_at: None,
         };
         let mut effects = Effects::default();
         effects.events.push(Event::TaskQueued { progress: task.progress() });

@@ -5,6 +5,7 @@
 
 use super::lease::JobStatus as StepStatus;
 use super::model::{Task, TaskStatus};
+use super::protocol::Refusal;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -25,7 +26,7 @@ pub fn public_task(task: &Task) -> Value {
             json!({"op": step.op(), "status": status, "attempts": attempts, "duration_ms": duration, "memory_bytes": memory})
         })
         .collect();
-    json!({
+    let mut public = json!({
         "id": task.id,
         "status": task.status,
         "created_at": task.created_at,
@@ -34,7 +35,11 @@ pub fn public_task(task: &Task) -> Value {
         "steps": steps,
         "outputs": task.public_outputs(),
         "error": task.error,
-    })
+    });
+    if let Some(at) = &task.expired_at {
+        public["expired_at"] = at.as_str().into();
+    }
+    public
 }
 
 /// One status for a step across images: failed beats running beats queued; succeeded only
@@ -59,11 +64,14 @@ pub struct DownloadInfo {
     pub filename: String,
 }
 
-/// The finished task's download (the zip for several images, else the one output), or the
-/// status that keeps it from having one.
-pub fn download(task: &Task) -> Result<DownloadInfo, TaskStatus> {
+/// The finished task's download (the zip for several images, else the one output), or why it
+/// has none: its status, or its outputs expired.
+pub fn download(task: &Task) -> Result<DownloadInfo, Refusal> {
     if task.status != TaskStatus::Succeeded {
-        return Err(task.status);
+        return Err(Refusal::Conflict(task.status));
+    }
+    if let Some(at) = &task.expired_at {
+        return Err(Refusal::Expired(at.clone()));
     }
     let info = match (&task.archive, task.images.first()) {
         (Some(archive), _) => archive.output.as_ref().map(|o| DownloadInfo { key: o.key.clone(), filename: format!("{}.zip", task.id) }),
@@ -73,5 +81,11 @@ pub fn download(task: &Task) -> Result<DownloadInfo, TaskStatus> {
             .map(|o| DownloadInfo { key: o.key.clone(), filename: super::names::single_name(&image.image.name, &o.content_type) }),
         (None, None) => None,
     };
-    info.ok_or(task.status)
+    info.ok_or(Refusal::Conflict(task.status))
+}
+
+/// What retention deletes of an ended task: its outputs' keys (the task's own prefix, with its
+/// zip and checkpoints, is deleted by prefix).
+pub fn output_keys(task: &Task) -> Vec<String> {
+    task.images.iter().filter_map(|i| i.output.as_ref()).map(|o| o.key.clone()).collect()
 }

@@ -1,12 +1,13 @@
 //! Calls into a tenant's index object from the Worker and from task objects, in the typed
 //! protocol of [`super::protocol`].
 
+use super::backup::{Line, Table};
 use super::page::{ListQuery, Page};
 use super::protocol::{IndexCall, IndexError};
 use super::usage::{OverQuota, Usage};
 use super::{ImageRow, ImageUsage, TaskRow};
 use crate::bindings::TENANTS;
-use crate::ids::{ImageId, TenantId};
+use crate::ids::{ImageId, TaskId, TenantId};
 use functions::placeholder::Placeholder;
 use serde::de::DeserializeOwned;
 use worker::{Env, Headers, Method, Request, RequestInit, Response, Stub};
@@ -65,6 +66,27 @@ impl TenantIndex {
 
     pub async fn list_tasks(&self, query: &ListQuery) -> Result<Page, IndexError> {
         self.call(IndexCall::ListTasks(query.clone())).await
+    }
+
+    pub async fn expiry_candidates(&self, before: &str, limit: u32) -> Result<Vec<TaskId>, IndexError> {
+        self.call(IndexCall::ExpiryCandidates { before: before.to_string(), limit }).await
+    }
+
+    pub async fn unshared_results(&self, task: &TaskId, keys: &[String]) -> Result<Vec<String>, IndexError> {
+        self.call(IndexCall::UnsharedResults { task: task.clone(), keys: keys.to_vec() }).await
+    }
+
+    pub async fn mark_expired(&self, task: &TaskId, at: &str) -> Result<(), IndexError> {
+        self.call(IndexCall::MarkExpired { task: task.clone(), at: at.to_string() }).await
+    }
+
+    pub async fn export(&self, table: Table, after: i64, limit: u32) -> Result<Vec<(i64, Line)>, IndexError> {
+        self.call(IndexCall::Export { table, after, limit }).await
+    }
+
+    /// Writes backed-up rows, first emptying the index when `wipe`.
+    pub async fn restore(&self, lines: &[Line], wipe: bool) -> Result<(), IndexError> {
+        self.call(IndexCall::Restore { lines: lines.to_vec(), wipe }).await
     }
 
     /// Opens the tenant's feed socket (replay after `since`, then live); the object answers 101.

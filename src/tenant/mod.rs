@@ -5,11 +5,14 @@
 //! task's progress) and read by the listings and the image delete cascade. Task changes also
 //! become the tenant's live feed ([`feed`]) for dashboards.
 
+pub mod backup;
 pub mod client;
+pub mod directory;
 pub mod feed;
 pub mod object;
 pub mod page;
 pub mod protocol;
+pub mod retention;
 pub mod usage;
 
 use crate::ids::{ImageId, TaskId};
@@ -39,6 +42,10 @@ pub struct TaskRow {
     /// What the task cost and stored, counted into the tenant's usage when it ends.
     #[serde(default)]
     pub charge: usage::TaskCharge,
+    /// The R2 keys of its outputs (results may be shared with identical tasks: retention
+    /// deletes one only when no live task lists it).
+    #[serde(default)]
+    pub results: Vec<String>,
 }
 
 /// What deleting an image must also remove.

@@ -9,6 +9,7 @@ use super::feed::{self, Previous};
 use super::page::{ListQuery, Page};
 use super::protocol::IndexCall;
 use super::usage::{self, Delta, OverQuota};
+use super::{backup, retention};
 use super::{ImageRow, ImageUsage, TaskRow};
 use crate::clock::now_iso;
 use crate::config::Config;
@@ -69,7 +70,7 @@ pub struct TenantObject {
 
 impl DurableObject for TenantObject {
     fn new(state: State, env: Env) -> Self {
-        for statement in SCHEMA.iter().chain(usage::SCHEMA.iter()) {
+        for statement in SCHEMA.iter().chain(&usage::SCHEMA).chain(&retention::SCHEMA) {
             if let Err(e) = state.storage().sql().exec(statement, None) {
                 crate::log::error("schema_failed").field("object", "tenant").field("error", e.to_string()).emit();
             }
@@ -105,6 +106,11 @@ impl DurableObject for TenantObject {
             IndexCall::PutTask(row) => Response::from_json(&self.put_task(*row)?),
             IndexCall::ListTasks(query) => Response::from_json(&self.list("tasks", query)?),
             IndexCall::SetPlaceholder(id, placeholder) => Response::from_json(&self.set_placeholder(&id, &placeholder)?),
+            IndexCall::ExpiryCandidates { before, limit } => Response::from_json(&retention::candidates(&self.sql(), &before, limit)?),
+            IndexCall::UnsharedResults { task, keys } => Response::from_json(&retention::unshared(&self.sql(), task.as_str(), &keys)?),
+            IndexCall::MarkExpired { task, at } => Response::from_json(&retention::mark(&self.sql(), task.as_str(), &at)?),
+            IndexCall::Export { table, after, limit } => Response::from_json(&backup::export(&self.sql(), table, after, limit)?),
+            IndexCall::Restore { lines, wipe } => Response::from_json(&backup::restore(&self.sql(), &lines, wipe)?),
             IndexCall::Seed(count) => Response::from_json(&self.seed(count)?),
         }
     }
@@ -172,6 +178,7 @@ impl TenantObject {
         if newer && !was_terminal && feed::is_terminal(&row.status) {
             usage::charge_task(&sql, row.id.as_str(), &row.status, row.charge)?;
         }
+        retention::note_results(&sql, row.id.as_str(), &row.results)?;
         if !known {
             for image in &row.images {
                 sql.exec(

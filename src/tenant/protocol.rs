@@ -2,10 +2,11 @@
 //! ([`super::object`]): one call enum, a typed answer per call, one error type for callers.
 //! The object is named by its tenant, so the tenant is implicit in every call.
 
+use super::backup::{Line, Table};
 use super::page::ListQuery;
 use super::usage::OverQuota;
 use super::{ImageRow, TaskRow};
-use crate::ids::ImageId;
+use crate::ids::{ImageId, TaskId};
 use functions::placeholder::Placeholder;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -34,6 +35,19 @@ pub enum IndexCall {
     /// Answer: `bool`, false when the tenant has no such image (a deleted image is not
     /// re-created). Announced on the feed as `image.analyzed` (once per distinct value).
     SetPlaceholder(ImageId, Placeholder),
+    /// Retention: up to `limit` ended tasks last updated before `before` (RFC 3339) and not
+    /// expired yet. Answer: `Vec<TaskId>`.
+    ExpiryCandidates { before: String, limit: u32 },
+    /// Retention: which of `keys` (outputs of `task`) no other live task lists. Answer:
+    /// `Vec<String>`.
+    UnsharedResults { task: TaskId, keys: Vec<String> },
+    /// Retention: the task's outputs are deleted; its row shows `expired_at`. Answer: `()`.
+    MarkExpired { task: TaskId, at: String },
+    /// Backups: a page of `table`'s rows after `after` (a rowid). Answer: `Vec<(i64, Line)>`.
+    Export { table: Table, after: i64, limit: u32 },
+    /// Restore: writes backed-up rows (after emptying the index's tables when `wipe`).
+    /// Answer: `()`.
+    Restore { lines: Vec<Line>, wipe: bool },
     /// Benchmarks only: adds this many synthetic images. Answer: `()`.
     Seed(u32),
 }

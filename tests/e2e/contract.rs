@@ -5,7 +5,7 @@ use crate::support::*;
 use reqwest::StatusCode;
 
 /// Every route a client may call (the API contract in `public/openapi.json`, docs/LIVE.md and the README).
-const ROUTES: [(&str, &str); 24] = [
+const ROUTES: [(&str, &str); 27] = [
     ("get", "/health"),
     ("get", "/"),
     ("get", "/studio/{file}"),
@@ -30,6 +30,9 @@ const ROUTES: [(&str, &str); 24] = [
     ("get", "/events/ws"),
     ("get", "/events"),
     ("get", "/usage"),
+    ("post", "/admin/backups"),
+    ("get", "/admin/backups"),
+    ("post", "/admin/restore"),
 ];
 
 #[tokio::test(flavor = "multi_thread")]
@@ -44,7 +47,7 @@ async fn openapi_json_is_served_without_a_token_and_documents_every_route() {
         assert!(doc["paths"][path][method].is_object(), "openapi.json lacks {method} {path}");
     }
     let documented = doc["paths"].as_object().expect("paths").len();
-    assert_eq!(documented, 21, "a documented path the server does not serve, or a route missing from ROUTES");
+    assert_eq!(documented, 23, "a documented path the server does not serve, or a route missing from ROUTES");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -3,6 +3,7 @@
 //! its own state and stops it when done.
 
 mod analysis;
+mod backups;
 mod chains;
 mod client;
 mod contract;
@@ -18,6 +19,7 @@ mod memory;
 mod redelivery;
 mod reliability;
 mod render;
+mod retention;
 mod security;
 mod storm;
 mod support;

@@ -74,6 +74,12 @@ impl TestApp {
         self.server = Some(server);
     }
 
+    /// Like [`TestApp::restart`], with these vars instead of the ones it started with.
+    pub async fn restart_with(&mut self, vars: &[(&str, &str)]) {
+        self.vars = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        self.restart().await;
+    }
+
     /// Everything the running server has logged (wrangler's and the Worker's lines).
     pub fn server_log(&self) -> String {
         self.server.as_ref().map(DevServer::log_text).unwrap_or_default()
@@ -152,6 +158,13 @@ impl TestApp {
     /// Opens the task's event WebSocket; a refused upgrade is `Err(WsError::Http(response))`.
     pub async fn try_ws(&self, token: &str, task: &str, since: Option<u64>) -> Result<WsStream, WsError> {
         ws::connect(self.port, token, task, since).await
+    }
+
+    /// Fires the Cron Trigger `cron` now and waits for the handler to finish (wrangler's
+    /// `--test-scheduled` route answers once it has run).
+    pub async fn fire_cron(&self, cron: &str) {
+        let resp = send(self.http.get(self.url("/__scheduled")).query(&[("cron", cron)])).await;
+        assert_eq!(resp.status(), StatusCode::OK, "/__scheduled answered {}", resp.status());
     }
 
     /// Polls `GET /tasks/{id}` until the task is terminal; `within` passing fails the test.

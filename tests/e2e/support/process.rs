@@ -125,6 +125,8 @@ fn launch(port: u16, inspector_port: u16, state: &Path, vars: &Vars, log: &Path)
     Command::new("npx")
         .args(["wrangler", "dev", "--ip", "127.0.0.1", "--port", &port, "--inspector-port", &inspector_port])
         .args(["--persist-to", state, "--log-level", "log", "--show-interactive-dev-session=false"])
+        // GET /__scheduled?cron=…&time=… fires a Cron Trigger (retention, backups) on demand.
+        .arg("--test-scheduled")
         .args(vars.iter().flat_map(|(k, v)| ["--var".to_string(), format!("{k}:{v}")]))
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         // The test command builds the wasm once; every server reuses that build.

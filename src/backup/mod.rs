@@ -1,0 +1,164 @@
+//! Backups: every tenant's index (images, tasks and what the listings, usage and retention
+//! keep beside them) as NDJSON in the `BACKUPS` bucket under `backups/{id}/`, and a copy of
+//! every original under `originals/{tenant}/{image}` (copied once: originals never change under
+//! their key). `POST /admin/backups` and the backup cron run [`run`]; [`restore`] rebuilds one
+//! tenant from one backup. Why originals are copied, and the procedure: docs/OPERATIONS.md.
+
+mod keys;
+mod restore;
+
+pub use restore::restore;
+
+use crate::bindings::{BACKUPS_BUCKET, IMAGES_BUCKET};
+use crate::ids::TenantId;
+use crate::tenant::backup::{Line, TABLES};
+use crate::tenant::client::TenantIndex;
+use crate::tenant::directory;
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+use worker::{Bucket, Data, Env, HttpMetadata, ResponseBody};
+
+/// Rows read from an index per call.
+const PAGE: u32 = 1000;
+
+#[derive(Debug, Error)]
+pub enum BackupError {
+    /// No such backup, or the tenant is not in it.
+    #[error("{0}")]
+    NotFound(String),
+    #[error("backup: {0}")]
+    Platform(String),
+}
+
+impl From<worker::Error> for BackupError {
+    fn from(e: worker::Error) -> Self {
+        BackupError::Platform(e.to_string())
+    }
+}
+
+impl From<crate::tenant::protocol::IndexError> for BackupError {
+    fn from(e: crate::tenant::protocol::IndexError) -> Self {
+        BackupError::Platform(e.to_string())
+    }
+}
+
+impl From<serde_json::Error> for BackupError {
+    fn from(e: serde_json::Error) -> Self {
+        BackupError::Platform(e.to_string())
+    }
+}
+
+/// One backup's manifest (`backups/{id}/manifest.json`), also what `GET /admin/backups` lists.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Manifest {
+    pub id: String,
+    pub created_at: String,
+    pub tenants: Vec<TenantEntry>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TenantEntry {
+    pub tenant: TenantId,
+    pub images: u64,
+    pub tasks: u64,
+    /// The NDJSON's size.
+    pub bytes: u64,
+    /// Originals copied by this run (the others were copied by an earlier one).
+    pub originals_copied: u64,
+}
+
+/// Takes a backup of every tenant as of `now_ms`; its id is that moment (`2026-11-30T01-02-03.004Z`).
+pub async fn run(env: &Env, now_ms: u64) -> Result<Manifest, BackupError> {
+    let (images, backups) = (env.bucket(IMAGES_BUCKET)?, env.bucket(BACKUPS_BUCKET)?);
+    let created_at = String::from(js_sys::Date::new(&(now_ms as f64).into()).to_iso_string());
+    let id = created_at.replace(':', "-");
+    let mut tenants = Vec::new();
+    for tenant in directory::tenants(&images).await? {
+        tenants.push(back_up_tenant(env, &images, &backups, &id, &tenant).await?);
+    }
+    let manifest = Manifest { id: id.clone(), created_at, tenants };
+    backups.put(keys::manifest(&id), serde_json::to_vec(&manifest)?).execute().await?;
+    Ok(manifest)
+}
+
+async fn back_up_tenant(env: &Env, images: &Bucket, backups: &Bucket, id: &str, tenant: &TenantId) -> Result<TenantEntry, BackupError> {
+    let index = TenantIndex::new(env, tenant)?;
+    let mut entry = TenantEntry { tenant: tenant.clone(), images: 0, tasks: 0, bytes: 0, originals_copied: 0 };
+    let mut ndjson = String::new();
+    for table in TABLES {
+        let mut after = 0;
+        loop {
+            let page = index.export(table, after, PAGE).await?;
+            for (rowid, line) in &page {
+                after = *rowid;
+                match line {
+                    Line::Images { id: image, .. } => {
+                        entry.images += 1;
+                        entry.originals_copied += u64::from(copy_original(images, backups, tenant, image).await?);
+                    }
+                    Line::Tasks { .. } => entry.tasks += 1,
+                    _ => {}
+                }
+                ndjson.push_str(&serde_json::to_string(line)?);
+                ndjson.push('\n');
+            }
+            if page.len() < PAGE as usize {
+                break;
+            }
+        }
+    }
+    entry.bytes = ndjson.len() as u64;
+    backups.put(keys::index(id, tenant), ndjson.into_bytes()).execute().await?;
+    Ok(entry)
+}
+
+/// Copies an original into the backups once; `true` when it copied it now.
+async fn copy_original(images: &Bucket, backups: &Bucket, tenant: &TenantId, image: &str) -> Result<bool, BackupError> {
+    let to = keys::original(tenant, image);
+    if backups.head(to.clone()).await?.is_some() {
+        return Ok(false);
+    }
+    copy(images, &format!("images/{tenant}/{image}"), backups, &to).await
+}
+
+/// Copies one object between buckets with its metadata, streamed (nothing whole in wasm);
+/// `false` when the source is gone.
+pub async fn copy(from: &Bucket, from_key: &str, to: &Bucket, to_key: &str) -> Result<bool, BackupError> {
+    let Some(obj) = from.get(from_key.to_string()).execute().await? else { return Ok(false) };
+    let (custom, content_type) = (obj.custom_metadata()?, obj.http_metadata().content_type);
+    let Some(ResponseBody::Stream(stream)) = obj.body().map(|b| b.response_body()).transpose()? else {
+        return Err(BackupError::Platform(format!("{from_key} has no body stream")));
+    };
+    let http = HttpMetadata { content_type, ..Default::default() };
+    to.put(to_key.to_string(), Data::ReadableStream(stream)).http_metadata(http).custom_metadata(custom).execute().await?;
+    Ok(true)
+}
+
+/// The newest backups' manifests first, at most `limit`.
+pub async fn list(env: &Env, limit: usize) -> Result<Vec<Manifest>, BackupError> {
+    let backups = env.bucket(BACKUPS_BUCKET)?;
+    let mut ids = Vec::new();
+    let mut cursor = None::<String>;
+    loop {
+        let mut list = backups.list().prefix(keys::BACKUPS).delimiter("/");
+        if let Some(c) = cursor.take() {
+            list = list.cursor(c);
+        }
+        let page = list.execute().await?;
+        ids.extend(page.delimited_prefixes().iter().filter_map(|p| keys::id_of(p)));
+        match page.cursor().filter(|_| page.truncated()) {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    // Ids are timestamps: text order is time order.
+    ids.sort_unstable_by(|a, b| b.cmp(a));
+    let mut manifests = Vec::new();
+    for id in ids.into_iter().take(limit) {
+        if let Some(obj) = backups.get(keys::manifest(&id)).execute().await? {
+            let text = obj.body().ok_or_else(|| BackupError::Platform("manifest has no body".into()))?.text().await?;
+            manifests.push(serde_json::from_str(&text)?);
+        }
+    }
+    Ok(manifests)
+}
