@@ -35,8 +35,8 @@ export function sharpPipelines(sharp) {
   return {
     web: { ops: "rotate() → resize(1600, 1600, {fit: inside, kernel: lanczos3}) → sharpen() → jpeg({quality: 80})",
       run: (buf) => sharp(buf).rotate().resize(1600, 1600, { fit: "inside", kernel: "lanczos3" }).sharpen().jpeg({ quality: 80 }) },
-    thumbnail: { ops: "rotate() → resize(256, 256, {fit: cover}) → webp({lossless: true})",
-      run: (buf) => sharp(buf).rotate().resize(256, 256, { fit: "cover" }).webp({ lossless: true }) },
+    thumbnail: { ops: "rotate() → resize(256, 256, {fit: cover}) → webp({quality: 80})",
+      run: (buf) => sharp(buf).rotate().resize(256, 256, { fit: "cover" }).webp({ quality: 80 }) },
     avatar: { ops: "rotate() → resize(512, 512, {fit: cover}) → png()",
       run: (buf) => sharp(buf).rotate().resize(512, 512, { fit: "cover" }).png() },
     six: { ops: "rotate() → resize({width: 1600}) → sharpen() → modulate({saturation: 1.2}) → composite([radial-gradient SVG (vignette), SVG text \"Stellar\" 32 px, north-west]) → jpeg({quality: 80})",

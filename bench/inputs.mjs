@@ -29,7 +29,7 @@ export function prng(seed) {
   };
 }
 
-function photoPixels(W, H, seed) {
+export function photoPixels(W, H, seed) {
   const rnd = prng(seed);
   const px = new Uint8ClampedArray(W * H * 3); // clamps (a Buffer would wrap modulo 256)
   // Soft blobs: separable Gaussians, in relative coordinates so both sizes look alike.

@@ -13,6 +13,10 @@
 # the presets, a six-step chain, resize+encode and the per-step orchestration cost, vs sharp in
 # the same run (bench/chains.mjs); generates its inputs into bench/fixtures/ unless --images DIR
 # names a folder with a 12 MP and a 48 MP JPEG; writes bench/chains-results.json.
+#   bash scripts/bench.sh quality [--images DIR] [--webp 50,65,75,85,95] [--jpeg 50,80,95]
+# bytes at equal SSIM END TO END (POST /tasks with encode, download) against cwebp (installed here
+# from Debian's `webp` if missing) and libjpeg-turbo (sharp), plus encode times at 1600×1200
+# (bench/quality.mjs); writes bench/quality-results.json.
 #   bash scripts/bench.sh load [--requests 10000] [--clients 50] [--subscribers 100] [--tenants 10]
 # sends mixed requests (uploads, tasks, polls, listings, downloads, WebSocket subscribers) from
 # concurrent clients (bench/load.mjs, issue 13): throughput and p50/p99 per route, 0 5xx, no 429
@@ -54,6 +58,15 @@ fi
 if [ "${1:-}" = render ]; then
   shift
   exec "$root/node_modules/.bin/node" bench/render.mjs "$@"
+fi
+if [ "${1:-}" = quality ]; then
+  shift
+  # The peer for WebP. Only this benchmark needs it, so neither setup.sh nor the tests install it.
+  if ! command -v cwebp > /dev/null; then
+    say "installing cwebp (Debian package webp)"
+    apt-get update -qq && apt-get install -y -qq webp > /dev/null
+  fi
+  exec "$root/node_modules/.bin/node" bench/quality.mjs "$@"
 fi
 if [ "${1:-}" = load ]; then
   shift

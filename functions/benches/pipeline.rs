@@ -43,7 +43,7 @@ fn image(megapixels: u32) -> Vec<u8> {
         })
         .collect();
     let raster = Raster::new(w, h, functions::raster::Layout::Rgb8, pixels).expect("a benchmark raster");
-    encode(raster, &EncodeParams { format: OutputFormat::Jpeg, quality: 90 }).expect("encode the benchmark input")
+    encode(raster, &EncodeParams::new(OutputFormat::Jpeg, 90)).expect("encode the benchmark input")
 }
 
 fn resize_params() -> ResizeParams {
@@ -58,7 +58,7 @@ fn resize_params() -> ResizeParams {
 }
 
 fn jpeg_q80() -> EncodeParams {
-    EncodeParams { format: OutputFormat::Jpeg, quality: 80 }
+    EncodeParams::new(OutputFormat::Jpeg, 80)
 }
 
 /// Decodes at the size the chain's resize asks for (DCT scaling: 4000×3000 → 2000×1500).

@@ -15,7 +15,7 @@
 use crate::chain::Chain;
 use crate::error::ImageError;
 use crate::format::{Format, ImageInfo};
-use crate::ops::encode::{EncodeParams, OutputFormat, DEFAULT_QUALITY};
+use crate::ops::encode::EncodeParams;
 use crate::registry::Step;
 use crate::shrink;
 
@@ -90,7 +90,7 @@ pub fn plan(info: &ImageInfo, input_bytes: u64, chain: &Chain, limits: Limits) -
         let after = if !last {
             2 * out_bytes + CHECKPOINT_HEADER_BYTES
         } else if !matches!(step, Step::Encode(_)) {
-            let p = EncodeParams { format: OutputFormat::default_for(info.format), quality: DEFAULT_QUALITY };
+            let p = EncodeParams::default_for(info.format);
             out_bytes + p.extra_bytes(out_bytes, channels)
         } else {
             0

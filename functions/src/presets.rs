@@ -15,12 +15,12 @@ pub struct Preset {
 pub static PRESETS: &[Preset] = &[
     Preset {
         name: "thumbnail",
-        description: "A 256×256 square thumbnail (cropped to fill), WebP",
+        description: "A 256×256 square thumbnail (cropped to fill), lossy WebP quality 80",
         steps: || {
             json!([
                 {"op": AUTO_ORIENT},
                 {"op": RESIZE, "width": 256, "height": 256, "fit": "cover", "filter": "lanczos3"},
-                {"op": ENCODE, "format": "webp"}
+                {"op": ENCODE, "format": "webp", "quality": 80}
             ])
         },
     },

@@ -191,12 +191,12 @@ impl Step {
     }
 
     /// Whether the step can take YCbCr 4:2:0 planes ([`crate::planar`]): a plain-scale resize,
-    /// and JPEG encoding below quality 90 (4:2:0 output).
+    /// and baseline JPEG encoding below quality 90 (4:2:0 output) without a size search.
     pub fn accepts_planar(&self) -> bool {
         use crate::ops::encode::OutputFormat;
         match self {
             Step::Resize(p) => p.is_plain_scale(),
-            Step::Encode(p) => p.format == OutputFormat::Jpeg && p.quality < 90,
+            Step::Encode(p) => p.format == OutputFormat::Jpeg && p.quality < 90 && !p.progressive && p.max_bytes.is_none(),
             _ => false,
         }
     }

@@ -18,6 +18,7 @@ use crate::decode::DecodeOptions;
 use crate::error::ImageError;
 use crate::format::{self, Format};
 use crate::ops::encode::{self, EncodeParams, OutputFormat};
+use crate::ops::fit::Search;
 use crate::ops::orient::AutoOrient;
 use crate::ops::region::Region;
 use crate::ops::resize::resize_planar;
@@ -40,13 +41,16 @@ pub struct StepOutput {
     pub width: u32,
     pub height: u32,
     pub format: Option<Format>,
+    /// What `encode`'s `max_bytes` search did (quality kept, encodes run); `None` without one.
+    /// Not yet in the Worker's `step.succeeded` event (that needs the event's contract).
+    pub search: Option<Search>,
 }
 
 /// What the session holds between steps.
 enum Held {
     /// Encoded bytes still to decode: the original (or a checkpoint) before the first step, or
     /// the output of an `encode` step.
-    Encoded { bytes: Vec<u8>, format: Option<Format>, dims: (u32, u32) },
+    Encoded { bytes: Vec<u8>, format: Option<Format>, dims: (u32, u32), search: Option<Search> },
     /// Decoded pixels, and the size they would have had if the original had been decoded at
     /// full size (differs only in the shrunk prefix of the chain).
     Pixels { pixels: Pixels, nominal: (u32, u32) },
@@ -75,7 +79,7 @@ impl<'c> Session<'c> {
             source_format,
             limits,
             next: first,
-            held: Held::Encoded { bytes: input, format: None, dims: (0, 0) },
+            held: Held::Encoded { bytes: input, format: None, dims: (0, 0), search: None },
             region: None,
         }
     }
@@ -143,7 +147,7 @@ impl<'c> Session<'c> {
             (Step::AutoOrient(_), pixels) => Held::Pixels { pixels, nominal },
             (Step::Encode(p), pixels) => {
                 let out = encoded(pixels, p)?;
-                Held::Encoded { bytes: out.bytes, format: out.format, dims: (out.width, out.height) }
+                Held::Encoded { bytes: out.bytes, format: out.format, dims: (out.width, out.height), search: out.search }
             }
             (Step::Resize(p), Pixels::Planar(planes)) if p.is_plain_scale() => {
                 Held::Pixels { pixels: Pixels::Planar(resize_planar(planes, p)?), nominal }
@@ -196,13 +200,10 @@ impl<'c> Session<'c> {
             return Err(ImageError::Params("the chain has steps left to run".into()));
         }
         match std::mem::replace(&mut self.held, Held::Spent) {
-            Held::Encoded { bytes, format: Some(format), dims: (width, height) } => {
-                Ok(StepOutput { bytes, content_type: format.mime(), width, height, format: Some(format) })
+            Held::Encoded { bytes, format: Some(format), dims: (width, height), search } => {
+                Ok(StepOutput { bytes, content_type: format.mime(), width, height, format: Some(format), search })
             }
-            Held::Pixels { pixels, .. } => {
-                let p = EncodeParams { format: OutputFormat::default_for(self.source_format), quality: encode::DEFAULT_QUALITY };
-                encoded(pixels, &p)
-            }
+            Held::Pixels { pixels, .. } => encoded(pixels, &EncodeParams::default_for(self.source_format)),
             Held::Encoded { .. } | Held::Spent => Err(ImageError::Params("the chain produced no image".into())),
         }
     }
@@ -211,14 +212,15 @@ impl<'c> Session<'c> {
 fn encoded(pixels: Pixels, p: &EncodeParams) -> Result<StepOutput, ImageError> {
     let (width, height) = pixels.dims();
     let format = p.format.format();
-    let bytes = match pixels {
+    let (bytes, search) = match pixels {
+        // Planes reach here only for what `Step::accepts_planar` allows: baseline JPEG below q90.
         Pixels::Planar(planes) if p.format == OutputFormat::Jpeg => match crate::jpeg::encode::encode_planar(&planes, p.quality) {
-            Some(bytes) => bytes,
-            None => encode::encode(planes.into_raster(), p)?,
+            Some(bytes) => (bytes, None),
+            None => encode::encode_reporting(planes.into_raster(), p)?,
         },
-        pixels => encode::encode(pixels.into_raster(), p)?,
+        pixels => encode::encode_reporting(pixels.into_raster(), p)?,
     };
-    Ok(StepOutput { bytes, content_type: format.mime(), width, height, format: Some(format) })
+    Ok(StepOutput { bytes, content_type: format.mime(), width, height, format: Some(format), search })
 }
 
 /// Runs a whole chain in memory on `source` (an upload), exactly as the consumer does for an

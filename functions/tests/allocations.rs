@@ -3,8 +3,12 @@
 //! than their container, declared sizes the data cannot fill) are refused within the memory
 //! budget, and probing reads headers only.
 
+#[path = "support/counting.rs"]
+mod counting;
 #[path = "support/hostile.rs"]
 mod hostile;
+
+use counting::peak;
 
 use functions::decode::DecodeOptions;
 use functions::format::probe;
@@ -12,64 +16,7 @@ use functions::plan::Limits;
 use functions::session::run_chain;
 use functions::Chain;
 use serde_json::json;
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::collections::HashMap;
-
-/// Counts this thread's live and peak heap bytes (tests run on parallel threads).
-struct Counting;
-
-thread_local! {
-    static LIVE: Cell<isize> = const { Cell::new(0) };
-    static PEAK: Cell<isize> = const { Cell::new(0) };
-}
-
-fn count(delta: isize) {
-    let _ = LIVE.try_with(|live| {
-        live.set(live.get() + delta);
-        let _ = PEAK.try_with(|peak| peak.set(peak.get().max(live.get())));
-    });
-}
-
-// SAFETY: every call is forwarded to the system allocator unchanged; only sizes are counted.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let p = System.alloc(layout);
-        if !p.is_null() {
-            count(layout.size() as isize);
-        }
-        p
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        let p = System.alloc_zeroed(layout);
-        if !p.is_null() {
-            count(layout.size() as isize);
-        }
-        p
-    }
-    unsafe fn dealloc(&self, p: *mut u8, layout: Layout) {
-        System.dealloc(p, layout);
-        count(-(layout.size() as isize));
-    }
-    unsafe fn realloc(&self, p: *mut u8, layout: Layout, size: usize) -> *mut u8 {
-        let q = System.realloc(p, layout, size);
-        if !q.is_null() {
-            count(size as isize - layout.size() as isize);
-        }
-        q
-    }
-}
-
-#[global_allocator]
-static ALLOCATOR: Counting = Counting;
-
-/// Runs `f`; returns its result and the most bytes it held at once.
-fn peak<T>(f: impl FnOnce() -> T) -> (T, u64) {
-    let start = LIVE.with(Cell::get);
-    PEAK.with(|p| p.set(start));
-    let out = f();
-    (out, (PEAK.with(Cell::get) - start).max(0) as u64)
-}
 
 /// The production pixel cap with a small budget: a decoder bounded by the pixel cap (the
 /// defect) allocates hundreds of MB on these files; one bounded by the budget, at most this.

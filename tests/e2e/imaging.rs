@@ -21,7 +21,7 @@ fn make_jpeg_48_megapixels() -> Vec<u8> {
         .flat_map(|y| (0..w).flat_map(move |x| [(x ^ y) as u8, (x.wrapping_mul(7) + y) as u8, (y.wrapping_mul(3) ^ x) as u8]))
         .collect();
     let raster = Raster::new(w, h, Layout::Rgb8, pixels).expect("an 8000×6000 raster");
-    encode(raster, &EncodeParams { format: OutputFormat::Jpeg, quality: 88 }).expect("encode the 48 MP fixture")
+    encode(raster, &EncodeParams::new(OutputFormat::Jpeg, 88)).expect("encode the 48 MP fixture")
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -1,9 +1,11 @@
 //! `encode`: pixels to PNG, JPEG, WebP or GIF bytes. Outputs carry no metadata (nothing is
 //! copied over).
 //!
-//! JPEG goes through `jpeg-encoder` (faster than the `image` crate's encoder: docs/BENCHMARKS.md,
-//! "Why these kernels"), WebP through `image-webp` (lossless VP8L only: there is no pure-Rust lossy
-//! WebP encoder that builds for wasm), GIF through `image`'s encoder (one frame, ≤ 256 colours).
+//! JPEG goes through our own baseline encoder ([`crate::jpeg::encode`]; faster than the `image`
+//! crate's: docs/BENCHMARKS.md, "Why these kernels") and, for `progressive`, through
+//! `jpeg-encoder`; WebP through zenwebp (lossy VP8, [`super::webp`]) or image-webp (`lossless`,
+//! VP8L); GIF through `image`'s encoder (one frame, ≤ 256 colours). `max_bytes` searches the
+//! quality ([`super::fit`]).
 
 use crate::error::ImageError;
 use crate::format::Format;
@@ -43,7 +45,7 @@ impl OutputFormat {
     }
 
     /// What to write when a chain does not end with `encode`: the source's own format when we
-    /// can write it, PNG (lossless) otherwise. A WebP source comes back as lossless WebP.
+    /// can write it, PNG (lossless) otherwise.
     pub fn default_for(source: Format) -> OutputFormat {
         match source {
             Format::Jpeg => OutputFormat::Jpeg,
@@ -54,19 +56,51 @@ impl OutputFormat {
     }
 }
 
+/// The `encode` step. The fields added after the first release default when absent, so chains
+/// stored before them still read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EncodeParams {
     pub format: OutputFormat,
     pub quality: u8,
+    /// WebP only: VP8L (exact pixels) instead of lossy VP8.
+    #[serde(default)]
+    pub lossless: bool,
+    /// JPEG only: progressive scans (SOF2) instead of baseline.
+    #[serde(default)]
+    pub progressive: bool,
+    /// Largest output wanted; the quality is searched below `quality` ([`super::fit`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_bytes: Option<u32>,
 }
 
 const FORMAT: Param<&str> = Param::choice("format", &NAMES).required().examples(&[Lit::Str("jpeg")]);
-const QUALITY: Param<u8> =
-    Param::byte("quality", 1, 100).default(DEFAULT_QUALITY).describe("JPEG quality; ignored by png, webp (lossless) and gif");
+const QUALITY: Param<u8> = Param::byte("quality", 1, 100)
+    .default(DEFAULT_QUALITY)
+    .describe("JPEG and lossy WebP quality (with max_bytes, the highest tried); ignored by png, gif and lossless webp");
+const LOSSLESS: Param<bool> =
+    Param::flag("lossless").default(false).describe("webp: exact pixels (VP8L) instead of lossy VP8; ignored by other formats");
+const PROGRESSIVE: Param<bool> =
+    Param::flag("progressive").default(false).describe("jpeg: progressive scans (SOF2) instead of baseline; ignored by other formats");
+const MAX_BYTES: Param<u32> = Param::uint("max_bytes", 1, u32::MAX).describe(
+    "largest output in bytes: jpeg and lossy webp search the quality (at most 6 encodes) for the best that fits; every format fails the task if even its smallest output is larger",
+);
 
 impl EncodeParams {
-    pub const DESCRIPTION: &'static str = "Encode the pixels: png, jpeg (quality 1–100; alpha flattened over white), webp (always lossless; quality ignored) or gif (one frame, palette of 256 colours, 1-bit transparency; quality ignored). Metadata is never copied to the output.";
-    pub const PARAMS: &'static [&'static dyn Describe] = &[&FORMAT, &QUALITY];
+    pub const DESCRIPTION: &'static str = "Encode the pixels: png, jpeg (quality 1–100, baseline or progressive; alpha flattened over white), webp (lossy at quality 1–100, or lossless with lossless: true) or gif (one frame, palette of 256 colours, 1-bit transparency; quality ignored). With max_bytes, the highest quality whose output fits. Metadata is never copied to the output.";
+    pub const PARAMS: &'static [&'static dyn Describe] = &[&FORMAT, &QUALITY, &LOSSLESS, &PROGRESSIVE, &MAX_BYTES];
+
+    /// `format` at `quality`, every other option at its default.
+    pub const fn new(format: OutputFormat, quality: u8) -> Self {
+        EncodeParams { format, quality, lossless: false, progressive: false, max_bytes: None }
+    }
+
+    /// What a chain that does not end with `encode` writes: the source's format (see
+    /// [`OutputFormat::default_for`]); a WebP source comes back lossless, as it did before lossy
+    /// WebP existed, since nothing says whether the source itself was lossy.
+    pub fn default_for(source: Format) -> Self {
+        let format = OutputFormat::default_for(source);
+        EncodeParams { lossless: format == OutputFormat::Webp, ..Self::new(format, DEFAULT_QUALITY) }
+    }
 
     pub fn schema() -> serde_json::Value {
         crate::spec::object(Self::PARAMS, serde_json::Value::Null)
@@ -79,31 +113,72 @@ impl EncodeParams {
             "gif" => OutputFormat::Gif,
             _ => OutputFormat::Jpeg,
         };
-        Ok(EncodeParams { format, quality: f.get(&QUALITY)? })
+        Ok(EncodeParams {
+            format,
+            quality: f.get(&QUALITY)?,
+            lossless: f.get(&LOSSLESS)?,
+            progressive: f.get(&PROGRESSIVE)?,
+            max_bytes: f.opt(&MAX_BYTES)?,
+        })
+    }
+
+    /// Whether the output's size depends on `quality` (what `max_bytes` can search).
+    pub fn has_quality(&self) -> bool {
+        match self.format {
+            OutputFormat::Jpeg => true,
+            OutputFormat::Webp => !self.lossless,
+            OutputFormat::Png | OutputFormat::Gif => false,
+        }
     }
 
     /// Peak bytes encoding holds besides the raster, for a raster of `input` bytes with
     /// `channels` channels (the planner's `extra_bytes`, which needs the channel count here):
-    /// WebP and GIF work on an RGBA copy (GIF adds a one-byte-a-pixel index), JPEG on a flattened
-    /// copy when there is alpha; each also holds the encoded bytes, at most about the raster.
+    /// lossless WebP and GIF work on an RGBA copy (GIF adds a one-byte-a-pixel index), JPEG on a
+    /// flattened copy when there is alpha, lossy WebP on its own planes
+    /// ([`super::webp::lossy_work_bytes`]); each also holds the encoded bytes, at most about the
+    /// raster, and a `max_bytes` search the best output so far beside the attempt.
     pub fn extra_bytes(&self, input: u64, channels: u8) -> u64 {
         let pixels = input / u64::from(channels.clamp(1, 4));
-        match self.format {
-            OutputFormat::Png => input,
-            OutputFormat::Jpeg if channels.is_multiple_of(2) => input.saturating_mul(2),
-            OutputFormat::Jpeg => input,
-            OutputFormat::Webp => pixels.saturating_mul(4).saturating_add(input),
-            OutputFormat::Gif => pixels.saturating_mul(5).saturating_add(input),
-        }
+        // JPEG's own channels (gray or RGB) and the flattened copy when there is alpha.
+        let jpeg_channels = if channels <= 2 { 1 } else { 3 };
+        let flattened = if channels.is_multiple_of(2) { pixels.saturating_mul(jpeg_channels) } else { 0 };
+        let work = match self.format {
+            OutputFormat::Png => 0,
+            // jpeg-encoder's progressive mode holds full-size YCbCr planes and every one of their
+            // coefficients (2 bytes each) until the last scan: 3 bytes a sample, measured
+            // (functions/tests/encode_memory.rs: 3.25 B/pixel gray, 9.75 RGB with the output).
+            OutputFormat::Jpeg if self.progressive => flattened.saturating_add(pixels.saturating_mul(jpeg_channels * 3)),
+            OutputFormat::Jpeg => flattened,
+            OutputFormat::Webp if self.lossless => pixels.saturating_mul(4),
+            OutputFormat::Webp => super::webp::lossy_work_bytes(pixels, channels),
+            OutputFormat::Gif => pixels.saturating_mul(5),
+        };
+        let outputs = if self.max_bytes.is_some() && self.has_quality() { 2 } else { 1 };
+        work.saturating_add(input.saturating_mul(outputs))
     }
 }
 
-/// Encodes `src`; JPEG has no alpha, so alpha is composited over white first.
+/// Encodes `src`; JPEG has no alpha, so alpha is composited over white first. With `max_bytes`,
+/// searches the quality ([`super::fit::encode_within`]).
 pub fn encode(src: Raster, p: &EncodeParams) -> Result<Vec<u8>, ImageError> {
+    encode_reporting(src, p).map(|(bytes, _)| bytes)
+}
+
+/// [`encode`], also telling what a `max_bytes` search did (`None` without `max_bytes`).
+pub fn encode_reporting(src: Raster, p: &EncodeParams) -> Result<(Vec<u8>, Option<super::fit::Search>), ImageError> {
     // The encoders below assert on (or index by) the buffer size; refuse a mismatch instead.
     if byte_len(src.width, src.height, src.layout) != Some(src.pixels.len()) || src.width == 0 || src.height == 0 {
         return Err(ImageError::Invalid(format!("{}x{} raster has {} bytes", src.width, src.height, src.pixels.len())));
     }
+    let src = if p.format == OutputFormat::Jpeg { flatten(src) } else { src };
+    match p.max_bytes {
+        Some(max) => super::fit::encode_within(&src, p, max).map(|(bytes, search)| (bytes, Some(search))),
+        None => encode_at(&src, p, p.quality).map(|bytes| (bytes, None)),
+    }
+}
+
+/// One encode of `src` (already flattened for JPEG) at `quality`.
+pub(crate) fn encode_at(src: &Raster, p: &EncodeParams, quality: u8) -> Result<Vec<u8>, ImageError> {
     let mut out = Vec::with_capacity(src.pixels.len() / 4);
     let fail = |e: image::ImageError| ImageError::Invalid(format!("cannot encode: {e}"));
     match p.format {
@@ -113,50 +188,37 @@ pub fn encode(src: Raster, p: &EncodeParams) -> Result<Vec<u8>, ImageError> {
         OutputFormat::Png => PngEncoder::new_with_quality(&mut out, CompressionType::Fast, FilterType::Adaptive)
             .write_image(&src.pixels, src.width, src.height, color_type(src.layout))
             .map_err(fail)?,
-        OutputFormat::Jpeg => encode_jpeg(flatten(src), p.quality, &mut out)?,
-        OutputFormat::Webp => encode_webp(&src, &mut out)?,
+        OutputFormat::Jpeg => encode_jpeg(src, quality, p.progressive, &mut out)?,
+        OutputFormat::Webp if p.lossless => super::webp::encode_lossless(src, &mut out)?,
+        OutputFormat::Webp => super::webp::encode_lossy(src, quality, &mut out)?,
         OutputFormat::Gif => encode_gif(src, &mut out)?,
     }
     Ok(out)
 }
 
-fn encode_jpeg(src: Raster, quality: u8, out: &mut Vec<u8>) -> Result<(), ImageError> {
+fn encode_jpeg(src: &Raster, quality: u8, progressive: bool, out: &mut Vec<u8>) -> Result<(), ImageError> {
     let side = |v: u32| {
         u16::try_from(v)
             .map_err(|_| ImageError::Params(format!("jpeg is limited to 65535 pixels a side; the image is {}x{}", src.width, src.height)))
     };
-    side(src.width)?;
-    side(src.height)?;
+    let (w, h) = (side(src.width)?, side(src.height)?);
     // `flatten` removed alpha: the raster is gray or RGB.
     let channels = src.layout.channels();
+    if progressive {
+        return super::progressive::encode(&src.pixels, channels, w, h, quality, out);
+    }
     *out = crate::jpeg::encode::encode(&src.pixels, channels, src.width as usize, src.height as usize, quality);
     Ok(())
 }
 
-fn encode_webp(src: &Raster, out: &mut Vec<u8>) -> Result<(), ImageError> {
-    use image_webp::{ColorType as C, EncodingError, WebPEncoder};
-    let colour = match src.layout {
-        Layout::Luma8 => C::L8,
-        Layout::LumaA8 => C::La8,
-        Layout::Rgb8 => C::Rgb8,
-        Layout::Rgba8 => C::Rgba8,
-    };
-    WebPEncoder::new(out).encode(&src.pixels, src.width, src.height, colour).map_err(|e| match e {
-        EncodingError::InvalidDimensions => {
-            ImageError::Params(format!("webp is limited to 16384 pixels a side; the image is {}x{}", src.width, src.height))
-        }
-        other => ImageError::Invalid(format!("cannot encode the webp: {other}")),
-    })
-}
-
 /// One GIF frame. The `image` crate's GIF path needs RGBA; alpha 0 becomes the transparent index.
-fn encode_gif(src: Raster, out: &mut Vec<u8>) -> Result<(), ImageError> {
+fn encode_gif(src: &Raster, out: &mut Vec<u8>) -> Result<(), ImageError> {
     let (w, h) = (src.width, src.height);
     if w > u32::from(u16::MAX) || h > u32::from(u16::MAX) {
         return Err(ImageError::Params(format!("gif is limited to 65535 pixels a side; the image is {w}x{h}")));
     }
     let rgba = match src.layout {
-        Layout::Rgba8 => src.pixels,
+        Layout::Rgba8 => src.pixels.clone(),
         Layout::Rgb8 => src.pixels.chunks_exact(3).flat_map(|p| [p[0], p[1], p[2], 255]).collect(),
         Layout::LumaA8 => src.pixels.chunks_exact(2).flat_map(|p| [p[0], p[0], p[0], p[1]]).collect(),
         Layout::Luma8 => src.pixels.iter().flat_map(|&l| [l, l, l, 255]).collect(),

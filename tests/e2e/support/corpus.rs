@@ -28,7 +28,7 @@ fn raster(w: u32, h: u32) -> Raster {
 }
 
 fn ours(format: OutputFormat) -> Vec<u8> {
-    encode(raster(48, 32), &EncodeParams { format, quality: 80 }).expect("encode a fixture")
+    encode(raster(48, 32), &EncodeParams::new(format, 80)).expect("encode a fixture")
 }
 
 fn theirs(format: ImageOutputFormat) -> Vec<u8> {
