@@ -8,6 +8,7 @@ mod chains;
 mod client;
 mod contract;
 mod corpus;
+mod formats;
 mod foundation;
 mod fused;
 mod hardening;
