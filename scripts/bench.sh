@@ -13,7 +13,7 @@
 # the presets, a six-step chain, resize+encode and the per-step orchestration cost, vs sharp in
 # the same run (bench/chains.mjs); generates its inputs into bench/fixtures/ unless --images DIR
 # names a folder with a 12 MP and a 48 MP JPEG; writes bench/chains-results.json.
-#   bash scripts/bench.sh quality [--images DIR] [--webp 50,65,75,85,95] [--jpeg 50,80,95]
+#   bash scripts/bench.sh quality [--images DIR] [--webp 50,65,75,85,95] [--jpeg 50,80,95] [--timing-only]
 # bytes at equal SSIM END TO END (POST /tasks with encode, download) against cwebp (installed here
 # from Debian's `webp` if missing) and libjpeg-turbo (sharp), plus encode times at 1600×1200
 # (bench/quality.mjs); writes bench/quality-results.json.
