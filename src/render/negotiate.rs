@@ -93,7 +93,9 @@ mod tests {
     #[test]
     fn a_browser_gets_the_best_format_the_studio_encodes() {
         let class = AcceptClass::of(Some(CHROME));
-        // Whatever the registry holds, the pick is a format its encode step accepts.
+        // The registry encodes lossy WebP (not AVIF): a browser naming both gets WebP.
+        assert_eq!(class, AcceptClass::Webp);
         assert!(encodes(&json!({"op": ENCODE, "format": class.pick(false)})), "{class:?}");
+        assert_eq!(AcceptClass::of(Some("image/png,image/*")), AcceptClass::Basic);
     }
 }

@@ -228,3 +228,37 @@ async fn a_miss_costs_more_than_a_hit_and_hits_are_never_refused() {
         assert_eq!((status, header(&headers, "stellar-cache")), (StatusCode::OK, "hit-edge".to_string()));
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_same_url_answers_the_best_format_each_client_accepts() {
+    let app = TestApp::spawn().await;
+    let alice = app.token("alice");
+    let photo = id_of(&app.upload_ok(&alice, jpeg_fixture(320, 240), "image/jpeg").await);
+    let graphic = id_of(&app.upload_ok(&alice, png_fixture(320, 240), "image/png").await);
+    let chrome = "image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8";
+    let cases = [
+        (&photo, Some(chrome), "image/webp"),
+        (&photo, Some("image/webp;q=0,image/*"), "image/jpeg"),
+        (&photo, None, "image/jpeg"),
+        (&graphic, Some(chrome), "image/webp"),
+        (&graphic, Some("image/png,image/*"), "image/png"),
+    ];
+    let mut etags = Vec::new();
+    for (image, accept, expected) in cases {
+        let (status, headers, body) = render(&app, Some(&alice), &format!("/images/{image}/render?w=80"), accept).await;
+        assert_eq!((status, header(&headers, CONTENT_TYPE).as_str()), (StatusCode::OK, expected), "{accept:?}");
+        assert!(header(&headers, VARY).contains("Accept"));
+        let magic_ok = match expected {
+            "image/webp" => body.starts_with(b"RIFF") && &body[8..12] == b"WEBP",
+            "image/png" => body.starts_with(b"\x89PNG"),
+            _ => body.starts_with(&[0xFF, 0xD8]),
+        };
+        assert!(magic_ok, "{expected}: the bytes are what Content-Type says");
+        etags.push(header(&headers, ETAG));
+    }
+    assert_ne!(etags[0], etags[2], "a WebP and a JPEG rendition have different validators");
+    // An explicit format is not negotiated.
+    let (_, headers, _) = render(&app, Some(&alice), &format!("/images/{photo}/render?w=80&format=png"), Some(chrome)).await;
+    assert_eq!(header(&headers, CONTENT_TYPE), "image/png");
+    assert!(!header(&headers, VARY).contains("Accept"), "{:?}", headers.get(VARY));
+}
