@@ -93,8 +93,12 @@ pub async fn get(req: Request, ctx: Ctx) -> ApiResult<Response> {
         result_key: &result_key,
         aux,
     };
-    let rendition = obtain(&ctx, &job).await?;
-    edge::keep(images.bucket(), (&tenant, &image), &key, &rendition.bytes, &rendition.content_type, &etag).await?;
+    let fill = EdgeFill { tenant: &tenant, image: &image, key: &key, etag: &etag };
+    let rendition = obtain(&ctx, &job, &fill).await?;
+    // A rendition this request rendered was put at the edge beside the store (`lead`).
+    if !rendition.rendered {
+        fill.keep(images.bucket(), &rendition).await?;
+    }
     let source = if rendition.rendered { Source::Miss } else { Source::Store };
     answer.build(Some(rendition.bytes.to_vec()), &etag, &rendition.content_type, source)
 }
@@ -133,8 +137,22 @@ async fn aux_images(images: &Images, tenant: &TenantId, chain: &functions::Chain
     Ok(aux)
 }
 
+/// Where a rendition goes in the edge cache.
+struct EdgeFill<'a> {
+    tenant: &'a TenantId,
+    image: &'a ImageId,
+    key: &'a EdgeKey,
+    etag: &'a str,
+}
+
+impl EdgeFill<'_> {
+    async fn keep(&self, bucket: &worker::Bucket, rendition: &Rendition) -> worker::Result<()> {
+        edge::keep(bucket, (self.tenant, self.image), self.key, &rendition.bytes, &rendition.content_type, self.etag).await
+    }
+}
+
 /// The rendition from the store, or rendered once however many requests ask at the same time.
-async fn obtain(ctx: &Ctx, job: &Job<'_>) -> ApiResult<Rendition> {
+async fn obtain(ctx: &Ctx, job: &Job<'_>, fill: &EdgeFill<'_>) -> ApiResult<Rendition> {
     let flight_key = format!("{}/{}", job.tenant, job.result_key);
     loop {
         match flight::board(&flight_key) {
@@ -145,7 +163,7 @@ async fn obtain(ctx: &Ctx, job: &Job<'_>) -> ApiResult<Rendition> {
                 None => crate::turn::pause(10).await,
             },
             Seat::Leader(leader) => {
-                let produced = lead(ctx, job).await;
+                let produced = lead(ctx, job, fill).await;
                 leader.land(&produced);
                 return Ok(produced?);
             }
@@ -153,17 +171,24 @@ async fn obtain(ctx: &Ctx, job: &Job<'_>) -> ApiResult<Rendition> {
     }
 }
 
-async fn lead(ctx: &Ctx, job: &Job<'_>) -> Produced {
+async fn lead(ctx: &Ctx, job: &Job<'_>, fill: &EdgeFill<'_>) -> Produced {
     if let Some(stored) = produce::stored(job).await? {
         return Ok(stored);
     }
-    produce::check(job)?;
-    // A miss costs a write's tokens on top of the read: it decodes, computes and stores.
-    charge_work(ctx, job.tenant, Cost::Write).await.map_err(|e| match e {
-        ApiError::RateLimited(seconds) => RenderFailure::RateLimited(seconds),
-        other => RenderFailure::Internal(other.to_string()),
-    })?;
-    produce::render(job).await
+    // A miss costs a write's tokens on top of the read (it decodes, computes and stores),
+    // charged while the original is read.
+    let pay = async {
+        charge_work(ctx, job.tenant, Cost::Write).await.map_err(|e| match e {
+            ApiError::RateLimited(seconds) => RenderFailure::RateLimited(seconds),
+            other => RenderFailure::Internal(other.to_string()),
+        })
+    };
+    let (rendition, spent) = produce::render(job, pay).await?;
+    // The store and the edge are written together; both before answering (see `edge::keep`).
+    let (saved, kept) = join(produce::save(job, &rendition, spent), fill.keep(job.bucket, &rendition)).await;
+    saved?;
+    kept?;
+    Ok(rendition)
 }
 
 /// How to answer this request, whatever the rendition's source.

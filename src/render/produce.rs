@@ -26,6 +26,8 @@ use worker::{Bucket, HttpMetadata};
 pub struct Rendition {
     pub bytes: Rc<Vec<u8>>,
     pub content_type: String,
+    /// Pixel size, stored with the result so that a task reusing it reports its output.
+    pub dims: (u32, u32),
     /// Rendered by this request (a miss) rather than read from the store.
     pub rendered: bool,
 }
@@ -88,49 +90,69 @@ pub async fn stored(job: &Job<'_>) -> Result<Option<Rendition>, RenderFailure> {
     let meta = obj.custom_metadata().unwrap_or_default();
     let dim = |name: &str| meta.get(name).and_then(|v| v.parse::<u32>().ok());
     // Written by a finished step or render (sized, typed); anything else is rendered afresh.
-    let (Some(_), Some(_), Some(content_type)) = (dim(WIDTH_META), dim(HEIGHT_META), obj.http_metadata().content_type) else {
+    let (Some(width), Some(height), Some(content_type)) = (dim(WIDTH_META), dim(HEIGHT_META), obj.http_metadata().content_type) else {
         return Ok(None);
     };
     let body = obj.body().ok_or_else(|| RenderFailure::Internal("stored rendition has no body".into()))?;
-    Ok(Some(Rendition { bytes: Rc::new(body.bytes().await?), content_type, rendered: false }))
+    Ok(Some(Rendition { bytes: Rc::new(body.bytes().await?), content_type, dims: (width, height), rendered: false }))
 }
 
-/// Renders in this request and stores the result for the next request (or task) to share.
-/// Logs one `render` line with where its time went.
-pub async fn render(job: &Job<'_>) -> Produced {
+/// Where a render's time went (its `render` log line).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Spent {
+    pub turn_wait_ms: u64,
+    pub read_ms: u64,
+    pub work_ms: u64,
+}
+
+/// Renders in this request, once `pay` (the rate limiter's charge, run while the original is
+/// read) has succeeded. The caller stores it ([`save`]).
+pub async fn render(
+    job: &Job<'_>,
+    pay: impl std::future::Future<Output = Result<(), RenderFailure>>,
+) -> Result<(Rendition, Spent), RenderFailure> {
     check(job)?;
     let started = now_millis();
     // The peak was planned for one job per isolate: wait for any other to finish first.
     let turn = turn::take().await;
     let turned = now_millis();
-    let source =
-        read(job.bucket, &keys::original(job.tenant, &job.record.id)).await?.ok_or(ImageError::Invalid("the original is gone".into()))?;
+    let original_key = keys::original(job.tenant, &job.record.id);
+    let (paid, source) = futures_util::future::join(pay, read(job.bucket, &original_key)).await;
+    paid?;
+    let source = source?.ok_or(ImageError::Invalid("the original is gone".into()))?;
     let mut aux = HashMap::new();
     for (id, key) in &job.aux {
         if let Some(bytes) = read(job.bucket, key).await? {
             aux.insert(id.clone(), bytes);
         }
     }
-    let read = now_millis();
+    let read_done = now_millis();
     let out = run_chain(job.chain, source, limits(job.config), &aux)?;
     drop((aux, turn));
-    let worked = now_millis();
-    let http = HttpMetadata { content_type: Some(out.content_type.to_string()), ..Default::default() };
-    let meta = HashMap::from([(WIDTH_META.to_string(), out.width.to_string()), (HEIGHT_META.to_string(), out.height.to_string())]);
-    let bytes = Rc::new(out.bytes);
+    let spent = Spent { turn_wait_ms: turned - started, read_ms: read_done - turned, work_ms: now_millis() - read_done };
+    let dims = (out.width, out.height);
+    Ok((Rendition { bytes: Rc::new(out.bytes), content_type: out.content_type.to_string(), dims, rendered: true }, spent))
+}
+
+/// Stores a rendition for the next request (or task) to share, and logs its `render` line.
+pub async fn save(job: &Job<'_>, rendition: &Rendition, spent: Spent) -> Result<(), RenderFailure> {
+    let started = now_millis();
+    let http = HttpMetadata { content_type: Some(rendition.content_type.clone()), ..Default::default() };
+    let (width, height) = rendition.dims;
+    let meta = HashMap::from([(WIDTH_META.to_string(), width.to_string()), (HEIGHT_META.to_string(), height.to_string())]);
     let key = keys::result(job.tenant, job.result_key);
-    job.bucket.put(key, bytes.as_ref().clone()).http_metadata(http).custom_metadata(meta).execute().await?;
+    job.bucket.put(key, rendition.bytes.as_ref().clone()).http_metadata(http).custom_metadata(meta).execute().await?;
     log::info("render")
         .request_id(job.request_id)
         .tenant(job.tenant.as_str())
         .image(job.record.id.as_str())
-        .field("bytes", bytes.len())
-        .field("turn_wait_ms", turned - started)
-        .field("read_ms", read - turned)
-        .field("work_ms", worked - read)
-        .field("store_ms", now_millis() - worked)
+        .field("bytes", rendition.bytes.len())
+        .field("turn_wait_ms", spent.turn_wait_ms)
+        .field("read_ms", spent.read_ms)
+        .field("work_ms", spent.work_ms)
+        .field("store_ms", now_millis() - started)
         .emit();
-    Ok(Rendition { bytes, content_type: out.content_type.to_string(), rendered: true })
+    Ok(())
 }
 
 async fn read(bucket: &Bucket, key: &str) -> Result<Option<Vec<u8>>, RenderFailure> {
