@@ -55,6 +55,15 @@ if ! command -v chromium >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
 fi
 
+# exiftool reads encode's metadata back in the tests (functions/tests/metadata_exiftool.rs): an
+# independent reader, from the Debian archive.
+if ! command -v exiftool >/dev/null 2>&1; then
+  say "installing exiftool from Debian (the metadata tests' independent reader, once)"
+  sudo=$([ "$(id -u)" -eq 0 ] || echo sudo)
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq libimage-exiftool-perl >/dev/null
+fi
+
 # Local secrets (gitignored): each one missing from .dev.vars is generated, so an older
 # .dev.vars gains the new secrets without losing its existing ones.
 for secret in AUTH_SECRET WEBHOOK_SECRET; do

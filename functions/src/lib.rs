@@ -21,6 +21,7 @@ pub mod format;
 mod frames;
 pub mod icc;
 mod jpeg;
+pub mod metadata;
 pub mod ops;
 pub mod params;
 pub mod placeholder;

@@ -17,6 +17,7 @@
 use crate::decode::DecodeOptions;
 use crate::error::ImageError;
 use crate::format::{self, Format};
+use crate::metadata::{self, SourceMetadata};
 use crate::ops::encode::{self, EncodeParams, OutputFormat};
 use crate::ops::fit::Search;
 use crate::ops::orient::AutoOrient;
@@ -67,6 +68,9 @@ pub struct Session<'c> {
     held: Held,
     /// The box the last step run kept of its input, when it chose one from the pixels.
     region: Option<Region>,
+    /// The original's EXIF/XMP/IPTC, read at decode only when an `encode` of the chain keeps
+    /// some ([`crate::metadata`]); a session started from a checkpoint has none.
+    metadata: Option<SourceMetadata>,
 }
 
 impl<'c> Session<'c> {
@@ -81,6 +85,7 @@ impl<'c> Session<'c> {
             next: first,
             held: Held::Encoded { bytes: input, format: None, dims: (0, 0), search: None },
             region: None,
+            metadata: None,
         }
     }
 
@@ -112,6 +117,10 @@ impl<'c> Session<'c> {
             // Only the original carries EXIF; `auto_orient` may turn its use off.
             orient: !(original && matches!(step, Some(Step::AutoOrient(AutoOrient { enabled: false })))),
         };
+        let wants_metadata = self.steps.iter().any(|s| matches!(s, Step::Encode(p) if !p.metadata.is_strip()));
+        if let Some(info) = info.filter(|_| wants_metadata) {
+            self.metadata = Some(SourceMetadata::extract(&bytes, info.format));
+        }
         let pixels = raster::load_pixels(bytes, &opts, self.planar_ok())?;
         let nominal = info.map_or_else(|| pixels.dims(), |i| (i.width, i.height));
         // A full decode (or a non-original input) has no reduced prefix.
@@ -146,7 +155,10 @@ impl<'c> Session<'c> {
         self.held = match (run, pixels) {
             (Step::AutoOrient(_), pixels) => Held::Pixels { pixels, nominal },
             (Step::Encode(p), pixels) => {
-                let out = encoded(pixels, p)?;
+                let mut out = encoded(pixels, p)?;
+                if let (Some(meta), Some(format)) = (&self.metadata, out.format) {
+                    out.bytes = metadata::embed(out.bytes, format, (out.width, out.height), meta, p.metadata);
+                }
                 Held::Encoded { bytes: out.bytes, format: out.format, dims: (out.width, out.height), search: out.search }
             }
             (Step::Resize(p), Pixels::Planar(planes)) if p.is_plain_scale() => {

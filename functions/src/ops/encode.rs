@@ -1,5 +1,5 @@
-//! `encode`: pixels to PNG, JPEG, WebP or GIF bytes. Outputs carry no metadata (nothing is
-//! copied over).
+//! `encode`: pixels to PNG, JPEG, WebP or GIF bytes. Outputs carry the source's metadata only
+//! as `metadata` says (written in by the session: [`crate::metadata`]).
 //!
 //! JPEG goes through our own baseline encoder ([`crate::jpeg::encode`]; faster than the `image`
 //! crate's: docs/BENCHMARKS.md, "Why these kernels") and, for `progressive`, through
@@ -9,6 +9,7 @@
 
 use crate::error::ImageError;
 use crate::format::Format;
+use crate::metadata::{self, MetadataPolicy};
 use crate::params::{FieldError, Fields};
 use crate::raster::{byte_len, Layout, Raster};
 use crate::spec::{Describe, Lit, Param};
@@ -71,6 +72,9 @@ pub struct EncodeParams {
     /// Largest output wanted; the quality is searched below `quality` ([`super::fit`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_bytes: Option<u32>,
+    /// What of the source's metadata the output carries ([`crate::metadata`]).
+    #[serde(default, skip_serializing_if = "MetadataPolicy::is_strip")]
+    pub metadata: MetadataPolicy,
 }
 
 const FORMAT: Param<&str> = Param::choice("format", &NAMES).required().examples(&[Lit::Str("jpeg")]);
@@ -86,12 +90,12 @@ const MAX_BYTES: Param<u32> = Param::uint("max_bytes", 1, u32::MAX).describe(
 );
 
 impl EncodeParams {
-    pub const DESCRIPTION: &'static str = "Encode the pixels: png, jpeg (quality 1–100, baseline or progressive; alpha flattened over white), webp (lossy at quality 1–100, or lossless with lossless: true) or gif (one frame, palette of 256 colours, 1-bit transparency; quality ignored). With max_bytes, the highest quality whose output fits. Metadata is never copied to the output.";
-    pub const PARAMS: &'static [&'static dyn Describe] = &[&FORMAT, &QUALITY, &LOSSLESS, &PROGRESSIVE, &MAX_BYTES];
+    pub const DESCRIPTION: &'static str = "Encode the pixels: png, jpeg (quality 1–100, baseline or progressive; alpha flattened over white), webp (lossy at quality 1–100, or lossless with lossless: true) or gif (one frame, palette of 256 colours, 1-bit transparency; quality ignored). With max_bytes, the highest quality whose output fits. With metadata, the source's EXIF, XMP and IPTC are kept (keep: Orientation reset to 1) or reduced to Artist and Copyright (copyright); by default none is copied.";
+    pub const PARAMS: &'static [&'static dyn Describe] = &[&FORMAT, &QUALITY, &LOSSLESS, &PROGRESSIVE, &MAX_BYTES, &metadata::PARAM];
 
     /// `format` at `quality`, every other option at its default.
     pub const fn new(format: OutputFormat, quality: u8) -> Self {
-        EncodeParams { format, quality, lossless: false, progressive: false, max_bytes: None }
+        EncodeParams { format, quality, lossless: false, progressive: false, max_bytes: None, metadata: MetadataPolicy::Strip }
     }
 
     /// What a chain that does not end with `encode` writes: the source's format (see
@@ -119,6 +123,7 @@ impl EncodeParams {
             lossless: f.get(&LOSSLESS)?,
             progressive: f.get(&PROGRESSIVE)?,
             max_bytes: f.opt(&MAX_BYTES)?,
+            metadata: MetadataPolicy::parse(f.get(&metadata::PARAM)?),
         })
     }
 

@@ -1,0 +1,87 @@
+//! Finding the metadata blocks in a JPEG, PNG or WebP source, by walking its segments or chunks
+//! (a few dozen lines each; the decoders we use do not hand these blocks out).
+
+use super::SourceMetadata;
+use crate::format::Format;
+
+pub(super) const EXIF_HEADER: &[u8] = b"Exif\0\0";
+pub(super) const XMP_HEADER: &[u8] = b"http://ns.adobe.com/xap/1.0/\0";
+pub(super) const PHOTOSHOP_HEADER: &[u8] = b"Photoshop 3.0\0";
+pub(super) const XMP_KEYWORD: &[u8] = b"XML:com.adobe.xmp";
+
+/// The blocks found, uncapped (the caller caps them).
+pub fn blocks(bytes: &[u8], format: Format) -> SourceMetadata {
+    match format {
+        Format::Jpeg => jpeg(bytes),
+        Format::Png => png(bytes),
+        Format::Webp => webp(bytes),
+        _ => SourceMetadata::default(),
+    }
+}
+
+fn jpeg(bytes: &[u8]) -> SourceMetadata {
+    let mut found = SourceMetadata::default();
+    let mut at = 2;
+    while let (Some(&0xFF), Some(&marker)) = (bytes.get(at), bytes.get(at + 1)) {
+        // The entropy-coded data follows SOS: no metadata after it.
+        if marker == 0xDA {
+            break;
+        }
+        let Some(len) = bytes.get(at + 2..at + 4).map(|l| usize::from(u16::from_be_bytes([l[0], l[1]]))) else { break };
+        let Some(payload) = bytes.get(at + 4..at + 2 + len.max(2)) else { break };
+        match marker {
+            0xE1 if payload.starts_with(EXIF_HEADER) && found.exif.is_none() => found.exif = Some(payload[EXIF_HEADER.len()..].to_vec()),
+            0xE1 if payload.starts_with(XMP_HEADER) && found.xmp.is_none() => found.xmp = Some(payload[XMP_HEADER.len()..].to_vec()),
+            0xED if payload.starts_with(PHOTOSHOP_HEADER) && found.iptc.is_none() => {
+                found.iptc = Some(payload[PHOTOSHOP_HEADER.len()..].to_vec());
+            }
+            _ => {}
+        }
+        at += 2 + len;
+    }
+    found
+}
+
+fn png(bytes: &[u8]) -> SourceMetadata {
+    let mut found = SourceMetadata::default();
+    let mut at = 8;
+    while let Some(head) = bytes.get(at..at + 8) {
+        let len = u32::from_be_bytes([head[0], head[1], head[2], head[3]]) as usize;
+        let Some(data) = bytes.get(at + 8..(at + 8).saturating_add(len)) else { break };
+        match &head[4..8] {
+            b"eXIf" => found.exif = Some(data.to_vec()),
+            b"iTXt" => found.xmp = found.xmp.take().or_else(|| xmp_of_itxt(data)),
+            b"IEND" => break,
+            _ => {}
+        }
+        at = at.saturating_add(12).saturating_add(len);
+    }
+    found
+}
+
+/// The text of an uncompressed iTXt chunk with the XMP keyword.
+fn xmp_of_itxt(data: &[u8]) -> Option<Vec<u8>> {
+    let rest = data.strip_prefix(XMP_KEYWORD)?.strip_prefix(b"\0")?;
+    // Compression flag 0 (uncompressed) and method, then language and translated keyword.
+    let rest = rest.strip_prefix(&[0, 0])?;
+    let after_lang = rest.get(rest.iter().position(|&b| b == 0)? + 1..)?;
+    let text = after_lang.get(after_lang.iter().position(|&b| b == 0)? + 1..)?;
+    Some(text.to_vec())
+}
+
+fn webp(bytes: &[u8]) -> SourceMetadata {
+    let mut found = SourceMetadata::default();
+    let mut at = 12;
+    while let Some(head) = bytes.get(at..at + 8) {
+        let len = u32::from_le_bytes([head[4], head[5], head[6], head[7]]) as usize;
+        let Some(data) = bytes.get(at + 8..(at + 8).saturating_add(len)) else { break };
+        match &head[0..4] {
+            // Some writers keep JPEG's "Exif\0\0" header in the chunk.
+            b"EXIF" => found.exif = Some(data.strip_prefix(EXIF_HEADER).unwrap_or(data).to_vec()),
+            b"XMP " => found.xmp = Some(data.to_vec()),
+            _ => {}
+        }
+        at = at.saturating_add(8).saturating_add(len + (len & 1));
+    }
+    found
+}
