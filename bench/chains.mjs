@@ -26,7 +26,7 @@ import { randomBytes } from "node:crypto";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { mintToken, onExitStopServers, servers, startServer, stopServer, workerPort } from "./server.mjs";
+import { mintToken, runBench, startServer, stopServer, workerPort } from "./server.mjs";
 import { MIB, Refused, fmt, jobLines, log, round, sharpOnce, sharpPipelines, studioClient } from "./chains-lib.mjs";
 import { report } from "./chains-report.mjs";
 import { generatedImages, imagesFromDir, jpegVariant, tinyPng } from "./inputs.mjs";
@@ -192,13 +192,4 @@ async function main() {
   log(`wrote bench/chains-results.json (${Math.round((Date.now() - t0) / 1000)} s of runs)`);
 }
 
-const interrupted = onExitStopServers(log);
-main()
-  .catch((e) => {
-    if (interrupted.value) return;
-    console.error(`[bench] failed: ${e.stack ?? e}`);
-    process.exitCode = 1;
-  })
-  .finally(async () => {
-    await Promise.all([...servers].map(stopServer));
-  });
+runBench(main, log);

@@ -13,7 +13,7 @@ import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { mintToken, onExitStopServers, servers, startServer, stopServer } from "./server.mjs";
+import { mintToken, runBench, startServer, stopServer } from "./server.mjs";
 import { fmt, log, median, studioClient } from "./chains-lib.mjs";
 import { prng } from "./inputs.mjs";
 
@@ -119,13 +119,4 @@ async function main() {
   console.log(md);
 }
 
-const interrupted = onExitStopServers(log);
-main()
-  .catch((e) => {
-    if (interrupted.value) return;
-    console.error(`[bench] failed: ${e.stack ?? e}`);
-    process.exitCode = 1;
-  })
-  .finally(async () => {
-    await Promise.all([...servers].map(stopServer));
-  });
+runBench(main, log);

@@ -11,7 +11,7 @@ import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { performance } from "node:perf_hooks";
-import { mintToken, onExitStopServers, servers, startServer, stopServer } from "./server.mjs";
+import { mintToken, runBench, startServer, stopServer } from "./server.mjs";
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
 const SIZES = { small: 100, large: 10_000 };
@@ -92,13 +92,4 @@ async function main() {
   console.log(md);
 }
 
-const interrupted = onExitStopServers(log);
-main()
-  .catch((e) => {
-    if (interrupted.value) return;
-    console.error(`[bench] failed: ${e.stack ?? e}`);
-    process.exitCode = 1;
-  })
-  .finally(async () => {
-    await Promise.all([...servers].map(stopServer));
-  });
+runBench(main, log);

@@ -19,7 +19,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { performance } from "node:perf_hooks";
 import zlib from "node:zlib";
-import { mintToken, onExitStopServers, servers, serverCpuMs, startServer, stopServer, workerPort } from "./server.mjs";
+import { mintToken, runBench, serverCpuMs, startServer, stopServer, workerPort } from "./server.mjs";
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
 // Long chains (the limit is 32 steps): connecting 1,000 sockets takes seconds, during which the
@@ -288,13 +288,4 @@ async function main() {
   console.log(md);
 }
 
-const interrupted = onExitStopServers(log);
-main()
-  .catch((e) => {
-    if (interrupted.value) return;
-    console.error(`[bench] failed: ${e.stack ?? e}`);
-    process.exitCode = 1;
-  })
-  .finally(async () => {
-    await Promise.all([...servers].map(stopServer));
-  });
+runBench(main, log);

@@ -22,7 +22,7 @@ import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { mintToken, onExitStopServers, servers, startServer, stopServer, workerPort } from "./server.mjs";
+import { mintToken, runBench, startServer, stopServer, workerPort } from "./server.mjs";
 import { fmt, jobLines, log, median, round, studioClient } from "./chains-lib.mjs";
 import { bytesAtSsim, cwebp, geomean, inputs, peerCurve, reference, sharpJpeg, ssimOf } from "./quality-lib.mjs";
 
@@ -160,13 +160,4 @@ function report(rows, times, v) {
   return { kind: "end-to-end through the public routes (studio) vs peers on the same pixels", webp, jpeg, times, rows, versions: v, markdown: md };
 }
 
-const interrupted = onExitStopServers(log);
-main()
-  .catch((e) => {
-    if (interrupted.value) return;
-    console.error(`[bench] failed: ${e.stack ?? e}`);
-    process.exitCode = 1;
-  })
-  .finally(async () => {
-    await Promise.all([...servers].map(stopServer));
-  });
+runBench(main, log);

@@ -31,7 +31,7 @@ import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
-import { mintToken, onExitStopServers, servers, startServer, stopServer, workerPort } from "./server.mjs";
+import { mintToken, runBench, startServer, stopServer, workerPort } from "./server.mjs";
 import { MIB, fmt, log, median, round, studioClient } from "./chains-lib.mjs";
 import { generatedImages, imagesFromDir, jpegVariant } from "./inputs.mjs";
 
@@ -268,13 +268,4 @@ function markdown(r, opts) {
   ].join("\n");
 }
 
-const interrupted = onExitStopServers(log);
-main()
-  .catch((e) => {
-    if (interrupted.value) return;
-    console.error(`[bench] failed: ${e.stack ?? e}`);
-    process.exitCode = 1;
-  })
-  .finally(async () => {
-    await Promise.all([...servers].map(stopServer));
-  });
+runBench(main, log);

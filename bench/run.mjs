@@ -20,7 +20,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { performance } from "node:perf_hooks";
-import { mintToken, onExitStopServers, servers, startServer, stopServer } from "./server.mjs";
+import { mintToken, runBench, startServer, stopServer } from "./server.mjs";
 import { MIB, fmt, log, median, round } from "./chains-lib.mjs";
 import { generatedImages, imagesFromDir } from "./inputs.mjs";
 import { machine, markdown, targets } from "./run-report.mjs";
@@ -249,14 +249,4 @@ async function main() {
   log(`wrote ${path.relative(root, path.join(benchDir, "results.json"))}`);
 }
 
-const interrupted = onExitStopServers(log);
-
-main()
-  .catch(async (e) => {
-    if (interrupted.value) return; // the signal handler reports and exits
-    console.error(`[bench] failed: ${e.stack ?? e}`);
-    process.exitCode = 1;
-  })
-  .finally(async () => {
-    await Promise.all([...servers].map(stopServer));
-  });
+runBench(main, log);

@@ -232,3 +232,18 @@ export function onExitStopServers(log) {
   process.on("exit", stopAllNow);
   return interrupted;
 }
+
+/** Runs a benchmark's `main`: reports a failure (not one a signal caused, whose handler reports
+ * and exits) and stops every dev server it started, however it ends. */
+export function runBench(main, log) {
+  const interrupted = onExitStopServers(log);
+  return main()
+    .catch((e) => {
+      if (interrupted.value) return;
+      console.error(`[bench] failed: ${e.stack ?? e}`);
+      process.exitCode = 1;
+    })
+    .finally(async () => {
+      await Promise.all([...servers].map(stopServer));
+    });
+}
