@@ -224,6 +224,19 @@ impl Images {
         Ok(put.only_if(only_if).execute().await?.is_some())
     }
 
+    /// The other images `chain`'s steps read (a watermark), as (id, R2 key): they must be the
+    /// tenant's too (another's is "not found"), and a step holds the stored file while it runs,
+    /// so its size is capped (413 otherwise).
+    pub async fn aux_originals(&self, tenant: &TenantId, chain: &functions::Chain) -> ApiResult<Vec<(String, String)>> {
+        let mut aux = Vec::new();
+        for id in chain.steps().iter().flat_map(|s| s.aux_images()) {
+            let record = self.get_record(tenant, &ImageId::parse(id)?).await?;
+            functions::ops::compose::check_stored_size(id, record.bytes)?;
+            aux.push((id.to_string(), keys::original(tenant, &record.id)));
+        }
+        Ok(aux)
+    }
+
     /// The original with its body, or `NotFound`.
     pub async fn get_content(&self, tenant: &TenantId, id: &ImageId) -> ApiResult<Object> {
         self.bucket.get(keys::original(tenant, id)).execute().await?.ok_or(ApiError::NotFound)

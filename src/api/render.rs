@@ -14,8 +14,7 @@ use crate::render::may_have_alpha;
 use crate::render::negotiate::AcceptClass;
 use crate::render::options::{OptionError, RenderOptions};
 use crate::render::produce::{self, Job, Produced, RenderFailure, Rendition};
-use crate::storage::{ImageRecord, Images};
-use functions::ops::compose::check_stored_size;
+use crate::storage::Images;
 use futures_util::future::join;
 use sha2::{Digest, Sha256};
 use worker::{Headers, Request, Response};
@@ -81,7 +80,7 @@ pub async fn get(req: Request, ctx: Ctx) -> ApiResult<Response> {
     if answer.not_modified(&etag) {
         return answer.build(None, &etag, "", Source::Store);
     }
-    let aux = aux_images(&images, &tenant, &chain).await?;
+    let aux = images.aux_originals(&tenant, &chain).await?;
     let (config, bucket) = (&ctx.data.config, images.bucket());
     let job = Job {
         request_id: &ctx.data.request_id,
@@ -124,17 +123,6 @@ async fn options_of(req: &Request, ctx: &Ctx) -> ApiResult<RenderOptions> {
             Err(e.into())
         }
     }
-}
-
-/// The images a chain reads besides the original (a watermark): the tenant's, capped in size.
-async fn aux_images(images: &Images, tenant: &TenantId, chain: &functions::Chain) -> ApiResult<Vec<(String, String)>> {
-    let mut aux = Vec::new();
-    for id in chain.steps().iter().flat_map(|s| s.aux_images()) {
-        let record: ImageRecord = images.get_record(tenant, &ImageId::parse(id)?).await?;
-        check_stored_size(id, record.bytes)?;
-        aux.push((id.to_string(), crate::keys::original(tenant, &record.id)));
-    }
-    Ok(aux)
 }
 
 /// Where a rendition goes in the edge cache.

@@ -50,12 +50,8 @@ pub async fn create(mut req: Request, ctx: Ctx) -> ApiResult<Response> {
     charge_work(&ctx, &tenant, Cost::work(request.images.len(), request.chain.len())).await?;
     super::usage::admit_task(&ctx.env, &tenant, config.max_storage_bytes_per_tenant).await?;
     let images = Images::new(&ctx.env)?;
-    // Images a step refers to (a watermark) must be the tenant's too: another's is "not found".
-    // The step holds the stored file while it runs, so its size is capped (413 otherwise).
-    for aux in request.chain.steps().iter().flat_map(|s| s.aux_images()) {
-        let record = images.get_record(&tenant, &ImageId::parse(aux)?).await?;
-        functions::ops::compose::check_stored_size(aux, record.bytes)?;
-    }
+    // Images a step refers to (a watermark): the tenant's, capped in size.
+    images.aux_originals(&tenant, &request.chain).await?;
     let prepared = try_join_all(request.images.iter().map(|id| prepare(&ctx, &images, &tenant, id, &request.chain))).await?;
     let id = match key {
         Some(key) => TaskId::for_idempotency_key(config.auth_secret.bytes(), &tenant, key),
