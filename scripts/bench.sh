@@ -47,37 +47,16 @@ fi
 say "building the release wasm (scripts/build.sh)"
 bash scripts/build.sh
 
-if [ "${1:-}" = live ]; then
-  shift
-  exec "$root/node_modules/.bin/node" bench/live.mjs "$@"
+# The benchmark named by the first argument (bench/KIND.mjs); anything else is bench/run.mjs's
+# own arguments.
+script=run
+case "${1:-}" in
+  live | chains | render | quality | load | crop | list) script=$1 && shift ;;
+esac
+# The peer for WebP. Only the quality benchmark needs it, so neither setup.sh nor the tests
+# install it.
+if [ "$script" = quality ] && ! command -v cwebp > /dev/null; then
+  say "installing cwebp (Debian package webp)"
+  apt-get update -qq && apt-get install -y -qq webp > /dev/null
 fi
-if [ "${1:-}" = chains ]; then
-  shift
-  exec "$root/node_modules/.bin/node" bench/chains.mjs "$@"
-fi
-if [ "${1:-}" = render ]; then
-  shift
-  exec "$root/node_modules/.bin/node" bench/render.mjs "$@"
-fi
-if [ "${1:-}" = quality ]; then
-  shift
-  # The peer for WebP. Only this benchmark needs it, so neither setup.sh nor the tests install it.
-  if ! command -v cwebp > /dev/null; then
-    say "installing cwebp (Debian package webp)"
-    apt-get update -qq && apt-get install -y -qq webp > /dev/null
-  fi
-  exec "$root/node_modules/.bin/node" bench/quality.mjs "$@"
-fi
-if [ "${1:-}" = load ]; then
-  shift
-  exec "$root/node_modules/.bin/node" bench/load.mjs "$@"
-fi
-if [ "${1:-}" = crop ]; then
-  shift
-  exec "$root/node_modules/.bin/node" bench/crop.mjs "$@"
-fi
-if [ "${1:-}" = list ]; then
-  shift
-  exec "$root/node_modules/.bin/node" bench/list.mjs "$@"
-fi
-exec "$root/node_modules/.bin/node" bench/run.mjs "$@"
+exec "$root/node_modules/.bin/node" "bench/$script.mjs" "$@"
