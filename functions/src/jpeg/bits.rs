@@ -52,7 +52,9 @@ impl<'a> BitReader<'a> {
         self.refill_slow();
     }
 
-    #[inline(never)]
+    // Inlined although rare: a call would take the reader's address, and then the compiler keeps
+    // its fields in memory instead of registers all through the scan loop.
+    #[inline(always)]
     fn refill_slow(&mut self) {
         while self.count <= 56 {
             let byte = match self.data.get(self.pos) {
@@ -136,6 +138,10 @@ pub(super) struct Huffman {
     /// By the next `LOOKUP_BITS` bits, for AC tables: a short code and its short value in one,
     /// as `(value << 8) | (run << 4) | bits used`, or 0. Value 0 means EOB (run 0) or ZRL (run 15).
     fast_ac: Box<[i16; 1 << LOOKUP_BITS]>,
+    /// By the next `LOOKUP_BITS` bits, for AC tables: how to step over a coefficient that is not
+    /// kept, as `(run + 1) << 5 | (code + value bits)`, with a step of 0 for end of block, or 0
+    /// when the code is longer. The value is never looked at, so its size does not matter.
+    skip_ac: Box<[u16; 1 << LOOKUP_BITS]>,
     /// Canonical decoding for codes longer than `LOOKUP_BITS` (ITU T.81 F.2.2.3).
     max_code: [i32; 18],
     offset: [i32; 17],
@@ -152,6 +158,7 @@ impl Huffman {
         let mut table = Huffman {
             lookup: Box::new([0; 1 << LOOKUP_BITS]),
             fast_ac: Box::new([0; 1 << LOOKUP_BITS]),
+            skip_ac: Box::new([0; 1 << LOOKUP_BITS]),
             max_code: [-1; 18],
             offset: [0; 17],
             symbols: symbols.to_vec(),
@@ -181,17 +188,23 @@ impl Huffman {
             code <<= 1;
         }
         table.max_code[17] = i32::MAX;
-        table.build_fast_ac();
+        table.build_fast_tables();
         Some(table)
     }
 
-    fn build_fast_ac(&mut self) {
+    fn build_fast_tables(&mut self) {
         for i in 0..(1usize << LOOKUP_BITS) {
             let entry = self.lookup[i];
             let len = u32::from(entry >> 8);
             let rs = u32::from(entry & 0xFF);
             let (run, size) = (rs >> 4, rs & 15);
-            if len == 0 || len + size > LOOKUP_BITS {
+            if len == 0 {
+                continue;
+            }
+            // Only EOB (0x00) and ZRL (0xF0) have no value; libjpeg takes any other as EOB too.
+            let step = if size == 0 && run != 15 { 0 } else { run + 1 };
+            self.skip_ac[i] = ((step << 5) | (len + size)) as u16;
+            if len + size > LOOKUP_BITS {
                 continue;
             }
             // End of block and the 16-zero run (ZRL) have no value bits; they get value 0,
@@ -227,6 +240,12 @@ impl Huffman {
             }
         }
         None
+    }
+
+    /// The skip entry for the next bits (0 when the slow path is needed).
+    #[inline(always)]
+    pub(super) fn skip_ac(&self, bits: &BitReader) -> u16 {
+        self.skip_ac[bits.peek(LOOKUP_BITS) as usize]
     }
 
     /// The fast-AC entry for the next bits (0 when the slow path is needed).

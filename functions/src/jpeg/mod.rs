@@ -15,6 +15,7 @@ mod bits;
 mod color;
 pub(crate) mod encode;
 mod fdct;
+mod idct;
 mod scan;
 mod stripe;
 mod tables;
