@@ -15,15 +15,18 @@ mod bits;
 mod color;
 pub(crate) mod encode;
 mod fdct;
+mod huffman;
 mod idct;
 mod scan;
+#[cfg(test)]
+mod scan_tests;
 mod stripe;
 mod tables;
 #[cfg(test)]
 mod tests;
 
 use crate::planar::Planar;
-use bits::Huffman;
+use huffman::Huffman;
 use scan::Plane;
 
 /// One frame component (Y, Cb or Cr) as the SOF and SOS segments describe it.

@@ -4,7 +4,8 @@
 //! Scaling in the DCT domain is exact low-pass filtering: the K-point inverse DCT of the K×K
 //! lowest frequencies, with the 8-point normalisation, is the image sampled at K/8 of its size.
 
-use super::bits::{extend, BitReader, Huffman};
+use super::bits::{extend, BitReader};
+use super::huffman::Huffman;
 use super::idct::{idct, Coefs, DUMP};
 use super::Header;
 
@@ -104,47 +105,61 @@ fn context<'h, const K: usize>(header: &'h Header, c: &super::Component) -> Opti
 fn decode_block<const K: usize>(bits: &mut BitReader, ctx: &BlockContext, predictor: &mut i32, coef: &mut Coefs) -> Option<bool> {
     coef[..K * K].fill(0.0);
     bits.refill();
-    let size = u32::from(ctx.dc.decode(bits)?);
-    if size > 11 {
-        return None;
-    }
+    let fast = ctx.dc.fast_dc(bits);
+    let diff = if fast != 0 {
+        bits.consume((fast & 31) as u32);
+        fast >> 8
+    } else {
+        let size = u32::from(ctx.dc.decode(bits)?);
+        if size > 11 {
+            return None;
+        }
+        extend(bits.take(size), size)
+    };
     // Corrupt data can push the predictor anywhere; wrapping keeps that a wrong pixel, not a panic.
-    *predictor = predictor.wrapping_add(extend(bits.take(size), size));
+    *predictor = predictor.wrapping_add(diff);
     coef[0] = *predictor as f32 * ctx.quant[0];
     let mut any_ac = false;
     let mut z = 1;
     // Up to the last kept coefficient: decode and store (those not kept go to the dump slots).
+    // A run from there reaches at most 24 + 15 < 64: no check for running off the block.
     while z <= last_kept(K) {
         let (run, value) = next_ac(bits, ctx.ac)?;
         if run == 0 && value == 0 {
             return Some(any_ac); // end of block
         }
         z += run;
-        if z > 63 {
-            return Some(any_ac); // a run past the block: corrupt, but libjpeg reads on too
-        }
-        let slot = ctx.slot[z];
-        coef[usize::from(slot & 31)] = value as f32 * ctx.quant[z];
+        let slot = ctx.slot[z & 63];
+        coef[usize::from(slot & 31)] = value as f32 * ctx.quant[z & 63];
         any_ac |= slot != DUMP;
         z += 1;
     }
-    // The rest only has to be read past: one lookup gives the run and the bits to drop.
+    skip_rest(bits, ctx.ac, z)?;
+    Some(any_ac)
+}
+
+/// Reads past the coefficients from zigzag position `z` to the end of the block, which are not
+/// kept: one lookup steps over as many symbols as it can. Answers the position it stopped at.
+#[inline(always)]
+pub(super) fn skip_rest(bits: &mut BitReader, ac: &Huffman, mut z: usize) -> Option<usize> {
     while z < 64 {
         bits.refill();
-        let skip = ctx.ac.skip_ac(bits);
-        let step = if skip != 0 {
-            bits.consume(u32::from(skip & 31));
-            usize::from(skip >> 5)
+        let skip = ac.skip_ac(bits);
+        if skip.is_some() && z + skip.guard() < 64 {
+            bits.consume(skip.bits());
+            z += skip.advance();
+            if skip.ends_block() {
+                break;
+            }
         } else {
-            let (run, value) = next_ac(bits, ctx.ac)?;
-            if run == 0 && value == 0 { 0 } else { run + 1 }
-        };
-        if step == 0 {
-            break; // end of block
+            let (run, value) = next_ac(bits, ac)?;
+            if run == 0 && value == 0 {
+                break; // end of block
+            }
+            z += run + 1;
         }
-        z += step;
     }
-    Some(any_ac)
+    Some(z)
 }
 
 /// The highest zigzag index inside the top-left K×K coefficients.

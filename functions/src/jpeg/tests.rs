@@ -23,7 +23,7 @@ fn card(width: usize, height: usize) -> Vec<u8> {
     px
 }
 
-fn encode(width: usize, height: usize, sampling: SamplingFactor, restart: u16, gray: bool) -> Vec<u8> {
+pub(super) fn encode(width: usize, height: usize, sampling: SamplingFactor, restart: u16, gray: bool) -> Vec<u8> {
     let rgb = card(width, height);
     let mut out = Vec::new();
     let mut encoder = Encoder::new(&mut out, 90);
@@ -55,7 +55,7 @@ fn distance(a: &[u8], b: &[u8]) -> (f64, u8) {
     (sum as f64 / a.len() as f64, max)
 }
 
-fn assert_matches_reference(bytes: &[u8], eighths: usize, what: &str) {
+pub(super) fn assert_matches_reference(bytes: &[u8], eighths: usize, what: &str) {
     let ours = decode_scaled(bytes, eighths, u64::MAX).unwrap_or_else(|| panic!("{what}: fast path declined"));
     let (w, h, px) = reference(bytes, eighths);
     assert_eq!((ours.width, ours.height), (w, h), "{what}: size at {eighths}/8");
