@@ -124,10 +124,20 @@ fn decode_block<const K: usize>(bits: &mut BitReader, ctx: &BlockContext, predic
     // Up to the last kept coefficient: decode and store (those not kept go to the dump slots).
     // A run from there reaches at most 24 + 15 < 64: no check for running off the block.
     while z <= last_kept(K) {
-        let (run, value) = next_ac(bits, ctx.ac)?;
-        if run == 0 && value == 0 {
-            return Some(any_ac); // end of block
-        }
+        bits.refill();
+        let fast = ctx.ac.fast_ac(bits);
+        let (run, value) = if fast != 0 {
+            bits.consume((fast & 15) as u32);
+            if fast >> 4 == 0 {
+                return Some(any_ac); // end of block: run 0, value 0
+            }
+            (((fast >> 4) & 15) as usize, i32::from(fast >> 8))
+        } else {
+            match decode_ac(bits, ctx.ac)? {
+                (0, 0) => return Some(any_ac),
+                symbol => symbol,
+            }
+        };
         z += run;
         let slot = ctx.slot[z & 63];
         coef[usize::from(slot & 31)] = value as f32 * ctx.quant[z & 63];
@@ -182,6 +192,12 @@ fn next_ac(bits: &mut BitReader, ac: &Huffman) -> Option<(usize, i32)> {
         bits.consume((fast & 15) as u32);
         return Some((((fast >> 4) & 15) as usize, i32::from(fast >> 8)));
     }
+    decode_ac(bits, ac)
+}
+
+/// [`next_ac`] without the fast-AC table: codes or values too long for it.
+#[inline(always)]
+fn decode_ac(bits: &mut BitReader, ac: &Huffman) -> Option<(usize, i32)> {
     let rs = ac.decode(bits)?;
     let (run, size) = (usize::from(rs >> 4), u32::from(rs & 15));
     if size == 0 {
