@@ -18,7 +18,6 @@ mod bindings;
 mod clock;
 mod config;
 mod consumer;
-mod error;
 mod faults;
 mod ids;
 mod keys;

@@ -10,6 +10,7 @@
 
 use crate::bindings::IMAGES_BUCKET;
 use crate::ids::{TaskId, TenantId};
+use crate::storage::{delete_keys, list_keys};
 use crate::task::client::TaskClient;
 use crate::task::protocol::{Refusal, TaskError};
 use crate::tenant::client::TenantIndex;
@@ -95,28 +96,9 @@ async fn expire(
     };
     let mut doomed = index.unshared_results(task, &keys).await?;
     doomed.extend(list_keys(bucket, &crate::keys::task_prefix(task)).await?);
-    for chunk in doomed.chunks(1000) {
-        bucket.delete_multiple(chunk.to_vec()).await?;
-    }
+    delete_keys(bucket, &doomed).await?;
     index.mark_expired(task, &at).await?;
     Ok(doomed.len())
-}
-
-/// Every key under `prefix`.
-pub async fn list_keys(bucket: &Bucket, prefix: &str) -> worker::Result<Vec<String>> {
-    let (mut keys, mut cursor) = (Vec::new(), None::<String>);
-    loop {
-        let mut list = bucket.list().prefix(prefix);
-        if let Some(c) = cursor.take() {
-            list = list.cursor(c);
-        }
-        let page = list.execute().await?;
-        keys.extend(page.objects().iter().map(|o| o.key()));
-        match page.cursor().filter(|_| page.truncated()) {
-            Some(c) => cursor = Some(c),
-            None => return Ok(keys),
-        }
-    }
 }
 
 #[cfg(test)]

@@ -2,11 +2,11 @@
 //! other caller gets 404, see [`super::gate::admit_admin`]).
 
 use super::body::{self, BodyLimit};
+use super::error::{ApiError, ApiResult};
 use super::gate::admit_admin;
 use super::{json_response, Ctx};
 use crate::backup::{self, BackupError};
 use crate::clock::now_millis;
-use crate::error::{ApiError, ApiResult};
 use crate::ids::TenantId;
 use serde::Deserialize;
 use serde_json::json;

@@ -4,9 +4,9 @@
 //! request id, CORS and security headers as every other answer; the page gets its own content
 //! security policy (`cors::decorate` keeps it).
 
+use super::error::{ApiError, ApiResult};
 use super::Ctx;
 use crate::bindings::ASSETS;
-use crate::error::{ApiError, ApiResult};
 use worker::{Headers, Request, Response};
 
 /// `GET /`: the studio page, with the policy a document needs (the API's forbids everything).

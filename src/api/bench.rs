@@ -3,9 +3,9 @@
 //! workerd on a request body so that `bench/run.mjs` can time it from outside: the round trip
 //! of `/__bench/chain` minus that of `/__bench/echo` (same body, no work) is the work's time.
 
+use super::error::{ApiError, ApiResult};
 use super::gate::admit;
 use super::{json_response, Ctx};
-use crate::error::{ApiError, ApiResult};
 use crate::ratelimit::Cost;
 use crate::tenant::client::TenantIndex;
 use functions::session::run_chain;

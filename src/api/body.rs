@@ -2,7 +2,7 @@
 //! is read, and by counting while streaming (a chunked or lying body), so no more than the
 //! limit is ever held. Uploads and task requests share it, each with its own [`BodyLimit`].
 
-use crate::error::{ApiError, ApiResult};
+use super::error::{ApiError, ApiResult};
 use futures_util::{Stream, StreamExt};
 use worker::Request;
 

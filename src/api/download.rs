@@ -1,10 +1,10 @@
 //! `GET /tasks/{id}/download`: the finished task's output (one image) or the zip of all of
 //! them (several), with validators and byte ranges.
 
+use super::error::{ApiError, ApiResult};
 use super::gate::admit_link;
 use super::{param, Ctx};
 use crate::bindings::IMAGES_BUCKET;
-use crate::error::{ApiError, ApiResult};
 use crate::ids::TaskId;
 use crate::range::{self, ByteRange};
 use crate::ratelimit::Cost;

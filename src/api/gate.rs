@@ -2,13 +2,14 @@
 //! headers, a signed link), then the tenant's rate limit. Also mints the signed links that
 //! task objects carry.
 
+use super::error::{ApiError, ApiResult};
 use super::{AppState, Ctx};
 use crate::auth;
 use crate::clock::now_secs;
-use crate::error::{ApiError, ApiResult};
 use crate::ids::TenantId;
 use crate::links::{self, LinkParams};
-use crate::ratelimit::{object::charge, Cost};
+use crate::ratelimit::object::{charge, LimitError};
+use crate::ratelimit::Cost;
 use worker::{Method, Request};
 
 /// The tenant of a request that must carry a bearer token, charged `cost`.
@@ -25,7 +26,7 @@ pub fn identify(req: &Request, ctx: &Ctx) -> ApiResult<TenantId> {
 }
 
 /// Charges a request identified by [`identify`].
-pub async fn charge_work(ctx: &Ctx, tenant: &TenantId, cost: Cost) -> ApiResult<()> {
+pub async fn charge_work(ctx: &Ctx, tenant: &TenantId, cost: Cost) -> Result<(), LimitError> {
     charge(&ctx.env, tenant, cost, ctx.data.config.rate_limit_per_minute).await
 }
 

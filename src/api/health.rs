@@ -6,9 +6,9 @@
 //! not merely "the isolate is up". A failing check names itself in `failing` (503 `degraded`);
 //! its cause goes to the log only, since `/health` is public.
 
+use super::error::ApiResult;
 use super::{json_response, query_pairs, Ctx};
 use crate::bindings::{IMAGES_BUCKET, STEPS_QUEUE};
-use crate::error::ApiResult;
 use crate::log;
 use futures_util::future::join;
 use serde_json::{json, Map, Value};

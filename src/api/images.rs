@@ -1,11 +1,11 @@
 //! `/images`: upload (sniffed and probed, never decoded), list, read back, delete (with
 //! everything derived from the image).
 
+use super::error::{ApiError, ApiResult};
 use super::gate::admit;
 use super::render_links::with_image_links;
 use super::{json_response, param, query_pairs, upload_body, Ctx};
 use crate::clock::now_iso;
-use crate::error::{ApiError, ApiResult};
 use crate::ids::ImageId;
 use crate::keys;
 use crate::memory;
@@ -142,7 +142,7 @@ pub async fn delete(req: Request, ctx: Ctx) -> ApiResult<Response> {
     // deleting it again finishes the job.
     let images = Images::new(&ctx.env)?;
     images.delete_cascade(&tenant, &id, &usage).await?;
-    crate::render::edge::purge(&images, &req.url()?.origin().ascii_serialization(), &tenant, &id).await?;
+    crate::render::edge::purge(images.bucket(), &req.url()?.origin().ascii_serialization(), &tenant, &id).await?;
     index.delete_image(&id).await?;
     Ok(Response::empty()?.with_status(204))
 }

@@ -9,6 +9,7 @@ mod bench;
 mod body;
 mod cors;
 mod download;
+mod error;
 mod gate;
 mod health;
 mod images;
@@ -25,9 +26,9 @@ mod usage;
 
 use crate::clock::now_millis;
 use crate::config::Config;
-use crate::error::{ApiError, ApiResult};
 use crate::log;
 use crate::metrics::{route_label, Metrics, RequestPoint};
+use error::{ApiError, ApiResult};
 use std::cell::RefCell;
 use std::rc::Rc;
 use worker::{Context, Env, Request, Response, RouteContext};

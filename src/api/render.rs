@@ -2,11 +2,12 @@
 //! (nothing else is read on a hit), then the image's record, then the derived store or a render
 //! coalesced with any other request for the same rendition in this isolate.
 
+use super::error::{ApiError, ApiResult};
 use super::gate::{admit, charge_later, charge_work, identify_signed, Access};
 use super::task_request::result_key;
 use super::{param, query_pairs, Ctx};
-use crate::error::{ApiError, ApiResult};
 use crate::ids::{ImageId, TenantId};
+use crate::ratelimit::object::LimitError;
 use crate::ratelimit::Cost;
 use crate::render::edge::{self, EdgeKey};
 use crate::render::flight::{self, Seat};
@@ -73,7 +74,8 @@ pub async fn get(req: Request, ctx: Ctx) -> ApiResult<Response> {
     let images = Images::new(&ctx.env)?;
     // The read is charged while the record is fetched; a refusal still answers 429.
     let (charged, record) = join(charge_work(&ctx, &tenant, Cost::Read), images.get_record(&tenant, &image)).await;
-    let record = charged.and(record)?;
+    charged?;
+    let record = record?;
     let chain = options.compile(class.unwrap_or(AcceptClass::Basic).pick(may_have_alpha(record.format)))?;
     let result_key = result_key(&record.sha256, &chain);
     let etag = format!("\"{}\"", hex::encode(&Sha256::digest(result_key.as_bytes())[..16]));
@@ -167,8 +169,8 @@ async fn lead(ctx: &Ctx, job: &Job<'_>, fill: &EdgeFill<'_>) -> Produced {
     // charged while the original is read.
     let pay = async {
         charge_work(ctx, job.tenant, Cost::Write).await.map_err(|e| match e {
-            ApiError::RateLimited(seconds) => RenderFailure::RateLimited(seconds),
-            other => RenderFailure::Internal(other.to_string()),
+            LimitError::Limited(seconds) => RenderFailure::RateLimited(seconds),
+            unavailable @ LimitError::Unavailable => RenderFailure::Internal(unavailable.to_string()),
         })
     };
     let (rendition, spent) = produce::render(job, pay).await?;

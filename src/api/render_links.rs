@@ -2,11 +2,11 @@
 //! `links.thumbnail` every image object carries so that galleries never fetch originals.
 
 use super::body::{self, BodyLimit};
+use super::error::{ApiError, ApiResult};
 use super::gate::{admit, signed_resource};
 use super::render::resource;
 use super::{json_response, param, AppState, Ctx};
 use crate::clock::now_secs;
-use crate::error::{ApiError, ApiResult};
 use crate::ids::{ImageId, TenantId};
 use crate::ratelimit::Cost;
 use crate::render::options::RenderOptions;

@@ -2,9 +2,9 @@
 //! of task summaries (`/events/ws`, `/events`), each as a WebSocket or as Server-Sent Events.
 //! All four take a bearer token or a signed link, and resume from `?since=` or `Last-Event-ID`.
 
+use super::error::{ApiError, ApiResult};
 use super::gate::{admit_link, signed_url};
 use super::{param, query_pairs, AppState, Ctx};
-use crate::error::{ApiError, ApiResult};
 use crate::ids::{TaskId, TenantId};
 use crate::live::sse;
 use crate::ratelimit::Cost;
@@ -44,7 +44,7 @@ pub async fn task_events(req: Request, ctx: Ctx) -> ApiResult<Response> {
     let tenant = admit_link(&req, &ctx, Cost::Read).await?;
     let id = TaskId::parse(param(&ctx, "id")?)?;
     let upstream = TaskClient::new(&ctx.env, &tenant, &id)?.websocket(since(&req)?).await?;
-    sse::bridge(upstream)
+    Ok(sse::bridge(upstream)?)
 }
 
 pub async fn feed_ws(req: Request, ctx: Ctx) -> ApiResult<Response> {
@@ -56,7 +56,7 @@ pub async fn feed_ws(req: Request, ctx: Ctx) -> ApiResult<Response> {
 pub async fn feed_events(req: Request, ctx: Ctx) -> ApiResult<Response> {
     let tenant = admit_link(&req, &ctx, Cost::Read).await?;
     let upstream = TenantIndex::new(&ctx.env, &tenant)?.websocket(since(&req)?).await?;
-    sse::bridge(upstream)
+    Ok(sse::bridge(upstream)?)
 }
 
 /// Signed links to the tenant's feed, for dashboards in a browser (listed with `GET /tasks`).

@@ -3,9 +3,9 @@
 //! image's result key (result reuse).
 
 use super::body::BodyLimit;
+use super::error::{ApiError, ApiResult};
 use super::task_body::{Loose, TaskBody, TaskFields};
 use crate::config::Config;
-use crate::error::{ApiError, ApiResult};
 use crate::ids::ImageId;
 use crate::webhook::validate_url;
 use functions::{presets, Chain};

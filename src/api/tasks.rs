@@ -2,10 +2,10 @@
 //! find it again by Idempotency-Key), read it, cancel it, stream it.
 
 use super::body;
+use super::error::{ApiError, ApiResult};
 use super::gate::{admit, charge_work, identify, signed_url};
 use super::task_request::{idempotency_key, result_key, TaskRequest, TASK_BODY_LIMIT};
 use super::{json_response, param, query_pairs, AppState, Ctx};
-use crate::error::{ApiError, ApiResult};
 use crate::ids::{ImageId, TaskId, TenantId};
 use crate::ratelimit::Cost;
 use crate::storage::Images;

@@ -12,7 +12,7 @@
 //! was declared), or twice while it is assembled or parsed (a chunked body; a form's file).
 
 use super::body::BodyLimit;
-use crate::error::{ApiError, ApiResult};
+use super::error::{ApiError, ApiResult};
 use crate::storage::{Held, Images};
 use futures_util::StreamExt;
 use js_sys::Uint8Array;

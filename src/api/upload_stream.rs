@@ -7,8 +7,8 @@
 //! hash is only known once the stream has ended — and deleted.
 
 use super::body::BodyLimit;
+use super::error::{ApiError, ApiResult};
 use super::upload_body::{Upload, WINDOW};
-use crate::error::{ApiError, ApiResult};
 use crate::storage::{Held, Images};
 use futures_util::StreamExt;
 use sha2::{Digest, Sha256};

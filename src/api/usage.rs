@@ -1,9 +1,9 @@
 //! `GET /usage`: the caller's tenant's counters (kept by its index object as images and tasks
 //! change) and its storage quota; and the quota check that admits a task.
 
+use super::error::{ApiError, ApiResult};
 use super::gate::admit;
 use super::{json_response, Ctx};
-use crate::error::{ApiError, ApiResult};
 use crate::ids::TenantId;
 use crate::ratelimit::Cost;
 use crate::tenant::client::TenantIndex;

@@ -9,10 +9,9 @@
 
 use super::Next;
 use crate::config::Config;
-use crate::error::ApiError;
 use crate::log;
 use crate::messages::ImageJob;
-use crate::storage::Images;
+use crate::storage::{Images, StorageError};
 use crate::tenant::client::TenantIndex;
 use crate::tenant::protocol::IndexError;
 use functions::{placeholder, ImageError};
@@ -26,7 +25,7 @@ const RETRY_SECONDS: u32 = 5;
 #[derive(Debug, Error)]
 enum AnalyzeError {
     #[error("storage: {0}")]
-    Storage(#[from] ApiError),
+    Storage(#[from] StorageError),
     #[error("{0}")]
     Index(#[from] IndexError),
     #[error("binding: {0}")]
@@ -66,8 +65,8 @@ async fn analyze(env: &Env, config: &Config, job: &ImageJob) -> Result<Analyzed,
     let _turn = crate::turn::take().await;
     let images = Images::new(env)?;
     let bytes = match images.get_content(&job.tenant, &job.analyze).await {
-        Ok(obj) => obj.body().ok_or_else(|| ApiError::Internal("original has no body".into()))?.bytes().await?,
-        Err(ApiError::NotFound) => return Ok(Analyzed::Gone),
+        Ok(obj) => obj.body().ok_or_else(|| StorageError::Platform("original has no body".into()))?.bytes().await?,
+        Err(StorageError::NotFound) => return Ok(Analyzed::Gone),
         Err(e) => return Err(e.into()),
     };
     let limits = config.limits();

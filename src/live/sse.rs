@@ -13,7 +13,6 @@
 //! `Last-Event-ID`, the last `seq` it received, and the object replays from there: nothing is
 //! lost, the slow reader only pays a reconnect.
 
-use crate::error::{ApiError, ApiResult};
 use futures_channel::mpsc::{channel, Sender as ChannelSender};
 use futures_util::StreamExt;
 use std::rc::Rc;
@@ -65,8 +64,8 @@ fn end_behind(tx: &mut Sender) {
 }
 
 /// Turns the object's 101 answer into an SSE response that ends when the object closes.
-pub fn bridge(upstream: Response) -> ApiResult<Response> {
-    let ws = upstream.websocket().ok_or_else(|| ApiError::Internal("the stream object answered without a socket".into()))?;
+pub fn bridge(upstream: Response) -> worker::Result<Response> {
+    let ws = upstream.websocket().ok_or_else(|| worker::Error::RustError("the stream object answered without a socket".into()))?;
     ws.accept()?;
     let ws = Rc::new(ws);
     let (mut tx, rx) = channel(BUFFERED_FRAMES);

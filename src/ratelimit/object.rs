@@ -7,11 +7,22 @@
 use super::{Bucket, Cost};
 use crate::bindings::RATE_LIMITER;
 use crate::clock::now_millis;
-use crate::error::{ApiError, ApiResult};
 use crate::ids::TenantId;
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
+use thiserror::Error;
 use worker::*;
+
+/// Why a request is not let through; the HTTP edge answers 429 (with `Retry-After`) or 503.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum LimitError {
+    /// The tenant's bucket is short; it holds enough again after this many seconds.
+    #[error("too many requests for this tenant; retry in {0} s")]
+    Limited(u64),
+    /// The limiter could not be asked and the request is one that fails closed.
+    #[error("the rate limiter is unavailable; try again shortly")]
+    Unavailable,
+}
 
 #[derive(Serialize, Deserialize)]
 struct Take {
@@ -45,12 +56,12 @@ impl DurableObject for RateLimiter {
     }
 }
 
-/// Charges `cost` to `tenant`; `RateLimited` when the bucket is short. If the limiter cannot be
+/// Charges `cost` to `tenant`; `Limited` when the bucket is short. If the limiter cannot be
 /// reached the request passes (and the failure is logged): an outage of the limiter must not
 /// become an outage of the API.
-pub async fn charge(env: &Env, tenant: &TenantId, cost: Cost, per_minute: u32) -> ApiResult<()> {
+pub async fn charge(env: &Env, tenant: &TenantId, cost: Cost, per_minute: u32) -> Result<(), LimitError> {
     match ask(env, tenant, cost, per_minute).await {
-        Ok(Verdict { retry_after_s: Some(s) }) => Err(ApiError::RateLimited(s)),
+        Ok(Verdict { retry_after_s: Some(s) }) => Err(LimitError::Limited(s)),
         Ok(Verdict { retry_after_s: None }) => Ok(()),
         Err(e) => {
             crate::log::error("rate_limiter_unreachable").tenant(tenant.as_str()).field("error", e.to_string()).emit();
@@ -63,10 +74,10 @@ pub async fn charge(env: &Env, tenant: &TenantId, cost: Cost, per_minute: u32) -
 /// must not open the door to unmetered uploads and tasks (the expensive requests a limit is
 /// for). Reads stay open: they are cheap, and refusing them would turn a limiter outage into an
 /// outage of every status poll and download.
-pub fn when_unreachable(cost: Cost) -> ApiResult<()> {
+pub fn when_unreachable(cost: Cost) -> Result<(), LimitError> {
     match cost {
         Cost::Read => Ok(()),
-        Cost::Write | Cost::Work { .. } => Err(ApiError::Unavailable("the rate limiter is unavailable; try again shortly".into())),
+        Cost::Write | Cost::Work { .. } => Err(LimitError::Unavailable),
     }
 }
 
@@ -99,8 +110,8 @@ mod tests {
 
     #[test]
     fn an_unreachable_limiter_refuses_writes_and_lets_reads_through() {
-        let refused = when_unreachable(Cost::Write).unwrap_err();
-        assert_eq!((refused.status(), refused.code()), (503, "unavailable"));
+        assert_eq!(when_unreachable(Cost::Write), Err(LimitError::Unavailable));
+        assert_eq!(when_unreachable(Cost::Work { steps: 1 }), Err(LimitError::Unavailable));
         assert!(when_unreachable(Cost::Read).is_ok());
     }
 }

@@ -10,7 +10,7 @@
 use super::negotiate::AcceptClass;
 use crate::ids::{ImageId, TenantId};
 use crate::keys;
-use crate::storage::Images;
+use crate::storage::{delete_keys, list_keys};
 use sha2::{Digest, Sha256};
 use worker::{Bucket, Cache, Headers, Response};
 
@@ -69,13 +69,13 @@ pub async fn keep(
 }
 
 /// Purges this location's edge copies of `image` and its markers.
-pub async fn purge(images: &Images, origin: &str, tenant: &TenantId, image: &ImageId) -> crate::error::ApiResult<()> {
-    let markers = images.list_keys(&keys::edge_markers_of(tenant, image)).await?;
+pub async fn purge(bucket: &Bucket, origin: &str, tenant: &TenantId, image: &ImageId) -> worker::Result<()> {
+    let markers = list_keys(bucket, &keys::edge_markers_of(tenant, image)).await?;
     let cache = Cache::default();
     for marker in &markers {
         if let Some(hash) = marker.rsplit('/').next() {
             cache.delete(edge_url(origin, tenant, image, hash).as_str(), true).await?;
         }
     }
-    images.delete_keys(markers).await
+    delete_keys(bucket, &markers).await
 }

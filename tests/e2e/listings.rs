@@ -88,7 +88,11 @@ async fn tasks_are_listed_newest_first_and_filter_by_status() {
     .await;
     assert_eq!((ids(&rest), rest["next_cursor"].clone()), (vec![created[0].clone()], Value::Null));
 
-    for (path, field) in [("/tasks?status=done", "status"), ("/tasks?limit=0", "limit"), ("/images?cursor=bogus", "cursor")] {
+    // A cursor longer than any issued (leading zeros: "v1:000…7") decodes, and is still refused.
+    let long = "/tasks?cursor=djE6MDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwNw";
+    for (path, field) in
+        [("/tasks?status=done", "status"), ("/tasks?limit=0", "limit"), ("/images?cursor=bogus", "cursor"), (long, "cursor")]
+    {
         let error = assert_error(app.get(Some(&token), path).await, StatusCode::BAD_REQUEST, "invalid_request").await;
         assert!(error["message"].as_str().expect("message").starts_with(field), "{path}: {error}");
     }

@@ -1,10 +1,15 @@
-//! The one error type of the API, each variant bound to a stable code and status from the
-//! contract. Internal causes are logged, never returned to the client.
+//! The HTTP edge's error type, each variant bound to a stable code and status from the
+//! contract, and the `From` conversions of every layer's own error into it: the layers below
+//! (storage, listing queries, the rate limiter, the objects, ids, auth, links, the imaging core)
+//! know nothing of HTTP. Internal causes are logged, never returned to the client.
 
 use crate::auth::AuthError;
 use crate::ids::IdError;
 use crate::links::LinkError;
+use crate::ratelimit::object::LimitError;
+use crate::storage::StorageError;
 use crate::task::protocol::{Refusal, TaskError};
+use crate::tenant::page::QueryError;
 use crate::tenant::protocol::IndexError;
 use functions::ImageError;
 use serde_json::json;
@@ -179,6 +184,32 @@ impl From<ImageError> for ApiError {
     }
 }
 
+impl From<StorageError> for ApiError {
+    fn from(e: StorageError) -> Self {
+        match e {
+            StorageError::NotFound => ApiError::NotFound,
+            StorageError::Id(e) => e.into(),
+            StorageError::Image(e) => e.into(),
+            StorageError::Platform(cause) => ApiError::Internal(cause),
+        }
+    }
+}
+
+impl From<QueryError> for ApiError {
+    fn from(e: QueryError) -> Self {
+        ApiError::InvalidRequest(e.to_string())
+    }
+}
+
+impl From<LimitError> for ApiError {
+    fn from(e: LimitError) -> Self {
+        match e {
+            LimitError::Limited(seconds) => ApiError::RateLimited(seconds),
+            unavailable @ LimitError::Unavailable => ApiError::Unavailable(unavailable.to_string()),
+        }
+    }
+}
+
 pub type ApiResult<T> = Result<T, ApiError>;
 
 #[cfg(test)]
@@ -197,6 +228,29 @@ mod tests {
         assert_eq!(ApiError::from(ImageError::Invalid("x".into())).status(), 422);
         assert_eq!(ApiError::from(ImageError::TooLarge("x".into())).code(), "image_too_large");
         assert_eq!(ApiError::from(ImageError::Unsupported("x".into())).status(), 415);
+    }
+
+    /// What each layer's error becomes at the edge: the codes and statuses clients rely on.
+    #[test]
+    fn layer_errors_keep_their_contract_codes_and_statuses() {
+        let answered = |e: ApiError| (e.code(), e.status(), e.public_message());
+        let malformed = IdError::Malformed { kind: "image" };
+        let cases = [
+            (ApiError::from(StorageError::NotFound), ("not_found", 404, "no such resource")),
+            (ApiError::from(StorageError::Id(malformed)), ("not_found", 404, "no such resource")),
+            (ApiError::from(StorageError::Image(ImageError::TooLarge("big".into()))), ("image_too_large", 413, "big")),
+            (
+                ApiError::from(StorageError::Platform("R2 down".into())),
+                ("internal", 500, "something went wrong on our side; quote the request id"),
+            ),
+            (ApiError::from(QueryError::Cursor), ("invalid_request", 400, "cursor: not a cursor from a previous page's next_cursor")),
+            (ApiError::from(QueryError::Limit), ("invalid_request", 400, "limit: must be an integer from 1 to 100")),
+            (ApiError::from(LimitError::Limited(7)), ("rate_limited", 429, "too many requests for this tenant; retry in 7 s")),
+            (ApiError::from(LimitError::Unavailable), ("unavailable", 503, "the rate limiter is unavailable; try again shortly")),
+        ];
+        for (error, (code, status, message)) in cases {
+            assert_eq!(answered(error), (code, status, message.to_string()));
+        }
     }
 
     #[test]
