@@ -26,6 +26,7 @@ function schemaText(schema) {
   // A `not` narrows what the rest allows; the field's description says how, in words.
   if (schema.allOf) return schema.allOf.filter((s) => !s.not).map(schemaText).join(" and ");
   if (schema.type === "array") return `array of ${schemaText(schema.items)}`;
+  if (schema.const !== undefined) return `\`${JSON.stringify(schema.const)}\``;
   if (schema.enum) return schema.enum.map((v) => `\`${JSON.stringify(v)}\``).join(", ");
   const bounds = [];
   if (schema.minimum !== undefined) bounds.push(`≥ ${schema.minimum}`);

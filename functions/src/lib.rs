@@ -16,6 +16,7 @@
 
 pub mod chain;
 pub mod decode;
+pub mod docs;
 pub mod error;
 pub mod format;
 mod frames;

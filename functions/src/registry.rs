@@ -244,23 +244,6 @@ pub fn catalogue() -> Value {
     json!({ "steps": steps, "inputs": crate::format::INPUT_NOTES.iter().map(|(f, n)| json!({"format": f, "notes": n})).collect::<Vec<_>>() })
 }
 
-/// The catalogue as Markdown (`docs/STEPS.md` is this text; a test keeps them equal).
-pub fn markdown() -> String {
-    let mut md = String::from("# Step catalogue\n\nGenerated from `functions/src/registry.rs` (`UPDATE_DOCS=1 cargo test -p functions docs` rewrites it); `GET /steps` serves the same.\n\n## Parameters: absent, or `null`\n\nLeaving an optional parameter out and giving it `null` mean the same: its default (or, without one, that it is not used). Clients generated from a schema often send `null` for a field left unset, so every optional parameter's schema admits `null` (`\"type\": [\"integer\", \"null\"]`, a `null` member of an `enum`, a `null` branch of a `oneOf`). A required parameter given `null` is missing (400 `invalid_chain`), and a rule across fields counts a `null` field as not given (`resize` with only `\"width\": null` has neither width nor height). The normalised chain leaves such fields out, so the two spellings share one stored result.\n\n## Input formats\n\n");
-    for (format, notes) in crate::format::INPUT_NOTES {
-        md.push_str(&format!("- **{format}**: {notes}\n"));
-    }
-    for spec in STEPS {
-        md.push_str(&format!("\n## `{}`\n\n{}\n\n| param | schema |\n|---|---|\n", spec.op, spec.description));
-        let schema = (spec.params)();
-        let empty = serde_json::Map::new();
-        for (name, prop) in schema["properties"].as_object().unwrap_or(&empty) {
-            md.push_str(&format!("| `{name}` | `{prop}` |\n"));
-        }
-    }
-    md
-}
-
 #[cfg(test)]
 #[path = "registry_tests.rs"]
 mod tests;

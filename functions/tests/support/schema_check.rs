@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 
 /// Keywords that only annotate (they never make a value invalid). `format` is one too in draft
 /// 2020-12 unless a schema opts into the format-assertion vocabulary, which ours do not.
-const ANNOTATIONS: [&str; 5] = ["default", "examples", "description", "title", "format"];
+const ANNOTATIONS: [&str; 6] = ["default", "examples", "description", "title", "format", "discriminator"];
 
 /// Whether `v` is valid against `schema`.
 pub fn valid(schema: &Value, v: &Value) -> bool {
