@@ -7,6 +7,7 @@ use crate::auth::AuthError;
 use crate::ids::IdError;
 use crate::links::LinkError;
 use crate::ratelimit::object::LimitError;
+use crate::render::options::OptionError;
 use crate::storage::StorageError;
 use crate::task::protocol::{Refusal, TaskError};
 use crate::tenant::page::QueryError;
@@ -136,16 +137,23 @@ impl From<TaskError> for ApiError {
     }
 }
 
-impl From<AuthError> for ApiError {
-    fn from(e: AuthError) -> Self {
-        ApiError::Unauthorized(e.to_string())
-    }
+/// Errors whose message is all the edge needs: each becomes one variant carrying its text.
+macro_rules! from_message {
+    ($($source:ty => $variant:ident),* $(,)?) => {$(
+        impl From<$source> for ApiError {
+            fn from(e: $source) -> Self {
+                ApiError::$variant(e.to_string())
+            }
+        }
+    )*};
 }
 
-impl From<LinkError> for ApiError {
-    fn from(e: LinkError) -> Self {
-        ApiError::Unauthorized(e.to_string())
-    }
+from_message! {
+    AuthError => Unauthorized,
+    LinkError => Unauthorized,
+    QueryError => InvalidRequest,
+    OptionError => InvalidChain,
+    worker::Error => Internal,
 }
 
 impl From<IdError> for ApiError {
@@ -164,12 +172,6 @@ impl From<IndexError> for ApiError {
             IndexError::OverQuota(over) => ApiError::QuotaExceeded(over.to_string()),
             IndexError::Platform(cause) => ApiError::Internal(cause),
         }
-    }
-}
-
-impl From<worker::Error> for ApiError {
-    fn from(e: worker::Error) -> Self {
-        ApiError::Internal(e.to_string())
     }
 }
 
@@ -192,12 +194,6 @@ impl From<StorageError> for ApiError {
             StorageError::Image(e) => e.into(),
             StorageError::Platform(cause) => ApiError::Internal(cause),
         }
-    }
-}
-
-impl From<QueryError> for ApiError {
-    fn from(e: QueryError) -> Self {
-        ApiError::InvalidRequest(e.to_string())
     }
 }
 

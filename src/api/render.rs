@@ -13,7 +13,7 @@ use crate::render::edge::{self, EdgeKey};
 use crate::render::flight::{self, Seat};
 use crate::render::may_have_alpha;
 use crate::render::negotiate::AcceptClass;
-use crate::render::options::{OptionError, RenderOptions};
+use crate::render::options::RenderOptions;
 use crate::render::produce::{self, Job, Produced, RenderFailure, Rendition};
 use crate::storage::Images;
 use futures_util::future::join;
@@ -22,12 +22,6 @@ use worker::{Headers, Request, Response};
 
 /// The signed link's own query parameters: not render options.
 const LINK_KEYS: [&str; 3] = ["exp", "sub", "sig"];
-
-impl From<OptionError> for ApiError {
-    fn from(e: OptionError) -> Self {
-        ApiError::InvalidChain(e.to_string())
-    }
-}
 
 impl From<RenderFailure> for ApiError {
     fn from(e: RenderFailure) -> Self {
