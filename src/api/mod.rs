@@ -10,6 +10,7 @@ mod body;
 mod cors;
 mod download;
 mod error;
+mod form_parser;
 mod gate;
 mod health;
 mod images;
@@ -21,6 +22,7 @@ mod task_body;
 mod task_request;
 mod tasks;
 mod upload_body;
+mod upload_spool;
 mod upload_stream;
 mod usage;
 

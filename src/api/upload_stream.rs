@@ -7,31 +7,13 @@
 //! hash is only known once the stream has ended — and deleted.
 
 use super::body::BodyLimit;
+use super::upload_body::{Tap, Upload};
 use super::error::{ApiError, ApiResult};
-use super::upload_body::{Upload, WINDOW};
 use crate::storage::{Held, Images};
 use futures_util::StreamExt;
-use sha2::{Digest, Sha256};
 use std::cell::RefCell;
 use std::rc::Rc;
 use worker::{FixedLengthStream, Request};
-
-/// What the stream taps off the bytes going by.
-#[derive(Default)]
-struct Tap {
-    hasher: Sha256,
-    head: Vec<u8>,
-    seen: u64,
-}
-
-impl Tap {
-    fn feed(&mut self, chunk: &[u8]) {
-        self.hasher.update(chunk);
-        let room = (WINDOW as usize).saturating_sub(self.head.len());
-        self.head.extend_from_slice(&chunk[..room.min(chunk.len())]);
-        self.seen += chunk.len() as u64;
-    }
-}
 
 /// Streams `req`'s body (`len` bytes, at most `limit`) to `staging`.
 pub async fn stage(req: &mut Request, images: &Images, staging: &str, len: u64, limit: &BodyLimit) -> ApiResult<Upload> {
@@ -57,5 +39,5 @@ pub async fn stage(req: &mut Request, images: &Images, staging: &str, len: u64, 
         images.discard(staging).await;
         return Err(ApiError::InvalidRequest(format!("the body had {} bytes; Content-Length said {len}", tap.seen)));
     }
-    Ok(Upload { held: Held::Staged(staging.to_string()), len, name: None, sha256: hex::encode(tap.hasher.finalize()), head: tap.head })
+    Ok(tap.into_upload(Held::Staged(staging.to_string()), None))
 }

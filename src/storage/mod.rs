@@ -44,9 +44,9 @@ pub type StorageResult<T> = Result<T, StorageError>;
 
 /// Where a received upload is, before it is kept as an original.
 pub enum Held {
-    /// In one JS buffer (a form's file, a chunked body).
+    /// In one JS buffer (a form's file or a chunked body under one part, `api::upload_spool`).
     Js(Uint8Array),
-    /// Already in R2, under this staging key (a streamed raw body).
+    /// Already in R2, under this staging key (a streamed raw body, a larger form's file).
     Staged(String),
 }
 

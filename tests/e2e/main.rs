@@ -9,6 +9,7 @@ mod client;
 mod contract;
 mod corpus;
 mod formats;
+mod forms;
 mod foundation;
 mod fused;
 mod hardening;

@@ -63,7 +63,7 @@ async fn an_allocation_past_the_cap_ends_only_that_attempt_and_the_retry_succeed
 
 /// A JPEG header declaring 4000×3000, then `len` bytes of noise: accepted by the upload (which
 /// reads headers only), as big as the upload limit allows.
-fn jpeg_header_then_noise(len: usize) -> Vec<u8> {
+pub fn jpeg_header_then_noise(len: usize) -> Vec<u8> {
     header_then_noise(&[0xFF, 0xD8, 0xFF, 0xC0, 0, 17, 8, 0x0B, 0xB8, 0x0F, 0xA0, 3, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1], len)
 }
 
@@ -90,7 +90,7 @@ fn header_then_noise(header: &[u8], len: usize) -> Vec<u8> {
 }
 
 /// `bytes` as the `file` field of a multipart form: (content type, body).
-fn multipart(bytes: &[u8]) -> (String, Vec<u8>) {
+pub fn multipart(bytes: &[u8]) -> (String, Vec<u8>) {
     let boundary = "stellar-boundary-7d1f";
     let head =
         format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n");

@@ -74,6 +74,27 @@ impl TestApp {
         self.server = Some(server);
     }
 
+    /// Bytes the local R2 simulator keeps on disk for this server's buckets (objects and
+    /// multipart parts): what "nothing stored" is checked against.
+    pub fn stored_r2_bytes(&self) -> u64 {
+        fn walk(dir: &std::path::Path, in_r2: bool) -> u64 {
+            let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
+            entries
+                .flatten()
+                .map(|entry| {
+                    let path = entry.path();
+                    let r2 = in_r2 || entry.file_name().to_string_lossy().contains("r2");
+                    match entry.file_type() {
+                        Ok(t) if t.is_dir() => walk(&path, r2),
+                        Ok(_) if r2 && path.components().any(|c| c.as_os_str() == "blobs") => entry.metadata().map_or(0, |m| m.len()),
+                        _ => 0,
+                    }
+                })
+                .sum()
+        }
+        walk(self.state.path(), false)
+    }
+
     /// Like [`TestApp::restart`], with these vars instead of the ones it started with.
     pub async fn restart_with(&mut self, vars: &[(&str, &str)]) {
         self.vars = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
