@@ -15,9 +15,9 @@
 //! a delimiter (or a part's headers, ≤ 8 KiB) in wasm.
 
 use super::body::BodyLimit;
+use super::error::{ApiError, ApiResult};
 use super::form_parser::{boundary, FormError, FormParser};
 use super::upload_spool::Spool;
-use super::error::{ApiError, ApiResult};
 use crate::storage::{Held, Images};
 use futures_util::StreamExt;
 use sha2::{Digest, Sha256};

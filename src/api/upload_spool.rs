@@ -9,8 +9,8 @@
 //! length), plus whatever the runtime keeps of the part it is sending; in wasm, the chunk going
 //! by. A failed upload aborts its multipart upload, so nothing is left stored.
 
-use super::upload_body::{Tap, Upload};
 use super::error::{ApiError, ApiResult};
+use super::upload_body::{Tap, Upload};
 use crate::storage::Held;
 use js_sys::{Promise, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};

@@ -7,8 +7,8 @@
 //! hash is only known once the stream has ended — and deleted.
 
 use super::body::BodyLimit;
-use super::upload_body::{Tap, Upload};
 use super::error::{ApiError, ApiResult};
+use super::upload_body::{Tap, Upload};
 use crate::storage::{Held, Images};
 use futures_util::StreamExt;
 use std::cell::RefCell;

@@ -67,6 +67,9 @@ async fn an_oversize_form_is_refused_and_nothing_is_stored() {
     assert_eq!(listed["items"], json!([]), "nothing was stored");
 }
 
+/// A malformed upload: (what, body, content type, status, code, what the message says).
+type Case<'a> = (&'a str, Vec<u8>, &'a str, StatusCode, &'a str, &'a str);
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_malformed_form_gets_a_clear_error_and_nothing_is_stored() {
     let app = TestApp::spawn().await;
@@ -78,7 +81,7 @@ async fn a_malformed_form_gets_a_clear_error_and_nothing_is_stored() {
     let b = "stellar-boundary-7d1f";
     let only_a_name = format!("--{b}\r\nContent-Disposition: form-data; name=\"name\"\r\n\r\ncat\r\n--{b}--\r\n").into_bytes();
     let empty_file = multipart(b"").1;
-    let cases: [(&str, Vec<u8>, &str, StatusCode, &str, &str); 6] = [
+    let cases: [Case; 6] = [
         (
             "no closing boundary",
             form[..form.len() - close + 2].to_vec(),
