@@ -122,6 +122,16 @@ pub struct Claimed {
     pub work: Work,
 }
 
+/// One encode of a running step's `max_bytes` search, reported by the consumer while the step
+/// goes on ([`crate::task::protocol::Call::Progress`]).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StepProgress {
+    pub image: usize,
+    pub step: usize,
+    pub attempt: u32,
+    pub search: functions::ops::fit::Attempt,
+}
+
 /// A finished attempt, reported by the consumer ([`crate::task::protocol::Call::Complete`]).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Completion {

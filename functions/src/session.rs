@@ -19,14 +19,14 @@ use crate::error::ImageError;
 use crate::format::{self, Format};
 use crate::metadata::{self, SourceMetadata};
 use crate::ops::encode::{self, EncodeParams, OutputFormat};
-use crate::ops::fit::Search;
+use crate::ops::fit::{Attempt, Fitter, Search};
 use crate::ops::orient::AutoOrient;
 use crate::ops::region::Region;
 use crate::ops::resize::resize_planar;
 use crate::ops::ApplyCtx;
 use crate::plan::Limits;
 use crate::planar::Pixels;
-use crate::raster;
+use crate::raster::{self, Raster};
 use crate::registry::Step;
 use crate::shrink;
 use std::collections::HashMap;
@@ -55,8 +55,27 @@ enum Held {
     /// Decoded pixels, and the size they would have had if the original had been decoded at
     /// full size (differs only in the shrunk prefix of the chain).
     Pixels { pixels: Pixels, nominal: (u32, u32) },
+    /// An `encode` with `max_bytes` between two of its encodes ([`Session::advance`]).
+    Fitting(Box<Fitting>),
     /// Between a failed step and the end: nothing usable.
     Spent,
+}
+
+/// A `max_bytes` search under way: the raster it encodes, and where the search stands.
+struct Fitting {
+    src: Raster,
+    params: EncodeParams,
+    fitter: Fitter,
+}
+
+/// What one [`Session::advance`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Advance {
+    /// A step ran; the size of its output.
+    Ran((u32, u32)),
+    /// One encode of an `encode` step's `max_bytes` search ran; the step goes on at the next
+    /// call.
+    Encoding(Attempt),
 }
 
 /// One image's chain, run step by step in memory.
@@ -139,6 +158,20 @@ impl<'c> Session<'c> {
     /// Runs the next step; returns the size of its output. `aux` holds the other images the
     /// step reads (a watermark), by id.
     pub fn run_next(&mut self, aux: &HashMap<String, Vec<u8>>) -> Result<(u32, u32), ImageError> {
+        loop {
+            if let Advance::Ran(dims) = self.advance(aux)? {
+                return Ok(dims);
+            }
+        }
+    }
+
+    /// [`Session::run_next`], except that an `encode` with `max_bytes` returns after each of
+    /// its encodes, so that the caller can report the search while it goes on (each encode of
+    /// a large image takes a noticeable time); calling again goes on with it.
+    pub fn advance(&mut self, aux: &HashMap<String, Vec<u8>>) -> Result<Advance, ImageError> {
+        if matches!(self.held, Held::Fitting(_)) {
+            return self.fit_next();
+        }
         let Some(step) = self.steps.get(self.next) else {
             return Err(ImageError::Params("the chain has no more steps".into()));
         };
@@ -154,12 +187,16 @@ impl<'c> Session<'c> {
         self.region = None;
         self.held = match (run, pixels) {
             (Step::AutoOrient(_), pixels) => Held::Pixels { pixels, nominal },
+            (Step::Encode(p), pixels) if p.max_bytes.is_some() => {
+                let fitter = Fitter::new(p, p.max_bytes.unwrap_or(u32::MAX));
+                let src = encode::prepare(pixels.into_raster(), p)?;
+                self.held = Held::Fitting(Box::new(Fitting { src, params: p.clone(), fitter }));
+                return self.fit_next();
+            }
             (Step::Encode(p), pixels) => {
-                let mut out = encoded(pixels, p)?;
-                if let (Some(meta), Some(format)) = (&self.metadata, out.format) {
-                    out.bytes = metadata::embed(out.bytes, format, (out.width, out.height), meta, p.metadata);
-                }
-                Held::Encoded { bytes: out.bytes, format: out.format, dims: (out.width, out.height), search: out.search }
+                let out = encoded(pixels, p)?;
+                let bytes = self.embed(out.bytes, p, (out.width, out.height));
+                Held::Encoded { bytes, format: out.format, dims: (out.width, out.height), search: out.search }
             }
             (Step::Resize(p), Pixels::Planar(planes)) if p.is_plain_scale() => {
                 Held::Pixels { pixels: Pixels::Planar(resize_planar(planes, p)?), nominal }
@@ -175,7 +212,37 @@ impl<'c> Session<'c> {
             }
         };
         self.next += 1;
-        Ok(self.dims())
+        Ok(Advance::Ran(self.dims()))
+    }
+
+    /// The next encode of the `max_bytes` search under way, or, once it is over, its result.
+    fn fit_next(&mut self) -> Result<Advance, ImageError> {
+        let Held::Fitting(fitting) = &mut self.held else {
+            return Err(ImageError::Params("no encode under way".into()));
+        };
+        if let Some(quality) = fitting.fitter.next_quality() {
+            let out = encode::encode_at(&fitting.src, &fitting.params, quality)?;
+            return Ok(Advance::Encoding(fitting.fitter.record(quality, out)));
+        }
+        let Held::Fitting(fitting) = std::mem::replace(&mut self.held, Held::Spent) else {
+            return Err(ImageError::Params("no encode under way".into()));
+        };
+        let Fitting { src, params, fitter } = *fitting;
+        let dims = (src.width, src.height);
+        drop(src);
+        let (bytes, search) = fitter.finish()?;
+        let bytes = self.embed(bytes, &params, dims);
+        self.held = Held::Encoded { bytes, format: Some(params.format.format()), dims, search: Some(search) };
+        self.next += 1;
+        Ok(Advance::Ran(dims))
+    }
+
+    /// `bytes` encoded by `p`, with the source's metadata that `p.metadata` keeps.
+    fn embed(&self, bytes: Vec<u8>, p: &EncodeParams, dims: (u32, u32)) -> Vec<u8> {
+        match &self.metadata {
+            Some(meta) => metadata::embed(bytes, p.format.format(), dims, meta, p.metadata),
+            None => bytes,
+        }
     }
 
     /// The box of its input that the last step run kept, for steps that choose it from the
@@ -189,6 +256,7 @@ impl<'c> Session<'c> {
         match &self.held {
             Held::Pixels { pixels, .. } => pixels.dims(),
             Held::Encoded { dims, .. } => *dims,
+            Held::Fitting(fitting) => (fitting.src.width, fitting.src.height),
             Held::Spent => (0, 0),
         }
     }
@@ -216,7 +284,7 @@ impl<'c> Session<'c> {
                 Ok(StepOutput { bytes, content_type: format.mime(), width, height, format: Some(format), search })
             }
             Held::Pixels { pixels, .. } => encoded(pixels, &EncodeParams::default_for(self.source_format)),
-            Held::Encoded { .. } | Held::Spent => Err(ImageError::Params("the chain produced no image".into())),
+            Held::Encoded { .. } | Held::Fitting(_) | Held::Spent => Err(ImageError::Params("the chain produced no image".into())),
         }
     }
 }

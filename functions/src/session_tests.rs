@@ -97,3 +97,30 @@ fn decoding_twice_keeps_the_decoded_pixels() {
     session.decode().expect("a second decode is a no-op");
     assert_eq!(session.run_next(&HashMap::new()).expect("runs"), (16, 8));
 }
+
+#[test]
+fn a_max_bytes_encode_advances_one_encode_at_a_time_and_ends_as_run_straight_through() {
+    let chain =
+        Chain::parse(&json!([{"op":"resize","width":96},{"op":"encode","format":"jpeg","quality":95,"max_bytes":1500}])).expect("chain");
+    let input = jpeg(128, 96);
+    let mut session = Session::start(chain.steps(), Format::Jpeg, LIMITS, input.clone(), 0);
+    assert_eq!(session.advance(&HashMap::new()).expect("resize"), Advance::Ran((96, 72)));
+    let mut attempts = Vec::new();
+    loop {
+        match session.advance(&HashMap::new()).expect("encode") {
+            Advance::Encoding(attempt) => attempts.push(attempt),
+            Advance::Ran(dims) => {
+                assert_eq!(dims, (96, 72));
+                break;
+            }
+        }
+        assert!(!session.is_done(), "the step is not over while it reports encodes");
+    }
+    let out = session.finish().expect("result");
+    let straight = run_chain(&chain, input, LIMITS, &HashMap::new()).expect("runs");
+    assert_eq!(out.bytes, straight.bytes, "the same output as a session that never stopped between encodes");
+    let search = out.search.expect("a search was made");
+    assert!(attempts.len() > 1 && attempts.len() == usize::from(search.attempts), "{attempts:?}");
+    assert!(!attempts[0].fits && attempts[0].quality == 95, "{attempts:?}");
+    assert!(attempts.iter().any(|a| a.fits && a.quality == search.quality && a.bytes <= 1500), "{attempts:?} vs {search:?}");
+}

@@ -80,6 +80,13 @@ function apply(event) {
       model.status = "running";
       per?.set(event.image, { status: "running", attempt: event.attempt });
       break;
+    case "step.progress": {
+      // One encode of a max_bytes search: which try, at what quality, and whether it fit.
+      const s = event.search;
+      const search = `try ${s.encode}: quality ${s.quality}, ${bytes(s.bytes)}${s.fits ? " fits" : " too big"}`;
+      per?.set(event.image, { status: "running", attempt: event.attempt, search });
+      break;
+    }
     case "step.succeeded":
       per?.set(event.image, { status: "succeeded", duration: event.duration_ms, memory: event.memory_bytes, cached: event.cached });
       break;
@@ -149,7 +156,10 @@ function stepRow(op, i, states, images) {
   let detail = "";
   if (failed) [status, detail] = ["failed", failed.error ?? ""];
   else if (retrying) [status, detail] = ["retrying", `attempt ${retrying.attempt} in ${ms(retrying.delay)}: ${retrying.error ?? ""}`];
-  else if (running) [status, detail] = ["running", running.attempt > 1 ? `attempt ${running.attempt}` : ""];
+  else if (running) {
+    const tries = [running.attempt > 1 ? `attempt ${running.attempt}` : "", running.search ?? ""];
+    [status, detail] = ["running", tries.filter(Boolean).join(" · ")];
+  }
   else if (count("succeeded") >= images) {
     const done = states.filter((s) => s.status === "succeeded");
     const time = done.reduce((a, s) => a + (s.duration ?? 0), 0);

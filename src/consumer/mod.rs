@@ -16,13 +16,15 @@ mod storage;
 mod timings;
 mod webhook;
 
+use crate::bindings::STEPS_QUEUE;
+use crate::clock::now_millis;
 use crate::config::Config;
 use crate::log;
-use crate::messages::{Completion, Job, QueueMessage, Work};
+use crate::messages::{Completion, Job, JobRef, QueueMessage, Work};
 use crate::task::client::TaskClient;
 use crate::task::protocol::TaskError;
 use timings::Timings;
-use worker::{Env, MessageBatch, MessageExt, QueueRetryOptionsBuilder};
+use worker::{Env, MessageBatch, MessageBuilder, MessageExt, QueueRetryOptionsBuilder};
 
 /// What to do with a message after handling it.
 enum Next {
@@ -106,4 +108,27 @@ async fn run(env: &Env, config: &Config, job: &Job, message: &str) -> Result<Nex
     job_line(log::info("outcome"), job, message).field("detail", detail).emit();
     let answer = task.complete(&Completion { job: job.job, attempt, outcome, checkpointed: false, proceed: false }).await?;
     Ok(answer.retry_in_s.map_or(Next::Ack, Next::RetryIn))
+}
+
+/// `FAULT_INJECTION oom=N`: allocates past the linked memory cap without asking first, as a
+/// misplanned step would. That traps: the job ends without a report, and the glue must
+/// re-create the module so that the redelivered message, and every other request, still run.
+fn exceed_the_memory_cap(job: &Job, message: &str) {
+    job_line(log::warn("fault"), job, message).field("detail", "FAULT_INJECTION oom: allocating past the memory cap").emit();
+    let too_much = usize::try_from(crate::memory::ISOLATE_MEMORY_BYTES).unwrap_or(usize::MAX);
+    let block = std::hint::black_box(vec![1u8; too_much]);
+    let detail = format!("allocated {} bytes: the cap is not in force", block.len());
+    job_line(log::error("fault"), job, message).field("detail", detail).emit();
+}
+
+/// A later step of the job failed transiently: its retry needs a message of its own (the
+/// claimed step's message is done). If sending fails, the step's lease runs out and the
+/// watchdog sends it.
+async fn retry_later(env: &Env, job: &Job, image: usize, step: usize, delay: u32) -> Next {
+    let sent_ms = now_millis() + u64::from(delay) * 1000;
+    let retry = Job { tenant: job.tenant.clone(), task: job.task.clone(), job: JobRef::Step { image, step }, sent_ms };
+    if let Ok(queue) = env.queue(STEPS_QUEUE) {
+        let _ = queue.send(MessageBuilder::new(retry).delay_seconds(delay).build()).await;
+    }
+    Next::Ack
 }

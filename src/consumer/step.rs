@@ -16,25 +16,27 @@ use super::failure::{transient, Attempt, Kind};
 use super::storage::{self, Store};
 use super::timings::Timings;
 use super::Next;
-use crate::bindings::STEPS_QUEUE;
 use crate::clock::now_millis;
 use crate::config::Config;
 use crate::ids::TaskId;
 use crate::keys;
 use crate::log;
-use crate::messages::{Completion, Job, JobRef, Outcome, StepSpec};
+use crate::messages::{Completion, Job, JobRef, Outcome, StepProgress, StepSpec};
 use crate::metrics::{Metrics, StepPoint};
 use crate::task::client::TaskClient;
 use crate::task::protocol::TaskError;
+use functions::ops::fit::Attempt as EncodeAttempt;
 use functions::ops::region::Region;
-use functions::session::{Session, RASTER_MEDIA_TYPE};
+use functions::session::{Advance, Session, RASTER_MEDIA_TYPE};
 use functions::Step;
 use std::time::Duration;
-use worker::{Delay, Env, MessageBuilder};
+use worker::{Delay, Env};
 
 /// The job's state between steps.
 struct Run<'a> {
     task: TaskId,
+    /// The task's object: each encode of a `max_bytes` search is reported to it as it ends.
+    client: &'a TaskClient,
     /// Work since the last checkpoint (or the job's start) after which a step's output is
     /// stored (`CHECKPOINT_AFTER_MS`): a retry then redoes at most about this much. Below it,
     /// redoing is cheaper than the write (a 1600×1200 RGB raster is 5.8 MB).
@@ -101,7 +103,7 @@ pub async fn run(
         .await;
     }
     if attempt <= config.faults.oom {
-        exceed_the_memory_cap(job, timings.message());
+        super::exceed_the_memory_cap(job, timings.message());
     }
     // The peak was planned for one job per isolate: wait for a render (or another batch's
     // job) in this isolate to finish first. Held until the job ends.
@@ -116,6 +118,7 @@ pub async fn run(
     let since_checkpoint = now_millis();
     let mut run = Run {
         task: job.task.clone(),
+        client: task,
         checkpoint_after_ms: config.checkpoint_after_ms,
         spec,
         store,
@@ -154,7 +157,7 @@ pub async fn run(
         let answer = run.timings.time_object(task.complete(&done)).await?;
         match (answer.retry_in_s, answer.next_attempt) {
             (Some(delay), _) if step == spec.start => return Ok(run.log(job, Next::RetryIn(delay))),
-            (Some(delay), _) => return Ok(run.log(job, retry_later(env, job, spec.image, step, delay).await)),
+            (Some(delay), _) => return Ok(run.log(job, super::retry_later(env, job, spec.image, step, delay).await)),
             (None, Some(next)) => (step, attempt) = (step + 1, next),
             (None, None) => {
                 if last && succeeded {
@@ -165,17 +168,6 @@ pub async fn run(
             }
         }
     }
-}
-
-/// `FAULT_INJECTION oom=N`: allocates past the linked memory cap without asking first, as a
-/// misplanned step would. That traps: the job ends without a report, and the glue must
-/// re-create the module so that the redelivered message, and every other request, still run.
-fn exceed_the_memory_cap(job: &Job, message: &str) {
-    super::job_line(log::warn("fault"), job, message).field("detail", "FAULT_INJECTION oom: allocating past the memory cap").emit();
-    let too_much = usize::try_from(crate::memory::ISOLATE_MEMORY_BYTES).unwrap_or(usize::MAX);
-    let block = std::hint::black_box(vec![1u8; too_much]);
-    let detail = format!("allocated {} bytes: the cap is not in force", block.len());
-    super::job_line(log::error("fault"), job, message).field("detail", detail).emit();
 }
 
 /// Reports a job that could not start, and acks or retries its message as the object says.
@@ -193,29 +185,18 @@ fn outcome_name(outcome: &Outcome) -> &'static str {
     }
 }
 
-/// A later step of the job failed transiently: its retry needs a message of its own (the
-/// claimed step's message is done). If sending fails, the step's lease runs out and the
-/// watchdog sends it.
-async fn retry_later(env: &Env, job: &Job, image: usize, step: usize, delay: u32) -> Next {
-    let sent_ms = now_millis() + u64::from(delay) * 1000;
-    let retry = Job { tenant: job.tenant.clone(), task: job.task.clone(), job: JobRef::Step { image, step }, sent_ms };
-    if let Ok(queue) = env.queue(STEPS_QUEUE) {
-        let _ = queue.send(MessageBuilder::new(retry).delay_seconds(delay).build()).await;
-    }
-    Next::Ack
-}
-
 impl Run<'_> {
     /// Runs `step` (first replaying, silently, the steps since the last checkpoint); the
     /// outcome to report and whether its output was stored as a checkpoint.
     async fn step(&mut self, step: usize, attempt: u32) -> (Outcome, bool) {
         // The step's own time: its pixel work, not the R2 write of its result or checkpoint
-        // (the job's log line has that as `store_ms`).
-        let (started, stored_before) = (now_millis(), self.timings.store_ms());
-        match self.execute(step).await {
+        // nor the reports of its encodes (the job's log line has those as `store_ms` and
+        // `object_ms`).
+        let (started, waited_before) = (now_millis(), self.timings.store_ms() + self.timings.object_ms());
+        match self.execute(step, attempt).await {
             Ok(Ok(Done { content_type, dims: (width, height), bytes, checkpointed, region })) => {
-                let stored = self.timings.store_ms() - stored_before;
-                let duration_ms = (now_millis() - started).saturating_sub(stored);
+                let waited = self.timings.store_ms() + self.timings.object_ms() - waited_before;
+                let duration_ms = (now_millis() - started).saturating_sub(waited);
                 let memory_bytes = crate::memory::linear_memory_bytes();
                 (Outcome::Succeeded { content_type, width, height, bytes, duration_ms, memory_bytes, region }, checkpointed)
             }
@@ -228,7 +209,8 @@ impl Run<'_> {
     }
 
     /// `Err` for platform trouble (worth retrying), `Ok(Err)` for the image's own problems.
-    async fn execute(&mut self, step: usize) -> worker::Result<Result<Done, functions::ImageError>> {
+    /// `attempt` is `step`'s, which its progress reports quote.
+    async fn execute(&mut self, step: usize, attempt: u32) -> worker::Result<Result<Done, functions::ImageError>> {
         while self.session.next_step() <= step {
             let index = self.session.next_step();
             let aux = self.timings.time_load(self.store.aux(&self.spec.aux, &self.spec.chain.steps()[index])).await?;
@@ -238,8 +220,14 @@ impl Run<'_> {
                 }
             }
             let encode = matches!(self.spec.chain.steps()[index], Step::Encode(_));
-            if let Err(e) = self.timings.time_step(encode, || self.session.run_next(&aux)) {
-                return Ok(Err(e));
+            loop {
+                match self.timings.time_step(encode, || self.session.advance(&aux)) {
+                    Ok(Advance::Ran(_)) => break,
+                    // Only the step being reported speaks; a replayed one already did.
+                    Ok(Advance::Encoding(search)) if index == step => self.report_encode(step, attempt, search).await,
+                    Ok(Advance::Encoding(_)) => {}
+                    Err(e) => return Ok(Err(e)),
+                }
             }
             self.region = self.session.region().or(self.region);
         }
@@ -256,6 +244,15 @@ impl Run<'_> {
         let dims = self.session.dims();
         let checkpointed = self.checkpoint(step).await?;
         Ok(Ok(Done { content_type: RASTER_MEDIA_TYPE.to_string(), dims, bytes: 0, checkpointed, region }))
+    }
+
+    /// Tells the task's subscribers about one encode of `step`'s search. Best effort: a lost
+    /// report only makes the stream quieter; the step's own report is what counts.
+    async fn report_encode(&mut self, step: usize, attempt: u32, search: EncodeAttempt) {
+        let progress = StepProgress { image: self.spec.image, step, attempt, search };
+        if let Err(e) = self.timings.time_object(self.client.progress(&progress)).await {
+            log::warn("progress_lost").task(self.task.as_str()).field("detail", e.to_string()).emit();
+        }
     }
 
     /// Stores step `step`'s output when enough work went into it since the last checkpoint.

@@ -43,6 +43,11 @@ impl Timings {
         self.store_ms
     }
 
+    /// Time spent in round trips to the task object so far.
+    pub fn object_ms(&self) -> u64 {
+        self.object_ms
+    }
+
     pub async fn time_load<T>(&mut self, f: impl Future<Output = T>) -> T {
         let t = now_millis();
         let out = f.await;

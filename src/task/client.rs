@@ -6,7 +6,7 @@ use super::protocol::{Call, Created, Expired, Refusal, TaskError, TaskRequest, T
 use super::view::DownloadInfo;
 use crate::bindings::TASKS;
 use crate::ids::{TaskId, TenantId};
-use crate::messages::{ClaimResponse, Completion, CompletionResponse, JobRef};
+use crate::messages::{ClaimResponse, Completion, CompletionResponse, JobRef, StepProgress};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use worker::{Env, Headers, Method, Request, RequestInit, Response, Stub};
@@ -69,6 +69,11 @@ impl TaskClient {
 
     pub async fn complete(&self, done: &Completion) -> Result<CompletionResponse, TaskError> {
         self.call(Call::Complete(done.clone())).await
+    }
+
+    /// Reports one encode of a running step's search; `false` if the object did not record it.
+    pub async fn progress(&self, progress: &StepProgress) -> Result<bool, TaskError> {
+        self.call(Call::Progress(progress.clone())).await
     }
 
     /// Retention: marks the ended task's outputs expired (`now`, unless already marked).

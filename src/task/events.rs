@@ -1,6 +1,7 @@
 //! Live event types, exactly as the API contract ("Live events"; `public/openapi.json`) spells them.
 
 use crate::ids::{ImageId, TaskId};
+use functions::ops::fit::Attempt;
 use functions::ops::region::Region;
 use serde::{Deserialize, Serialize};
 
@@ -60,6 +61,11 @@ pub enum Event {
         #[serde(default, rename = "box", skip_serializing_if = "Option::is_none")]
         region: Option<Region>,
     },
+    /// One encode of a running `encode` step's `max_bytes` search (at most six): which, at what
+    /// quality, how many bytes, and whether they fit. Not in the original contract: an addition
+    /// (README, "Deviations").
+    #[serde(rename = "step.progress")]
+    StepProgress { image: ImageId, step: usize, op: String, attempt: u32, search: Attempt },
     /// A transient failure or a silent run: attempt `attempt` follows after `delay_ms`.
     #[serde(rename = "step.retrying")]
     StepRetrying { image: ImageId, step: usize, op: String, attempt: u32, delay_ms: u64, error: StepError },
@@ -91,6 +97,7 @@ impl Event {
             Event::TaskQueued { .. } => "task.queued",
             Event::StepStarted { .. } => "step.started",
             Event::StepSucceeded { .. } => "step.succeeded",
+            Event::StepProgress { .. } => "step.progress",
             Event::StepRetrying { .. } => "step.retrying",
             Event::StepFailed { .. } => "step.failed",
             Event::TaskSucceeded { .. } => "task.succeeded",

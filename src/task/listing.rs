@@ -12,9 +12,9 @@ use crate::tenant::TaskRow;
 use worker::Env;
 
 /// Whether an event changes what a listing shows (status, progress, outputs, error); a step
-/// starting or being retried does not, and is not worth a write.
+/// starting, reporting an encode or being retried does not, and is not worth a write.
 pub fn is_visible(event: &Event) -> bool {
-    !matches!(event, Event::StepStarted { .. } | Event::StepRetrying { .. })
+    !matches!(event, Event::StepStarted { .. } | Event::StepProgress { .. } | Event::StepRetrying { .. })
 }
 
 /// What the task adds to its tenant's usage once it ends: the outputs and zip it lists, and the

@@ -11,6 +11,7 @@ mod listing;
 pub mod model;
 pub mod names;
 pub mod object;
+mod progress;
 pub mod protocol;
 mod spec;
 pub mod state;

@@ -15,7 +15,7 @@ use crate::clock::{now_iso, now_millis};
 use crate::config::Config;
 use crate::ids::TenantId;
 use crate::live::sockets;
-use crate::messages::{ClaimResponse, Completion, CompletionResponse, JobRef};
+use crate::messages::{ClaimResponse, Completion, CompletionResponse, JobRef, StepProgress};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use worker::*;
@@ -70,6 +70,7 @@ impl DurableObject for TaskObject {
             Call::Cancel => answer(self.cancel(&tenant, &tick).await?),
             Call::Claim(job) => answer(self.claim(&tenant, job, &tick).await?),
             Call::Complete(done) => answer(self.complete(&tenant, done, &tick).await?),
+            Call::Progress(progress) => answer(self.progress(&tenant, progress, &tick).await?),
             Call::GiveUp(job) => answer(self.give_up(&tenant, job, &tick).await?),
             Call::Expire(now) => answer(self.expire(&tenant, now).await?),
         }
@@ -194,6 +195,16 @@ impl TaskObject {
             self.apply(&task, effects, false).await?;
         }
         Ok(Ok(answer))
+    }
+
+    async fn progress(&self, tenant: &TenantId, progress: StepProgress, tick: &Tick) -> Answer<bool> {
+        let Some(mut task) = self.load(tenant).await? else { return Ok(Err(Refusal::NotFound)) };
+        let effects = task.step_progress(progress, tick);
+        let recorded = !effects.is_empty();
+        if recorded {
+            self.apply(&task, effects, false).await?;
+        }
+        Ok(Ok(recorded))
     }
 
     async fn give_up(&self, tenant: &TenantId, job: JobRef, tick: &Tick) -> Answer<TaskStatus> {

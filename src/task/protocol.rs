@@ -8,7 +8,7 @@
 
 use super::model::{NewTask, TaskStatus};
 use crate::ids::TenantId;
-use crate::messages::{Completion, JobRef};
+use crate::messages::{Completion, JobRef, StepProgress};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use thiserror::Error;
@@ -36,6 +36,9 @@ pub enum Call {
     Claim(JobRef),
     /// Answer: [`crate::messages::CompletionResponse`].
     Complete(Completion),
+    /// One encode of a running step's search, for its subscribers. Answer: whether it was
+    /// recorded (not for a stale attempt or an ended task).
+    Progress(StepProgress),
     /// A job whose message exhausted the queue's retries. Answer: the task's status.
     GiveUp(JobRef),
     /// Retention: marks the ended task's outputs expired at the given time (kept if already

@@ -57,3 +57,26 @@ fn a_stale_report_from_a_job_the_watchdog_replaced_does_not_claim_the_next_step(
     let (e, answer) = proceed(&mut t, 0, 1, false, TIMEOUT + 2);
     assert_eq!((e, answer), (Effects::default(), CompletionResponse::default()), "attempt 1 is stale");
 }
+
+fn encode(n: u8) -> functions::ops::fit::Attempt {
+    functions::ops::fit::Attempt { encode: n, quality: 90 - n * 10, bytes: 5_000 - u64::from(n) * 500, fits: n > 2 }
+}
+
+fn search(t: &mut Task, (image, s, attempt): (usize, usize, u32), n: u8, ms: u64) -> Effects {
+    t.step_progress(crate::messages::StepProgress { image, step: s, attempt, search: encode(n) }, &at(ms))
+}
+
+#[test]
+fn each_encode_of_the_running_attempt_is_one_event_and_nothing_else_speaks() {
+    let (mut t, _) = task(1);
+    t.claim(step(0, 0), &at(1));
+    let e = search(&mut t, (0, 0, 1), 1, 2);
+    assert!(matches!(e.events.as_slice(), [Event::StepProgress { step: 0, attempt: 1, search, .. }] if *search == encode(1)), "{e:?}");
+    assert!(e.enqueue.is_empty());
+    // A stale attempt, a step not running yet, a step or image that does not exist: silence.
+    for job in [(0, 0, 2), (0, 1, 1), (0, 7, 1), (3, 0, 1)] {
+        assert!(search(&mut t, job, 2, 3).is_empty(), "{job:?}");
+    }
+    t.cancel(&at(4)).expect("cancel");
+    assert!(search(&mut t, (0, 0, 1), 3, 5).is_empty(), "a task being cancelled reports no more encodes");
+}

@@ -57,3 +57,32 @@ async fn max_bytes_keeps_an_output_that_fits_and_fails_clearly_when_none_can() {
     let message = done["error"]["message"].as_str().unwrap_or_default();
     assert!(message.contains("max_bytes is 50") && message.contains("smallest webp output reached"), "{message}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_max_bytes_search_is_reported_encode_by_encode_before_its_step_succeeds() {
+    let app = TestApp::spawn().await;
+    let token = app.token("alice");
+    let image = app.upload_png(&token, "p.png", 320, 240).await;
+    let full = encode_task(&app, &token, &image, json!({"format": "jpeg", "quality": 95})).await;
+    let max = download(&app, &token, full["id"].as_str().expect("id")).await.len() / 2;
+
+    let task = app.run_chain(&token, &image, json!([{"op": ENCODE, "format": "jpeg", "quality": 95, "max_bytes": max}])).await;
+    let id = task["id"].as_str().expect("id");
+    let events = full_history(&app, &token, id).await;
+    assert_eq!(types(&events).last(), Some(&"task.succeeded"), "{events:#?}");
+    let at = |kind: &str| events.iter().position(|e| e["type"] == kind).expect(kind);
+    let reports: Vec<(usize, &Value)> = events.iter().enumerate().filter(|(_, e)| e["type"] == "step.progress").collect();
+    assert!((2..=6).contains(&reports.len()), "a search that needs more than one encode: {events:#?}");
+    for (n, (position, event)) in reports.iter().enumerate() {
+        assert!(at("step.started") < *position && *position < at("step.succeeded"), "reported while the step runs");
+        assert_eq!((event["step"].as_u64(), event["op"].as_str(), event["attempt"].as_u64()), (Some(0), Some(ENCODE), Some(1)));
+        assert_eq!(event["search"]["encode"], n + 1, "numbered in order: {event}");
+        let fits = event["search"]["bytes"].as_u64().expect("bytes") <= max as u64;
+        assert_eq!(event["search"]["fits"], fits, "{event}");
+    }
+    assert_eq!((&reports[0].1["search"]["quality"], &reports[0].1["search"]["fits"]), (&json!(95), &json!(false)));
+    // The output kept is the fitting encode of the highest quality, byte for byte its size.
+    let fitting = reports.iter().map(|(_, e)| &e["search"]).filter(|s| s["fits"] == true);
+    let best = fitting.max_by_key(|s| s["quality"].as_u64()).expect("an encode fitted");
+    assert_eq!(best["bytes"].as_u64(), Some(download(&app, &token, id).await.len() as u64));
+}

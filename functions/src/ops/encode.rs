@@ -171,15 +171,21 @@ pub fn encode(src: Raster, p: &EncodeParams) -> Result<Vec<u8>, ImageError> {
 
 /// [`encode`], also telling what a `max_bytes` search did (`None` without `max_bytes`).
 pub fn encode_reporting(src: Raster, p: &EncodeParams) -> Result<(Vec<u8>, Option<super::fit::Search>), ImageError> {
-    // The encoders below assert on (or index by) the buffer size; refuse a mismatch instead.
-    if byte_len(src.width, src.height, src.layout) != Some(src.pixels.len()) || src.width == 0 || src.height == 0 {
-        return Err(ImageError::Invalid(format!("{}x{} raster has {} bytes", src.width, src.height, src.pixels.len())));
-    }
-    let src = if p.format == OutputFormat::Jpeg { flatten(src) } else { src };
+    let src = prepare(src, p)?;
     match p.max_bytes {
         Some(max) => super::fit::encode_within(&src, p, max).map(|(bytes, search)| (bytes, Some(search))),
         None => encode_at(&src, p, p.quality).map(|bytes| (bytes, None)),
     }
+}
+
+/// The raster the encoders take: checked against its size, and for JPEG (no alpha) flattened
+/// over white.
+pub(crate) fn prepare(src: Raster, p: &EncodeParams) -> Result<Raster, ImageError> {
+    // The encoders below assert on (or index by) the buffer size; refuse a mismatch instead.
+    if byte_len(src.width, src.height, src.layout) != Some(src.pixels.len()) || src.width == 0 || src.height == 0 {
+        return Err(ImageError::Invalid(format!("{}x{} raster has {} bytes", src.width, src.height, src.pixels.len())));
+    }
+    Ok(if p.format == OutputFormat::Jpeg { flatten(src) } else { src })
 }
 
 /// One encode of `src` (already flattened for JPEG) at `quality`.
