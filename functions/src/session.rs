@@ -190,7 +190,7 @@ impl<'c> Session<'c> {
             (Step::Encode(p), pixels) if p.max_bytes.is_some() => {
                 let fitter = Fitter::new(p, p.max_bytes.unwrap_or(u32::MAX));
                 let src = encode::prepare(pixels.into_raster(), p)?;
-                self.held = Held::Fitting(Box::new(Fitting { src, params: p.clone(), fitter }));
+                self.held = Held::Fitting(Box::new(Fitting { src, params: *p, fitter }));
                 return self.fit_next();
             }
             (Step::Encode(p), pixels) => {
