@@ -35,6 +35,7 @@ pub mod session;
 pub mod shrink;
 mod simd;
 pub mod spec;
+pub mod stored;
 mod tiff_ifd;
 
 pub use chain::{Chain, ChainError};

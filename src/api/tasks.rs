@@ -14,7 +14,7 @@ use crate::task::model::{ImageRef, NewImage, NewTask};
 use crate::task::protocol::{Created, Refusal, TaskError};
 use crate::tenant::client::TenantIndex;
 use crate::tenant::page::ListQuery;
-use functions::{plan::plan, presets, registry, Chain};
+use functions::{plan::plan, presets, registry, stored, Chain};
 use futures_util::future::try_join_all;
 use serde_json::Value;
 use worker::{Request, Response};
@@ -48,11 +48,12 @@ pub async fn create(mut req: Request, ctx: Ctx) -> ApiResult<Response> {
     };
     // Charged by the work it starts, before anything is looked up or queued.
     charge_work(&ctx, &tenant, Cost::work(request.images.len(), request.chain.len())).await?;
-    super::usage::admit_task(&ctx.env, &tenant, config.max_storage_bytes_per_tenant).await?;
     let images = Images::new(&ctx.env)?;
     // Images a step refers to (a watermark): the tenant's, capped in size.
     images.aux_originals(&tenant, &request.chain).await?;
     let prepared = try_join_all(request.images.iter().map(|id| prepare(&ctx, &images, &tenant, id, &request.chain))).await?;
+    let (prepared, bounds): (Vec<NewImage>, Vec<u64>) = prepared.into_iter().unzip();
+    super::usage::admit_task(&ctx.env, &tenant, config.max_storage_bytes_per_tenant, stored::task_bound(&bounds)).await?;
     let id = match key {
         Some(key) => TaskId::for_idempotency_key(config.auth_secret.bytes(), &tenant, key),
         None => TaskId::generate()?,
@@ -75,14 +76,15 @@ pub async fn create(mut req: Request, ctx: Ctx) -> ApiResult<Response> {
 }
 
 /// Checks one image (the tenant's, and the chain fits in memory) and looks for a stored
-/// result of the same bytes and chain to reuse.
-async fn prepare(ctx: &Ctx, images: &Images, tenant: &TenantId, id: &ImageId, chain: &Chain) -> ApiResult<NewImage> {
+/// result of the same bytes and chain to reuse; with the most bytes its output can take.
+async fn prepare(ctx: &Ctx, images: &Images, tenant: &TenantId, id: &ImageId, chain: &Chain) -> ApiResult<(NewImage, u64)> {
     let record = images.get_record(tenant, id).await?;
     // Refuse what cannot fit before anything is queued or decoded.
-    let peak_bytes = plan(&record.info(), record.bytes, chain, ctx.data.config.limits())?.peak_bytes;
+    let plan = plan(&record.info(), record.bytes, chain, ctx.data.config.limits())?;
+    let (peak_bytes, bound) = (plan.peak_bytes, stored::output_bound(&record.info(), chain, plan.output));
     let result_key = result_key(&record.sha256, chain);
     let cached = images.find_result(tenant, &result_key).await?;
-    Ok(NewImage { image: ImageRef { id: record.id, name: record.name, format: record.format, result_key, peak_bytes }, cached })
+    Ok((NewImage { image: ImageRef { id: record.id, name: record.name, format: record.format, result_key, peak_bytes }, cached }, bound))
 }
 
 /// Adds the `links` of the task object, signed for its tenant, on the host the client used.

@@ -1,5 +1,5 @@
 //! `GET /usage`: the caller's tenant's counters (kept by its index object as images and tasks
-//! change) and its storage quota; and the quota check that admits a task.
+//! change) and its storage quota; and the quota check that admits a task before it exists.
 
 use super::error::{ApiError, ApiResult};
 use super::gate::admit;
@@ -19,13 +19,20 @@ pub async fn get(req: Request, ctx: Ctx) -> ApiResult<Response> {
     json_response(&body, 200)
 }
 
-/// Refuses a task while the tenant is at or over its quota. A task's outputs are charged when
-/// it ends (their size is unknown before they are encoded), so the one that takes a tenant
-/// over its quota runs and the next is refused (docs/OPERATIONS.md, "Usage and quotas").
-pub async fn admit_task(env: &Env, tenant: &TenantId, quota: Option<u64>) -> ApiResult<()> {
+/// Refuses a task whose outputs (and zip) could take the tenant past its quota: `planned` is
+/// their upper bound ([`functions::stored::task_bound`]), since their real size is known only
+/// once they are encoded (docs/OPERATIONS.md, "Usage and quotas"). Checked before the task is
+/// created, so nothing is stored.
+pub async fn admit_task(env: &Env, tenant: &TenantId, quota: Option<u64>, planned: u64) -> ApiResult<()> {
     if quota.is_none() {
         return Ok(());
     }
     let stored = TenantIndex::new(env, tenant)?.usage().await?.bytes_stored;
-    usage::admit(stored, 0, quota).map_err(|over| ApiError::QuotaExceeded(over.to_string()))
+    usage::admit(stored, planned, quota).map_err(|over| {
+        ApiError::QuotaExceeded(format!(
+            "this task may store up to {} bytes (its outputs' planned upper bound), which would pass the tenant's quota: {} of {} \
+             bytes are stored (MAX_STORAGE_BYTES_PER_TENANT); make its outputs smaller or delete images",
+            over.adding, over.stored, over.quota
+        ))
+    })
 }

@@ -5,7 +5,8 @@
 //! lists (logical bytes: a result two identical tasks share counts for both, since each can
 //! download it). A task's outputs are charged when it ends and released when they are removed
 //! (an image it used is deleted, or retention expires them). Why, and how the quota applies to
-//! tasks: docs/OPERATIONS.md, "Usage and quotas".
+//! tasks (checked up front against a planned bound: `functions::stored`): docs/OPERATIONS.md,
+//! "Usage and quotas".
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -69,29 +70,18 @@ pub struct OverQuota {
 
 impl fmt::Display for OverQuota {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.adding == 0 {
-            write!(
-                f,
-                "the tenant stores {} bytes, at its quota of {} bytes (MAX_STORAGE_BYTES_PER_TENANT): delete images to make room",
-                self.stored, self.quota
-            )
-        } else {
-            write!(
-                f,
-                "storing {} more bytes would pass the tenant's quota: {} of {} bytes are stored (MAX_STORAGE_BYTES_PER_TENANT)",
-                self.adding, self.stored, self.quota
-            )
-        }
+        write!(
+            f,
+            "storing {} more bytes would pass the tenant's quota: {} of {} bytes are stored (MAX_STORAGE_BYTES_PER_TENANT)",
+            self.adding, self.stored, self.quota
+        )
     }
 }
 
-/// Whether adding `adding` bytes to `stored` stays within `quota`. A task is admitted while
-/// the tenant is below its quota (`adding` = 0 then means "is there room at all").
+/// Whether adding `adding` bytes to `stored` stays within `quota`.
 pub fn admit(stored: u64, adding: u64, quota: Option<u64>) -> std::result::Result<(), OverQuota> {
     match quota {
-        Some(quota) if stored.saturating_add(adding) > quota || (adding == 0 && stored >= quota) => {
-            Err(OverQuota { stored, adding, quota })
-        }
+        Some(quota) if stored.saturating_add(adding) > quota => Err(OverQuota { stored, adding, quota }),
         _ => Ok(()),
     }
 }
@@ -194,17 +184,13 @@ mod tests {
     }
 
     #[test]
-    fn a_task_is_admitted_while_the_tenant_is_below_its_quota() {
-        assert_eq!(admit(999, 0, Some(1000)), Ok(()));
-        assert!(admit(1000, 0, Some(1000)).is_err());
-        assert!(admit(0, 0, Some(0)).is_err(), "a zero quota stores nothing");
+    fn a_zero_quota_stores_nothing() {
+        assert!(admit(0, 1, Some(0)).is_err());
     }
 
     #[test]
     fn the_refusal_names_the_figures() {
         let upload = OverQuota { stored: 600, adding: 401, quota: 1000 }.to_string();
         assert!(upload.contains("401") && upload.contains("600") && upload.contains("1000"), "{upload}");
-        let task = OverQuota { stored: 1200, adding: 0, quota: 1000 }.to_string();
-        assert!(task.contains("1200") && task.contains("1000"), "{task}");
     }
 }
