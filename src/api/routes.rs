@@ -59,6 +59,7 @@ table! {
     POST "/admin/backups" => admin::create;
     GET "/admin/backups" => admin::list;
     POST "/admin/restore" => admin::restore;
+    POST "/admin/usage" => admin::recompute_usage;
     POST "/__bench/echo" => bench::echo;
     POST "/__bench/chain" => bench::chain;
     POST "/__bench/seed" => bench::seed;

@@ -1,7 +1,8 @@
 //! Backups: every tenant's index (images, tasks and what the listings, usage and retention
-//! keep beside them) as NDJSON in the `BACKUPS` bucket under `backups/{id}/`, and a copy of
-//! every original under `originals/{tenant}/{image}` (copied once: originals never change under
-//! their key). `POST /admin/backups` and the backup cron run [`run`]; [`restore`] rebuilds one
+//! keep beside them) as NDJSON in the `BACKUPS` bucket under `backups/{id}/`, and a copy of the
+//! bytes of every distinct original under `blobs/{sha256}` (by content hash: two images with the
+//! same bytes, of one tenant or two, are copied once), with each image's metadata on an empty
+//! `originals/{tenant}/{image}` (written once: originals never change under their key). `POST /admin/backups` and the backup cron run [`run`]; [`restore`] rebuilds one
 //! tenant from one backup. Why originals are copied, and the procedure: docs/OPERATIONS.md.
 
 mod keys;
@@ -15,6 +16,7 @@ use crate::tenant::backup::{Line, TABLES};
 use crate::tenant::client::TenantIndex;
 use crate::tenant::directory;
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use thiserror::Error;
 use worker::{Bucket, Data, Env, HttpMetadata, ResponseBody};
 
@@ -63,7 +65,8 @@ pub struct TenantEntry {
     pub tasks: u64,
     /// The NDJSON's size.
     pub bytes: u64,
-    /// Originals copied by this run (the others were copied by an earlier one).
+    /// Originals whose bytes this run copied: one per content not backed up before (the
+    /// others' were copied by an earlier run, or have the same bytes as one that was).
     pub originals_copied: u64,
 }
 
@@ -92,9 +95,9 @@ async fn back_up_tenant(env: &Env, images: &Bucket, backups: &Bucket, id: &str, 
             for (rowid, line) in &page {
                 after = *rowid;
                 match line {
-                    Line::Images { id: image, .. } => {
+                    Line::Images { id: image, sha256, .. } => {
                         entry.images += 1;
-                        entry.originals_copied += u64::from(copy_original(images, backups, tenant, image).await?);
+                        entry.originals_copied += u64::from(copy_original(images, backups, tenant, image, sha256).await?);
                     }
                     Line::Tasks { .. } => entry.tasks += 1,
                     _ => {}
@@ -112,20 +115,43 @@ async fn back_up_tenant(env: &Env, images: &Bucket, backups: &Bucket, id: &str, 
     Ok(entry)
 }
 
-/// Copies an original into the backups once; `true` when it copied it now.
-async fn copy_original(images: &Bucket, backups: &Bucket, tenant: &TenantId, image: &str) -> Result<bool, BackupError> {
-    let to = keys::original(tenant, image);
-    if backups.head(to.clone()).await?.is_some() {
+/// Backs up an original once: its bytes under its content hash unless some image's are there
+/// already, then its metadata on the image's own marker (written last: a marker means the
+/// bytes are there). `true` when it copied bytes now.
+async fn copy_original(images: &Bucket, backups: &Bucket, tenant: &TenantId, image: &str, sha256: &str) -> Result<bool, BackupError> {
+    let marker = keys::original(tenant, image);
+    let blob = keys::blob(sha256).ok_or_else(|| BackupError::Platform(format!("{image}: bad content hash {sha256:?}")))?;
+    if backups.head(marker.clone()).await?.is_some() {
         return Ok(false);
     }
-    copy(images, &format!("images/{tenant}/{image}"), backups, &to).await
+    let from = format!("images/{tenant}/{image}");
+    // Gone meanwhile (deleted since the index was read): nothing to keep.
+    let Some(original) = images.head(from.clone()).await? else { return Ok(false) };
+    let copied = backups.head(blob.clone()).await?.is_none() && copy(images, &from, backups, &blob).await?;
+    let http = HttpMetadata { content_type: original.http_metadata().content_type, ..Default::default() };
+    backups.put(marker, Vec::<u8>::new()).http_metadata(http).custom_metadata(original.custom_metadata()?).execute().await?;
+    Ok(copied)
 }
 
 /// Copies one object between buckets with its metadata, streamed (nothing whole in wasm);
 /// `false` when the source is gone.
 pub async fn copy(from: &Bucket, from_key: &str, to: &Bucket, to_key: &str) -> Result<bool, BackupError> {
+    copy_as(from, from_key, to, to_key, None).await
+}
+
+/// [`copy`], with `metadata` (content type, custom) instead of the source's when given.
+pub async fn copy_as(
+    from: &Bucket,
+    from_key: &str,
+    to: &Bucket,
+    to_key: &str,
+    metadata: Option<(Option<String>, HashMap<String, String>)>,
+) -> Result<bool, BackupError> {
     let Some(obj) = from.get(from_key.to_string()).execute().await? else { return Ok(false) };
-    let (custom, content_type) = (obj.custom_metadata()?, obj.http_metadata().content_type);
+    let (content_type, custom) = match metadata {
+        Some(m) => m,
+        None => (obj.http_metadata().content_type, obj.custom_metadata()?),
+    };
     let Some(ResponseBody::Stream(stream)) = obj.body().map(|b| b.response_body()).transpose()? else {
         return Err(BackupError::Platform(format!("{from_key} has no body stream")));
     };

@@ -1,9 +1,11 @@
 //! Calls into a tenant's index object from the Worker and from task objects, in the typed
 //! protocol of [`super::protocol`].
 
+use super::backfill::Recomputed;
 use super::backup::{Line, Table};
 use super::page::{ListQuery, Page};
 use super::protocol::{IndexCall, IndexError};
+use super::registry::TENANT_HEADER;
 use super::usage::{OverQuota, Usage};
 use super::{ImageRow, ImageUsage, TaskRow};
 use crate::bindings::TENANTS;
@@ -14,18 +16,22 @@ use worker::{Env, Headers, Method, Request, RequestInit, Response, Stub};
 
 pub struct TenantIndex {
     stub: Stub,
+    tenant: TenantId,
 }
 
 impl TenantIndex {
     /// The index of `tenant` (one object per tenant, named by the tenant id).
     pub fn new(env: &Env, tenant: &TenantId) -> worker::Result<TenantIndex> {
-        Ok(TenantIndex { stub: env.durable_object(TENANTS)?.get_by_name(tenant.as_str())? })
+        Ok(TenantIndex { stub: env.durable_object(TENANTS)?.get_by_name(tenant.as_str())?, tenant: tenant.clone() })
     }
 
     async fn call<T: DeserializeOwned>(&self, call: IndexCall) -> Result<T, IndexError> {
         let body = serde_json::to_string(&call).map_err(|e| IndexError::Platform(e.to_string()))?;
+        // The object's name, which it cannot read itself: for the registry of tenants.
+        let headers = Headers::new();
+        headers.set(TENANT_HEADER, self.tenant.as_str())?;
         let mut init = RequestInit::new();
-        init.with_method(Method::Post).with_body(Some(body.into()));
+        init.with_method(Method::Post).with_headers(headers).with_body(Some(body.into()));
         let mut resp = self.stub.fetch_with_request(Request::new_with_init("https://tenant/call", &init)?).await?;
         match resp.status_code() {
             200 => Ok(resp.json().await?),
@@ -100,6 +106,11 @@ impl TenantIndex {
             101 => Ok(resp),
             s => Err(IndexError::Platform(format!("tenant feed socket answered {s}"))),
         }
+    }
+
+    /// Recomputes the usage counters from the index's rows (`POST /admin/usage`).
+    pub async fn recompute_usage(&self) -> Result<Recomputed, IndexError> {
+        self.call(IndexCall::RecomputeUsage).await
     }
 
     /// Benchmark only: adds `count` synthetic images.

@@ -5,6 +5,7 @@
 //! task's progress) and read by the listings and the image delete cascade. Task changes also
 //! become the tenant's live feed ([`feed`]) for dashboards.
 
+pub mod backfill;
 pub mod backup;
 pub mod client;
 pub mod directory;
@@ -12,6 +13,7 @@ pub mod feed;
 pub mod object;
 pub mod page;
 pub mod protocol;
+pub mod registry;
 pub mod retention;
 pub mod usage;
 

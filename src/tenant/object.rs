@@ -9,11 +9,11 @@ use super::feed::{self, Previous};
 use super::page::{ListQuery, Page};
 use super::protocol::IndexCall;
 use super::usage::{self, Delta, OverQuota};
-use super::{backup, retention};
+use super::{backfill, backup, registry, retention};
 use super::{ImageRow, ImageUsage, TaskRow};
 use crate::clock::now_iso;
 use crate::config::Config;
-use crate::ids::{ImageId, TaskId};
+use crate::ids::{ImageId, TaskId, TenantId};
 use crate::live::sockets;
 use functions::placeholder::Placeholder;
 use serde::Deserialize;
@@ -70,7 +70,7 @@ pub struct TenantObject {
 
 impl DurableObject for TenantObject {
     fn new(state: State, env: Env) -> Self {
-        for statement in SCHEMA.iter().chain(&usage::SCHEMA).chain(&retention::SCHEMA) {
+        for statement in SCHEMA.iter().chain(&usage::SCHEMA).chain(&retention::SCHEMA).chain(&registry::SCHEMA) {
             if let Err(e) = state.storage().sql().exec(statement, None) {
                 crate::log::error("schema_failed").field("object", "tenant").field("error", e.to_string()).emit();
             }
@@ -97,7 +97,12 @@ impl DurableObject for TenantObject {
         if req.path() == "/feed/ws" {
             return self.websocket(&req);
         }
-        match req.json::<IndexCall>().await? {
+        let tenant = req.headers().get(registry::TENANT_HEADER)?.and_then(|t| TenantId::parse(&t));
+        let call = req.json::<IndexCall>().await?;
+        if call.writes() {
+            registry::note(&self.sql(), &self.env, tenant.as_ref()).await;
+        }
+        match call {
             IndexCall::PutImage { row, quota } => Response::from_json(&self.put_image(row, quota)?),
             IndexCall::Usage => Response::from_json(&usage::read(&self.sql())?),
             IndexCall::ListImages(query) => Response::from_json(&self.list("images", query)?),
@@ -112,6 +117,7 @@ impl DurableObject for TenantObject {
             IndexCall::Export { table, after, limit } => Response::from_json(&backup::export(&self.sql(), table, after, limit)?),
             IndexCall::Restore { lines, wipe } => Response::from_json(&backup::restore(&self.sql(), &lines, wipe)?),
             IndexCall::Seed(count) => Response::from_json(&self.seed(count)?),
+            IndexCall::RecomputeUsage => Response::from_json(&backfill::recompute(&self.sql())?),
         }
     }
 }

@@ -50,6 +50,17 @@ pub enum IndexCall {
     Restore { lines: Vec<Line>, wipe: bool },
     /// Benchmarks only: adds this many synthetic images. Answer: `()`.
     Seed(u32),
+    /// Recomputes the usage counters from the index's rows (a one-off backfill for an index
+    /// from before usage tracking). Answer: [`super::backfill::Recomputed`].
+    RecomputeUsage,
+}
+
+impl IndexCall {
+    /// Whether the call writes the tenant's data (the object then makes sure the tenant is in
+    /// the registry, [`super::registry`]).
+    pub fn writes(&self) -> bool {
+        matches!(self, IndexCall::PutImage { .. } | IndexCall::PutTask(_) | IndexCall::Restore { .. } | IndexCall::Seed(_))
+    }
 }
 
 /// What a call into the index can end in, seen from the caller.

@@ -35,7 +35,12 @@ async fn admin(app: &TestApp, method: Method, path: &str, token: Option<&str>, b
 async fn a_wiped_tenant_is_restored_from_a_backup_with_its_listings_records_and_originals() {
     let app = TestApp::spawn().await;
     let (token, admin_token) = (app.token("alice"), admin_token(&app));
-    let images = [app.upload_png(&token, "a.png", 24, 16).await, app.upload_png(&token, "b.png", 8, 8).await];
+    // c.png has a.png's bytes, and bob's image b.png's: two contents for four images.
+    let images = [
+        app.upload_png(&token, "a.png", 24, 16).await,
+        app.upload_png(&token, "b.png", 8, 8).await,
+        app.upload_png(&token, "c.png", 24, 16).await,
+    ];
     let task = app.run_chain(&token, &images[0], json!([{"op": "grayscale"}, {"op": "encode", "format": "png"}])).await;
     app.wait_for_task(&token, task["id"].as_str().expect("id"), TASK_DEADLINE).await;
     let bob = app.upload_png(&app.token("bob"), "bob.png", 8, 8).await;
@@ -63,10 +68,13 @@ async fn a_wiped_tenant_is_restored_from_a_backup_with_its_listings_records_and_
     let manifest = json_body(admin(&app, Method::POST, "/admin/backups", Some(&admin_token), None).await, StatusCode::CREATED).await;
     let backup = manifest["id"].as_str().expect("backup id").to_string();
     let alice = manifest["tenants"].as_array().expect("tenants").iter().find(|t| t["tenant"] == "alice").expect("alice is backed up");
-    assert_eq!((alice["images"].clone(), alice["tasks"].clone()), (json!(2), json!(1)), "{manifest:#}");
+    assert_eq!((alice["images"].clone(), alice["tasks"].clone()), (json!(3), json!(1)), "{manifest:#}");
     assert!(alice["bytes"].as_u64() > Some(0));
+    assert_eq!(copied(&manifest), 2, "each content copied once, across images and tenants: {manifest:#}");
+    let again = json_body(admin(&app, Method::POST, "/admin/backups", Some(&admin_token), None).await, StatusCode::CREATED).await;
+    assert_eq!(copied(&again), 0, "a later backup copies nothing already backed up: {again:#}");
     let list = json_body(admin(&app, Method::GET, "/admin/backups", Some(&admin_token), None).await, StatusCode::OK).await;
-    assert_eq!(list["items"][0]["id"], backup.as_str(), "listed newest first: {list:#}");
+    assert_eq!(list["items"][1]["id"], backup.as_str(), "listed newest first: {list:#}");
 
     // Wipe alice through the API: her images, their originals and everything made from them.
     for id in &images {
@@ -81,7 +89,8 @@ async fn a_wiped_tenant_is_restored_from_a_backup_with_its_listings_records_and_
     .await;
     assert_eq!(
         (restored["images"].clone(), restored["tasks"].clone(), restored["originals_restored"].clone()),
-        (json!(2), json!(1), json!(2))
+        (json!(3), json!(1), json!(3)),
+        "every image gets its original back, the two with the same bytes too"
     );
     assert_eq!(items(&json_body(app.get(Some(&token), "/images").await, StatusCode::OK).await), listed.0, "the image listing is back");
     assert_eq!(items(&json_body(app.get(Some(&token), "/tasks").await, StatusCode::OK).await), listed.1, "the task listing is back");
@@ -100,6 +109,27 @@ async fn a_wiped_tenant_is_restored_from_a_backup_with_its_listings_records_and_
         "invalid_request",
     )
     .await;
+}
+
+/// Originals whose bytes a backup copied, over all its tenants.
+fn copied(manifest: &Value) -> u64 {
+    manifest["tenants"].as_array().expect("tenants").iter().map(|t| t["originals_copied"].as_u64().expect("count")).sum()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tenant_whose_images_were_all_deleted_is_still_backed_up_with_its_task_history() {
+    let app = TestApp::spawn().await;
+    let token = app.token("carol");
+    let image = app.upload_png(&token, "a.png", 8, 8).await;
+    let task = app.run_chain(&token, &image, json!([{"op": "grayscale"}])).await;
+    app.wait_for_task(&token, task["id"].as_str().expect("id"), TASK_DEADLINE).await;
+    assert_eq!(send(app.request(Method::DELETE, &format!("/images/{image}"), Some(&token))).await.status(), StatusCode::NO_CONTENT);
+
+    app.fire_cron(BACKUP).await;
+    let list = json_body(admin(&app, Method::GET, "/admin/backups", Some(&admin_token(&app)), None).await, StatusCode::OK).await;
+    let tenants = list["items"][0]["tenants"].as_array().expect("tenants");
+    let carol = tenants.iter().find(|t| t["tenant"] == "carol").unwrap_or_else(|| panic!("carol, without originals, is found: {list:#}"));
+    assert_eq!((carol["images"].clone(), carol["tasks"].clone()), (json!(0), json!(1)), "{list:#}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
