@@ -64,6 +64,15 @@ if ! command -v exiftool >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq libimage-exiftool-perl >/dev/null
 fi
 
+# avifdec decodes encode's AVIF outputs in the tests (functions/tests/avif_decode.rs): an
+# independent decoder (libavif with dav1d), from the Debian archive.
+if ! command -v avifdec >/dev/null 2>&1; then
+  say "installing avifdec from Debian (the AVIF tests' independent decoder, once)"
+  sudo=$([ "$(id -u)" -eq 0 ] || echo sudo)
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq libavif-bin >/dev/null
+fi
+
 # Local secrets (gitignored): each one missing from .dev.vars is generated, so an older
 # .dev.vars gains the new secrets without losing its existing ones.
 for secret in AUTH_SECRET WEBHOOK_SECRET; do

@@ -7,7 +7,7 @@ use crate::error::ImageError;
 use serde::{Deserialize, Serialize};
 use std::io::Cursor;
 
-/// Image formats the studio reads.
+/// Image formats the studio reads, and AVIF, which it only writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Format {
@@ -17,6 +17,8 @@ pub enum Format {
     Webp,
     Bmp,
     Tiff,
+    /// Written by `encode` only: uploads in AVIF are not read (sniffing does not recognise them).
+    Avif,
 }
 
 impl Format {
@@ -29,6 +31,7 @@ impl Format {
             Format::Webp => "webp",
             Format::Bmp => "bmp",
             Format::Tiff => "tiff",
+            Format::Avif => "avif",
         }
     }
 
@@ -45,6 +48,7 @@ impl Format {
             Format::Webp => "image/webp",
             Format::Bmp => "image/bmp",
             Format::Tiff => "image/tiff",
+            Format::Avif => "image/avif",
         }
     }
 
@@ -63,6 +67,7 @@ impl Format {
             Format::Webp => image::ImageFormat::WebP,
             Format::Bmp => image::ImageFormat::Bmp,
             Format::Tiff => image::ImageFormat::Tiff,
+            Format::Avif => image::ImageFormat::Avif,
         }
     }
 }

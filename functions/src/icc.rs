@@ -118,7 +118,7 @@ pub fn embedded(bytes: &[u8], format: Format) -> Option<Vec<u8>> {
         Format::Png => image::codecs::png::PngDecoder::new(Cursor::new(bytes)).ok()?.icc_profile(),
         Format::Tiff => image::codecs::tiff::TiffDecoder::new(Cursor::new(bytes)).ok()?.icc_profile(),
         Format::Webp => image_webp::WebPDecoder::new(Cursor::new(bytes)).ok()?.icc_profile().ok().flatten(),
-        Format::Gif | Format::Bmp => None,
+        Format::Gif | Format::Bmp | Format::Avif => None,
     }
 }
 

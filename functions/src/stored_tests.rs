@@ -30,13 +30,14 @@ fn chain(encode: Value) -> Chain {
     Chain::parse(&json!([encode])).expect("chain")
 }
 
-const ENCODES: [&str; 6] = [
+const ENCODES: [&str; 7] = [
     r#"{"op": "encode", "format": "png"}"#,
     r#"{"op": "encode", "format": "jpeg", "quality": 100}"#,
     r#"{"op": "encode", "format": "jpeg", "quality": 100, "progressive": true}"#,
     r#"{"op": "encode", "format": "webp", "quality": 100}"#,
     r#"{"op": "encode", "format": "webp", "lossless": true}"#,
     r#"{"op": "encode", "format": "gif"}"#,
+    r#"{"op": "encode", "format": "avif", "quality": 100}"#,
 ];
 
 #[test]

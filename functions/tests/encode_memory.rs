@@ -1,8 +1,8 @@
 //! What the encoders really hold, measured by a counting allocator, against what the planner
 //! counts for them ([`EncodeParams::extra_bytes`]): lossy WebP (zenwebp's planes and analysis),
-//! progressive JPEG (jpeg-encoder's coefficient buffer) and a `max_bytes` search (the best output
-//! beside the attempt) must all stay inside their planned figure, or a job the planner admits
-//! could exceed the isolate.
+//! progressive JPEG (jpeg-encoder's coefficient buffer), AVIF (rav1e's frames) and a `max_bytes`
+//! search (the best output beside the attempt) must all stay inside their planned figure, or a
+//! job the planner admits could exceed the isolate.
 
 #[path = "support/counting.rs"]
 mod counting;
@@ -63,5 +63,16 @@ fn a_size_search_holds_no_more_than_planned() {
         let (held, planned) = measured(800, 600, Layout::Rgb8, &p);
         eprintln!("{format:?} with max_bytes: held {held} B, planned {planned}");
         assert!(held <= planned, "{format:?}: held {held}, planned {planned}");
+    }
+}
+
+#[test]
+fn avif_holds_no_more_than_planned() {
+    let cases = [(64, 64, Layout::Rgb8, 70), (333, 201, Layout::Luma8, 70), (333, 201, Layout::Rgba8, 95), (640, 480, Layout::Rgb8, 85)];
+    for (w, h, layout, quality) in cases {
+        let (held, planned) = measured(w, h, layout, &EncodeParams::new(OutputFormat::Avif, quality));
+        let per_pixel = held as f64 / f64::from(w * h);
+        eprintln!("avif {w}x{h} {layout:?} q{quality}: held {held} B ({per_pixel:.2} B/pixel), planned {planned}");
+        assert!(held <= planned, "{w}x{h} {layout:?} q{quality}: held {held}, planned {planned}");
     }
 }

@@ -11,8 +11,7 @@ use crate::ratelimit::object::LimitError;
 use crate::ratelimit::Cost;
 use crate::render::edge::{self, EdgeKey};
 use crate::render::flight::{self, Seat};
-use crate::render::may_have_alpha;
-use crate::render::negotiate::AcceptClass;
+use crate::render::negotiate::{negotiated_chain, AcceptClass};
 use crate::render::options::RenderOptions;
 use crate::render::produce::{self, Job, Produced, RenderFailure, Rendition};
 use crate::storage::Images;
@@ -70,7 +69,8 @@ pub async fn get(req: Request, ctx: Ctx) -> ApiResult<Response> {
     let (charged, record) = join(charge_work(&ctx, &tenant, Cost::Read), images.get_record(&tenant, &image)).await;
     charged?;
     let record = record?;
-    let chain = options.compile(class.unwrap_or(AcceptClass::Basic).pick(may_have_alpha(record.format)))?;
+    let class = class.unwrap_or(AcceptClass::Basic);
+    let chain = negotiated_chain(&options, class, record.format, (record.width, record.height))?;
     let result_key = result_key(&record.sha256, &chain);
     let etag = format!("\"{}\"", hex::encode(&Sha256::digest(result_key.as_bytes())[..16]));
     if answer.not_modified(&etag) {

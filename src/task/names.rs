@@ -10,6 +10,7 @@ pub fn extension(content_type: &str) -> &'static str {
         "image/jpeg" => "jpg",
         "image/png" => "png",
         "image/webp" => "webp",
+        "image/avif" => "avif",
         "image/gif" => "gif",
         "application/zip" => "zip",
         _ => "bin",

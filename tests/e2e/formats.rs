@@ -1,5 +1,5 @@
 //! End-to-end tests of `encode`'s output options through the public routes: lossy and lossless
-//! WebP, progressive JPEG, and `max_bytes` (the best quality that fits, or a clear failure).
+//! WebP, progressive JPEG, AVIF, and `max_bytes` (the best quality that fits, or a clear failure).
 
 use crate::support::*;
 use functions::registry::ENCODE;
@@ -85,4 +85,25 @@ async fn a_max_bytes_search_is_reported_encode_by_encode_before_its_step_succeed
     let fitting = reports.iter().map(|(_, e)| &e["search"]).filter(|s| s["fits"] == true);
     let best = fitting.max_by_key(|s| s["quality"].as_u64()).expect("an encode fitted");
     assert_eq!(best["bytes"].as_u64(), Some(download(&app, &token, id).await.len() as u64));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_avif_encode_answers_image_avif_and_refuses_metadata_it_cannot_carry() {
+    let app = TestApp::spawn().await;
+    let token = app.token("alice");
+    let image = app.upload_png(&token, "p.png", 320, 240).await;
+    let done = encode_task(&app, &token, &image, json!({"format": "avif", "quality": 60})).await;
+    assert_eq!(done["status"], "succeeded", "{done:#}");
+    assert_eq!(done["outputs"][0]["content_type"], "image/avif", "{done:#}");
+    let bytes = download(&app, &token, done["id"].as_str().expect("id")).await;
+    assert_eq!(&bytes[4..12], b"ftypavif");
+    // The image spatial extents box: size, "ispe", version and flags, then width and height.
+    let at = bytes.windows(4).position(|w| w == b"ispe").expect("an ispe box");
+    let be = |i: usize| u32::from_be_bytes(bytes[i..i + 4].try_into().expect("4 bytes"));
+    assert_eq!((be(at + 8), be(at + 12)), (320, 240));
+
+    let refused =
+        app.create_task(&token, &json!({"images": [image], "steps": [{"op": ENCODE, "format": "avif", "metadata": "keep"}]})).await;
+    let body = assert_error(refused, reqwest::StatusCode::BAD_REQUEST, "invalid_chain").await;
+    assert!(body.to_string().contains("avif outputs carry no metadata"), "{body}");
 }

@@ -1,10 +1,10 @@
-//! `encode`: pixels to PNG, JPEG, WebP or GIF bytes. Outputs carry the source's metadata only
+//! `encode`: pixels to PNG, JPEG, WebP, AVIF or GIF bytes. Outputs carry the source's metadata only
 //! as `metadata` says (written in by the session: [`crate::metadata`]).
 //!
 //! JPEG goes through our own baseline encoder ([`crate::jpeg::encode`]; faster than the `image`
 //! crate's: docs/BENCHMARKS.md, "Why these kernels") and, for `progressive`, through
 //! `jpeg-encoder`; WebP through zenwebp (lossy VP8, [`super::webp`]) or image-webp (`lossless`,
-//! VP8L); GIF through `image`'s encoder (one frame, ≤ 256 colours). `max_bytes` searches the
+//! VP8L); AVIF through ravif ([`super::avif`]); GIF through `image`'s encoder (one frame, ≤ 256 colours). `max_bytes` searches the
 //! quality ([`super::fit`]).
 
 use crate::error::ImageError;
@@ -31,9 +31,10 @@ pub enum OutputFormat {
     Jpeg,
     Webp,
     Gif,
+    Avif,
 }
 
-const NAMES: [&str; 4] = ["png", "jpeg", "webp", "gif"];
+const NAMES: [&str; 5] = ["png", "jpeg", "webp", "gif", "avif"];
 
 impl OutputFormat {
     pub fn format(self) -> Format {
@@ -42,6 +43,7 @@ impl OutputFormat {
             OutputFormat::Jpeg => Format::Jpeg,
             OutputFormat::Webp => Format::Webp,
             OutputFormat::Gif => Format::Gif,
+            OutputFormat::Avif => Format::Avif,
         }
     }
 
@@ -75,27 +77,52 @@ pub struct EncodeParams {
     /// What of the source's metadata the output carries ([`crate::metadata`]).
     #[serde(default, skip_serializing_if = "MetadataPolicy::is_strip")]
     pub metadata: MetadataPolicy,
+    /// AVIF only: rav1e's speed preset, 1 (slowest, smallest) to 10. Left out of the stored
+    /// form at its default, so chains (and the result keys made from them) from before AVIF
+    /// read and hash as they did.
+    #[serde(default = "default_speed", skip_serializing_if = "is_default_speed")]
+    pub speed: u8,
+}
+
+fn default_speed() -> u8 {
+    super::avif::DEFAULT_SPEED
+}
+
+fn is_default_speed(speed: &u8) -> bool {
+    *speed == super::avif::DEFAULT_SPEED
 }
 
 const FORMAT: Param<&str> = Param::choice("format", &NAMES).required().examples(&[Lit::Str("jpeg")]);
 const QUALITY: Param<u8> = Param::byte("quality", 1, 100)
     .default(DEFAULT_QUALITY)
-    .describe("JPEG and lossy WebP quality (with max_bytes, the highest tried); ignored by png, gif and lossless webp");
+    .describe("JPEG, lossy WebP and AVIF quality (with max_bytes, the highest tried); ignored by png, gif and lossless webp");
 const LOSSLESS: Param<bool> =
     Param::flag("lossless").default(false).describe("webp: exact pixels (VP8L) instead of lossy VP8; ignored by other formats");
 const PROGRESSIVE: Param<bool> =
     Param::flag("progressive").default(false).describe("jpeg: progressive scans (SOF2) instead of baseline; ignored by other formats");
+const SPEED: Param<u8> = Param::byte("speed", 1, 10).default(super::avif::DEFAULT_SPEED).describe(
+    "avif: encoder speed, 1 (slowest, about 10% smaller) to 10 (fastest); the default is the fastest because an AVIF encode costs 10 to 50 times a WebP one and a request's CPU time is limited (1600×1200 at speed 10 takes seconds); ignored by other formats",
+);
 const MAX_BYTES: Param<u32> = Param::uint("max_bytes", 1, u32::MAX).describe(
-    "largest output in bytes: jpeg and lossy webp search the quality (at most 6 encodes) for the best that fits; every format fails the task if even its smallest output is larger",
+    "largest output in bytes: jpeg, lossy webp and avif search the quality (at most 6 encodes) for the best that fits; every format fails the task if even its smallest output is larger",
 );
 
 impl EncodeParams {
-    pub const DESCRIPTION: &'static str = "Encode the pixels: png, jpeg (quality 1–100, baseline or progressive; alpha flattened over white), webp (lossy at quality 1–100, or lossless with lossless: true) or gif (one frame, palette of 256 colours, 1-bit transparency; quality ignored). With max_bytes, the highest quality whose output fits. With metadata, the source's EXIF, XMP and IPTC are kept (keep: Orientation reset to 1) or reduced to Artist and Copyright (copyright); by default none is copied.";
-    pub const PARAMS: &'static [&'static dyn Describe] = &[&FORMAT, &QUALITY, &LOSSLESS, &PROGRESSIVE, &MAX_BYTES, &metadata::PARAM];
+    pub const DESCRIPTION: &'static str = "Encode the pixels: png, jpeg (quality 1–100, baseline or progressive; alpha flattened over white), webp (lossy at quality 1–100, or lossless with lossless: true), avif (quality 1–100 at a speed 1–10, alpha kept) or gif (one frame, palette of 256 colours, 1-bit transparency; quality ignored). With max_bytes, the highest quality whose output fits. With metadata, the source's EXIF, XMP and IPTC are kept (keep: Orientation reset to 1) or reduced to Artist and Copyright (copyright); by default none is copied; avif outputs carry none (metadata must be strip).";
+    pub const PARAMS: &'static [&'static dyn Describe] =
+        &[&FORMAT, &QUALITY, &LOSSLESS, &PROGRESSIVE, &SPEED, &MAX_BYTES, &metadata::PARAM];
 
     /// `format` at `quality`, every other option at its default.
     pub const fn new(format: OutputFormat, quality: u8) -> Self {
-        EncodeParams { format, quality, lossless: false, progressive: false, max_bytes: None, metadata: MetadataPolicy::Strip }
+        EncodeParams {
+            format,
+            quality,
+            lossless: false,
+            progressive: false,
+            max_bytes: None,
+            metadata: MetadataPolicy::Strip,
+            speed: super::avif::DEFAULT_SPEED,
+        }
     }
 
     /// What a chain that does not end with `encode` writes: the source's format (see
@@ -107,7 +134,12 @@ impl EncodeParams {
     }
 
     pub fn schema() -> serde_json::Value {
-        crate::spec::object(Self::PARAMS, serde_json::Value::Null)
+        // `parse`'s rule across fields: an avif output keeps no metadata.
+        let avif_with_metadata = serde_json::json!({
+            "required": ["format", "metadata"],
+            "properties": {"format": {"const": "avif"}, "metadata": {"enum": ["keep", "copyright"]}},
+        });
+        crate::spec::object(Self::PARAMS, serde_json::json!({ "not": avif_with_metadata }))
     }
 
     pub fn parse(f: &mut Fields) -> Result<Self, FieldError> {
@@ -115,22 +147,30 @@ impl EncodeParams {
             "png" => OutputFormat::Png,
             "webp" => OutputFormat::Webp,
             "gif" => OutputFormat::Gif,
+            "avif" => OutputFormat::Avif,
             _ => OutputFormat::Jpeg,
         };
+        let metadata = MetadataPolicy::parse(f.get(&metadata::PARAM)?);
+        // ravif writes no XMP or IPTC, and what it could write (EXIF) is not wired: refusing
+        // beats an output that silently lacks what was asked for.
+        if format == OutputFormat::Avif && !metadata.is_strip() {
+            return Err(FieldError::new(metadata::PARAM.name, "avif outputs carry no metadata: use strip (the default) or another format"));
+        }
         Ok(EncodeParams {
             format,
             quality: f.get(&QUALITY)?,
             lossless: f.get(&LOSSLESS)?,
             progressive: f.get(&PROGRESSIVE)?,
             max_bytes: f.opt(&MAX_BYTES)?,
-            metadata: MetadataPolicy::parse(f.get(&metadata::PARAM)?),
+            metadata,
+            speed: f.get(&SPEED)?,
         })
     }
 
     /// Whether the output's size depends on `quality` (what `max_bytes` can search).
     pub fn has_quality(&self) -> bool {
         match self.format {
-            OutputFormat::Jpeg => true,
+            OutputFormat::Jpeg | OutputFormat::Avif => true,
             OutputFormat::Webp => !self.lossless,
             OutputFormat::Png | OutputFormat::Gif => false,
         }
@@ -140,7 +180,8 @@ impl EncodeParams {
     /// `channels` channels (the planner's `extra_bytes`, which needs the channel count here):
     /// lossless WebP and GIF work on an RGBA copy (GIF adds a one-byte-a-pixel index), JPEG on a
     /// flattened copy when there is alpha, lossy WebP on its own planes
-    /// ([`super::webp::lossy_work_bytes`]); each also holds the encoded bytes, at most about the
+    /// ([`super::webp::lossy_work_bytes`]), AVIF on rav1e's, by quality
+    /// ([`super::avif::work_bytes`]); each also holds the encoded bytes, at most about the
     /// raster, and a `max_bytes` search the best output so far beside the attempt.
     pub fn extra_bytes(&self, input: u64, channels: u8) -> u64 {
         let pixels = input / u64::from(channels.clamp(1, 4));
@@ -157,6 +198,7 @@ impl EncodeParams {
             OutputFormat::Webp if self.lossless => pixels.saturating_mul(4),
             OutputFormat::Webp => super::webp::lossy_work_bytes(pixels, channels),
             OutputFormat::Gif => pixels.saturating_mul(5),
+            OutputFormat::Avif => super::avif::work_bytes(pixels, self.quality),
         };
         let outputs = if self.max_bytes.is_some() && self.has_quality() { 2 } else { 1 };
         work.saturating_add(input.saturating_mul(outputs))
@@ -203,6 +245,7 @@ pub(crate) fn encode_at(src: &Raster, p: &EncodeParams, quality: u8) -> Result<V
         OutputFormat::Webp if p.lossless => super::webp::encode_lossless(src, &mut out)?,
         OutputFormat::Webp => super::webp::encode_lossy(src, quality, &mut out)?,
         OutputFormat::Gif => encode_gif(src, &mut out)?,
+        OutputFormat::Avif => super::avif::encode(src, quality, p.speed, &mut out)?,
     }
     Ok(out)
 }

@@ -193,10 +193,15 @@ fn a_raster_whose_buffer_lies_is_refused_not_a_panic() {
 }
 
 #[test]
-fn parse_accepts_the_four_formats_and_names_a_bad_one() {
-    for (name, format) in
-        [("png", OutputFormat::Png), ("jpeg", OutputFormat::Jpeg), ("webp", OutputFormat::Webp), ("gif", OutputFormat::Gif)]
-    {
+fn parse_accepts_the_five_formats_and_names_a_bad_one() {
+    let formats = [
+        ("png", OutputFormat::Png),
+        ("jpeg", OutputFormat::Jpeg),
+        ("webp", OutputFormat::Webp),
+        ("gif", OutputFormat::Gif),
+        ("avif", OutputFormat::Avif),
+    ];
+    for (name, format) in formats {
         let map = serde_json::json!({"format": name});
         let p = EncodeParams::parse(&mut Fields::new(map.as_object().expect("object"))).expect(name);
         assert_eq!(p.format, format);
@@ -204,7 +209,7 @@ fn parse_accepts_the_four_formats_and_names_a_bad_one() {
     let map = serde_json::json!({"format": "webp", "quality": 70, "lossless": true, "progressive": true, "max_bytes": 5000});
     let p = EncodeParams::parse(&mut Fields::new(map.as_object().expect("object"))).expect("every option");
     assert_eq!(p, EncodeParams { lossless: true, progressive: true, max_bytes: Some(5000), ..EncodeParams::new(OutputFormat::Webp, 70) });
-    let map = serde_json::json!({"format": "avif"});
+    let map = serde_json::json!({"format": "heic"});
     assert_eq!(EncodeParams::parse(&mut Fields::new(map.as_object().expect("object"))).unwrap_err().field, "format");
 }
 

@@ -4,6 +4,7 @@
 //!
 //! `encode` is the one step that does not return pixels; see [`encode`].
 
+pub mod avif;
 pub mod canvas;
 pub mod color;
 pub mod compose;
