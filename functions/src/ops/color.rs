@@ -1,7 +1,7 @@
 //! Per-pixel colour steps — `sepia`, `invert`, `brightness`, `contrast`, `saturation`,
 //! `hue_rotate` (and `tint`, in [`super::tint`]) — done in place on the raster's own layout (no RGBA copy, no extra memory),
 //! with the W3C filter-effects matrices that CSS `filter:` and SVG `feColorMatrix` use. Being
-//! per-pixel, they may run on a JPEG shrunk on load ([`Shrink::Point`]).
+//! per-pixel, they may run on a JPEG shrunk on load ([`Shrink::Point`](crate::shrink::Shrink::Point)).
 //!
 //! Saturation and hue rotation leave gray unchanged (the matrices' rows sum to 1), so a gray raster
 //! stays gray; sepia and tint make colour from gray, so gray becomes RGB (alpha kept).
@@ -10,7 +10,6 @@ use super::{ApplyCtx, Operation};
 use crate::error::ImageError;
 use crate::params::{FieldError, Fields};
 use crate::raster::{Layout, Raster};
-use crate::shrink::Shrink;
 use crate::spec::{Describe, Lit, Param};
 use serde::{Deserialize, Serialize};
 
@@ -125,15 +124,7 @@ impl Operation for Sepia {
     fn parse(f: &mut Fields) -> Result<Self, FieldError> {
         Ok(Sepia { amount: f.get(&SEPIA_AMOUNT)? })
     }
-    fn output_channels(&self, channels: u8) -> u8 {
-        colour_channels(channels)
-    }
-    fn extra_bytes(&self, input: u64, output: u64) -> u64 {
-        colourise_extra_bytes(input, output)
-    }
-    fn shrink(&self) -> Shrink {
-        Shrink::Point
-    }
+    colourising_point_step!();
     fn apply(&self, src: Raster, _ctx: &ApplyCtx) -> Result<Raster, ImageError> {
         let k = 1.0 - self.amount;
         matrix(
@@ -157,12 +148,7 @@ impl Operation for Invert {
     fn parse(_f: &mut Fields) -> Result<Self, FieldError> {
         Ok(Invert {})
     }
-    fn extra_bytes(&self, _input: u64, _output: u64) -> u64 {
-        0
-    }
-    fn shrink(&self) -> Shrink {
-        Shrink::Point
-    }
+    in_place_point_step!();
     fn apply(&self, src: Raster, _ctx: &ApplyCtx) -> Result<Raster, ImageError> {
         map_colour_samples(src, &lut(|v| 1.0 - v))
     }
@@ -183,12 +169,7 @@ impl Operation for Brightness {
     fn parse(f: &mut Fields) -> Result<Self, FieldError> {
         Ok(Brightness { factor: f.get(&BRIGHTNESS_FACTOR)? })
     }
-    fn extra_bytes(&self, _input: u64, _output: u64) -> u64 {
-        0
-    }
-    fn shrink(&self) -> Shrink {
-        Shrink::Point
-    }
+    in_place_point_step!();
     fn apply(&self, src: Raster, _ctx: &ApplyCtx) -> Result<Raster, ImageError> {
         map_colour_samples(src, &lut(|v| v * self.factor))
     }
@@ -209,12 +190,7 @@ impl Operation for Contrast {
     fn parse(f: &mut Fields) -> Result<Self, FieldError> {
         Ok(Contrast { factor: f.get(&CONTRAST_FACTOR)? })
     }
-    fn extra_bytes(&self, _input: u64, _output: u64) -> u64 {
-        0
-    }
-    fn shrink(&self) -> Shrink {
-        Shrink::Point
-    }
+    in_place_point_step!();
     fn apply(&self, src: Raster, _ctx: &ApplyCtx) -> Result<Raster, ImageError> {
         map_colour_samples(src, &lut(|v| (v - 0.5) * self.factor + 0.5))
     }
@@ -235,12 +211,7 @@ impl Operation for Saturation {
     fn parse(f: &mut Fields) -> Result<Self, FieldError> {
         Ok(Saturation { factor: f.get(&SATURATION_FACTOR)? })
     }
-    fn extra_bytes(&self, _input: u64, _output: u64) -> u64 {
-        0
-    }
-    fn shrink(&self) -> Shrink {
-        Shrink::Point
-    }
+    in_place_point_step!();
     fn apply(&self, src: Raster, _ctx: &ApplyCtx) -> Result<Raster, ImageError> {
         if !matches!(src.layout, Layout::Rgb8 | Layout::Rgba8) {
             return Ok(src);
@@ -272,12 +243,7 @@ impl Operation for HueRotate {
     fn parse(f: &mut Fields) -> Result<Self, FieldError> {
         Ok(HueRotate { degrees: f.get(&HUE_ROTATE_DEGREES)? })
     }
-    fn extra_bytes(&self, _input: u64, _output: u64) -> u64 {
-        0
-    }
-    fn shrink(&self) -> Shrink {
-        Shrink::Point
-    }
+    in_place_point_step!();
     fn apply(&self, src: Raster, _ctx: &ApplyCtx) -> Result<Raster, ImageError> {
         if !matches!(src.layout, Layout::Rgb8 | Layout::Rgba8) {
             return Ok(src);

@@ -13,6 +13,15 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Grayscale {}
 
+/// Channels after conversion to luma: alpha is kept (2 → 2, 4 → 2), colour becomes one channel.
+pub(crate) fn luma_channels(channels: u8) -> u8 {
+    if channels.is_multiple_of(2) {
+        2
+    } else {
+        1
+    }
+}
+
 impl Operation for Grayscale {
     const DESCRIPTION: &'static str = "Convert to grayscale (Rec. 601 luma); alpha is kept.";
     const PARAMS: &'static [&'static dyn Describe] = &[];
@@ -22,11 +31,7 @@ impl Operation for Grayscale {
     }
 
     fn output_channels(&self, channels: u8) -> u8 {
-        if channels.is_multiple_of(2) {
-            2
-        } else {
-            1
-        }
+        luma_channels(channels)
     }
 
     fn shrink(&self) -> Shrink {

@@ -4,6 +4,36 @@
 //!
 //! `encode` is the one step that does not return pixels; see [`encode`].
 
+/// The planner methods of a per-pixel step done in place: no memory besides its input, and it may
+/// run on a JPEG shrunk on load ([`Shrink::Point`]). Expanded inside `impl Operation`, so every
+/// such step (the colour and tone curves) states this once instead of each writing it out.
+macro_rules! in_place_point_step {
+    () => {
+        fn extra_bytes(&self, _input: u64, _output: u64) -> u64 {
+            0
+        }
+        fn shrink(&self) -> $crate::shrink::Shrink {
+            $crate::shrink::Shrink::Point
+        }
+    };
+}
+
+/// The planner methods of a per-pixel step that gives gray colour (`sepia`, `tint`): gray layouts
+/// grow to RGB(A), which needs a new buffer ([`color::colourise`]); colour is done in place.
+macro_rules! colourising_point_step {
+    () => {
+        fn output_channels(&self, channels: u8) -> u8 {
+            $crate::ops::color::colour_channels(channels)
+        }
+        fn extra_bytes(&self, input: u64, output: u64) -> u64 {
+            $crate::ops::color::colourise_extra_bytes(input, output)
+        }
+        fn shrink(&self) -> $crate::shrink::Shrink {
+            $crate::shrink::Shrink::Point
+        }
+    };
+}
+
 pub mod avif;
 pub mod canvas;
 pub mod color;

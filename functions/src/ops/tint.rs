@@ -1,14 +1,13 @@
 //! `tint`: recolour towards a colour at each pixel's own luminance (black stays black, white
 //! stays white), through a 256-entry table of the gradient black → tint → white. Per-pixel, so
-//! it may run on a JPEG shrunk on load ([`Shrink::Point`]).
+//! it may run on a JPEG shrunk on load ([`Shrink::Point`](crate::shrink::Shrink::Point)).
 
-use super::color::{colour_channels, colourise, colourise_extra_bytes};
+use super::color::colourise;
 use super::grayscale::luma;
 use super::{ApplyCtx, Operation};
 use crate::error::ImageError;
 use crate::params::{FieldError, Fields};
 use crate::raster::Raster;
-use crate::shrink::Shrink;
 use crate::spec::{Describe, Lit, Param};
 use serde::{Deserialize, Serialize};
 
@@ -34,15 +33,7 @@ impl Operation for Tint {
         let [r, g, b, _] = f.get(&COLOUR)?;
         Ok(Tint { colour: [r, g, b], strength: f.get(&STRENGTH)? })
     }
-    fn output_channels(&self, channels: u8) -> u8 {
-        colour_channels(channels)
-    }
-    fn extra_bytes(&self, input: u64, output: u64) -> u64 {
-        colourise_extra_bytes(input, output)
-    }
-    fn shrink(&self) -> Shrink {
-        Shrink::Point
-    }
+    colourising_point_step!();
     fn apply(&self, src: Raster, _ctx: &ApplyCtx) -> Result<Raster, ImageError> {
         let table = tint_table(self.colour);
         let s = (self.strength * 256.0).round() as i32;

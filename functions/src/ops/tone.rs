@@ -4,7 +4,7 @@
 //! others depend on image-wide statistics, so they stay shrink-on-load barriers.
 
 use super::color::{checked, lut, map_colour_samples};
-use super::grayscale::grayscale;
+use super::grayscale::{grayscale, luma_channels};
 use super::{ApplyCtx, Operation};
 use crate::error::ImageError;
 use crate::params::{FieldError, Fields};
@@ -33,12 +33,7 @@ impl Operation for Gamma {
     fn parse(f: &mut Fields) -> Result<Self, FieldError> {
         Ok(Gamma { gamma: f.get(&GAMMA)? })
     }
-    fn extra_bytes(&self, _input: u64, _output: u64) -> u64 {
-        0
-    }
-    fn shrink(&self) -> Shrink {
-        Shrink::Point
-    }
+    in_place_point_step!();
     fn apply(&self, src: Raster, _ctx: &ApplyCtx) -> Result<Raster, ImageError> {
         let inv = 1.0 / self.gamma;
         map_colour_samples(src, &lut(|v| v.powf(inv)))
@@ -66,12 +61,10 @@ impl Operation for Threshold {
         Ok(Threshold { threshold: f.get(&THRESHOLD)?, grayscale: f.get(&THRESHOLD_GRAYSCALE)? })
     }
     fn output_channels(&self, channels: u8) -> u8 {
-        if !self.grayscale {
-            channels
-        } else if channels.is_multiple_of(2) {
-            2
+        if self.grayscale {
+            luma_channels(channels)
         } else {
-            1
+            channels
         }
     }
     fn extra_bytes(&self, _input: u64, output: u64) -> u64 {
