@@ -13,44 +13,26 @@ pub trait Typed: Copy {
     fn from_checked(c: Checked<'_>) -> Option<Self>;
 }
 
-impl Typed for u32 {
-    fn to_json(self) -> Value {
-        json!(self)
-    }
-    fn from_checked(c: Checked<'_>) -> Option<Self> {
-        if let Checked::Int(n) = c {
-            u32::try_from(n).ok()
-        } else {
-            None
+/// The integer types: an integer parameter is checked as an `i64` ([`Checked::Int`]) and
+/// narrowed to the field's type, one definition for each width.
+macro_rules! typed_integer {
+    ($($t:ty),+) => {$(
+        impl Typed for $t {
+            fn to_json(self) -> Value {
+                json!(self)
+            }
+            fn from_checked(c: Checked<'_>) -> Option<Self> {
+                if let Checked::Int(n) = c {
+                    <$t>::try_from(n).ok()
+                } else {
+                    None
+                }
+            }
         }
-    }
+    )+};
 }
 
-impl Typed for u8 {
-    fn to_json(self) -> Value {
-        json!(self)
-    }
-    fn from_checked(c: Checked<'_>) -> Option<Self> {
-        if let Checked::Int(n) = c {
-            u8::try_from(n).ok()
-        } else {
-            None
-        }
-    }
-}
-
-impl Typed for i64 {
-    fn to_json(self) -> Value {
-        json!(self)
-    }
-    fn from_checked(c: Checked<'_>) -> Option<Self> {
-        if let Checked::Int(n) = c {
-            Some(n)
-        } else {
-            None
-        }
-    }
-}
+typed_integer!(u32, u8, i64);
 
 impl Typed for f64 {
     fn to_json(self) -> Value {
