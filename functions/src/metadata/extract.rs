@@ -44,17 +44,13 @@ fn jpeg(bytes: &[u8]) -> SourceMetadata {
 
 fn png(bytes: &[u8]) -> SourceMetadata {
     let mut found = SourceMetadata::default();
-    let mut at = 8;
-    while let Some(head) = bytes.get(at..at + 8) {
-        let len = u32::from_be_bytes([head[0], head[1], head[2], head[3]]) as usize;
-        let Some(data) = bytes.get(at + 8..(at + 8).saturating_add(len)) else { break };
-        match &head[4..8] {
+    for (tag, data) in chunks(bytes, 8, PNG_CHUNKS) {
+        match tag {
             b"eXIf" => found.exif = Some(data.to_vec()),
             b"iTXt" => found.xmp = found.xmp.take().or_else(|| xmp_of_itxt(data)),
             b"IEND" => break,
             _ => {}
         }
-        at = at.saturating_add(12).saturating_add(len);
     }
     found
 }
@@ -71,17 +67,41 @@ fn xmp_of_itxt(data: &[u8]) -> Option<Vec<u8>> {
 
 fn webp(bytes: &[u8]) -> SourceMetadata {
     let mut found = SourceMetadata::default();
-    let mut at = 12;
-    while let Some(head) = bytes.get(at..at + 8) {
-        let len = u32::from_le_bytes([head[4], head[5], head[6], head[7]]) as usize;
-        let Some(data) = bytes.get(at + 8..(at + 8).saturating_add(len)) else { break };
-        match &head[0..4] {
+    for (tag, data) in chunks(bytes, 12, WEBP_CHUNKS) {
+        match tag {
             // Some writers keep JPEG's "Exif\0\0" header in the chunk.
             b"EXIF" => found.exif = Some(data.strip_prefix(EXIF_HEADER).unwrap_or(data).to_vec()),
             b"XMP " => found.xmp = Some(data.to_vec()),
             _ => {}
         }
-        at = at.saturating_add(8).saturating_add(len + (len & 1));
     }
     found
+}
+
+/// How a container lays out its chunks: an 8-byte head holding a 4-byte tag and a 4-byte length,
+/// then the data, then a trailer (PNG's CRC) and, in RIFF, a pad byte after odd lengths.
+struct ChunkLayout {
+    tag_at: usize,
+    len_at: usize,
+    big_endian: bool,
+    trailer: usize,
+    pad_odd: bool,
+}
+
+const PNG_CHUNKS: ChunkLayout = ChunkLayout { tag_at: 4, len_at: 0, big_endian: true, trailer: 4, pad_odd: false };
+const WEBP_CHUNKS: ChunkLayout = ChunkLayout { tag_at: 0, len_at: 4, big_endian: false, trailer: 0, pad_odd: true };
+
+/// The `(tag, data)` of every whole chunk from `start` on; it stops at the first chunk that
+/// runs past the end, so a truncated or lying length never reads out of bounds.
+fn chunks(bytes: &[u8], start: usize, layout: ChunkLayout) -> impl Iterator<Item = (&[u8], &[u8])> {
+    let mut at = start;
+    std::iter::from_fn(move || {
+        let head = bytes.get(at..at + 8)?;
+        let l = [head[layout.len_at], head[layout.len_at + 1], head[layout.len_at + 2], head[layout.len_at + 3]];
+        let len = if layout.big_endian { u32::from_be_bytes(l) } else { u32::from_le_bytes(l) } as usize;
+        let data = bytes.get(at + 8..(at + 8).saturating_add(len))?;
+        let pad = if layout.pad_odd { len & 1 } else { 0 };
+        at = at.saturating_add(8 + layout.trailer).saturating_add(len + pad);
+        Some((&head[layout.tag_at..layout.tag_at + 4], data))
+    })
 }
