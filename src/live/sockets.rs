@@ -119,3 +119,26 @@ pub fn on_error(ws: &WebSocket, stream: &str, error: &Error) {
     crate::log::warn("socket_error").field("stream", stream).field("error", error.to_string()).emit();
     let _ = ws.close(Some(1011), Some("socket error"));
 }
+
+/// The three socket callbacks of a Durable Object that streams over [`accept`]ed sockets: the
+/// same for every stream, so the task and tenant objects expand this inside their
+/// `impl DurableObject` (the trait wants them there) instead of each writing them out. The
+/// literal names the stream in error logs.
+macro_rules! socket_callbacks {
+    ($stream:literal) => {
+        async fn websocket_message(&self, ws: worker::WebSocket, message: worker::WebSocketIncomingMessage) -> worker::Result<()> {
+            $crate::live::sockets::on_message(&ws, &message)
+        }
+
+        async fn websocket_close(&self, ws: worker::WebSocket, code: usize, _reason: String, _was_clean: bool) -> worker::Result<()> {
+            $crate::live::sockets::answer_close(&ws, code);
+            Ok(())
+        }
+
+        async fn websocket_error(&self, ws: worker::WebSocket, error: worker::Error) -> worker::Result<()> {
+            $crate::live::sockets::on_error(&ws, $stream, &error);
+            Ok(())
+        }
+    };
+}
+pub(crate) use socket_callbacks;

@@ -76,19 +76,7 @@ impl DurableObject for TaskObject {
         }
     }
 
-    async fn websocket_message(&self, ws: WebSocket, message: WebSocketIncomingMessage) -> Result<()> {
-        sockets::on_message(&ws, &message)
-    }
-
-    async fn websocket_close(&self, ws: WebSocket, code: usize, _reason: String, _was_clean: bool) -> Result<()> {
-        sockets::answer_close(&ws, code);
-        Ok(())
-    }
-
-    async fn websocket_error(&self, ws: WebSocket, error: Error) -> Result<()> {
-        sockets::on_error(&ws, "task", &error);
-        Ok(())
-    }
+    sockets::socket_callbacks!("task");
 
     /// The watchdog: re-sends or fails whatever is overdue, then sleeps until the next deadline.
     async fn alarm(&self) -> Result<Response> {

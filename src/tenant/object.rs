@@ -79,19 +79,7 @@ impl DurableObject for TenantObject {
         TenantObject { state, env }
     }
 
-    async fn websocket_message(&self, ws: WebSocket, message: WebSocketIncomingMessage) -> Result<()> {
-        sockets::on_message(&ws, &message)
-    }
-
-    async fn websocket_close(&self, ws: WebSocket, code: usize, _reason: String, _was_clean: bool) -> Result<()> {
-        sockets::answer_close(&ws, code);
-        Ok(())
-    }
-
-    async fn websocket_error(&self, ws: WebSocket, error: Error) -> Result<()> {
-        sockets::on_error(&ws, "feed", &error);
-        Ok(())
-    }
+    sockets::socket_callbacks!("feed");
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
         if req.path() == "/feed/ws" {
