@@ -8,19 +8,12 @@ use functions::raster::{Layout, Raster};
 use image::{DynamicImage, ImageOutputFormat, RgbImage};
 use std::io::Cursor;
 
-/// A tiny deterministic PRNG (xorshift): the same corpus on every run.
-pub struct Rng(pub u64);
-impl Rng {
-    pub fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
+/// The imaging crate's test PRNG (xorshift), the same file its own hostile corpora use: one
+/// generator for every generated corpus, and the same corpus on every run. Test support is not
+/// part of a crate's API, so it is included by path rather than imported.
+#[path = "../../../functions/tests/support/rng.rs"]
+mod rng;
+use rng::Rng;
 
 fn raster(w: u32, h: u32) -> Raster {
     let pixels = (0..h).flat_map(|y| (0..w).flat_map(move |x| [(x * 9) as u8, (y * 13) as u8, (x ^ y) as u8])).collect();
