@@ -33,6 +33,7 @@ const ROUTES: [(&str, &str); 27] = [
     ("post", "/admin/backups"),
     ("get", "/admin/backups"),
     ("post", "/admin/restore"),
+    ("post", "/admin/usage"),
 ];
 
 #[tokio::test(flavor = "multi_thread")]
@@ -47,7 +48,7 @@ async fn openapi_json_is_served_without_a_token_and_documents_every_route() {
         assert!(doc["paths"][path][method].is_object(), "openapi.json lacks {method} {path}");
     }
     let documented = doc["paths"].as_object().expect("paths").len();
-    assert_eq!(documented, 23, "a documented path the server does not serve, or a route missing from ROUTES");
+    assert_eq!(documented, 24, "a documented path the server does not serve, or a route missing from ROUTES");
 }
 
 #[tokio::test(flavor = "multi_thread")]
