@@ -5,7 +5,7 @@ use crate::support::*;
 use reqwest::StatusCode;
 
 /// Every route a client may call (the API contract in `public/openapi.json`, docs/LIVE.md and the README).
-const ROUTES: [(&str, &str); 27] = [
+const ROUTES: [(&str, &str); 28] = [
     ("get", "/health"),
     ("get", "/"),
     ("get", "/studio/{file}"),
