@@ -26,7 +26,7 @@ use crate::ops::resize::resize_planar;
 use crate::ops::ApplyCtx;
 use crate::plan::Limits;
 use crate::planar::Pixels;
-use crate::raster::{self, Raster};
+use crate::raster;
 use crate::registry::Step;
 use crate::shrink;
 use std::collections::HashMap;
@@ -56,16 +56,9 @@ enum Held {
     /// full size (differs only in the shrunk prefix of the chain).
     Pixels { pixels: Pixels, nominal: (u32, u32) },
     /// An `encode` with `max_bytes` between two of its encodes ([`Session::advance`]).
-    Fitting(Box<Fitting>),
+    Fitting(Box<fit::Fitting>),
     /// Between a failed step and the end: nothing usable.
     Spent,
-}
-
-/// A `max_bytes` search under way: the raster it encodes, and where the search stands.
-struct Fitting {
-    src: Raster,
-    params: EncodeParams,
-    fitter: Fitter,
 }
 
 /// What one [`Session::advance`] did.
@@ -190,7 +183,7 @@ impl<'c> Session<'c> {
             (Step::Encode(p), pixels) if p.max_bytes.is_some() => {
                 let fitter = Fitter::new(p, p.max_bytes.unwrap_or(u32::MAX));
                 let src = encode::prepare(pixels.into_raster(), p)?;
-                self.held = Held::Fitting(Box::new(Fitting { src, params: *p, fitter }));
+                self.held = Held::Fitting(Box::new(fit::Fitting { src, params: *p, fitter }));
                 return self.fit_next();
             }
             (Step::Encode(p), pixels) => {
@@ -213,28 +206,6 @@ impl<'c> Session<'c> {
         };
         self.next += 1;
         Ok(Advance::Ran(self.dims()))
-    }
-
-    /// The next encode of the `max_bytes` search under way, or, once it is over, its result.
-    fn fit_next(&mut self) -> Result<Advance, ImageError> {
-        let Held::Fitting(fitting) = &mut self.held else {
-            return Err(ImageError::Params("no encode under way".into()));
-        };
-        if let Some(quality) = fitting.fitter.next_quality() {
-            let out = encode::encode_at(&fitting.src, &fitting.params, quality)?;
-            return Ok(Advance::Encoding(fitting.fitter.record(quality, out)));
-        }
-        let Held::Fitting(fitting) = std::mem::replace(&mut self.held, Held::Spent) else {
-            return Err(ImageError::Params("no encode under way".into()));
-        };
-        let Fitting { src, params, fitter } = *fitting;
-        let dims = (src.width, src.height);
-        drop(src);
-        let (bytes, search) = fitter.finish()?;
-        let bytes = self.embed(bytes, &params, dims);
-        self.held = Held::Encoded { bytes, format: Some(params.format.format()), dims, search: Some(search) };
-        self.next += 1;
-        Ok(Advance::Ran(dims))
     }
 
     /// `bytes` encoded by `p`, with the source's metadata that `p.metadata` keeps.
@@ -313,6 +284,9 @@ pub fn run_chain(chain: &crate::Chain, source: Vec<u8>, limits: Limits, aux: &Ha
     }
     session.finish()
 }
+
+#[path = "session_fit.rs"]
+mod fit;
 
 #[cfg(test)]
 #[path = "session_tests.rs"]

@@ -3,6 +3,7 @@
 use super::*;
 use crate::format::probe;
 use crate::params::Fields;
+use crate::raster::Layout;
 
 fn params(format: OutputFormat) -> EncodeParams {
     EncodeParams::new(format, 85)

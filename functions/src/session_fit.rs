@@ -1,0 +1,39 @@
+//! An `encode` with `max_bytes` inside a session: the search runs one encode per
+//! [`Session::advance`], so that the caller can report each encode before the next one starts.
+
+use super::{Advance, Held, Session};
+use crate::error::ImageError;
+use crate::ops::encode::{self, EncodeParams};
+use crate::ops::fit::Fitter;
+use crate::raster::Raster;
+
+/// A `max_bytes` search under way: the raster it encodes, and where the search stands.
+pub(super) struct Fitting {
+    pub(super) src: Raster,
+    pub(super) params: EncodeParams,
+    pub(super) fitter: Fitter,
+}
+
+impl Session<'_> {
+    /// The next encode of the `max_bytes` search under way, or, once it is over, its result.
+    pub(super) fn fit_next(&mut self) -> Result<Advance, ImageError> {
+        let Held::Fitting(fitting) = &mut self.held else {
+            return Err(ImageError::Params("no encode under way".into()));
+        };
+        if let Some(quality) = fitting.fitter.next_quality() {
+            let out = encode::encode_at(&fitting.src, &fitting.params, quality)?;
+            return Ok(Advance::Encoding(fitting.fitter.record(quality, out)));
+        }
+        let Held::Fitting(fitting) = std::mem::replace(&mut self.held, Held::Spent) else {
+            return Err(ImageError::Params("no encode under way".into()));
+        };
+        let Fitting { src, params, fitter } = *fitting;
+        let dims = (src.width, src.height);
+        drop(src);
+        let (bytes, search) = fitter.finish()?;
+        let bytes = self.embed(bytes, &params, dims);
+        self.held = Held::Encoded { bytes, format: Some(params.format.format()), dims, search: Some(search) };
+        self.next += 1;
+        Ok(Advance::Ran(dims))
+    }
+}
