@@ -69,6 +69,9 @@ pub struct Config {
     /// Work (ms) a job does since its last checkpoint before it stores the next step's output,
     /// so that a retry redoes at most about this much.
     pub checkpoint_after_ms: u64,
+    /// `POST /tasks` runs a new task's first job itself after answering (`INLINE_FIRST_JOB`,
+    /// default on; see [`crate::task::inline`]). Off, every job goes through the queue.
+    pub inline_first_job: bool,
     /// Key for the webhook signature; without it, requests asking for a webhook are refused.
     pub webhook_secret: Option<Secret>,
     /// Dev/test only: accept webhook URLs on loopback (plain http allowed there).
@@ -152,6 +155,7 @@ impl Config {
         }
         let flag = |name: &str| get(name).is_some_and(|v| matches!(v.trim(), "1" | "true" | "yes"));
         let webhook_allow_loopback = flag("WEBHOOK_ALLOW_LOOPBACK");
+        let inline_first_job = !get("INLINE_FIRST_JOB").is_some_and(|v| matches!(v.trim(), "0" | "false" | "no"));
         let faults = Faults::parse(&get("FAULT_INJECTION").unwrap_or_default()).unwrap_or_else(|why| {
             problems.push(format!("FAULT_INJECTION ({why})"));
             Faults::default()
@@ -200,6 +204,7 @@ impl Config {
             queue_timeout_seconds,
             step_max_retries,
             checkpoint_after_ms,
+            inline_first_job,
             webhook_secret: webhook_secret.map(|s| Secret(s.into_bytes())),
             webhook_allow_loopback,
             faults,

@@ -17,6 +17,8 @@
 //!   asking first (a trap, as a misplanned step would cause); the module must recover;
 //! - `index_fail=N`: the task object's first N writes to its tenant's index fail (counted per
 //!   task object); the alarm must retry until the listing matches the task;
+//! - `inline_lost`: `POST /tasks` does not run the first job it was handed (as if its isolate
+//!   died right after answering); the watchdog must send it to the queue;
 //! - `clock_days=N`: the Cron Triggers run as if N days later than scheduled, so a test sees
 //!   retention 31 days on without waiting (`wrangler dev`'s `/__scheduled` does not pass its
 //!   `time` parameter through to the event).
@@ -28,7 +30,7 @@ use thiserror::Error;
 pub enum FaultsError {
     #[error("{0:?} needs a count, e.g. transient=2")]
     NoCount(String),
-    #[error("unknown fault {0:?} (known: transient=N, duplicate, die=N, pause=MS, send_fail=N, index_fail=N, oom=N, lose_report=N, clock_days=N)")]
+    #[error("unknown fault {0:?} (known: transient=N, duplicate, die=N, pause=MS, send_fail=N, index_fail=N, oom=N, lose_report=N, inline_lost, clock_days=N)")]
     Unknown(String),
 }
 
@@ -43,6 +45,7 @@ pub struct Faults {
     pub oom: u32,
     pub lose_report: u32,
     pub clock_days: u32,
+    pub inline_lost: bool,
 }
 
 impl Faults {
@@ -61,6 +64,7 @@ impl Faults {
                 Some(("lose_report", v)) => faults.lose_report = count(v)?,
                 Some(("clock_days", v)) => faults.clock_days = count(v)?,
                 None if item == "duplicate" => faults.duplicate = true,
+                None if item == "inline_lost" => faults.inline_lost = true,
                 _ => return Err(FaultsError::Unknown(item.to_string())),
             }
         }

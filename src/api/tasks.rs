@@ -6,7 +6,9 @@ use super::error::{ApiError, ApiResult};
 use super::gate::{admit, charge_work, identify, signed_url};
 use super::task_request::{idempotency_key, result_key, TaskRequest, TASK_BODY_LIMIT};
 use super::{json_response, param, query_pairs, AppState, Ctx};
+use crate::clock::now_millis;
 use crate::ids::{ImageId, TaskId, TenantId};
+use crate::messages::Job;
 use crate::ratelimit::Cost;
 use crate::storage::Images;
 use crate::task::client::TaskClient;
@@ -46,12 +48,16 @@ pub async fn create(mut req: Request, ctx: Ctx) -> ApiResult<Response> {
             return Err(e);
         }
     };
-    // Charged by the work it starts, before anything is looked up or queued.
-    charge_work(&ctx, &tenant, Cost::work(request.images.len(), request.chain.len())).await?;
+    // Charged by the work it starts, before anything is created or queued; the limiter is paid
+    // while the images are looked up (reads only), one round trip off every task's latency.
+    let charge = async { charge_work(&ctx, &tenant, Cost::work(request.images.len(), request.chain.len())).await.map_err(ApiError::from) };
     let images = Images::new(&ctx.env)?;
-    // Images a step refers to (a watermark): the tenant's, capped in size.
-    images.aux_originals(&tenant, &request.chain).await?;
-    let prepared = try_join_all(request.images.iter().map(|id| prepare(&ctx, &images, &tenant, id, &request.chain))).await?;
+    let lookups = async {
+        // Images a step refers to (a watermark): the tenant's, capped in size.
+        images.aux_originals(&tenant, &request.chain).await?;
+        try_join_all(request.images.iter().map(|id| prepare(&ctx, &images, &tenant, id, &request.chain))).await
+    };
+    let ((), prepared) = futures_util::future::try_join(charge, lookups).await?;
     let (prepared, bounds): (Vec<NewImage>, Vec<u64>) = prepared.into_iter().unzip();
     super::usage::admit_task(&ctx.env, &tenant, config.max_storage_bytes_per_tenant, stored::task_bound(&bounds)).await?;
     let id = match key {
@@ -65,13 +71,19 @@ pub async fn create(mut req: Request, ctx: Ctx) -> ApiResult<Response> {
         images: prepared,
         webhook: request.webhook,
         fingerprint: key.map(|_| request.fingerprint),
+        inline: config.inline_first_job,
     };
-    let Created { task, created } = TaskClient::new(&ctx.env, &tenant, &id)?.create(new).await.map_err(|e| match e {
+    let Created { task, created, inline } = TaskClient::new(&ctx.env, &tenant, &id)?.create(new).await.map_err(|e| match e {
         TaskError::Refused(Refusal::Conflict(_)) => {
             ApiError::Conflict("this Idempotency-Key was already used for a different request".into())
         }
         other => other.into(),
     })?;
+    if let Some(job) = inline.filter(|_| !config.faults.inline_lost) {
+        let job = Job { tenant: tenant.clone(), task: id.clone(), job, sent_ms: now_millis() };
+        let (env, config, request_id) = (ctx.env.clone(), config.clone(), ctx.data.request_id.clone());
+        ctx.data.background.wait_until(crate::consumer::run_inline(env, config, job, request_id));
+    }
     json_response(&with_links(task, &req, &ctx.data, &tenant)?, if created { 202 } else { 200 })
 }
 

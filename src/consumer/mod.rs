@@ -63,7 +63,7 @@ pub async fn consume(batch: MessageBatch<QueueMessage>, env: Env) -> worker::Res
                 continue;
             }
         };
-        let next = if dead_letters { give_up(&env, job, &id).await } else { run(&env, &config, job, &id).await };
+        let next = if dead_letters { give_up(&env, job, &id).await } else { run(&env, &config, job, Timings::start(job, &id)).await };
         match next {
             Ok(Next::Ack) => message.ack(),
             Ok(Next::RetryIn(seconds)) => message.retry_with_options(&QueueRetryOptionsBuilder::new().with_delay_seconds(seconds).build()),
@@ -90,9 +90,28 @@ async fn give_up(env: &Env, job: &Job, message: &str) -> Result<Next, TaskError>
     Ok(Next::Ack)
 }
 
-async fn run(env: &Env, config: &Config, job: &Job, message: &str) -> Result<Next, TaskError> {
+/// Runs a job handed over by the request that created its task ([`crate::task::inline`]), after
+/// that request's answer: what a delivered message would do, except that what a message would
+/// leave to the queue (a retry after a delay, a redelivery) is sent to the queue now. If that
+/// send fails, the job's lease deadline brings the watchdog, as for any lost message.
+pub async fn run_inline(env: Env, config: Config, job: Job, request_id: String) {
+    let timings = Timings::inline(&job, &request_id);
+    let delay = match run(&env, &config, &job, timings).await {
+        Ok(Next::Ack) => return,
+        Ok(Next::RetryIn(seconds)) => seconds,
+        Ok(Next::Redeliver) => 0,
+        Err(e) => {
+            job_line(log::error("retry"), &job, &request_id).field("detail", e.to_string()).emit();
+            0
+        }
+    };
+    send_later(&env, Job { sent_ms: now_millis() + u64::from(delay) * 1000, ..job }, delay).await;
+}
+
+async fn run(env: &Env, config: &Config, job: &Job, timings: Timings) -> Result<Next, TaskError> {
     let task = TaskClient::new(env, &job.tenant, &job.task)?;
-    let mut timings = Timings::start(job, message);
+    let message = &timings.message().to_string();
+    let mut timings = timings;
     let Some(claimed) = timings.time_object(task.claim(job.job)).await?.run else {
         job_line(log::info("skip"), job, message).field("detail", "duplicate, running elsewhere, or finished").emit();
         return Ok(Next::Ack);
@@ -127,8 +146,19 @@ fn exceed_the_memory_cap(job: &Job, message: &str) {
 async fn retry_later(env: &Env, job: &Job, image: usize, step: usize, delay: u32) -> Next {
     let sent_ms = now_millis() + u64::from(delay) * 1000;
     let retry = Job { tenant: job.tenant.clone(), task: job.task.clone(), job: JobRef::Step { image, step }, sent_ms };
-    if let Ok(queue) = env.queue(STEPS_QUEUE) {
-        let _ = queue.send(MessageBuilder::new(retry).delay_seconds(delay).build()).await;
-    }
+    send_later(env, retry, delay).await;
     Next::Ack
+}
+
+/// Sends `job` to the queue, deliverable after `delay` seconds; a failure is only logged (the
+/// job's lease deadline makes the watchdog send it).
+async fn send_later(env: &Env, job: Job, delay: u32) {
+    let sent = match env.queue(STEPS_QUEUE) {
+        Ok(queue) => queue.send(MessageBuilder::new(job.clone()).delay_seconds(delay).build()).await,
+        Err(e) => Err(e),
+    };
+    if let Err(e) = sent {
+        let line = log::warn("send_failed").tenant(job.tenant.as_str()).task(job.task.as_str()).job(job.job);
+        line.field("error", e.to_string()).field("recovery", "the watchdog sends it when its lease is overdue").emit();
+    }
 }

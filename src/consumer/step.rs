@@ -153,7 +153,10 @@ pub async fn run(
         }
         run.timings.outcome = outcome_name(&outcome);
         run.record(job, step, &outcome);
-        let done = Completion { checkpointed, proceed: succeeded && !last, ..report(step, attempt, outcome) };
+        // A handed-over job past its budget reports without proceeding: the object then sends
+        // the next step to the queue, which resumes from the last checkpoint.
+        let proceed = succeeded && !last && !run.timings.past_budget();
+        let done = Completion { checkpointed, proceed, ..report(step, attempt, outcome) };
         let answer = run.timings.time_object(task.complete(&done)).await?;
         match (answer.retry_in_s, answer.next_attempt) {
             (Some(delay), _) if step == spec.start => return Ok(run.log(job, Next::RetryIn(delay))),

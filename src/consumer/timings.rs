@@ -22,7 +22,14 @@ pub struct Timings {
     object_ms: u64,
     /// The last reported outcome.
     pub outcome: &'static str,
+    /// A job run by the request that created its task: after this long it hands its remaining
+    /// steps to the queue (`wait_until` gives a request's work 30 s after its answer).
+    budget_ms: Option<u64>,
 }
+
+/// How long a handed-over job runs before it leaves the rest of its chain to the queue: half
+/// of `wait_until`'s 30 s, so that the step running when it is reached can still finish.
+pub const INLINE_BUDGET_MS: u64 = 15_000;
 
 impl Timings {
     /// Starts the clock for a delivered `job`.
@@ -31,6 +38,16 @@ impl Timings {
         // Messages sent before `sent_ms` existed carry 0: no figure rather than a wrong one.
         let queue_wait_ms = if job.sent_ms > 0 { now.saturating_sub(job.sent_ms) } else { 0 };
         Timings { message: message.to_string(), started: now, queue_wait_ms, outcome: "none", ..Timings::default() }
+    }
+
+    /// Starts the clock for a job run by the request that created its task (`request_id`).
+    pub fn inline(job: &Job, request_id: &str) -> Timings {
+        Timings { budget_ms: Some(INLINE_BUDGET_MS), ..Timings::start(job, request_id) }
+    }
+
+    /// Whether a handed-over job has run long enough to leave its remaining steps to the queue.
+    pub fn past_budget(&self) -> bool {
+        self.budget_ms.is_some_and(|budget| now_millis().saturating_sub(self.started) >= budget)
     }
 
     /// The id of the message being run.
@@ -96,6 +113,7 @@ impl Timings {
             "store_ms": self.store_ms, "object_ms": self.object_ms, "total_ms": now_millis() - self.started,
         });
         let line = super::job_line(log::info("job"), job, &self.message).field("outcome", self.outcome);
-        line.field("queue_wait_ms", self.queue_wait_ms).field("timings", timings)
+        let via = if self.budget_ms.is_some() { "inline" } else { "queue" };
+        line.field("via", via).field("queue_wait_ms", self.queue_wait_ms).field("timings", timings)
     }
 }

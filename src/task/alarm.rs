@@ -133,6 +133,7 @@ mod tests {
             images: vec![NewImage { image, cached: None }],
             webhook: None,
             fingerprint: None,
+            inline: false,
         };
         Task::new(new, &tick(0)).0
     }

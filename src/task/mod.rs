@@ -5,6 +5,7 @@ mod alarm;
 pub mod client;
 mod dispatch;
 pub mod events;
+pub mod inline;
 pub mod lease;
 mod lifecycle;
 mod listing;

@@ -140,6 +140,9 @@ pub struct NewTask {
     pub images: Vec<NewImage>,
     pub webhook: Option<String>,
     pub fingerprint: Option<String>,
+    /// The creating request runs the first job itself ([`super::inline`]) instead of the queue.
+    #[serde(default)]
+    pub inline: bool,
 }
 
 /// The moment and rules a transition runs under (the object supplies them; tests pick them).

@@ -146,13 +146,20 @@ impl TaskObject {
             // task back, anything else is a conflict.
             let same = existing.tenant == new.tenant && existing.fingerprint.is_some() && existing.fingerprint == new.fingerprint;
             return Ok(match same {
-                true => Ok(Created { task: view::public_task(&existing), created: false }),
+                true => Ok(Created { task: view::public_task(&existing), created: false, inline: None }),
                 false => Err(Refusal::Conflict(existing.status)),
             });
         }
-        let (task, effects) = Task::new(new, tick);
+        let wants_inline = new.inline;
+        let (mut task, mut effects) = Task::new(new, tick);
+        let inline = if wants_inline { task.hand_over_first(&mut effects, tick) } else { None };
+        if let (Some(job), true) = (inline, Config::from_env(&self.env).is_ok_and(|c| c.faults.duplicate)) {
+            // Fault injection: the handed-over job is also delivered by the queue, to prove
+            // that the two runners of one job change nothing.
+            effects.enqueue.push(job);
+        }
         self.apply(&task, effects, false).await?;
-        Ok(Ok(Created { task: view::public_task(&task), created: true }))
+        Ok(Ok(Created { task: view::public_task(&task), created: true, inline }))
     }
 
     async fn cancel(&self, tenant: &TenantId, tick: &Tick) -> Answer<Value> {

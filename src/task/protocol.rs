@@ -65,6 +65,9 @@ pub struct Created {
     pub task: Value,
     /// `false`: the same idempotent request was made before and this is its task.
     pub created: bool,
+    /// The job handed to the creating request to run ([`super::inline`]), if it asked for one.
+    #[serde(default)]
+    pub inline: Option<JobRef>,
 }
 
 /// Why a task object refused a call. Travels in the answer's body (`{"Err": …}`), so the

@@ -42,6 +42,7 @@ fn new_task(images: usize, cached: &[usize], webhook: bool) -> NewTask {
         images,
         webhook: webhook.then(|| "https://hooks.example/x".to_string()),
         fingerprint: None,
+        inline: false,
     }
 }
 
@@ -283,3 +284,7 @@ mod fused;
 /// Boxes kept by content-aware steps.
 #[path = "state_box_tests.rs"]
 mod boxes;
+
+/// The first job handed to the creating request.
+#[path = "state_inline_tests.rs"]
+mod inline;

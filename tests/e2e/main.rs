@@ -14,6 +14,7 @@ mod foundation;
 mod fused;
 mod hardening;
 mod imaging;
+mod inline;
 mod listings;
 mod live;
 mod logs;

@@ -18,8 +18,10 @@ async fn listed(app: &TestApp, token: &str, id: &str) -> Option<Value> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_task_whose_first_queue_send_fails_is_listed_and_still_finishes() {
-    // A short step timeout: the watchdog re-sends the lost job two seconds after creation.
-    let app = TestApp::spawn_with(&[("FAULT_INJECTION", "send_fail=1"), ("STEP_TIMEOUT_SECONDS", "2")]).await;
+    // A short step timeout: the watchdog re-sends the lost job two seconds after creation. The
+    // first job goes through the queue here, not to the creating request (see inline.rs).
+    let vars = [("FAULT_INJECTION", "send_fail=1"), ("STEP_TIMEOUT_SECONDS", "2"), ("INLINE_FIRST_JOB", "0")];
+    let app = TestApp::spawn_with(&vars).await;
     let token = app.token("alice");
     let image = app.upload_png(&token, "s.png", 40, 30).await;
     let task = app.run_chain(&token, &image, json!([{"op": RESIZE, "width": 20}, {"op": ENCODE, "format": "png"}])).await;

@@ -1,0 +1,78 @@
+//! End-to-end tests of the first job handed to the request that created the task
+//! (`INLINE_FIRST_JOB`, on by default): it runs there and the rest goes through the queue; with
+//! it off, everything goes through the queue; a creator that never runs it is covered by the
+//! watchdog. Which runner ran a job is read from the consumer's `"event":"job"` log lines.
+
+use crate::support::*;
+use functions::registry::{ENCODE, RESIZE};
+use serde_json::{json, Value};
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// The `via` of each job log line about task `id`, keyed by (image, step), once there are `n`.
+async fn runners(app: &TestApp, id: &str, n: usize) -> Vec<((u64, u64), String)> {
+    let deadline = Instant::now() + TASK_DEADLINE;
+    loop {
+        let mut seen: Vec<((u64, u64), String)> = app
+            .server_log()
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l.get(l.find('{')?..)?).ok())
+            .filter(|v| v["event"] == "job" && v["task"] == id)
+            .map(|v| ((v["image"].as_u64().unwrap_or(99), v["step"].as_u64().unwrap_or(99)), v["via"].as_str().unwrap_or("?").to_string()))
+            .collect();
+        if seen.len() >= n {
+            seen.sort();
+            return seen;
+        }
+        assert!(Instant::now() < deadline, "{} of {n} job lines about {id}: {seen:?}", seen.len());
+        // Poll interval inside the deadline loop; the condition is the log lines above.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn chain() -> Value {
+    json!([{"op": RESIZE, "width": 20}, {"op": ENCODE, "format": "png"}])
+}
+
+async fn two_image_task(app: &TestApp, token: &str) -> String {
+    let images = [app.upload_png(token, "a.png", 40, 30).await, app.upload_png(token, "b.png", 30, 40).await];
+    let task = app.create_task(token, &json!({"images": images, "steps": chain()})).await;
+    let task = json_body(task, reqwest::StatusCode::ACCEPTED).await;
+    let id = task["id"].as_str().expect("task id").to_string();
+    let done = app.wait_for_task(token, &id, TASK_DEADLINE).await;
+    assert_eq!(done["status"], "succeeded", "{done:#}");
+    id
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_new_tasks_first_job_runs_in_the_creating_request_and_the_others_through_the_queue() {
+    let app = TestApp::spawn().await;
+    let token = app.token("alice");
+    let id = two_image_task(&app, &token).await;
+    // Each image's steps run fused in one job.
+    let seen = runners(&app, &id, 2).await;
+    assert_eq!(seen, vec![((0, 0), "inline".to_string()), ((1, 0), "queue".to_string())], "only the first job is handed over");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn with_inline_first_job_off_every_job_goes_through_the_queue() {
+    let app = TestApp::spawn_with(&[("INLINE_FIRST_JOB", "0")]).await;
+    let token = app.token("alice");
+    let id = two_image_task(&app, &token).await;
+    let seen = runners(&app, &id, 2).await;
+    assert_eq!(seen, vec![((0, 0), "queue".to_string()), ((1, 0), "queue".to_string())]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_first_job_its_creator_never_ran_is_sent_to_the_queue_by_the_watchdog() {
+    let app = TestApp::spawn_with(&[("FAULT_INJECTION", "inline_lost")]).await;
+    let token = app.token("alice");
+    let image = app.upload_png(&token, "lost.png", 40, 30).await;
+    let task = app.run_chain(&token, &image, chain()).await;
+    let id = task["id"].as_str().expect("task id");
+    let done = app.wait_for_task(&token, id, TASK_DEADLINE).await;
+    assert_eq!(done["status"], "succeeded", "{done:#}");
+    assert_eq!(done["steps"][0]["attempts"], 1, "a job sent late is not a retry: {done:#}");
+    assert_eq!(runners(&app, id, 1).await, vec![((0, 0), "queue".to_string())]);
+    assert_eq!(decode_as(&download(&app, &token, id).await, image::ImageFormat::Png).width(), 20);
+}
