@@ -51,6 +51,12 @@ pub async fn lookup(key: &EdgeKey) -> worker::Result<Option<Cached>> {
 }
 
 /// Keeps a rendition at the edge, and the marker that lets a delete purge it.
+///
+/// Both writes go out together and both are awaited before the answer: what a delete must find
+/// is the pair in place once the client has the rendition (a delete it sends after that purges
+/// the entry). Written one after the other they cost a round trip more and guarded nothing
+/// more: a delete racing the render could list the markers between the two writes either way.
+/// A marker that failed takes its entry back out, so no entry outlives a delete unmarked.
 pub async fn keep(
     bucket: &Bucket,
     (tenant, image): (&TenantId, &ImageId),
@@ -59,13 +65,20 @@ pub async fn keep(
     content_type: &str,
     etag: &str,
 ) -> worker::Result<()> {
-    bucket.put(keys::edge_marker(tenant, image, &key.hash), Vec::new()).execute().await?;
     let headers = Headers::new();
     headers.set("content-type", content_type)?;
     headers.set("etag", etag)?;
     headers.set("cache-control", &format!("public, max-age={EDGE_TTL_SECONDS}"))?;
     let response = Response::from_bytes(bytes.to_vec())?.with_headers(headers);
-    Cache::default().put(key.url.as_str(), response).await
+    let marker = bucket.put(keys::edge_marker(tenant, image, &key.hash), Vec::new()).execute();
+    let (marked, cached) = futures_util::future::join(marker, Cache::default().put(key.url.as_str(), response)).await;
+    if let Err(e) = marked {
+        if cached.is_ok() {
+            Cache::default().delete(key.url.as_str(), true).await?;
+        }
+        return Err(e);
+    }
+    cached
 }
 
 /// Purges this location's edge copies of `image` and its markers.
