@@ -70,16 +70,6 @@ pub fn identify_signed(req: &Request, ctx: &Ctx, resource: &str) -> ApiResult<(T
     Ok((tenant, access))
 }
 
-/// Charges `cost` after the answer is sent (the request does not wait on the rate limiter):
-/// for what is served from a cache at no cost to the studio, counted but never refused.
-pub fn charge_later(ctx: &Ctx, tenant: &TenantId, cost: Cost) {
-    let (env, tenant, per_minute) = (ctx.env.clone(), tenant.clone(), ctx.data.config.rate_limit_per_minute);
-    ctx.data.background.wait_until(async move {
-        // Refused or not, a cache hit was already served; the bucket has been drawn on.
-        let _ = charge(&env, &tenant, cost, per_minute).await;
-    });
-}
-
 /// The caller of an `/admin/…` route: a bearer token with the claim `"role": "admin"`. Any
 /// other caller (no token, a bad one, a tenant's) is told there is nothing here (404), so the
 /// routes' existence is not advertised.
