@@ -63,7 +63,7 @@ fn jpeg_q80() -> EncodeParams {
 
 /// Decodes at the size the chain's resize asks for (DCT scaling: 4000×3000 → 2000×1500).
 fn shrink_on_load() -> DecodeOptions {
-    DecodeOptions { hint: Some((1600, 1200)), max_pixels: MAX_PIXELS, max_alloc: LIMITS.memory_budget, orient: true }
+    DecodeOptions { hint: Some((1600, 1200)), max_pixels: MAX_PIXELS, max_alloc: LIMITS.memory_budget, orient: true, keep_profile: false }
 }
 
 fn pipeline(c: &mut Criterion) {

@@ -27,7 +27,7 @@ fn main() {
     let runs: usize = runs.parse().expect("runs: a count");
     let (info, _) = jpeg_header(&bytes).expect("a JPEG");
     let size = ((info.width * eighths).div_ceil(8), (info.height * eighths).div_ceil(8));
-    let opts = DecodeOptions { hint: Some(size), max_pixels: 100_000_000, max_alloc: 1 << 30, orient: true };
+    let opts = DecodeOptions { hint: Some(size), max_pixels: 100_000_000, max_alloc: 1 << 30, orient: true, keep_profile: false };
     let (mut times, mut hash) = (Vec::new(), 0);
     for _ in 0..runs.max(1) {
         let input = bytes.clone();

@@ -61,7 +61,7 @@ impl Chain {
                     Some(i) => {
                         Err(ChainError { step: Some(i + 1), field: "op".into(), message: "auto_orient must be the first step".into() })
                     }
-                    None => Ok(Chain(steps)),
+                    None => agreeing_on_icc(steps).map(Chain),
                 }
             })
     }
@@ -76,6 +76,24 @@ impl Chain {
 
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
+    }
+}
+
+/// `steps` if their encodes agree on `icc`: whether the pixels stay in the source's colour
+/// space is decided once, at decode, for the whole chain ([`crate::icc`]).
+fn agreeing_on_icc(steps: Vec<Step>) -> Result<Vec<Step>, ChainError> {
+    let mut policies = steps.iter().enumerate().filter_map(|(i, s)| match s {
+        Step::Encode(p) => Some((i, p.icc)),
+        _ => None,
+    });
+    let Some((_, first)) = policies.next() else { return Ok(steps) };
+    match policies.find(|(_, icc)| *icc != first) {
+        Some((i, _)) => Err(ChainError {
+            step: Some(i),
+            field: "icc".into(),
+            message: "every encode of a chain must have the same icc (the pixels are converted to sRGB on decode, or not, once for the whole chain)".into(),
+        }),
+        None => Ok(steps),
     }
 }
 
@@ -115,6 +133,16 @@ mod tests {
     fn misspelt_parameter_is_rejected_not_ignored() {
         let err = Chain::parse(&json!([{"op": "resize", "widht": 5, "height": 5}])).unwrap_err();
         assert_eq!(err.field, "widht");
+    }
+
+    #[test]
+    fn encodes_that_disagree_on_the_colour_profile_are_refused_at_the_second() {
+        let mixed =
+            json!([{"op": "encode", "format": "png", "icc": "keep"}, {"op": "resize", "width": 8}, {"op": "encode", "format": "jpeg"}]);
+        let err = Chain::parse(&mixed).unwrap_err();
+        assert_eq!((err.step, err.field.as_str()), (Some(2), "icc"));
+        let agreeing = json!([{"op": "encode", "format": "png", "icc": "keep"}, {"op": "encode", "format": "jpeg", "icc": "keep"}]);
+        assert!(Chain::parse(&agreeing).is_ok());
     }
 
     #[test]

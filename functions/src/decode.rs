@@ -1,7 +1,7 @@
 //! Decoding uploads into rasters: JPEG with DCT scaling (shrink-on-load: our `jpeg` module for
 //! baseline files, `jpeg-decoder` for the rest) and EXIF orientation; WebP through image-webp;
 //! the other formats through the `image` crate. An embedded colour profile other than sRGB is
-//! converted to sRGB on the way ([`crate::icc`]).
+//! converted to sRGB on the way ([`crate::icc`]), unless the chain keeps it.
 //!
 //! Every decoder is bounded by [`DecodeOptions::max_alloc`], what `MEMORY_BUDGET_BYTES` leaves
 //! beside the encoded input, and refuses up front (from the header, with the planner's own
@@ -31,6 +31,9 @@ pub struct DecodeOptions {
     pub max_alloc: u64,
     /// Apply the EXIF orientation (the default; `auto_orient` with `enabled: false` turns it off).
     pub orient: bool,
+    /// Leave an RGB source profile unconverted: the chain embeds it in its output
+    /// ([`crate::icc::IccPolicy::Keep`]).
+    pub keep_profile: bool,
 }
 
 /// Reads a JPEG's header: size after EXIF orientation, and the orientation itself (1–8).
@@ -77,7 +80,8 @@ pub fn decode(bytes: &[u8], info: &ImageInfo, opts: &DecodeOptions, planar_ok: b
     if info.format != Format::Jpeg {
         fits(info, (info.width, info.height), opts.max_alloc)?;
     }
-    let profile = SourceProfile::of(bytes, info.format);
+    // A kept RGB profile is not applied: the output carries it instead.
+    let profile = SourceProfile::of(bytes, info.format).filter(|p| !(opts.keep_profile && p.is_rgb()));
     let mut raster = match info.format {
         // YCbCr planes skip RGB altogether, so a profiled JPEG takes the raster path.
         Format::Jpeg => match decode_jpeg(bytes, opts, planar_ok && profile.is_none(), profile.as_ref())? {

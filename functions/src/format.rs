@@ -253,7 +253,7 @@ mod tests {
             .expect("encode fixture");
         let info = probe(&tiff).expect("valid tiff");
         assert_eq!((info.format, info.width, info.height), (Format::Tiff, 6, 4));
-        let opts = crate::decode::DecodeOptions { hint: None, max_pixels: 100, max_alloc: 8 << 20, orient: true };
+        let opts = crate::decode::DecodeOptions { hint: None, max_pixels: 100, max_alloc: 8 << 20, orient: true, keep_profile: false };
         let r = crate::raster::load(tiff, &opts).expect("decodes");
         assert_eq!(r.pixels, img.into_raw());
     }

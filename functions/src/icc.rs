@@ -7,11 +7,22 @@
 //! The conversion runs a row at a time in place (two row buffers), so it adds no raster to
 //! the plan: its allowance, [`ICC_BYTES`], covers the transform's tables (measured: 130 KiB for
 //! a matrix-shaper RGB profile, 1.5 MiB for a LUT-based CMYK one) and the profile itself.
+//!
+//! `encode`'s `icc: "keep"` ([`IccPolicy`]) asks instead for the source's own profile in the
+//! output and no conversion. The decode knows before it runs: like shrink-on-load, the choice is
+//! read from the whole chain ([`chain_keeps`]) when the session decodes the original, and every
+//! `encode` of a chain must agree ([`crate::Chain::parse`]) since the pixels live in one colour
+//! space from decode to the last encode. Only an RGB profile is kept: a CMYK source is still
+//! converted (its profile cannot describe RGB output pixels), and a gray output gets no RGB
+//! profile.
 
 use crate::error::ImageError;
 use crate::format::Format;
 use crate::raster::{Layout, Raster};
+use crate::registry::Step;
+use crate::spec::Param;
 use moxcms::{ColorProfile, DataColorSpace, Layout as CmsLayout, RenderingIntent, TransformOptions, Xyzd};
+use serde::{Deserialize, Serialize};
 use std::io::Cursor;
 
 /// Largest embedded profile honoured: real ones are 0.5–600 KiB; a bigger one is ignored.
@@ -20,6 +31,47 @@ pub const MAX_PROFILE_BYTES: usize = 1 << 20;
 /// What colour management may add to a decode's peak: the profile, the transform's tables and
 /// its row buffers.
 pub const ICC_BYTES: u64 = 4 << 20;
+
+const POLICIES: [&str; 2] = ["convert", "keep"];
+pub(crate) const PARAM: Param<&str> = Param::choice("icc", &POLICIES).default("convert").describe(
+    "the colour profile: convert (the source's profile is applied on decode and outputs are sRGB, with no profile) or keep (no conversion; the source's RGB profile is embedded in the output as JPEG APP2, PNG iCCP or WebP ICCP; a CMYK source is still converted; every encode of a chain must agree; not avif)",
+);
+
+/// `encode`'s `icc` parameter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IccPolicy {
+    #[default]
+    Convert,
+    Keep,
+}
+
+impl IccPolicy {
+    pub fn parse(name: &str) -> Self {
+        if name == "keep" {
+            IccPolicy::Keep
+        } else {
+            IccPolicy::Convert
+        }
+    }
+
+    pub fn is_convert(&self) -> bool {
+        *self == IccPolicy::Convert
+    }
+}
+
+/// Whether the chain keeps the source's profile (its encodes agree: checked when it is parsed).
+pub fn chain_keeps(steps: &[Step]) -> bool {
+    steps.iter().any(|s| matches!(s, Step::Encode(p) if p.icc == IccPolicy::Keep))
+}
+
+/// The profile an `icc: "keep"` output carries: the one embedded in `bytes`, when it is readable,
+/// not larger than [`MAX_PROFILE_BYTES`], and describes RGB.
+pub fn keepable(bytes: &[u8], format: Format) -> Option<Vec<u8>> {
+    let icc = embedded(bytes, format).filter(|icc| icc.len() <= MAX_PROFILE_BYTES)?;
+    let profile = ColorProfile::new_from_slice(&icc).ok()?;
+    (profile.color_space == DataColorSpace::Rgb).then_some(icc)
+}
 
 /// A source profile that needs converting (parsed, not sRGB).
 pub struct SourceProfile(ColorProfile);
@@ -30,6 +82,11 @@ impl SourceProfile {
         let icc = embedded(bytes, format).filter(|icc| icc.len() <= MAX_PROFILE_BYTES)?;
         let profile = ColorProfile::new_from_slice(&icc).ok()?;
         (!is_srgb(&profile)).then_some(SourceProfile(profile))
+    }
+
+    /// Whether the profile describes RGB (what `icc: "keep"` leaves unconverted).
+    pub fn is_rgb(&self) -> bool {
+        self.0.color_space == DataColorSpace::Rgb
     }
 
     /// Whether the profile describes CMYK (converted while the JPEG's inks are turned to RGB).

@@ -52,3 +52,84 @@ fn display_p3_red_becomes_the_most_saturated_srgb_red() {
     assert!(inside.pixels[0] > 200 && inside.pixels[1] < 100, "{:?}", inside.pixels);
     assert_eq!(inside.pixels[3], 77, "alpha is untouched");
 }
+
+/// What `icc: "keep"` does through a whole chain, on a Display P3 PNG (scripts/icc-fixtures.sh).
+mod keep {
+    use crate::chain::Chain;
+    use crate::format::Format;
+    use crate::plan::{plan, Limits};
+    use crate::session::{run_chain, Session, StepOutput};
+    use serde_json::json;
+    use std::collections::HashMap;
+
+    const P3_PNG: &[u8] = include_bytes!("../tests/fixtures/icc/p3.png");
+    const LIMITS: Limits = Limits { max_pixels: 1 << 24, memory_budget: 1 << 30 };
+
+    fn run(steps: serde_json::Value) -> StepOutput {
+        run_chain(&Chain::parse(&steps).expect("chain"), P3_PNG.to_vec(), LIMITS, &HashMap::new()).expect("runs")
+    }
+
+    fn source_profile() -> Vec<u8> {
+        crate::icc::embedded(P3_PNG, Format::Png).expect("the fixture is profiled")
+    }
+
+    #[test]
+    fn keep_embeds_the_source_profile_and_leaves_the_pixels_unconverted() {
+        let stored = image::load_from_memory(P3_PNG).expect("decodes").to_rgb8();
+        let kept = run(json!([{"op": "encode", "format": "png", "icc": "keep"}]));
+        assert_eq!(crate::icc::embedded(&kept.bytes, Format::Png), Some(source_profile()));
+        assert_eq!(image::load_from_memory(&kept.bytes).expect("decodes").to_rgb8(), stored, "the P3 values, as stored");
+        let converted = run(json!([{"op": "encode", "format": "png"}]));
+        assert_eq!(crate::icc::embedded(&converted.bytes, Format::Png), None, "sRGB outputs carry no profile");
+        assert_ne!(image::load_from_memory(&converted.bytes).expect("decodes").to_rgb8(), stored);
+    }
+
+    #[test]
+    fn keep_writes_the_profile_into_jpeg_and_both_webps_and_they_still_decode() {
+        for encode in [
+            json!({"op": "encode", "format": "jpeg", "icc": "keep"}),
+            json!({"op": "encode", "format": "jpeg", "icc": "keep", "progressive": true}),
+            json!({"op": "encode", "format": "webp", "icc": "keep"}),
+            json!({"op": "encode", "format": "webp", "icc": "keep", "lossless": true}),
+        ] {
+            let out = run(json!([{"op": "resize", "width": 48}, encode.clone()]));
+            let format = out.format.expect("a format");
+            assert_eq!(crate::icc::embedded(&out.bytes, format), Some(source_profile()), "{encode}");
+            let decoded = image::load_from_memory(&out.bytes).expect("decodes");
+            assert_eq!((decoded.width(), decoded.height()), (48, 32), "{encode}");
+        }
+    }
+
+    #[test]
+    fn a_gray_output_gets_no_rgb_profile() {
+        for format in ["png", "jpeg"] {
+            let out = run(json!([{"op": "grayscale"}, {"op": "encode", "format": format, "icc": "keep"}]));
+            assert_eq!(crate::icc::embedded(&out.bytes, out.format.expect("format")), None, "{format}");
+        }
+    }
+
+    #[test]
+    fn a_session_keeping_the_profile_makes_no_checkpoint_a_resumed_job_could_not_honour() {
+        let checkpoint_after_resize = |icc: &str| {
+            let chain =
+                Chain::parse(&json!([{"op": "resize", "width": 48}, {"op": "encode", "format": "png", "icc": icc}])).expect("chain");
+            let mut session = Session::start(chain.steps(), Format::Png, LIMITS, P3_PNG.to_vec(), 0);
+            session.run_next(&HashMap::new()).expect("resize");
+            session.checkpoint()
+        };
+        assert!(checkpoint_after_resize("keep").is_none());
+        assert!(checkpoint_after_resize("convert").is_some());
+    }
+
+    #[test]
+    fn the_plan_counts_the_held_profile_and_avif_refuses_to_keep_one() {
+        let info = crate::format::probe(P3_PNG).expect("probe");
+        let peak = |icc: &str| {
+            let chain = Chain::parse(&json!([{"op": "encode", "format": "png", "icc": icc}])).expect("chain");
+            plan(&info, P3_PNG.len() as u64, &chain, LIMITS).expect("plans").peak_bytes
+        };
+        assert_eq!(peak("keep") - peak("convert"), 2 * crate::icc::MAX_PROFILE_BYTES as u64);
+        let err = Chain::parse(&json!([{"op": "encode", "format": "avif", "icc": "keep"}])).unwrap_err();
+        assert_eq!(err.field, "icc");
+    }
+}

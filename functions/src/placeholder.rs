@@ -60,6 +60,7 @@ pub fn compute(bytes: Vec<u8>, limits: Limits) -> Result<Placeholder, ImageError
         max_pixels: limits.max_pixels,
         max_alloc: limits.decoder_bytes(bytes.len()),
         orient: true,
+        keep_profile: false,
     };
     let decoded = raster::load(bytes, &opts)?;
     let resize = chain.steps().first().ok_or_else(|| ImageError::Params("the thumbnail chain is a resize".into()))?;

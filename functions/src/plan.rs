@@ -67,10 +67,9 @@ pub fn plan(info: &ImageInfo, input_bytes: u64, chain: &Chain, limits: Limits) -
     // Channels a decoder may produce: JPEG has no alpha; the others may.
     let mut channels: u8 = if info.format == Format::Jpeg { 3 } else { 4 };
     let mut steps = Vec::with_capacity(chain.len());
-    // The source's metadata, held from decode to encode when an `encode` keeps some, and its
-    // rewritten copy while it is written into the output.
-    let wants_metadata = chain.steps().iter().any(|s| matches!(s, Step::Encode(p) if !p.metadata.is_strip()));
-    let held = if wants_metadata { 2 * crate::metadata::MAX_HELD } else { 0 };
+    // The source's metadata and profile, held from decode to encode when the chain keeps some,
+    // and their rewritten copy while they are written into the output.
+    let held = crate::metadata::held_bytes(chain.steps());
     for (i, step) in chain.steps().iter().enumerate() {
         let last = i + 1 == chain.len();
         let run = shrink::adapt(step, nominal, (w, h));

@@ -26,7 +26,7 @@ fn photo(width: usize, height: usize) -> Vec<u8> {
 }
 
 fn opts() -> DecodeOptions {
-    DecodeOptions { hint: Some((200, 150)), max_pixels: 1 << 24, max_alloc: 1 << 30, orient: true }
+    DecodeOptions { hint: Some((200, 150)), max_pixels: 1 << 24, max_alloc: 1 << 30, orient: true, keep_profile: false }
 }
 
 fn shrink_to(w: u32, h: u32) -> DecodeOptions {

@@ -178,7 +178,7 @@ mod tests {
     use std::io::Cursor;
 
     fn opts(max_pixels: u64) -> DecodeOptions {
-        DecodeOptions { hint: None, max_pixels, max_alloc: 1 << 30, orient: true }
+        DecodeOptions { hint: None, max_pixels, max_alloc: 1 << 30, orient: true, keep_profile: false }
     }
 
     #[test]

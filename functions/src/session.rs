@@ -17,8 +17,9 @@
 use crate::decode::DecodeOptions;
 use crate::error::ImageError;
 use crate::format::{self, Format};
-use crate::metadata::{self, SourceMetadata};
-use crate::ops::encode::{self, EncodeParams, OutputFormat};
+use crate::icc::{self, IccPolicy};
+use crate::metadata::SourceMetadata;
+use crate::ops::encode::{self, EncodeParams};
 use crate::ops::fit::{Attempt, Fitter, Search};
 use crate::ops::orient::AutoOrient;
 use crate::ops::region::Region;
@@ -80,8 +81,9 @@ pub struct Session<'c> {
     held: Held,
     /// The box the last step run kept of its input, when it chose one from the pixels.
     region: Option<Region>,
-    /// The original's EXIF/XMP/IPTC, read at decode only when an `encode` of the chain keeps
-    /// some ([`crate::metadata`]); a session started from a checkpoint has none.
+    /// The original's EXIF/XMP/IPTC and colour profile, read at decode only when the chain
+    /// keeps some ([`crate::metadata`]); a session that carries some makes no checkpoints, since
+    /// one started from a checkpoint could not read them.
     metadata: Option<SourceMetadata>,
 }
 
@@ -128,10 +130,12 @@ impl<'c> Session<'c> {
             max_alloc: self.limits.decoder_bytes(bytes.len()),
             // Only the original carries EXIF; `auto_orient` may turn its use off.
             orient: !(original && matches!(step, Some(Step::AutoOrient(AutoOrient { enabled: false })))),
+            // Known from the chain before decoding, as the shrink hint is: a kept profile is
+            // left unapplied in this decode and every later one of the chain.
+            keep_profile: icc::chain_keeps(self.steps),
         };
-        let wants_metadata = self.steps.iter().any(|s| matches!(s, Step::Encode(p) if !p.metadata.is_strip()));
-        if let Some(info) = info.filter(|_| wants_metadata) {
-            self.metadata = Some(SourceMetadata::extract(&bytes, info.format));
+        if let Some(info) = info {
+            self.metadata = SourceMetadata::for_chain(&bytes, info.format, self.steps);
         }
         let pixels = raster::load_pixels(bytes, &opts, self.planar_ok())?;
         let nominal = info.map_or_else(|| pixels.dims(), |i| (i.width, i.height));
@@ -208,14 +212,6 @@ impl<'c> Session<'c> {
         Ok(Advance::Ran(self.dims()))
     }
 
-    /// `bytes` encoded by `p`, with the source's metadata that `p.metadata` keeps.
-    fn embed(&self, bytes: Vec<u8>, p: &EncodeParams, dims: (u32, u32)) -> Vec<u8> {
-        match &self.metadata {
-            Some(meta) => metadata::embed(bytes, p.format.format(), dims, meta, p.metadata),
-            None => bytes,
-        }
-    }
-
     /// The box of its input that the last step run kept, for steps that choose it from the
     /// pixels (`trim`, `smart_crop`); `None` after any other step.
     pub fn region(&self) -> Option<Region> {
@@ -234,8 +230,14 @@ impl<'c> Session<'c> {
 
     /// A copy of what is held, to store as a checkpoint: a later job can start from it with
     /// [`Session::start`] at [`Session::next_step`]. `None` in the shrunk prefix, whose pixels
-    /// only make sense with the nominal size this session tracks (and which is cheap to redo).
+    /// only make sense with the nominal size this session tracks (and which is cheap to redo),
+    /// and while the session carries the original's metadata or profile.
     pub fn checkpoint(&self) -> Option<Vec<u8>> {
+        // A job resumed from a checkpoint reads no original, so it could not write the kept
+        // metadata or profile: such a chain is redone from the original instead.
+        if self.carries_source_data() {
+            return None;
+        }
         match &self.held {
             Held::Pixels { pixels, nominal } if *nominal == pixels.dims() => Some(pixels.to_bytes()),
             Held::Encoded { bytes, .. } if self.next > 0 => Some(bytes.clone()),
@@ -254,24 +256,17 @@ impl<'c> Session<'c> {
             Held::Encoded { bytes, format: Some(format), dims: (width, height), search } => {
                 Ok(StepOutput { bytes, content_type: format.mime(), width, height, format: Some(format), search })
             }
-            Held::Pixels { pixels, .. } => encoded(pixels, &EncodeParams::default_for(self.source_format)),
+            Held::Pixels { pixels, .. } => {
+                // Pixels left in the source's colour space still need its profile.
+                let icc = if icc::chain_keeps(self.steps) { IccPolicy::Keep } else { IccPolicy::Convert };
+                let p = EncodeParams { icc, ..EncodeParams::default_for(self.source_format) };
+                let mut out = encoded(pixels, &p)?;
+                out.bytes = self.embed(std::mem::take(&mut out.bytes), &p, (out.width, out.height));
+                Ok(out)
+            }
             Held::Encoded { .. } | Held::Fitting(_) | Held::Spent => Err(ImageError::Params("the chain produced no image".into())),
         }
     }
-}
-
-fn encoded(pixels: Pixels, p: &EncodeParams) -> Result<StepOutput, ImageError> {
-    let (width, height) = pixels.dims();
-    let format = p.format.format();
-    let (bytes, search) = match pixels {
-        // Planes reach here only for what `Step::accepts_planar` allows: baseline JPEG below q90.
-        Pixels::Planar(planes) if p.format == OutputFormat::Jpeg => match crate::jpeg::encode::encode_planar(&planes, p.quality) {
-            Some(bytes) => (bytes, None),
-            None => encode::encode_reporting(planes.into_raster(), p)?,
-        },
-        pixels => encode::encode_reporting(pixels.into_raster(), p)?,
-    };
-    Ok(StepOutput { bytes, content_type: format.mime(), width, height, format: Some(format), search })
 }
 
 /// Runs a whole chain in memory on `source` (an upload), exactly as the consumer does for an
@@ -287,6 +282,9 @@ pub fn run_chain(chain: &crate::Chain, source: Vec<u8>, limits: Limits, aux: &Ha
 
 #[path = "session_fit.rs"]
 mod fit;
+#[path = "session_output.rs"]
+mod output;
+use output::encoded;
 
 #[cfg(test)]
 #[path = "session_tests.rs"]

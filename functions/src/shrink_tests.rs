@@ -135,7 +135,7 @@ fn photo(w: u32, h: u32) -> Vec<u8> {
 /// Decodes at `hint` and runs the chain (up to `encode`) the way the executor does.
 fn run(steps: &[Step], jpeg: &[u8], hint: Option<(u32, u32)>) -> Raster {
     let max_pixels = 1 << 26;
-    let opts = DecodeOptions { hint, max_pixels, max_alloc: 1 << 30, orient: true };
+    let opts = DecodeOptions { hint, max_pixels, max_alloc: 1 << 30, orient: true, keep_profile: false };
     let info = crate::format::probe(jpeg).expect("probe");
     let mut pixels = decode::decode(jpeg, &info, &opts, false).expect("decodes").into_raster();
     let (aux, mut nominal) = (HashMap::new(), (info.width, info.height));

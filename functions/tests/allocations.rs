@@ -71,7 +71,13 @@ fn probing_an_animated_webp_reads_headers_only_and_decoding_takes_the_first_fram
     assert_eq!((info.width, info.height), (256, 256));
     assert!(held < 64 << 10, "probing held {held} bytes (40 frames of 256 KiB each)");
     assert!(info.wide, "the planner counts the canvas beside the first frame");
-    let opts = DecodeOptions { hint: None, max_pixels: LIMITS.max_pixels, max_alloc: LIMITS.decoder_bytes(webp.len()), orient: true };
+    let opts = DecodeOptions {
+        hint: None,
+        max_pixels: LIMITS.max_pixels,
+        max_alloc: LIMITS.decoder_bytes(webp.len()),
+        orient: true,
+        keep_profile: false,
+    };
     let raster = functions::raster::load(webp, &opts).expect("decodes");
     assert_eq!((raster.width, raster.height, raster.pixels.len()), (256, 256, 256 * 256 * 4));
 }
@@ -150,7 +156,7 @@ fn each_decoder_holds_at_most_what_the_planner_counts() {
         let info = probe(&bytes).expect(name);
         // Full size, and shrunk on load (JPEG only: the other formats decode at full size).
         for hint in [None, Some((128, 128))] {
-            let opts = DecodeOptions { hint, max_pixels: LIMITS.max_pixels, max_alloc: 1 << 30, orient: true };
+            let opts = DecodeOptions { hint, max_pixels: LIMITS.max_pixels, max_alloc: 1 << 30, orient: true, keep_profile: false };
             let input = bytes.clone();
             let (raster, held) = peak(|| functions::raster::load(input, &opts).expect(name));
             let planned = functions::plan::decode_bytes(&info, (raster.width, raster.height));

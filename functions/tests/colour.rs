@@ -83,7 +83,7 @@ fn compare(name: &str) -> (f64, f64) {
         .unwrap_or_else(|| panic!("no fixture {name}"));
     let bytes = std::fs::read(&path).expect("read");
     let info = probe(&bytes).expect("probe");
-    let opts = DecodeOptions { hint: None, max_pixels: 1 << 24, max_alloc: 1 << 28, orient: true };
+    let opts = DecodeOptions { hint: None, max_pixels: 1 << 24, max_alloc: 1 << 28, orient: true, keep_profile: false };
     let Ok(Pixels::Raster(ours)) = decode(&bytes, &info, &opts, false) else { panic!("{name}: decoded to a raster") };
     assert_eq!(ours.layout, Layout::Rgb8, "{name}");
     let reference = image::open(format!("{FIXTURES}/{name}.ref.png")).expect("reference").to_rgb8();

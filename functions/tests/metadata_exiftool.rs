@@ -99,3 +99,20 @@ fn strip_is_the_default_and_carries_nothing() {
         }
     }
 }
+
+#[test]
+fn icc_keep_embeds_the_source_profile_where_exiftool_reads_it_without_warnings() {
+    let p3 = include_bytes!("fixtures/icc/p3.png").to_vec();
+    for encode in [
+        json!({"op": "encode", "format": "jpeg", "icc": "keep"}),
+        json!({"op": "encode", "format": "png", "icc": "keep"}),
+        json!({"op": "encode", "format": "webp", "icc": "keep"}),
+        json!({"op": "encode", "format": "webp", "icc": "keep", "lossless": true, "metadata": "keep"}),
+    ] {
+        let chain = Chain::parse(&json!([encode])).expect("chain");
+        let out = run_chain(&chain, p3.clone(), LIMITS, &HashMap::new()).expect("runs");
+        let tags = exiftool(&out.bytes, &format!("icc-{}", out.content_type.replace('/', "-")));
+        assert_eq!(has(&tags, "ExifTool:Warning"), None, "{encode}: {tags:?}");
+        assert_eq!(has(&tags, "ICC_Profile:ProfileDescription"), Some(json!("Display P3")), "{encode}");
+    }
+}

@@ -89,7 +89,7 @@ fn check(bytes: &[u8]) -> Result<&'static str, String> {
         let info = probe(bytes).map_err(|e| e.code())?;
         // Full size, then shrunk on load (JPEG: our own scaled decoder on baseline files).
         for hint in [None, Some((2, 2))] {
-            let opts = DecodeOptions { hint, max_pixels: 1 << 20, max_alloc: 16 << 20, orient: true };
+            let opts = DecodeOptions { hint, max_pixels: 1 << 20, max_alloc: 16 << 20, orient: true, keep_profile: false };
             raster::load(bytes.to_vec(), &opts).map_err(|e| e.code())?;
             if info.format != functions::Format::Jpeg {
                 break;

@@ -11,7 +11,7 @@ fuzz_target!(|data: &[u8]| {
     let mut bytes = vec![0xFF, 0xD8, 0xFF];
     bytes.extend_from_slice(data);
     for hint in [Some((1, 1)), Some((64, 64)), None] {
-        let opts = DecodeOptions { hint, max_pixels: 1 << 22, max_alloc: 64 << 20, orient: true };
+        let opts = DecodeOptions { hint, max_pixels: 1 << 22, max_alloc: 64 << 20, orient: true, keep_profile: false };
         let _ = functions::raster::load(bytes.clone(), &opts);
     }
 });

@@ -3,13 +3,16 @@
 //! Why extracted at decode: the session drops the encoded original once decoded, so what a
 //! `keep` or `copyright` encode needs is read then ([`SourceMetadata::extract`]) and carried,
 //! typed and capped, to the encode step; a chain whose encodes all `strip` holds nothing.
-//! Colour profiles are not copied: decode converts to sRGB ([`crate::icc`]), so outputs need none.
+//! The source's colour profile travels the same way when the chain says `icc: "keep"`
+//! ([`crate::icc`]); otherwise decode converts to sRGB and outputs need none.
 
 mod embed;
 mod extract;
 mod rewrite;
 
 use crate::format::Format;
+use crate::icc::{self, IccPolicy};
+use crate::registry::Step;
 use crate::spec::Param;
 use serde::{Deserialize, Serialize};
 
@@ -22,9 +25,23 @@ pub const MAX_IPTC: usize = 65_519;
 /// What a session holds at most for a `keep` or `copyright` encode (the planner's figure).
 pub const MAX_HELD: u64 = (MAX_EXIF + MAX_XMP + MAX_IPTC) as u64;
 
+/// Bytes a session holds from the original for `steps`, and holds again while writing them
+/// into an output (the rewritten blocks, the compressed or chunked profile): the planner's
+/// figure. The profile's own transform tables are in [`icc::ICC_BYTES`].
+pub fn held_bytes(steps: &[Step]) -> u64 {
+    let blocks = if chain_wants_blocks(steps) { MAX_HELD } else { 0 };
+    let profile = if icc::chain_keeps(steps) { icc::MAX_PROFILE_BYTES as u64 } else { 0 };
+    2 * (blocks + profile)
+}
+
+/// Whether an `encode` of `steps` keeps some of the source's metadata blocks.
+fn chain_wants_blocks(steps: &[Step]) -> bool {
+    steps.iter().any(|s| matches!(s, Step::Encode(p) if !p.metadata.is_strip()))
+}
+
 const NAMES: [&str; 3] = ["strip", "keep", "copyright"];
 pub(crate) const PARAM: Param<&str> = Param::choice("metadata", &NAMES).default("strip").describe(
-    "what of the source's metadata the output carries: strip (nothing), keep (EXIF with Orientation reset to 1, GPS included, XMP, IPTC) or copyright (a minimal EXIF with only Artist and Copyright); jpeg, png and webp; the colour profile is never copied (outputs are sRGB)",
+    "what of the source's metadata the output carries: strip (nothing), keep (EXIF with Orientation reset to 1, GPS included, XMP, IPTC) or copyright (a minimal EXIF with only Artist and Copyright); jpeg, png and webp; the colour profile follows icc",
 );
 
 /// `encode`'s `metadata` parameter.
@@ -60,6 +77,8 @@ pub struct SourceMetadata {
     pub xmp: Option<Vec<u8>>,
     /// A Photoshop image-resource block (APP13 payload after "Photoshop 3.0\0").
     pub iptc: Option<Vec<u8>>,
+    /// An RGB ICC profile, for `icc: "keep"` ([`icc::keepable`]).
+    pub icc: Option<Vec<u8>>,
 }
 
 impl SourceMetadata {
@@ -70,7 +89,20 @@ impl SourceMetadata {
             exif: found.exif.filter(|b| b.len() <= MAX_EXIF),
             xmp: found.xmp.filter(|b| b.len() <= MAX_XMP),
             iptc: found.iptc.filter(|b| b.len() <= MAX_IPTC),
+            icc: None,
         }
+    }
+
+    /// What a session over `steps` holds from the original `bytes`: the blocks when an `encode`
+    /// keeps some, the profile when the chain keeps it; `None` when it needs nothing.
+    pub fn for_chain(bytes: &[u8], format: Format, steps: &[Step]) -> Option<SourceMetadata> {
+        let (blocks, profile) = (chain_wants_blocks(steps), icc::chain_keeps(steps));
+        if !blocks && !profile {
+            return None;
+        }
+        let mut held = if blocks { SourceMetadata::extract(bytes, format) } else { SourceMetadata::default() };
+        held.icc = if profile { icc::keepable(bytes, format) } else { None };
+        Some(held)
     }
 
     /// What `policy` lets through: `keep` has the EXIF with Orientation 1, `copyright` only a
@@ -79,20 +111,30 @@ impl SourceMetadata {
         let exif = self.exif.as_deref().and_then(|tiff| rewrite::exif(tiff, policy));
         match policy {
             MetadataPolicy::Strip => SourceMetadata::default(),
-            MetadataPolicy::Keep => SourceMetadata { exif, xmp: self.xmp.clone(), iptc: self.iptc.clone() },
-            MetadataPolicy::Copyright => SourceMetadata { exif, xmp: None, iptc: None },
+            MetadataPolicy::Keep => SourceMetadata { exif, xmp: self.xmp.clone(), iptc: self.iptc.clone(), icc: None },
+            MetadataPolicy::Copyright => SourceMetadata { exif, ..SourceMetadata::default() },
         }
     }
 
     pub fn is_empty(&self) -> bool {
-        self.exif.is_none() && self.xmp.is_none() && self.iptc.is_none()
+        self.exif.is_none() && self.xmp.is_none() && self.iptc.is_none() && self.icc.is_none()
     }
 }
 
-/// `encoded` (an output of `format`, `width`×`height`) with `meta` written into it, by `policy`.
-/// Formats without a place for them (GIF) come back unchanged.
-pub fn embed(encoded: Vec<u8>, format: Format, dims: (u32, u32), source: &SourceMetadata, policy: MetadataPolicy) -> Vec<u8> {
-    let meta = source.for_policy(policy);
+/// `encoded` (an output of `format`, `width`×`height`) with `meta` written into it, by `policy`,
+/// and the profile when `icc` keeps it (not into a gray output, which an RGB profile cannot
+/// describe). Formats without a place for them (GIF) come back unchanged.
+pub fn embed(
+    encoded: Vec<u8>,
+    format: Format,
+    dims: (u32, u32),
+    source: &SourceMetadata,
+    (policy, icc): (MetadataPolicy, IccPolicy),
+) -> Vec<u8> {
+    let mut meta = source.for_policy(policy);
+    if icc == IccPolicy::Keep && !embed::is_gray(&encoded, format) {
+        meta.icc = source.icc.clone();
+    }
     if meta.is_empty() {
         return encoded;
     }

@@ -104,7 +104,7 @@ impl Operation for WatermarkParams {
         // The Worker refuses such a task up front; this holds for a task queued before that.
         check_stored_size(&self.image, u64::try_from(bytes.len()).unwrap_or(u64::MAX))?;
         let cap = ctx.max_pixels.min(WATERMARK_MAX_PIXELS);
-        let opts = DecodeOptions { hint: None, max_pixels: cap, max_alloc: WATERMARK_WORK_BYTES, orient: true };
+        let opts = DecodeOptions { hint: None, max_pixels: cap, max_alloc: WATERMARK_WORK_BYTES, orient: true, keep_profile: false };
         let mark = raster::decode_upload(bytes, &opts).map_err(too_large)?;
         check(&mark)?;
         let (mw, mh) = match self.scale {

@@ -9,6 +9,7 @@
 
 use crate::error::ImageError;
 use crate::format::Format;
+use crate::icc::{self, IccPolicy};
 use crate::metadata::{self, MetadataPolicy};
 use crate::params::{FieldError, Fields};
 use crate::raster::{byte_len, Raster};
@@ -72,6 +73,10 @@ pub struct EncodeParams {
     /// What of the source's metadata the output carries ([`crate::metadata`]).
     #[serde(default, skip_serializing_if = "MetadataPolicy::is_strip")]
     pub metadata: MetadataPolicy,
+    /// Whether the output carries the source's colour profile instead of being converted to
+    /// sRGB ([`crate::icc`]). Left out of the stored form at its default, as `metadata` is.
+    #[serde(default, skip_serializing_if = "IccPolicy::is_convert")]
+    pub icc: IccPolicy,
     /// AVIF only: rav1e's speed preset, 1 (slowest, smallest) to 10. Left out of the stored
     /// form at its default, so chains (and the result keys made from them) from before AVIF
     /// read and hash as they did.
@@ -103,9 +108,9 @@ const MAX_BYTES: Param<u32> = Param::uint("max_bytes", 1, u32::MAX).describe(
 );
 
 impl EncodeParams {
-    pub const DESCRIPTION: &'static str = "Encode the pixels: png, jpeg (quality 1–100, baseline or progressive; alpha flattened over white), webp (lossy at quality 1–100, or lossless with lossless: true), avif (quality 1–100 at a speed 1–10, alpha kept) or gif (one frame, palette of 256 colours, 1-bit transparency; quality ignored). With max_bytes, the highest quality whose output fits. With metadata, the source's EXIF, XMP and IPTC are kept (keep: Orientation reset to 1) or reduced to Artist and Copyright (copyright); by default none is copied; avif outputs carry none (metadata must be strip).";
+    pub const DESCRIPTION: &'static str = "Encode the pixels: png, jpeg (quality 1–100, baseline or progressive; alpha flattened over white), webp (lossy at quality 1–100, or lossless with lossless: true), avif (quality 1–100 at a speed 1–10, alpha kept) or gif (one frame, palette of 256 colours, 1-bit transparency; quality ignored). With max_bytes, the highest quality whose output fits. With metadata, the source's EXIF, XMP and IPTC are kept (keep: Orientation reset to 1) or reduced to Artist and Copyright (copyright); by default none is copied; avif outputs carry none (metadata must be strip). With icc: keep, the source's colour profile is embedded instead of converting the pixels to sRGB (not avif).";
     pub const PARAMS: &'static [&'static dyn Describe] =
-        &[&FORMAT, &QUALITY, &LOSSLESS, &PROGRESSIVE, &SPEED, &MAX_BYTES, &metadata::PARAM];
+        &[&FORMAT, &QUALITY, &LOSSLESS, &PROGRESSIVE, &SPEED, &MAX_BYTES, &metadata::PARAM, &icc::PARAM];
 
     /// `format` at `quality`, every other option at its default.
     pub const fn new(format: OutputFormat, quality: u8) -> Self {
@@ -116,6 +121,7 @@ impl EncodeParams {
             progressive: false,
             max_bytes: None,
             metadata: MetadataPolicy::Strip,
+            icc: IccPolicy::Convert,
             speed: super::avif::DEFAULT_SPEED,
         }
     }
@@ -129,12 +135,16 @@ impl EncodeParams {
     }
 
     pub fn schema() -> serde_json::Value {
-        // `parse`'s rule across fields: an avif output keeps no metadata.
+        // `parse`'s rules across fields: an avif output keeps no metadata and no profile.
         let avif_with_metadata = serde_json::json!({
             "required": ["format", "metadata"],
             "properties": {"format": {"const": "avif"}, "metadata": {"enum": ["keep", "copyright"]}},
         });
-        crate::spec::object(Self::PARAMS, serde_json::json!({ "not": avif_with_metadata }))
+        let avif_with_profile = serde_json::json!({
+            "required": ["format", "icc"],
+            "properties": {"format": {"const": "avif"}, "icc": {"const": "keep"}},
+        });
+        crate::spec::object(Self::PARAMS, serde_json::json!({ "not": {"anyOf": [avif_with_metadata, avif_with_profile]} }))
     }
 
     pub fn parse(f: &mut Fields) -> Result<Self, FieldError> {
@@ -146,10 +156,24 @@ impl EncodeParams {
             _ => OutputFormat::Jpeg,
         };
         let metadata = MetadataPolicy::parse(f.get(&metadata::PARAM)?);
-        // ravif writes no XMP or IPTC, and what it could write (EXIF) is not wired: refusing
-        // beats an output that silently lacks what was asked for.
+        // ravif's container writer (avif-serialize 0.8) stores an EXIF item but no XMP item and
+        // no IPTC, so neither `keep` (XMP, IPTC) nor `copyright` (XMP creator, rights and
+        // credit, IPTC credit) could be honoured whole: refusing beats an output that silently
+        // lacks what was asked for.
         if format == OutputFormat::Avif && !metadata.is_strip() {
-            return Err(FieldError::new(metadata::PARAM.name, "avif outputs carry no metadata: use strip (the default) or another format"));
+            return Err(FieldError::new(
+                metadata::PARAM.name,
+                "avif outputs carry no metadata: the AVIF writer stores EXIF but not XMP or IPTC; use strip (the default) or another format",
+            ));
+        }
+        let icc = IccPolicy::parse(f.get(&icc::PARAM)?);
+        // avif-serialize (ravif's container writer) writes a colour description by code points
+        // (nclx) but no ICC profile box.
+        if format == OutputFormat::Avif && icc == IccPolicy::Keep {
+            return Err(FieldError::new(
+                icc::PARAM.name,
+                "avif outputs carry no colour profile: the AVIF writer describes colour by code points and has no ICC profile box; use convert (the default) or another format",
+            ));
         }
         Ok(EncodeParams {
             format,
@@ -158,6 +182,7 @@ impl EncodeParams {
             progressive: f.get(&PROGRESSIVE)?,
             max_bytes: f.opt(&MAX_BYTES)?,
             metadata,
+            icc,
             speed: f.get(&SPEED)?,
         })
     }

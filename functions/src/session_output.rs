@@ -1,0 +1,39 @@
+//! What a session writes out: an `encode` step's bytes, with what the chain keeps of the
+//! original (metadata blocks, colour profile) written in.
+
+use super::{Session, StepOutput};
+use crate::error::ImageError;
+use crate::metadata;
+use crate::ops::encode::{self, EncodeParams, OutputFormat};
+use crate::planar::Pixels;
+
+impl Session<'_> {
+    /// `bytes` encoded by `p`, with the source's metadata and profile that `p` keeps.
+    pub(super) fn embed(&self, bytes: Vec<u8>, p: &EncodeParams, dims: (u32, u32)) -> Vec<u8> {
+        match &self.metadata {
+            Some(meta) => metadata::embed(bytes, p.format.format(), dims, meta, (p.metadata, p.icc)),
+            None => bytes,
+        }
+    }
+
+    /// Whether the session holds something read from the original that a later job started
+    /// from a checkpoint would lack (see [`Session::checkpoint`]).
+    pub(super) fn carries_source_data(&self) -> bool {
+        self.metadata.as_ref().is_some_and(|m| !m.is_empty())
+    }
+}
+
+/// `pixels` encoded by `p` (YCbCr planes straight to JPEG when it can).
+pub(super) fn encoded(pixels: Pixels, p: &EncodeParams) -> Result<StepOutput, ImageError> {
+    let (width, height) = pixels.dims();
+    let format = p.format.format();
+    let (bytes, search) = match pixels {
+        // Planes reach here only for what `Step::accepts_planar` allows: baseline JPEG below q90.
+        Pixels::Planar(planes) if p.format == OutputFormat::Jpeg => match crate::jpeg::encode::encode_planar(&planes, p.quality) {
+            Some(bytes) => (bytes, None),
+            None => encode::encode_reporting(planes.into_raster(), p)?,
+        },
+        pixels => encode::encode_reporting(pixels.into_raster(), p)?,
+    };
+    Ok(StepOutput { bytes, content_type: format.mime(), width, height, format: Some(format), search })
+}
