@@ -22,10 +22,12 @@ pub const INLINE_CLAIM_MS: u64 = 10_000;
 
 impl Task {
     /// Takes the first step job out of a new task's `effects` for the creating request to run,
-    /// with the lease's deadline set for a hand-over instead of a queue message.
-    pub fn hand_over_first(&mut self, effects: &mut Effects, tick: &Tick) -> Option<JobRef> {
+    /// with the lease's deadline set for a hand-over instead of a queue message. `also_queue`
+    /// (fault injection `duplicate`) leaves its message to be sent as well, so that two runners
+    /// race for the one job, which must change nothing.
+    pub fn hand_over_first(&mut self, effects: &mut Effects, tick: &Tick, also_queue: bool) -> Option<JobRef> {
         let at = effects.enqueue.iter().position(|j| matches!(j, JobRef::Step { .. }))?;
-        let job = effects.enqueue.remove(at);
+        let job = if also_queue { effects.enqueue[at] } else { effects.enqueue.remove(at) };
         if let JobRef::Step { image, step } = job {
             self.images[image].steps[step].lease.hand_over(tick.ms, INLINE_CLAIM_MS);
         }

@@ -152,12 +152,8 @@ impl TaskObject {
         }
         let wants_inline = new.inline;
         let (mut task, mut effects) = Task::new(new, tick);
-        let inline = if wants_inline { task.hand_over_first(&mut effects, tick) } else { None };
-        if let (Some(job), true) = (inline, Config::from_env(&self.env).is_ok_and(|c| c.faults.duplicate)) {
-            // Fault injection: the handed-over job is also delivered by the queue, to prove
-            // that the two runners of one job change nothing.
-            effects.enqueue.push(job);
-        }
+        let duplicate = Config::from_env(&self.env).is_ok_and(|c| c.faults.duplicate);
+        let inline = wants_inline.then(|| task.hand_over_first(&mut effects, tick, duplicate)).flatten();
         self.apply(&task, effects, false).await?;
         Ok(Ok(Created { task: view::public_task(&task), created: true, inline }))
     }
