@@ -59,11 +59,12 @@ pub async fn create(mut req: Request, ctx: Ctx) -> ApiResult<Response> {
     };
     let ((), prepared) = futures_util::future::try_join(charge, lookups).await?;
     let (prepared, bounds): (Vec<NewImage>, Vec<u64>) = prepared.into_iter().unzip();
-    super::usage::admit_task(&ctx.env, &tenant, config.max_storage_bytes_per_tenant, stored::task_bound(&bounds)).await?;
     let id = match key {
         Some(key) => TaskId::for_idempotency_key(config.auth_secret.bytes(), &tenant, key),
         None => TaskId::generate()?,
     };
+    let quota = config.max_storage_bytes_per_tenant;
+    super::usage::reserve_task(&ctx.env, &tenant, &id, quota, stored::task_bound(&bounds)).await?;
     let new = NewTask {
         id: id.clone(),
         tenant: tenant.clone(),
@@ -73,18 +74,28 @@ pub async fn create(mut req: Request, ctx: Ctx) -> ApiResult<Response> {
         fingerprint: key.map(|_| request.fingerprint),
         inline: config.inline_first_job,
     };
-    let Created { task, created, inline } = TaskClient::new(&ctx.env, &tenant, &id)?.create(new).await.map_err(|e| match e {
-        TaskError::Refused(Refusal::Conflict(_)) => {
-            ApiError::Conflict("this Idempotency-Key was already used for a different request".into())
-        }
-        other => other.into(),
-    })?;
+    let started = start(&ctx, &tenant, new).await;
+    // A conflict means another request's task holds this id, and its reservation.
+    if started.as_ref().is_err_and(|e| !matches!(e, ApiError::Conflict(_))) {
+        super::usage::release_task(&ctx.env, &tenant, &id, quota).await;
+    }
+    let Created { task, created, inline } = started?;
     if let Some(job) = inline.filter(|_| !config.faults.inline_lost) {
         let job = Job { tenant: tenant.clone(), task: id.clone(), job, sent_ms: now_millis() };
         let (env, config, request_id) = (ctx.env.clone(), config.clone(), ctx.data.request_id.clone());
         ctx.data.background.wait_until(crate::consumer::run_inline(env, config, job, request_id));
     }
     json_response(&with_links(task, &req, &ctx.data, &tenant)?, if created { 202 } else { 200 })
+}
+
+/// Creates the task object, or finds it again by its Idempotency-Key.
+async fn start(ctx: &Ctx, tenant: &TenantId, new: NewTask) -> ApiResult<Created> {
+    TaskClient::new(&ctx.env, tenant, &new.id)?.create(new).await.map_err(|e| match e {
+        TaskError::Refused(Refusal::Conflict(_)) => {
+            ApiError::Conflict("this Idempotency-Key was already used for a different request".into())
+        }
+        other => other.into(),
+    })
 }
 
 /// Checks one image (the tenant's, and the chain fits in memory) and looks for a stored

@@ -44,6 +44,18 @@ impl TenantIndex {
         self.call::<Result<(), OverQuota>>(IndexCall::PutImage { row: row.clone(), quota }).await?.map_err(IndexError::OverQuota)
     }
 
+    /// Admits a task whose outputs may store up to `bytes`, reserving them until it ends;
+    /// `OverQuota` if they would pass `quota` beside what is stored and reserved.
+    pub async fn reserve(&self, task: &TaskId, bytes: u64, quota: Option<u64>) -> Result<(), IndexError> {
+        let call = IndexCall::Reserve { task: task.clone(), bytes, quota };
+        self.call::<Result<(), OverQuota>>(call).await?.map_err(IndexError::OverQuota)
+    }
+
+    /// Releases the reservation of a task whose creation failed (kept if it is listed).
+    pub async fn release_unlisted(&self, task: &TaskId) -> Result<(), IndexError> {
+        self.call(IndexCall::ReleaseUnlisted(task.clone())).await
+    }
+
     pub async fn usage(&self) -> Result<Usage, IndexError> {
         self.call(IndexCall::Usage).await
     }

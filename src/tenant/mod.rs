@@ -14,6 +14,7 @@ pub mod object;
 pub mod page;
 pub mod protocol;
 pub mod registry;
+pub mod reservations;
 pub mod retention;
 pub mod usage;
 

@@ -9,9 +9,9 @@ use super::feed::{self, Previous};
 use super::page::{ListQuery, Page};
 use super::protocol::IndexCall;
 use super::usage::{self, Delta, OverQuota};
-use super::{backfill, backup, registry, retention};
+use super::{backfill, backup, registry, reservations, retention};
 use super::{ImageRow, ImageUsage, TaskRow};
-use crate::clock::now_iso;
+use crate::clock::{now_iso, now_millis};
 use crate::config::Config;
 use crate::ids::{ImageId, TaskId, TenantId};
 use crate::live::sockets;
@@ -70,7 +70,8 @@ pub struct TenantObject {
 
 impl DurableObject for TenantObject {
     fn new(state: State, env: Env) -> Self {
-        for statement in SCHEMA.iter().chain(&usage::SCHEMA).chain(&retention::SCHEMA).chain(&registry::SCHEMA) {
+        for statement in SCHEMA.iter().chain(&usage::SCHEMA).chain(&reservations::SCHEMA).chain(&retention::SCHEMA).chain(&registry::SCHEMA)
+        {
             if let Err(e) = state.storage().sql().exec(statement, None) {
                 crate::log::error("schema_failed").field("object", "tenant").field("error", e.to_string()).emit();
             }
@@ -92,6 +93,10 @@ impl DurableObject for TenantObject {
         }
         match call {
             IndexCall::PutImage { row, quota } => Response::from_json(&self.put_image(row, quota)?),
+            IndexCall::Reserve { task, bytes, quota } => {
+                Response::from_json(&reservations::reserve(&self.sql(), task.as_str(), bytes, quota, now_millis())?)
+            }
+            IndexCall::ReleaseUnlisted(task) => Response::from_json(&reservations::release_unlisted(&self.sql(), task.as_str())?),
             IndexCall::Usage => Response::from_json(&usage::read(&self.sql())?),
             IndexCall::ListImages(query) => Response::from_json(&self.list("images", query)?),
             IndexCall::ImageUsage(id) => Response::from_json(&self.usage(&id)?),
@@ -115,15 +120,17 @@ impl TenantObject {
         self.state.storage().sql()
     }
 
-    /// Indexes an original and counts it, unless it would pass the quota. The object runs one
-    /// call at a time, so the check and the count cannot interleave with another upload's.
+    /// Indexes an original and counts it, unless it would pass the quota beside what is stored
+    /// and reserved for running tasks. The object runs one call at a time, so the check and the
+    /// count cannot interleave with another upload's or a task's admission.
     fn put_image(&self, row: ImageRow, quota: Option<u64>) -> Result<std::result::Result<(), OverQuota>> {
         let sql = self.sql();
         let known = sql.exec("SELECT COUNT(*) AS n FROM images WHERE id = ?", vec![row.id.as_str().into()])?.one::<Count>()?.n > 0;
         if known {
             return Ok(Ok(()));
         }
-        if let Err(over) = usage::admit(usage::read(&sql)?.bytes_stored, row.bytes, quota) {
+        let now = usage::read(&sql)?;
+        if let Err(over) = usage::admit(now.bytes_stored, now.reserved, row.bytes, quota) {
             return Ok(Err(over));
         }
         let body = serde_json::to_string(&row.body)?;
@@ -172,6 +179,8 @@ impl TenantObject {
         if newer && !was_terminal && feed::is_terminal(&row.status) {
             usage::charge_task(&sql, row.id.as_str(), &row.status, row.charge)?;
         }
+        // Its real bytes replace its planned bound once it ended.
+        reservations::follow(&sql, row.id.as_str(), feed::is_terminal(&row.status), now_millis())?;
         retention::note_results(&sql, row.id.as_str(), &row.results)?;
         if !known {
             for image in &row.images {

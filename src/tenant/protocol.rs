@@ -20,6 +20,14 @@ pub enum IndexCall {
     /// tenant's `MAX_STORAGE_BYTES_PER_TENANT`), checked here so that concurrent uploads
     /// cannot both pass. Idempotent (a second put of the same id changes nothing).
     PutImage { row: ImageRow, quota: Option<u64> },
+    /// Answer: `Result<(), OverQuota>`: admits a task before it is created if its outputs'
+    /// planned upper bound `bytes` fits beside the stored bytes and the bounds reserved by
+    /// tasks still running, and reserves it until the task ends ([`super::reservations`]).
+    /// Idempotent per task id.
+    Reserve { task: TaskId, bytes: u64, quota: Option<u64> },
+    /// The task's creation failed: releases its reservation unless the task is listed after
+    /// all. Answer: `()`.
+    ReleaseUnlisted(TaskId),
     /// Answer: [`super::usage::Usage`].
     Usage,
     /// Answer: [`super::page::Page`].

@@ -5,8 +5,8 @@
 //! lists (logical bytes: a result two identical tasks share counts for both, since each can
 //! download it). A task's outputs are charged when it ends and released when they are removed
 //! (an image it used is deleted, or retention expires them). Why, and how the quota applies to
-//! tasks (checked up front against a planned bound: `functions::stored`): docs/OPERATIONS.md,
-//! "Usage and quotas".
+//! tasks (checked up front against a planned bound: `functions::stored`, held as a reservation
+//! until the task ends: [`super::reservations`]): docs/OPERATIONS.md, "Usage and quotas".
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -39,6 +39,10 @@ pub struct Usage {
     pub tasks: TaskCounts,
     pub steps_run: u64,
     pub step_ms: u64,
+    /// The planned bounds held for tasks admitted and not ended yet (not stored: see
+    /// [`super::reservations`]).
+    #[serde(default)]
+    pub reserved: u64,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -64,6 +68,8 @@ pub struct Delta {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OverQuota {
     pub stored: u64,
+    /// Held for tasks still running ([`super::reservations`]).
+    pub reserved: u64,
     pub adding: u64,
     pub quota: u64,
 }
@@ -72,16 +78,18 @@ impl fmt::Display for OverQuota {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "storing {} more bytes would pass the tenant's quota: {} of {} bytes are stored (MAX_STORAGE_BYTES_PER_TENANT)",
-            self.adding, self.stored, self.quota
+            "storing {} more bytes would pass the tenant's quota of {} bytes (MAX_STORAGE_BYTES_PER_TENANT): {} bytes are stored \
+             and {} reserved for the outputs of tasks still running",
+            self.adding, self.quota, self.stored, self.reserved
         )
     }
 }
 
-/// Whether adding `adding` bytes to `stored` stays within `quota`.
-pub fn admit(stored: u64, adding: u64, quota: Option<u64>) -> std::result::Result<(), OverQuota> {
+/// Whether adding `adding` bytes to `stored`, beside the `reserved` bounds of tasks still
+/// running, stays within `quota`.
+pub fn admit(stored: u64, reserved: u64, adding: u64, quota: Option<u64>) -> std::result::Result<(), OverQuota> {
     match quota {
-        Some(quota) if stored.saturating_add(adding) > quota => Err(OverQuota { stored, adding, quota }),
+        Some(quota) if stored.saturating_add(reserved).saturating_add(adding) > quota => Err(OverQuota { stored, reserved, adding, quota }),
         _ => Ok(()),
     }
 }
@@ -111,6 +119,7 @@ pub fn read(sql: &SqlStorage) -> Result<Usage> {
         tasks: TaskCounts { total: unsigned(r.tasks), succeeded: unsigned(r.succeeded), failed: unsigned(r.failed) },
         steps_run: unsigned(r.steps_run),
         step_ms: unsigned(r.step_ms),
+        reserved: super::reservations::total(sql, crate::clock::now_millis())?,
     })
 }
 
@@ -173,24 +182,46 @@ mod tests {
 
     #[test]
     fn without_a_quota_everything_is_admitted() {
-        assert_eq!(admit(u64::MAX, u64::MAX, None), Ok(()));
+        assert_eq!(admit(u64::MAX, u64::MAX, u64::MAX, None), Ok(()));
     }
 
     #[test]
     fn an_upload_is_refused_only_if_it_would_pass_the_quota() {
-        assert_eq!(admit(600, 400, Some(1000)), Ok(()), "exactly at the quota fits");
-        assert_eq!(admit(600, 401, Some(1000)), Err(OverQuota { stored: 600, adding: 401, quota: 1000 }));
-        assert_eq!(admit(u64::MAX, 1, Some(1000)).map_err(|o| o.stored), Err(u64::MAX), "no overflow");
+        assert_eq!(admit(600, 0, 400, Some(1000)), Ok(()), "exactly at the quota fits");
+        assert_eq!(admit(600, 0, 401, Some(1000)), Err(OverQuota { stored: 600, reserved: 0, adding: 401, quota: 1000 }));
+        assert_eq!(admit(u64::MAX, 0, 1, Some(1000)).map_err(|o| o.stored), Err(u64::MAX), "no overflow");
     }
 
     #[test]
     fn a_zero_quota_stores_nothing() {
-        assert!(admit(0, 1, Some(0)).is_err());
+        assert!(admit(0, 0, 1, Some(0)).is_err());
+    }
+
+    #[test]
+    fn what_running_tasks_reserved_counts_as_if_stored() {
+        assert_eq!(admit(600, 300, 100, Some(1000)), Ok(()), "stored + reserved + adding exactly at the quota fits");
+        assert_eq!(admit(600, 300, 101, Some(1000)), Err(OverQuota { stored: 600, reserved: 300, adding: 101, quota: 1000 }));
+        assert_eq!(admit(0, u64::MAX, 1, Some(1000)).map_err(|o| o.reserved), Err(u64::MAX), "no overflow");
+    }
+
+    #[test]
+    fn bounds_that_each_fit_alone_are_admitted_only_while_their_sum_fits() {
+        // Four tasks of bound 400 beside 100 stored bytes under a quota of 1000: each alone
+        // fits, but once two are reserved a third would pass the quota.
+        let (stored, bound, quota) = (100, 400, Some(1000));
+        let mut reserved = 0;
+        let admitted = (0..4).filter(|_| {
+            let ok = admit(stored, reserved, bound, quota).is_ok();
+            reserved += if ok { bound } else { 0 };
+            ok
+        });
+        assert_eq!(admitted.count(), 2);
+        assert!(stored + reserved <= 1000, "the admitted bounds sum within the quota: {reserved}");
     }
 
     #[test]
     fn the_refusal_names_the_figures() {
-        let upload = OverQuota { stored: 600, adding: 401, quota: 1000 }.to_string();
-        assert!(upload.contains("401") && upload.contains("600") && upload.contains("1000"), "{upload}");
+        let upload = OverQuota { stored: 600, reserved: 250, adding: 401, quota: 1000 }.to_string();
+        assert!(["401", "600", "250", "1000"].iter().all(|n| upload.contains(n)), "{upload}");
     }
 }

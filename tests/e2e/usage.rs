@@ -1,7 +1,10 @@
 //! `GET /usage` and `MAX_STORAGE_BYTES_PER_TENANT`: the counters follow uploads, tasks and
-//! deletes, and a tenant at its quota gets 403 `quota_exceeded` with nothing stored.
+//! deletes, a tenant at its quota gets 403 `quota_exceeded` with nothing stored, and tasks
+//! created together are admitted only while their planned bounds fit together.
 
 use crate::support::*;
+use functions::{plan, stored, Chain};
+use futures_util::future::join_all;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
@@ -33,7 +36,7 @@ async fn usage_counts_images_bytes_tasks_and_steps_and_releases_them_on_delete()
     assert_eq!(
         fresh,
         json!({"images": 0, "bytes_stored": 0, "tasks": {"total": 0, "succeeded": 0, "failed": 0}, "steps_run": 0, "step_ms": 0,
-               "quota": {"bytes_stored": null}})
+               "reserved": 0, "quota": {"bytes_stored": null}})
     );
 
     let (a, b) =
@@ -139,4 +142,62 @@ async fn an_admin_recomputes_usage_from_index_rows_that_were_never_counted() {
 
     let again = json_body(send(request(&admin)).await, StatusCode::OK).await;
     assert_eq!(again["before"], again["after"], "a second recompute changes nothing: {again:#}");
+}
+
+/// The planned upper bound `POST /tasks` reserves for `steps` over one image `original`,
+/// computed by the same planner the Worker uses (`functions::stored`).
+fn planned_bound(original: &[u8], steps: &Value) -> u64 {
+    let info = functions::format::probe(original).expect("probe the fixture");
+    let chain = Chain::parse(steps).expect("a valid chain");
+    let limits = plan::Limits { max_pixels: 1 << 26, memory_budget: 1 << 30 };
+    let output = plan::plan(&info, original.len() as u64, &chain, limits).expect("plan").output;
+    stored::task_bound(&[stored::output_bound(&info, &chain, output)])
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tasks_created_together_near_the_quota_are_admitted_only_while_their_bounds_fit_together() {
+    let original = png_fixture(64, 64);
+    let steps = json!([{"op": "resize", "width": 8}, {"op": "encode", "format": "gif"}]);
+    let bound = planned_bound(&original, &steps);
+    // Room for two and a half bounds beside the original: each task fits alone, two together.
+    let quota = original.len() as u64 + bound * 5 / 2;
+    // Every step waits 3 s before it runs, so no admitted task ends (and frees room) while the
+    // others are still being admitted; the `reserved` figure below checks that it held.
+    let app = TestApp::spawn_with(&[("MAX_STORAGE_BYTES_PER_TENANT", &quota.to_string()), ("FAULT_INJECTION", "pause=3000")]).await;
+    let token = app.token("alice");
+    let image = app.upload_ok(&token, original, "image/png").await;
+    let body = json!({"images": [image["id"]], "steps": steps});
+
+    let answers = join_all((0..5).map(|_| app.create_task(&token, &body))).await;
+    let (mut accepted, mut refused) = (Vec::new(), Vec::new());
+    for answer in answers {
+        match answer.status() {
+            StatusCode::ACCEPTED => accepted.push(json_body(answer, StatusCode::ACCEPTED).await),
+            _ => refused.push(assert_error(answer, StatusCode::FORBIDDEN, "quota_exceeded").await),
+        }
+    }
+    let usage = json_body(app.get(Some(&token), "/usage").await, StatusCode::OK).await;
+    assert_eq!(usage["tasks"]["succeeded"], 0, "no admitted task ended during the burst: {usage}");
+    assert_eq!(n(&usage["reserved"]), accepted.len() as u64 * bound, "every admitted task holds its bound: {usage}");
+    assert!(n(&image["bytes"]) + n(&usage["reserved"]) <= quota, "the admitted bounds sum within the quota: {usage}");
+    assert_eq!((accepted.len(), refused.len()), (2, 3), "as many as fit together are admitted: {refused:?}");
+    for refusal in &refused {
+        let message = refusal["message"].as_str().expect("message");
+        let figures = [bound, n(&image["bytes"]), 2 * bound, quota];
+        assert!(figures.iter().all(|f| message.contains(&f.to_string())), "names bound, stored, reserved, quota {figures:?}: {message}");
+    }
+
+    // Once the admitted tasks end, their real outputs replace their bounds.
+    let mut outputs = 0;
+    for task in &accepted {
+        let done = app.wait_for_task(&token, task["id"].as_str().expect("id"), TASK_DEADLINE).await;
+        assert_eq!(done["status"], "succeeded", "{done:#}");
+        outputs += n(&done["outputs"][0]["bytes"]);
+    }
+    let stored = n(&image["bytes"]) + outputs;
+    let usage = usage_until(&app, &token, |u| n(&u["bytes_stored"]) == stored).await;
+    assert_eq!(usage["reserved"], 0, "the reservations are released: {usage}");
+    assert!(stored + bound <= quota, "a task of the same bound fits beside the real outputs");
+    let again = app.run_chain(&token, image["id"].as_str().expect("id"), steps).await;
+    app.wait_for_task(&token, again["id"].as_str().expect("id"), TASK_DEADLINE).await;
 }
