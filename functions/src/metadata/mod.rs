@@ -8,7 +8,9 @@
 
 mod embed;
 mod extract;
+mod iptc;
 mod rewrite;
+mod xmp;
 
 use crate::format::Format;
 use crate::icc::{self, IccPolicy};
@@ -31,7 +33,9 @@ pub const MAX_HELD: u64 = (MAX_EXIF + MAX_XMP + MAX_IPTC) as u64;
 pub fn held_bytes(steps: &[Step]) -> u64 {
     let blocks = if chain_wants_blocks(steps) { MAX_HELD } else { 0 };
     let profile = if icc::chain_keeps(steps) { icc::MAX_PROFILE_BYTES as u64 } else { 0 };
-    2 * (blocks + profile)
+    // `copyright` parses the XMP packet to find its rights properties.
+    let copyright = steps.iter().any(|s| matches!(s, Step::Encode(p) if p.metadata == MetadataPolicy::Copyright));
+    2 * (blocks + profile) + if copyright { xmp::PARSE_BYTES } else { 0 }
 }
 
 /// Whether an `encode` of `steps` keeps some of the source's metadata blocks.
@@ -41,7 +45,7 @@ fn chain_wants_blocks(steps: &[Step]) -> bool {
 
 const NAMES: [&str; 3] = ["strip", "keep", "copyright"];
 pub(crate) const PARAM: Param<&str> = Param::choice("metadata", &NAMES).default("strip").describe(
-    "what of the source's metadata the output carries: strip (nothing), keep (EXIF with Orientation reset to 1, GPS included, XMP, IPTC) or copyright (a minimal EXIF with only Artist and Copyright); jpeg, png and webp; the colour profile follows icc",
+    "what of the source's metadata the output carries: strip (nothing), keep (EXIF with Orientation reset to 1, GPS included, XMP, IPTC) or copyright (only the rights fields: EXIF Artist and Copyright, XMP dc:creator, dc:rights and photoshop:Credit, IPTC By-line, Credit and Copyright Notice; no GPS); jpeg, png and webp (IPTC in jpeg only); the colour profile follows icc",
 );
 
 /// `encode`'s `metadata` parameter.
@@ -105,15 +109,32 @@ impl SourceMetadata {
         Some(held)
     }
 
-    /// What `policy` lets through: `keep` has the EXIF with Orientation 1, `copyright` only a
-    /// minimal EXIF of Artist and Copyright, `strip` nothing.
+    /// What `policy` lets through: `keep` has the EXIF with Orientation 1, `copyright` only the
+    /// rights fields (a minimal EXIF of Artist and Copyright, [`SourceMetadata::rights_blocks`]),
+    /// `strip` nothing.
     pub fn for_policy(&self, policy: MetadataPolicy) -> SourceMetadata {
         let exif = self.exif.as_deref().and_then(|tiff| rewrite::exif(tiff, policy));
         match policy {
             MetadataPolicy::Strip => SourceMetadata::default(),
             MetadataPolicy::Keep => SourceMetadata { exif, xmp: self.xmp.clone(), iptc: self.iptc.clone(), icc: None },
-            MetadataPolicy::Copyright => SourceMetadata { exif, ..SourceMetadata::default() },
+            MetadataPolicy::Copyright => {
+                let (xmp, iptc) = self.rights_blocks();
+                SourceMetadata { exif, xmp, iptc, icc: None }
+            }
         }
+    }
+
+    /// `copyright`'s XMP and IPTC: minimal blocks with only the rights fields (XMP creator,
+    /// rights and credit; IPTC by-line, credit and copyright notice). The XMP takes the credit
+    /// from IPTC when it has none, since PNG and WebP outputs carry no IPTC.
+    fn rights_blocks(&self) -> (Option<Vec<u8>>, Option<Vec<u8>>) {
+        let datasets = self.iptc.as_deref().map(iptc::datasets).unwrap_or_default();
+        let mut rights = self.xmp.as_deref().map(xmp::rights).unwrap_or_default();
+        if rights.credit.is_none() {
+            rights.credit = iptc::text(&datasets, iptc::CREDIT);
+        }
+        let packet = (!rights.is_empty()).then(|| xmp::packet(&rights));
+        (packet, iptc::rights_only(&datasets))
     }
 
     pub fn is_empty(&self) -> bool {
@@ -146,5 +167,7 @@ pub fn embed(
     }
 }
 
+#[cfg(test)]
+mod rights_tests;
 #[cfg(test)]
 mod tests;

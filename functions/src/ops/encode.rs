@@ -108,7 +108,7 @@ const MAX_BYTES: Param<u32> = Param::uint("max_bytes", 1, u32::MAX).describe(
 );
 
 impl EncodeParams {
-    pub const DESCRIPTION: &'static str = "Encode the pixels: png, jpeg (quality 1–100, baseline or progressive; alpha flattened over white), webp (lossy at quality 1–100, or lossless with lossless: true), avif (quality 1–100 at a speed 1–10, alpha kept) or gif (one frame, palette of 256 colours, 1-bit transparency; quality ignored). With max_bytes, the highest quality whose output fits. With metadata, the source's EXIF, XMP and IPTC are kept (keep: Orientation reset to 1) or reduced to Artist and Copyright (copyright); by default none is copied; avif outputs carry none (metadata must be strip). With icc: keep, the source's colour profile is embedded instead of converting the pixels to sRGB (not avif).";
+    pub const DESCRIPTION: &'static str = "Encode the pixels: png, jpeg (quality 1–100, baseline or progressive; alpha flattened over white), webp (lossy at quality 1–100, or lossless with lossless: true), avif (quality 1–100 at a speed 1–10, alpha kept) or gif (one frame, palette of 256 colours, 1-bit transparency; quality ignored). With max_bytes, the highest quality whose output fits. With metadata, the source's EXIF, XMP and IPTC are kept (keep: Orientation reset to 1) or reduced to the rights fields: Artist, Copyright, creator, rights and Credit (copyright); by default none is copied; avif outputs carry none (metadata must be strip). With icc: keep, the source's colour profile is embedded instead of converting the pixels to sRGB (not avif).";
     pub const PARAMS: &'static [&'static dyn Describe] =
         &[&FORMAT, &QUALITY, &LOSSLESS, &PROGRESSIVE, &SPEED, &MAX_BYTES, &metadata::PARAM, &icc::PARAM];
 
