@@ -9,8 +9,24 @@
 //! buffers, which fit into the free space linear memory already has, while one block of that
 //! size must come from growth on top of it (a 90 MB reservation failed with 54 MiB of mostly
 //! free memory below it).
+//!
+//! What lives in it: every allocation goes through a counting wrapper of the system allocator
+//! ([`heap`]), so a benchmark can tell our own heap (which must return to its level once work is
+//! done) from linear memory (which never shrinks) and from the runtime's memory around it.
 
+use std::sync::OnceLock;
 use thiserror::Error;
+
+/// The module's allocator: the system one (dlmalloc on wasm), counted. Wasm only: host tests
+/// keep the plain system allocator, and their threads would make the counts meaningless anyway.
+#[cfg(target_arch = "wasm32")]
+#[global_allocator]
+static ALLOCATOR: cap::Cap<std::alloc::System> = cap::Cap::new(std::alloc::System, usize::MAX);
+
+/// When this instance of the module was first asked for its [`heap`] (ms since the epoch; not
+/// at start-up, where workerd's clock reads 0): a different value later means the module was
+/// re-created (after a trap), and its counts started again from zero.
+static STARTED_MS: OnceLock<u64> = OnceLock::new();
 
 /// The linked maximum of the wasm linear memory: the 128 MiB an isolate may use.
 pub const ISOLATE_MEMORY_BYTES: u64 = 128 << 20;
@@ -51,6 +67,37 @@ pub fn linear_memory_bytes() -> u64 {
     #[cfg(not(target_arch = "wasm32"))]
     {
         0
+    }
+}
+
+/// The allocator's view of this instance of the module (zeros off wasm).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Heap {
+    /// Bytes allocated and not yet freed.
+    pub live_bytes: u64,
+    /// The most that were ever live at once: the heap's high-water mark.
+    pub peak_live_bytes: u64,
+    /// Every byte ever allocated (grows with work; a throughput figure, not a level).
+    pub allocated_bytes_total: u64,
+    /// See [`STARTED_MS`].
+    pub instance_started_ms: u64,
+}
+
+pub fn heap() -> Heap {
+    let instance_started_ms = *STARTED_MS.get_or_init(crate::clock::now_millis);
+    #[cfg(target_arch = "wasm32")]
+    {
+        let as_u64 = |n: usize| n as u64;
+        Heap {
+            live_bytes: as_u64(ALLOCATOR.allocated()),
+            peak_live_bytes: as_u64(ALLOCATOR.max_allocated()),
+            allocated_bytes_total: as_u64(ALLOCATOR.total_allocated()),
+            instance_started_ms,
+        }
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        Heap { live_bytes: 0, peak_live_bytes: 0, allocated_bytes_total: 0, instance_started_ms }
     }
 }
 

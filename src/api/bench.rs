@@ -48,6 +48,21 @@ pub async fn chain(mut req: Request, ctx: Ctx) -> ApiResult<Response> {
     )
 }
 
+/// The isolate's wasm memory now: linear memory (only grows: its high-water mark) and the
+/// allocator's live bytes and their peak (bench/load.mjs reads it after warm-up and after the
+/// run: our heap must come back to its level, whatever the runtime's RSS does).
+pub async fn memory(req: Request, ctx: Ctx) -> ApiResult<Response> {
+    enabled(&ctx)?;
+    admit(&req, &ctx, Cost::Read).await?;
+    let heap = crate::memory::heap();
+    json_response(
+        &json!({"linear_memory_bytes": crate::memory::linear_memory_bytes(), "live_bytes": heap.live_bytes,
+                "peak_live_bytes": heap.peak_live_bytes, "allocated_bytes_total": heap.allocated_bytes_total,
+                "instance_started_ms": heap.instance_started_ms}),
+        200,
+    )
+}
+
 /// Adds `?count=N` (≤ 10,000 per call) synthetic images to the caller's index, so the listing
 /// benchmark can compare a small and a large tenant without uploading thousands of files.
 pub async fn seed(req: Request, ctx: Ctx) -> ApiResult<Response> {

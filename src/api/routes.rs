@@ -63,6 +63,7 @@ table! {
     POST "/__bench/echo" => bench::echo;
     POST "/__bench/chain" => bench::chain;
     POST "/__bench/seed" => bench::seed;
+    GET "/__bench/memory" => bench::memory;
 }
 
 fn matches(pattern: &str, path: &str) -> bool {

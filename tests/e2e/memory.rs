@@ -1,7 +1,7 @@
 //! The 128 MiB isolate, for real: the Worker is linked so that its memory cannot grow past it.
 //! A chain the planner was told to admit although it cannot fit fails cleanly before decoding;
 //! an allocation past the cap (a misplanned step, injected) traps, and the Worker recovers: the
-//! job is retried and other requests are unaffected.
+//! job is retried and other requests are unaffected. A finished chain gives its heap back.
 
 use crate::support::*;
 use functions::registry::{ENCODE, GRAYSCALE, RESIZE};
@@ -59,6 +59,38 @@ async fn an_allocation_past_the_cap_ends_only_that_attempt_and_the_retry_succeed
     let listed = json_body(app.get(Some(&token), "/images").await, StatusCode::OK).await;
     assert!(listed["items"].as_array().is_some_and(|items| !items.is_empty()), "{listed}");
     app.upload_png(&token, "after.png", 20, 20).await;
+}
+
+/// The allocator's counts (`GET /__bench/memory`, served with `BENCH_ROUTES=1`): live, peak, instance.
+async fn heap(app: &TestApp, token: &str) -> (u64, u64, u64) {
+    let m = json_body(app.get(Some(token), "/__bench/memory").await, StatusCode::OK).await;
+    let field = |k: &str| m[k].as_u64().unwrap_or_else(|| panic!("{k} in {m}"));
+    assert!(field("live_bytes") <= field("peak_live_bytes") && field("peak_live_bytes") <= field("linear_memory_bytes"), "{m}");
+    (field("live_bytes"), field("peak_live_bytes"), field("instance_started_ms"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_finished_chain_gives_its_heap_back() {
+    // What the load bench's leak check relies on: the allocator counts a chain's decode buffers
+    // (a 1600×1200 image raises the heap's peak by at least its RGB pixels) and, once the task
+    // has ended, our live heap is back at its level: nothing of a chain is kept. A small chain
+    // first warms the objects (limiter, index, a task object) up.
+    let app = TestApp::spawn_with(&[("BENCH_ROUTES", "1")]).await;
+    let token = app.token("alice");
+    let chain = |width: u32| json!([{"op": RESIZE, "width": width}, {"op": GRAYSCALE}, {"op": ENCODE, "format": "png"}]);
+    let (small, big) = (app.upload_png(&token, "s.png", 80, 60).await, app.upload_png(&token, "b.png", 1600, 1200).await);
+    let warm = app.run_chain(&token, &small, chain(40)).await;
+    app.wait_for_task(&token, warm["id"].as_str().expect("id"), TASK_DEADLINE).await;
+    let (live_before, peak_before, instance) = heap(&app, &token).await;
+    let pixels = 1600 * 1200 * 3;
+    assert!(peak_before < live_before + pixels, "nothing that big yet: peak {peak_before}, live {live_before}");
+    let task = app.run_chain(&token, &big, chain(800)).await;
+    let done = app.wait_for_task(&token, task["id"].as_str().expect("id"), TASK_DEADLINE).await;
+    assert_eq!(done["status"], "succeeded", "{done:#}");
+    let (live_after, peak, same_instance) = heap(&app, &token).await;
+    assert_eq!(same_instance, instance, "the module was not re-created in between");
+    assert!(peak >= live_before + pixels, "the decoded image was counted: peak {peak}, live before {live_before}");
+    assert!(live_after <= live_before + (256 << 10), "live heap {live_before} → {live_after} bytes after one chain");
 }
 
 /// A JPEG header declaring 4000×3000, then `len` bytes of noise: accepted by the upload (which
