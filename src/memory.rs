@@ -83,6 +83,7 @@ pub struct Heap {
     pub instance_started_ms: u64,
 }
 
+/// The allocator's counts now (read by `GET /__bench/memory`).
 pub fn heap() -> Heap {
     let instance_started_ms = *STARTED_MS.get_or_init(crate::clock::now_millis);
     #[cfg(target_arch = "wasm32")]

@@ -69,28 +69,45 @@ async fn heap(app: &TestApp, token: &str) -> (u64, u64, u64) {
     (field("live_bytes"), field("peak_live_bytes"), field("instance_started_ms"))
 }
 
+/// Waits until the upload's analysis job (placeholder) has run: it decodes the image too.
+async fn analysed(app: &TestApp, token: &str, id: &str) {
+    let deadline = std::time::Instant::now() + TASK_DEADLINE;
+    loop {
+        let image = json_body(app.get(Some(token), &format!("/images/{id}")).await, StatusCode::OK).await;
+        if !image["placeholder"].is_null() {
+            return;
+        }
+        assert!(std::time::Instant::now() < deadline, "not analysed in time: {image}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await; // poll interval inside the deadline loop
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_finished_chain_gives_its_heap_back() {
-    // What the load bench's leak check relies on: the allocator counts a chain's decode buffers
-    // (a 1600×1200 image raises the heap's peak by at least its RGB pixels) and, once the task
-    // has ended, our live heap is back at its level: nothing of a chain is kept. A small chain
-    // first warms the objects (limiter, index, a task object) up.
+    // What the load bench's leak check relies on: the allocator counts the decode buffers of a
+    // 1600×1200 image (its analysis and its chain raise the heap's peak by at least its RGB
+    // pixels) and, once both have ended, our live heap is back at its level: nothing of them is
+    // kept. A small image's analysis and chain first warm the objects (limiter, index) up.
     let app = TestApp::spawn_with(&[("BENCH_ROUTES", "1")]).await;
     let token = app.token("alice");
     let chain = |width: u32| json!([{"op": RESIZE, "width": width}, {"op": GRAYSCALE}, {"op": ENCODE, "format": "png"}]);
-    let (small, big) = (app.upload_png(&token, "s.png", 80, 60).await, app.upload_png(&token, "b.png", 1600, 1200).await);
+    let small = app.upload_png(&token, "s.png", 80, 60).await;
+    analysed(&app, &token, &small).await;
     let warm = app.run_chain(&token, &small, chain(40)).await;
     app.wait_for_task(&token, warm["id"].as_str().expect("id"), TASK_DEADLINE).await;
     let (live_before, peak_before, instance) = heap(&app, &token).await;
     let pixels = 1600 * 1200 * 3;
     assert!(peak_before < live_before + pixels, "nothing that big yet: peak {peak_before}, live {live_before}");
+
+    let big = app.upload_png(&token, "b.png", 1600, 1200).await;
+    analysed(&app, &token, &big).await;
     let task = app.run_chain(&token, &big, chain(800)).await;
     let done = app.wait_for_task(&token, task["id"].as_str().expect("id"), TASK_DEADLINE).await;
     assert_eq!(done["status"], "succeeded", "{done:#}");
     let (live_after, peak, same_instance) = heap(&app, &token).await;
     assert_eq!(same_instance, instance, "the module was not re-created in between");
     assert!(peak >= live_before + pixels, "the decoded image was counted: peak {peak}, live before {live_before}");
-    assert!(live_after <= live_before + (256 << 10), "live heap {live_before} → {live_after} bytes after one chain");
+    assert!(live_after <= live_before + (256 << 10), "live heap {live_before} → {live_after} bytes after the analysis and the chain");
 }
 
 /// A JPEG header declaring 4000×3000, then `len` bytes of noise: accepted by the upload (which
