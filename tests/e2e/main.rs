@@ -19,6 +19,7 @@ mod listings;
 mod live;
 mod logs;
 mod memory;
+mod metadata;
 mod redelivery;
 mod reliability;
 mod render;
