@@ -48,17 +48,7 @@ pub async fn create(mut req: Request, ctx: Ctx) -> ApiResult<Response> {
             return Err(e);
         }
     };
-    // Charged by the work it starts, before anything is created or queued; the limiter is paid
-    // while the images are looked up (reads only), one round trip off every task's latency.
-    let charge = async { charge_work(&ctx, &tenant, Cost::work(request.images.len(), request.chain.len())).await.map_err(ApiError::from) };
-    let images = Images::new(&ctx.env)?;
-    let lookups = async {
-        // Images a step refers to (a watermark): the tenant's, capped in size.
-        images.aux_originals(&tenant, &request.chain).await?;
-        try_join_all(request.images.iter().map(|id| prepare(&ctx, &images, &tenant, id, &request.chain))).await
-    };
-    let ((), prepared) = futures_util::future::try_join(charge, lookups).await?;
-    let (prepared, bounds): (Vec<NewImage>, Vec<u64>) = prepared.into_iter().unzip();
+    let (prepared, bounds) = charge_and_prepare(&ctx, &tenant, &request).await?;
     let id = match key {
         Some(key) => TaskId::for_idempotency_key(config.auth_secret.bytes(), &tenant, key),
         None => TaskId::generate()?,
@@ -81,11 +71,31 @@ pub async fn create(mut req: Request, ctx: Ctx) -> ApiResult<Response> {
     }
     let Created { task, created, inline } = started?;
     if let Some(job) = inline.filter(|_| !config.faults.inline_lost) {
-        let job = Job { tenant: tenant.clone(), task: id.clone(), job, sent_ms: now_millis() };
-        let (env, config, request_id) = (ctx.env.clone(), config.clone(), ctx.data.request_id.clone());
-        ctx.data.background.wait_until(crate::consumer::run_inline(env, config, job, request_id));
+        run_after_answer(&ctx, Job { tenant: tenant.clone(), task: id, job, sent_ms: now_millis() });
     }
     json_response(&with_links(task, &req, &ctx.data, &tenant)?, if created { 202 } else { 200 })
+}
+
+/// Charges the task by the work it starts and checks its images. Nothing is created or queued
+/// before both are done; the limiter is paid while the images are looked up (reads only), one
+/// round trip off every task's latency.
+async fn charge_and_prepare(ctx: &Ctx, tenant: &TenantId, request: &TaskRequest) -> ApiResult<(Vec<NewImage>, Vec<u64>)> {
+    let charge = async { charge_work(ctx, tenant, Cost::work(request.images.len(), request.chain.len())).await.map_err(ApiError::from) };
+    let images = Images::new(&ctx.env)?;
+    let lookups = async {
+        // Images a step refers to (a watermark): the tenant's, capped in size.
+        images.aux_originals(tenant, &request.chain).await?;
+        try_join_all(request.images.iter().map(|id| prepare(ctx, &images, tenant, id, &request.chain))).await
+    };
+    let ((), prepared) = futures_util::future::try_join(charge, lookups).await?;
+    Ok(prepared.into_iter().unzip())
+}
+
+/// Runs the job the new task handed to this request ([`crate::task::inline`]) once the answer
+/// is on its way.
+fn run_after_answer(ctx: &Ctx, job: Job) {
+    let (env, config, request_id) = (ctx.env.clone(), ctx.data.config.clone(), ctx.data.request_id.clone());
+    ctx.data.background.wait_until(crate::consumer::run_inline(env, config, job, request_id));
 }
 
 /// Creates the task object, or finds it again by its Idempotency-Key.
