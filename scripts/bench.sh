@@ -30,6 +30,10 @@
 #   bash scripts/bench.sh crop [--images DIR]
 # compares smart_crop's box with sharp's position "attention"/"entropy" crops as IoU, through the
 # public routes (bench/crop.mjs, issue 17); writes bench/crop-results.json.
+#   bash scripts/bench.sh uploads [--runs 30] [--via worker|proxy]
+# times POST /images END TO END with the placeholder analysis on and off (two dev servers, the
+# same inputs interleaved; settled and back-to-back), plus answer → image.analyzed
+# (bench/uploads.mjs, issue 17); writes bench/uploads-results.json.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -53,7 +57,7 @@ bash scripts/build.sh
 # own arguments.
 script=run
 case "${1:-}" in
-  live | chains | render | quality | load | crop | list) script=$1 && shift ;;
+  live | chains | render | quality | load | crop | list | uploads) script=$1 && shift ;;
 esac
 # The peer for WebP. Only the quality benchmark needs it, so neither setup.sh nor the tests
 # install it.

@@ -94,6 +94,10 @@ pub struct Config {
     /// the jobs are told apart by it, configured next to the triggers.
     pub retention_cron: String,
     pub backup_cron: String,
+    /// Whether uploads are analysed (their placeholder). Off only with `BENCH_SKIP_ANALYSIS=1`
+    /// where the dev-only bench routes are on (`BENCH_ROUTES=1`): the uploads benchmark's
+    /// comparison; a deployment always analyses.
+    pub analyze_uploads: bool,
 }
 
 /// `RETENTION_CRON` and `BACKUP_CRON` when unset: the expressions wrangler.toml schedules.
@@ -156,6 +160,7 @@ impl Config {
         let flag = |name: &str| get(name).is_some_and(|v| matches!(v.trim(), "1" | "true" | "yes"));
         let webhook_allow_loopback = flag("WEBHOOK_ALLOW_LOOPBACK");
         let inline_first_job = !get("INLINE_FIRST_JOB").is_some_and(|v| matches!(v.trim(), "0" | "false" | "no"));
+        let analyze_uploads = !(flag("BENCH_ROUTES") && flag("BENCH_SKIP_ANALYSIS"));
         let faults = Faults::parse(&get("FAULT_INJECTION").unwrap_or_default()).unwrap_or_else(|why| {
             problems.push(format!("FAULT_INJECTION ({why})"));
             Faults::default()
@@ -213,6 +218,7 @@ impl Config {
             result_ttl_days,
             retention_cron,
             backup_cron,
+            analyze_uploads,
         })
     }
 

@@ -92,3 +92,13 @@ fn origins_are_split_and_trimmed() {
     let c = parse(&[("AUTH_SECRET", &"k".repeat(40)), ("ALLOWED_ORIGINS", " https://a.example/, https://b.example ")]).expect("valid");
     assert_eq!(c.allowed_origins, ["https://a.example", "https://b.example"]);
 }
+
+#[test]
+fn uploads_are_analysed_unless_a_benchmark_server_skips_it() {
+    let key = "k".repeat(32);
+    assert!(parse(&[("AUTH_SECRET", &key)]).expect("valid").analyze_uploads);
+    let deployed = parse(&[("AUTH_SECRET", &key), ("BENCH_SKIP_ANALYSIS", "1")]).expect("valid");
+    assert!(deployed.analyze_uploads, "without the dev-only bench routes the var is ignored");
+    let bench = parse(&[("AUTH_SECRET", &key), ("BENCH_ROUTES", "1"), ("BENCH_SKIP_ANALYSIS", "1")]).expect("valid");
+    assert!(!bench.analyze_uploads);
+}

@@ -19,6 +19,8 @@
 //!   task object); the alarm must retry until the listing matches the task;
 //! - `inline_lost`: `POST /tasks` does not run the first job it was handed (as if its isolate
 //!   died right after answering); the watchdog must send it to the queue;
+//! - `analysis_send_fail`: every analysis job an upload sends (after its answer) fails to
+//!   send; the tenant index's alarm must send it instead;
 //! - `clock_days=N`: the Cron Triggers run as if N days later than scheduled, so a test sees
 //!   retention 31 days on without waiting (`wrangler dev`'s `/__scheduled` does not pass its
 //!   `time` parameter through to the event).
@@ -30,7 +32,7 @@ use thiserror::Error;
 pub enum FaultsError {
     #[error("{0:?} needs a count, e.g. transient=2")]
     NoCount(String),
-    #[error("unknown fault {0:?} (known: transient=N, duplicate, die=N, pause=MS, send_fail=N, index_fail=N, oom=N, lose_report=N, inline_lost, clock_days=N)")]
+    #[error("unknown fault {0:?} (known: transient=N, duplicate, die=N, pause=MS, send_fail=N, index_fail=N, oom=N, lose_report=N, inline_lost, clock_days=N, analysis_send_fail)")]
     Unknown(String),
 }
 
@@ -46,6 +48,7 @@ pub struct Faults {
     pub lose_report: u32,
     pub clock_days: u32,
     pub inline_lost: bool,
+    pub analysis_send_fail: bool,
 }
 
 impl Faults {
@@ -65,6 +68,7 @@ impl Faults {
                 Some(("clock_days", v)) => faults.clock_days = count(v)?,
                 None if item == "duplicate" => faults.duplicate = true,
                 None if item == "inline_lost" => faults.inline_lost = true,
+                None if item == "analysis_send_fail" => faults.analysis_send_fail = true,
                 _ => return Err(FaultsError::Unknown(item.to_string())),
             }
         }
@@ -92,6 +96,7 @@ mod tests {
         assert_eq!(Faults::parse("send_fail"), Err(FaultsError::Unknown("send_fail".into())));
         assert_eq!(Faults::parse("die=x"), Err(FaultsError::NoCount("die=x".into())));
         assert_eq!(Faults::parse("clock_days=31").expect("clock_days").clock_days, 31);
+        assert!(Faults::parse("analysis_send_fail").expect("analysis_send_fail").analysis_send_fail);
         assert!(Faults::parse("transient").is_err() && Faults::parse("dupe").is_err() && Faults::parse("die=x").is_err());
     }
 }

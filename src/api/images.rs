@@ -58,13 +58,14 @@ pub async fn upload(mut req: Request, ctx: Ctx) -> ApiResult<Response> {
     let body = serde_json::to_value(&record).map_err(|e| ApiError::Internal(e.to_string()))?;
     images.keep(&ctx.env, &tenant, &record, &upload.held).await?;
     let row = ImageRow { id: record.id.clone(), sha256: record.sha256.clone(), bytes: record.bytes, body: body.clone() };
-    if let Err(e) = TenantIndex::new(&ctx.env, &tenant)?.put_image(&row, config.max_storage_bytes_per_tenant).await {
+    let (quota, owed) = (config.max_storage_bytes_per_tenant, crate::analysis::owed_wait_ms(config));
+    if let Err(e) = TenantIndex::new(&ctx.env, &tenant)?.put_image(&row, quota, owed).await {
         // An image missing from the listings would be invisible yet stored (or over the
         // tenant's quota: the index counts and refuses it atomically): take it back.
         let _ = images.delete_original(&tenant, &record.id).await;
         return Err(e.into());
     }
-    crate::analysis::request_after_answer(&ctx.data.background, &ctx.env, &tenant, &record.id);
+    crate::analysis::request_after_answer(&ctx.data.background, &ctx.env, config, &tenant, &record.id);
     json_response(&with_image_links(body, &req, &ctx.data, &tenant)?, 201)
 }
 

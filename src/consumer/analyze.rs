@@ -5,7 +5,8 @@
 //!
 //! A deleted image stays deleted: the R2 write is conditional on the original read (its
 //! etag) and the index only updates an existing row. An image the studio cannot analyse keeps
-//! `placeholder: null` (logged, never retried); storage trouble is retried.
+//! `placeholder: null` (logged, never retried: the index is told nothing more is owed, else its
+//! alarm would send the job again); storage trouble is retried.
 
 use super::Next;
 use crate::config::Config;
@@ -76,7 +77,10 @@ async fn analyze(env: &Env, config: &Config, job: &ImageJob) -> Result<Analyzed,
     let computed = planned.and_then(|()| placeholder::compute(bytes, limits));
     let placeholder = match computed {
         Ok(p) => p,
-        Err(e) => return Ok(Analyzed::Refused(e)),
+        Err(e) => {
+            TenantIndex::new(env, &job.tenant)?.settle_analysis(&job.analyze).await?;
+            return Ok(Analyzed::Refused(e));
+        }
     };
     if !images.set_placeholder(&job.tenant, &job.analyze, &placeholder).await? {
         return Ok(Analyzed::Gone);

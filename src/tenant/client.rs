@@ -39,9 +39,12 @@ impl TenantIndex {
         }
     }
 
-    /// Indexes an uploaded original; `OverQuota` if it would pass `quota`.
-    pub async fn put_image(&self, row: &ImageRow, quota: Option<u64>) -> Result<(), IndexError> {
-        self.call::<Result<(), OverQuota>>(IndexCall::PutImage { row: row.clone(), quota }).await?.map_err(IndexError::OverQuota)
+    /// Indexes an uploaded original; `OverQuota` if it would pass `quota`. With
+    /// `analysis_wait_ms`, the index also records that the image owes an analysis and re-sends
+    /// its job after that long unless it is settled first ([`super::pending`]).
+    pub async fn put_image(&self, row: &ImageRow, quota: Option<u64>, analysis_wait_ms: Option<u64>) -> Result<(), IndexError> {
+        let call = IndexCall::PutImage { row: row.clone(), quota, analysis_wait_ms };
+        self.call::<Result<(), OverQuota>>(call).await?.map_err(IndexError::OverQuota)
     }
 
     /// Admits a task whose outputs may store up to `bytes`, reserving them until it ends;
@@ -76,6 +79,16 @@ impl TenantIndex {
     /// Records an image's placeholder; `false` when the image is gone.
     pub async fn set_placeholder(&self, image: &ImageId, placeholder: &Placeholder) -> Result<bool, IndexError> {
         self.call(IndexCall::SetPlaceholder(image.clone(), placeholder.clone())).await
+    }
+
+    /// The image's analysis ended without a placeholder: nothing is owed any more.
+    pub async fn settle_analysis(&self, image: &ImageId) -> Result<(), IndexError> {
+        self.call(IndexCall::AnalysisSettled(image.clone())).await
+    }
+
+    /// The analysis job could not be sent: the index's alarm sends it soon instead.
+    pub async fn analysis_send_failed(&self, image: &ImageId) -> Result<(), IndexError> {
+        self.call(IndexCall::AnalysisSendFailed(image.clone())).await
     }
 
     pub async fn put_task(&self, row: &TaskRow) -> Result<(), IndexError> {

@@ -12,6 +12,7 @@ pub mod directory;
 pub mod feed;
 pub mod object;
 pub mod page;
+pub mod pending;
 pub mod protocol;
 pub mod registry;
 pub mod reservations;

@@ -9,7 +9,7 @@ use super::feed::{self, Previous};
 use super::page::{ListQuery, Page};
 use super::protocol::IndexCall;
 use super::usage::{self, Delta, OverQuota};
-use super::{backfill, backup, registry, reservations, retention};
+use super::{backfill, backup, pending, registry, reservations, retention};
 use super::{ImageRow, ImageUsage, TaskRow};
 use crate::clock::{now_iso, now_millis};
 use crate::config::Config;
@@ -70,7 +70,13 @@ pub struct TenantObject {
 
 impl DurableObject for TenantObject {
     fn new(state: State, env: Env) -> Self {
-        for statement in SCHEMA.iter().chain(&usage::SCHEMA).chain(&reservations::SCHEMA).chain(&retention::SCHEMA).chain(&registry::SCHEMA)
+        for statement in SCHEMA
+            .iter()
+            .chain(&usage::SCHEMA)
+            .chain(&reservations::SCHEMA)
+            .chain(&retention::SCHEMA)
+            .chain(&registry::SCHEMA)
+            .chain(&pending::SCHEMA)
         {
             if let Err(e) = state.storage().sql().exec(statement, None) {
                 crate::log::error("schema_failed").field("object", "tenant").field("error", e.to_string()).emit();
@@ -82,6 +88,12 @@ impl DurableObject for TenantObject {
 
     sockets::socket_callbacks!("feed");
 
+    /// Re-sends the analysis jobs still owed ([`pending`]); the object has no other alarm.
+    async fn alarm(&self) -> Result<Response> {
+        pending::resend_due(&self.state, &self.env).await?;
+        Response::ok("checked")
+    }
+
     async fn fetch(&self, mut req: Request) -> Result<Response> {
         if req.path() == "/feed/ws" {
             return self.websocket(&req);
@@ -92,7 +104,13 @@ impl DurableObject for TenantObject {
             registry::note(&self.sql(), &self.env, tenant.as_ref()).await;
         }
         match call {
-            IndexCall::PutImage { row, quota } => Response::from_json(&self.put_image(row, quota)?),
+            IndexCall::PutImage { row, quota, analysis_wait_ms } => {
+                let (id, put) = (row.id.clone(), self.put_image(row, quota)?);
+                if put.is_ok() {
+                    pending::owe_after_put(&self.state, tenant.as_ref(), &id, analysis_wait_ms).await?;
+                }
+                Response::from_json(&put)
+            }
             IndexCall::Reserve { task, bytes, quota } => {
                 Response::from_json(&reservations::reserve(&self.sql(), task.as_str(), bytes, quota, now_millis())?)
             }
@@ -104,6 +122,8 @@ impl DurableObject for TenantObject {
             IndexCall::PutTask(row) => Response::from_json(&self.put_task(*row)?),
             IndexCall::ListTasks(query) => Response::from_json(&self.list("tasks", query)?),
             IndexCall::SetPlaceholder(id, placeholder) => Response::from_json(&self.set_placeholder(&id, &placeholder)?),
+            IndexCall::AnalysisSettled(id) => Response::from_json(&pending::settle(&self.sql(), &id)?),
+            IndexCall::AnalysisSendFailed(id) => Response::from_json(&pending::send_failed(&self.state, &id).await?),
             IndexCall::ExpiryCandidates { before, limit } => Response::from_json(&retention::candidates(&self.sql(), &before, limit)?),
             IndexCall::UnsharedResults { task, keys } => Response::from_json(&retention::unshared(&self.sql(), task.as_str(), &keys)?),
             IndexCall::MarkExpired { task, at } => Response::from_json(&retention::mark(&self.sql(), task.as_str(), &at)?),
@@ -148,6 +168,7 @@ impl TenantObject {
     fn set_placeholder(&self, id: &ImageId, placeholder: &Placeholder) -> Result<bool> {
         let rows: Vec<BodyRow> = self.sql().exec("SELECT body FROM images WHERE id = ?", vec![id.as_str().into()])?.to_array()?;
         let Some(row) = rows.into_iter().next() else { return Ok(false) };
+        pending::settle(&self.sql(), id)?;
         let mut body: Value = serde_json::from_str(&row.body)?;
         let value = serde_json::to_value(placeholder)?;
         if body["placeholder"] == value {
@@ -281,6 +302,7 @@ impl TenantObject {
         usage::add(&sql, Delta { images: -1, bytes_stored: -bytes, ..Delta::default() })?;
         sql.exec("DELETE FROM images WHERE id = ?", vec![id.as_str().into()])?;
         sql.exec("DELETE FROM task_images WHERE image = ?", vec![id.as_str().into()])?;
+        pending::settle(&sql, id)?;
         Ok(())
     }
 

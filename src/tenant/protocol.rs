@@ -18,8 +18,15 @@ use thiserror::Error;
 pub enum IndexCall {
     /// Answer: `Result<(), OverQuota>`: refused when the original would pass `quota` (the
     /// tenant's `MAX_STORAGE_BYTES_PER_TENANT`), checked here so that concurrent uploads
-    /// cannot both pass. Idempotent (a second put of the same id changes nothing).
-    PutImage { row: ImageRow, quota: Option<u64> },
+    /// cannot both pass. Idempotent (a second put of the same id changes nothing). With
+    /// `analysis_wait_ms`, the image owes an analysis, sent again after that long unless settled
+    /// ([`super::pending`]).
+    PutImage {
+        row: ImageRow,
+        quota: Option<u64>,
+        #[serde(default)]
+        analysis_wait_ms: Option<u64>,
+    },
     /// Answer: `Result<(), OverQuota>`: admits a task before it is created if its outputs'
     /// planned upper bound `bytes` fits beside the stored bytes and the bounds reserved by
     /// tasks still running, and reserves it until the task ends ([`super::reservations`]).
@@ -43,6 +50,11 @@ pub enum IndexCall {
     /// Answer: `bool`, false when the tenant has no such image (a deleted image is not
     /// re-created). Announced on the feed as `image.analyzed` (once per distinct value).
     SetPlaceholder(ImageId, Placeholder),
+    /// The image's analysis ended without a placeholder (it cannot be analysed): nothing is
+    /// owed any more. Answer: `()`.
+    AnalysisSettled(ImageId),
+    /// The Worker could not send the image's analysis job: the alarm sends it soon. Answer: `()`.
+    AnalysisSendFailed(ImageId),
     /// Retention: up to `limit` ended tasks last updated before `before` (RFC 3339) and not
     /// expired yet. Answer: `Vec<TaskId>`.
     ExpiryCandidates { before: String, limit: u32 },

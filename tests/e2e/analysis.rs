@@ -151,3 +151,20 @@ async fn hostile_uploads_leave_the_placeholder_null_and_never_break_the_worker()
     let after = app.upload_png(&token, "after.png", 40, 30).await;
     analyzed(&mut ws, &after).await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_analysis_the_upload_could_not_send_is_sent_by_the_tenant_index_and_announced() {
+    // Every send the upload makes after its answer fails; only the index's alarm can deliver.
+    let app = TestApp::spawn_with(&[("FAULT_INJECTION", "analysis_send_fail")]).await;
+    let token = app.token("alice");
+    let mut ws = feed(&app, &token).await;
+    let image = app.upload_ok(&token, jpeg_fixture(640, 480), "image/jpeg").await;
+    let id = image["id"].as_str().expect("id");
+    assert!(image["placeholder"].is_null(), "{image}");
+    logged(&app, id, &["analysis_not_queued"]).await;
+    let placeholder = analyzed(&mut ws, id).await.last().expect("the event")["placeholder"].clone();
+    assert!(placeholder["thumbhash"].is_string(), "{placeholder}");
+    logged(&app, id, &["analysis_resent"]).await;
+    let got = json_body(app.get(Some(&token), &format!("/images/{id}")).await, StatusCode::OK).await;
+    assert_eq!(got["placeholder"], placeholder, "GET shows what the feed announced");
+}
