@@ -86,7 +86,7 @@ function wire() {
   });
   initUpload({ onUploaded: (image, file) => gallery.add(image, file) });
   gallery.initGallery({ onSelection: targetText });
-  history.initHistory({ open: (id) => runner.follow(id).catch(reporter($("run-error"))) });
+  history.initHistory({ open: (id) => runner.follow(id).catch(reporter($("run-error"))), image: gallery.analyzed });
   $("run").addEventListener("click", guard(runChain, reporter($("run-error"))));
 }
 

@@ -6,6 +6,9 @@ const PAGE = 24;
 const items = new Map(); // id → image object, in display order (Map keeps insertion order)
 const selected = new Set();
 const files = new Map(); // id → File uploaded in this tab (the "before" of a result, no download)
+// id → placeholder from the feed: it may arrive before the upload's answer is shown or while a
+// listing (read before the analysis ended) is on its way, so it outlives the gallery's items.
+const analysed = new Map();
 let cursor = null;
 let onChange = () => {};
 
@@ -37,12 +40,20 @@ export function add(image, file) {
   render();
 }
 
+/** The tenant feed's `image.analyzed`: keep the placeholder, and paint it if the tile still waits. */
+export function analyzed(event) {
+  analysed.set(event.image, event.placeholder);
+  const thumb = document.querySelector(`li[data-image="${CSS.escape(event.image)}"] .thumb`);
+  if (thumb) paint(thumb, event.placeholder);
+}
+
 export const selection = () => [...selected].filter((id) => items.has(id));
 export const image = (id) => items.get(id);
 export const localFile = (id) => files.get(id);
 
 export function reset() {
   items.clear();
+  analysed.clear();
   selected.clear();
   files.clear();
   cursor = null;
@@ -58,7 +69,9 @@ function render() {
 }
 
 function card(image) {
-  const picture = thumbnail(image);
+  const thumb = h("label", { class: "thumb" });
+  thumb.append(thumbnail(image, thumb));
+  paint(thumb, image.placeholder ?? analysed.get(image.id));
   const box = h("input", {
     type: "checkbox",
     id: `sel-${image.id}`,
@@ -85,7 +98,7 @@ function card(image) {
   return h(
     "li",
     { class: "card", "data-image": image.id },
-    h("label", { for: box.id, class: "thumb" }, picture),
+    Object.assign(thumb, { htmlFor: box.id }),
     h("div", { class: "meta" }, box, h("span", { class: "name", title: image.name }, image.name)),
     h("p", { class: "help" }, `${image.width}×${image.height} · ${image.format} · ${bytes(image.bytes)}`),
     actions,
@@ -105,7 +118,8 @@ async function remove(image) {
 // from the browser's Accept, cached by the edge and the browser): a gallery never downloads an
 // original. Taken as a same-origin path so the page's CSP (`img-src 'self'`) holds behind any
 // proxy that rewrites the host. Lazy: a long gallery renders only what is scrolled into view.
-function thumbnail(image) {
+// Until it has loaded, the tile (`thumb`) shows the image's placeholder under it (see `paint`).
+function thumbnail(image, thumb) {
   const placeholder = () => h("div", { class: "placeholder", "aria-hidden": "true" }, image.format.toUpperCase());
   const link = image.links?.thumbnail;
   if (!link) return placeholder();
@@ -113,5 +127,32 @@ function thumbnail(image) {
   const img = h("img", { src: url.pathname + url.search, alt: "", width: 120, height: 120, loading: "lazy" });
   // A rendition the server refuses (e.g. a format it stores but cannot render) shows the format instead.
   img.addEventListener("error", () => img.replaceWith(placeholder()), { once: true });
+  img.addEventListener("load", () => {
+    thumb.dataset.loaded = "true";
+    thumb.style.backgroundColor = thumb.style.backgroundImage = "";
+  }, { once: true });
   return img;
+}
+
+// The image's placeholder (`image.analyzed`, issue 17) behind a tile whose thumbnail has not loaded
+// yet: its dominant colour at once, then the ThumbHash's blurred preview (a data: URL, which the
+// page's CSP allows). Set through the CSSOM, which the policy's `style-src 'self'` permits.
+function paint(thumb, placeholder) {
+  if (!placeholder || thumb.dataset.loaded) return;
+  thumb.style.backgroundColor = placeholder.dominant_color;
+  thumb.dataset.placeholder = placeholder.dominant_color;
+  preview(placeholder.thumbhash).then((url) => {
+    if (url && !thumb.dataset.loaded) thumb.style.backgroundImage = `url("${url}")`;
+  });
+}
+
+let decoder = null; // the vendored ThumbHash module, fetched the first time a placeholder is shown
+async function preview(hash) {
+  try {
+    decoder ??= import("./thumbhash.js");
+    const { thumbHashToDataURL } = await decoder;
+    return thumbHashToDataURL(Uint8Array.from(atob(hash), (c) => c.charCodeAt(0)));
+  } catch {
+    return null; // a hash that does not decode: the dominant colour stays
+  }
 }

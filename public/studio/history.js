@@ -8,9 +8,12 @@ const rows = new Map(); // task id → {id, status, progress, created_at}
 let cursor = null;
 let feed = null;
 let onOpen = () => {};
+let onImage = () => {};
 
-export function initHistory({ open }) {
+/** `open(task id)` follows a task; `image(event)` gets the feed's image events (`image.analyzed`). */
+export function initHistory({ open, image }) {
   onOpen = open;
+  onImage = image;
   const report = reporter($("feed-state"));
   $("history-filter").addEventListener("change", guard(() => load(true), report));
   $("history-more").addEventListener("click", guard(() => load(false), report));
@@ -59,7 +62,8 @@ function follow(links) {
   const mine = {};
   feed = mine;
   const stream = connectFeed(links, {
-    onEvent: (event) => feed === mine && update(event),
+    // The feed also carries image events; only task events belong to the history.
+    onEvent: (event) => feed === mine && (event.type?.startsWith("image.") ? onImage(event) : update(event)),
     onState: (state, detail) => {
       if (feed !== mine) return;
       $("feed-state").textContent = state === "open" ? "live" : state === "reconnecting" ? `reconnecting (attempt ${detail.attempt})…` : "";
