@@ -98,6 +98,7 @@ async function inputs() {
 
 async function main() {
   const { runs, via } = parseArgs(process.argv.slice(2));
+  const m = machine(root, benchDir); // before the servers start: the load others put on the machine
   const images = await inputs();
   const vars = { RATE_LIMIT_PER_MINUTE: "100000000" };
   const servers = { off: await startServer({ ...vars, BENCH_SKIP_ANALYSIS: "1" }), on: await startServer(vars) };
@@ -149,7 +150,6 @@ async function main() {
   c.on.close();
   await stopServer(servers.off);
   await stopServer(servers.on);
-  const m = machine(root, benchDir);
   const f = (x) => x.toFixed(1);
   const ratio = (a, b) => `${(a / b).toFixed(2)}×`;
   const md = [

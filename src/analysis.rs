@@ -16,7 +16,13 @@ use crate::ids::{ImageId, TenantId};
 use crate::log;
 use crate::messages::{ImageJob, QueueMessage};
 use crate::tenant::client::TenantIndex;
-use worker::{Context, Env};
+use worker::{Context, Env, MessageBuilder};
+
+/// Seconds the queue holds the job before delivering it. With `max_batch_timeout = 0` it would
+/// otherwise start at once, often in this same isolate, whose one thread its decode then holds
+/// while the upload's answer is still being written: measured locally, that made the answer
+/// itself 1.2× (1600×1200) to 1.5× (12 MP) slower (docs/BENCHMARKS.md, "Uploads").
+const DELAY_SECONDS: u32 = 1;
 
 /// How long the index waits for the analysis before it sends the job again; `None` when
 /// uploads are not analysed (`BENCH_SKIP_ANALYSIS`, benchmarks only).
@@ -39,7 +45,7 @@ async fn request(env: &Env, tenant: &TenantId, image: &ImageId, fail: bool) {
     let job = QueueMessage::Image(ImageJob { tenant: tenant.clone(), analyze: image.clone(), sent_ms: now_millis() });
     let sent = match env.queue(STEPS_QUEUE) {
         Ok(_) if fail => Err(worker::Error::RustError("FAULT_INJECTION analysis_send_fail".into())),
-        Ok(queue) => queue.send(job).await,
+        Ok(queue) => queue.send(MessageBuilder::new(job).delay_seconds(DELAY_SECONDS).build()).await,
         Err(e) => Err(e),
     };
     let Err(e) = sent else { return };
