@@ -1,6 +1,7 @@
 //! An `encode` with `max_bytes` inside a session: the search runs one encode per
 //! [`Session::advance`], so that the caller can report each encode before the next one starts.
 
+use super::output::with_source_data;
 use super::{Advance, Held, Session};
 use crate::error::ImageError;
 use crate::ops::encode::{self, EncodeParams};
@@ -21,7 +22,11 @@ impl Session<'_> {
             return Err(ImageError::Params("no encode under way".into()));
         };
         if let Some(quality) = fitting.fitter.next_quality() {
+            // What the chain keeps of the original is written in before the size is judged:
+            // `max_bytes` bounds the file the client gets, metadata and profile included.
+            let dims = (fitting.src.width, fitting.src.height);
             let out = encode::encode_at(&fitting.src, &fitting.params, quality)?;
+            let out = with_source_data(self.metadata.as_ref(), out, &fitting.params, dims);
             return Ok(Advance::Encoding(fitting.fitter.record(quality, out)));
         }
         let Held::Fitting(fitting) = std::mem::replace(&mut self.held, Held::Spent) else {
@@ -31,7 +36,6 @@ impl Session<'_> {
         let dims = (src.width, src.height);
         drop(src);
         let (bytes, search) = fitter.finish()?;
-        let bytes = self.embed(bytes, &params, dims);
         self.held = Held::Encoded { bytes, format: Some(params.format.format()), dims, search: Some(search) };
         self.next += 1;
         Ok(Advance::Ran(dims))

@@ -10,16 +10,22 @@ use crate::planar::Pixels;
 impl Session<'_> {
     /// `bytes` encoded by `p`, with the source's metadata and profile that `p` keeps.
     pub(super) fn embed(&self, bytes: Vec<u8>, p: &EncodeParams, dims: (u32, u32)) -> Vec<u8> {
-        match &self.metadata {
-            Some(meta) => metadata::embed(bytes, p.format.format(), dims, meta, (p.metadata, p.icc)),
-            None => bytes,
-        }
+        with_source_data(self.metadata.as_ref(), bytes, p, dims)
     }
 
     /// Whether the session holds something read from the original that a later job started
     /// from a checkpoint would lack (see [`Session::checkpoint`]).
     pub(super) fn carries_source_data(&self) -> bool {
         self.metadata.as_ref().is_some_and(|m| !m.is_empty())
+    }
+}
+
+/// `bytes` encoded by `p`, with what `p` keeps of `meta` written in (a free function, so that a
+/// `max_bytes` search can call it while it holds the session's pixels).
+pub(super) fn with_source_data(meta: Option<&metadata::SourceMetadata>, bytes: Vec<u8>, p: &EncodeParams, dims: (u32, u32)) -> Vec<u8> {
+    match meta {
+        Some(meta) => metadata::embed(bytes, p.format.format(), dims, meta, (p.metadata, p.icc)),
+        None => bytes,
     }
 }
 

@@ -124,3 +124,20 @@ fn a_max_bytes_encode_advances_one_encode_at_a_time_and_ends_as_run_straight_thr
     assert!(!attempts[0].fits && attempts[0].quality == 95, "{attempts:?}");
     assert!(attempts.iter().any(|a| a.fits && a.quality == search.quality && a.bytes <= 1500), "{attempts:?} vs {search:?}");
 }
+
+#[test]
+fn a_max_bytes_search_counts_the_metadata_it_keeps() {
+    // 2 KB of XMP kept: an encode that fits on its own but not with the XMP written in must not
+    // be the answer, since `max_bytes` bounds the file the client downloads.
+    let packet = format!("<x:xmpmeta xmlns:x=\"adobe:ns:meta/\"><!-- {} --></x:xmpmeta>", "p".repeat(2000));
+    let mut app1 = b"http://ns.adobe.com/xap/1.0/\0".to_vec();
+    app1.extend_from_slice(packet.as_bytes());
+    let mut input = jpeg(128, 96);
+    let segment = [&[0xFF, 0xE1][..], &((app1.len() + 2) as u16).to_be_bytes(), &app1].concat();
+    input.splice(2..2, segment);
+    let max = 3_000;
+    let steps = json!([{"op":"encode","format":"jpeg","quality":95,"max_bytes":max,"metadata":"keep"}]);
+    let out = run(steps, input).expect("a quality fits with the XMP in");
+    assert!(out.bytes.len() <= max, "{} bytes for max_bytes {max}", out.bytes.len());
+    assert!(out.bytes.windows(2000).any(|w| w.iter().all(|&b| b == b'p')), "the XMP is kept");
+}
