@@ -17,6 +17,7 @@ pub mod protocol;
 pub mod registry;
 pub mod reservations;
 pub mod retention;
+mod schema;
 pub mod usage;
 
 use crate::ids::{ImageId, TaskId};

@@ -8,6 +8,7 @@
 use super::feed::{self, Previous};
 use super::page::{ListQuery, Page};
 use super::protocol::IndexCall;
+use super::schema::{BodyRow, Count, ItemRow, PrevRow, Sha, TaskRef, SCHEMA};
 use super::usage::{self, Delta, OverQuota};
 use super::{backfill, backup, pending, registry, reservations, retention};
 use super::{ImageRow, ImageUsage, TaskRow};
@@ -16,51 +17,8 @@ use crate::config::Config;
 use crate::ids::{ImageId, TaskId, TenantId};
 use crate::live::sockets;
 use functions::placeholder::Placeholder;
-use serde::Deserialize;
 use serde_json::{json, Value};
 use worker::*;
-
-const SCHEMA: [&str; 6] = [
-    "CREATE TABLE IF NOT EXISTS images (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, sha256 TEXT NOT NULL, body TEXT NOT NULL)",
-    "CREATE INDEX IF NOT EXISTS images_by_sha ON images (sha256)",
-    "CREATE TABLE IF NOT EXISTS tasks (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, status TEXT NOT NULL, version INTEGER NOT NULL, body TEXT NOT NULL)",
-    "CREATE INDEX IF NOT EXISTS tasks_by_status ON tasks (status, seq)",
-    "CREATE TABLE IF NOT EXISTS task_images (image TEXT NOT NULL, task TEXT NOT NULL, PRIMARY KEY (image, task))",
-    "CREATE TABLE IF NOT EXISTS feed (seq INTEGER PRIMARY KEY, body TEXT NOT NULL)",
-];
-
-#[derive(Deserialize)]
-struct ItemRow {
-    seq: i64,
-    body: String,
-}
-
-#[derive(Deserialize)]
-struct PrevRow {
-    status: String,
-    version: i64,
-    body: String,
-}
-
-#[derive(Deserialize)]
-struct BodyRow {
-    body: String,
-}
-
-#[derive(Deserialize)]
-struct Count {
-    n: i64,
-}
-
-#[derive(Deserialize)]
-struct Sha {
-    sha256: String,
-}
-
-#[derive(Deserialize)]
-struct TaskRef {
-    task: String,
-}
 
 #[durable_object]
 pub struct TenantObject {
