@@ -14,12 +14,38 @@
 //! [`pause`] keeps every waiter's I/O its own.
 
 use std::cell::Cell;
+use std::ops::Not;
 
 /// How often a waiter looks again.
 const POLL_MS: u64 = 10;
 
 thread_local! {
     static BUSY: Cell<bool> = const { Cell::new(false) };
+    /// Jobs promised to run here next ([`promise`]).
+    static PROMISED: Cell<u32> = const { Cell::new(0) };
+}
+
+/// A job this isolate took on itself (a new task's first job, run by the request that created
+/// it) while it had nothing to do: held until that job ends.
+pub struct Promise(());
+
+/// A promise, if the isolate is idle: no job holds the turn and none was promised. A job is
+/// claimed before it waits for the turn, and a claimed job's step timeout runs meanwhile; so a
+/// burst of new tasks must not all take their first job on here (they would queue behind each
+/// other as "running"), only the first, and the rest go to the queue, where waiting is not
+/// silence.
+pub fn promise() -> Option<Promise> {
+    let idle = BUSY.with(Cell::get).not() && PROMISED.with(Cell::get) == 0;
+    idle.then(|| {
+        PROMISED.with(|p| p.set(p.get() + 1));
+        Promise(())
+    })
+}
+
+impl Drop for Promise {
+    fn drop(&mut self) {
+        PROMISED.with(|p| p.set(p.get().saturating_sub(1)));
+    }
 }
 
 /// Holding this is having the isolate's memory for one job; dropping it frees the turn.
@@ -59,6 +85,17 @@ pub async fn pause(_ms: u64) {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_an_idle_isolate_promises_a_job_and_only_one_at_a_time() {
+        let promised = promise().expect("idle: promised");
+        assert!(promise().is_none(), "one promise at a time");
+        drop(promised);
+        let turn = try_take().expect("free");
+        assert!(promise().is_none(), "busy with a job");
+        drop(turn);
+        assert!(promise().is_some(), "idle again");
+    }
 
     #[test]
     fn one_turn_at_a_time_and_free_again_once_dropped() {

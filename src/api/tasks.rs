@@ -53,6 +53,8 @@ pub async fn create(mut req: Request, ctx: Ctx) -> ApiResult<Response> {
         Some(key) => TaskId::for_idempotency_key(config.auth_secret.bytes(), &tenant, key),
         None => TaskId::generate()?,
     };
+    // The first job runs here only if this isolate is idle (see `turn::promise`).
+    let promise = config.inline_first_job.then(crate::turn::promise).flatten();
     let quota = config.max_storage_bytes_per_tenant;
     super::usage::reserve_task(&ctx.env, &tenant, &id, quota, stored::task_bound(&bounds)).await?;
     let new = NewTask {
@@ -62,7 +64,7 @@ pub async fn create(mut req: Request, ctx: Ctx) -> ApiResult<Response> {
         images: prepared,
         webhook: request.webhook,
         fingerprint: key.map(|_| request.fingerprint),
-        inline: config.inline_first_job,
+        inline: promise.is_some(),
     };
     let started = start(&ctx, &tenant, new).await;
     // A conflict means another request's task holds this id, and its reservation.
@@ -70,8 +72,8 @@ pub async fn create(mut req: Request, ctx: Ctx) -> ApiResult<Response> {
         super::usage::release_task(&ctx.env, &tenant, &id, quota).await;
     }
     let Created { task, created, inline } = started?;
-    if let Some(job) = inline.filter(|_| !config.faults.inline_lost) {
-        run_after_answer(&ctx, Job { tenant: tenant.clone(), task: id, job, sent_ms: now_millis() });
+    if let (Some(job), Some(promise)) = (inline.filter(|_| !config.faults.inline_lost), promise) {
+        run_after_answer(&ctx, Job { tenant: tenant.clone(), task: id, job, sent_ms: now_millis() }, promise);
     }
     json_response(&with_links(task, &req, &ctx.data, &tenant)?, if created { 202 } else { 200 })
 }
@@ -93,9 +95,12 @@ async fn charge_and_prepare(ctx: &Ctx, tenant: &TenantId, request: &TaskRequest)
 
 /// Runs the job the new task handed to this request ([`crate::task::inline`]) once the answer
 /// is on its way.
-fn run_after_answer(ctx: &Ctx, job: Job) {
+fn run_after_answer(ctx: &Ctx, job: Job, promise: crate::turn::Promise) {
     let (env, config, request_id) = (ctx.env.clone(), ctx.data.config.clone(), ctx.data.request_id.clone());
-    ctx.data.background.wait_until(crate::consumer::run_inline(env, config, job, request_id));
+    ctx.data.background.wait_until(async move {
+        crate::consumer::run_inline(env, config, job, request_id).await;
+        drop(promise);
+    });
 }
 
 /// Creates the task object, or finds it again by its Idempotency-Key.
