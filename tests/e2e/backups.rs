@@ -31,20 +31,6 @@ async fn admin(app: &TestApp, method: Method, path: &str, token: Option<&str>, b
     .await
 }
 
-/// Waits until image `id` has its placeholder.
-async fn analysed(app: &TestApp, token: &str, id: &str) {
-    let deadline = tokio::time::Instant::now() + TASK_DEADLINE;
-    loop {
-        let image = json_body(app.get(Some(token), &format!("/images/{id}")).await, StatusCode::OK).await;
-        if !image["placeholder"].is_null() {
-            return;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "{id} was never analysed: {image}");
-        // Poll interval inside the deadline loop; the condition is the placeholder above.
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_wiped_tenant_is_restored_from_a_backup_with_its_listings_records_and_originals() {
     let app = TestApp::spawn().await;
@@ -70,7 +56,7 @@ async fn a_wiped_tenant_is_restored_from_a_backup_with_its_listings_records_and_
     // The state to back up is a settled one: each upload's analysis (delivered a second after
     // it) has stored its placeholder.
     for id in &images {
-        analysed(&app, &token, id).await;
+        app.wait_analysed(&token, id).await;
     }
     let listed = (
         items(&json_body(app.get(Some(&token), "/images").await, StatusCode::OK).await),

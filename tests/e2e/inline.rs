@@ -34,21 +34,10 @@ fn chain() -> Value {
     json!([{"op": RESIZE, "width": 20}, {"op": ENCODE, "format": "png"}])
 }
 
-/// Waits until image `id` has its placeholder: its analysis job, delivered a second after the
-/// upload, has run, so the isolate is idle again (a busy one sends the first job to the queue).
-async fn analysed(app: &TestApp, token: &str, id: &str) {
-    let deadline = Instant::now() + TASK_DEADLINE;
-    while json_body(app.get(Some(token), &format!("/images/{id}")).await, reqwest::StatusCode::OK).await["placeholder"].is_null() {
-        assert!(Instant::now() < deadline, "{id} was never analysed");
-        // Poll interval inside the deadline loop; the condition is the placeholder above.
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 async fn two_image_task(app: &TestApp, token: &str) -> String {
     let images = [app.upload_png(token, "a.png", 40, 30).await, app.upload_png(token, "b.png", 30, 40).await];
     for id in &images {
-        analysed(app, token, id).await;
+        app.wait_analysed(token, id).await;
     }
     let task = app.create_task(token, &json!({"images": images, "steps": chain()})).await;
     let task = json_body(task, reqwest::StatusCode::ACCEPTED).await;
@@ -82,7 +71,7 @@ async fn a_first_job_its_creator_never_ran_is_sent_to_the_queue_by_the_watchdog(
     let app = TestApp::spawn_with(&[("FAULT_INJECTION", "inline_lost")]).await;
     let token = app.token("alice");
     let image = app.upload_png(&token, "lost.png", 40, 30).await;
-    analysed(&app, &token, &image).await;
+    app.wait_analysed(&token, &image).await;
     let task = app.run_chain(&token, &image, chain()).await;
     let id = task["id"].as_str().expect("task id");
     let done = app.wait_for_task(&token, id, TASK_DEADLINE).await;

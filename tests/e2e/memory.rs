@@ -69,19 +69,6 @@ async fn heap(app: &TestApp, token: &str) -> (u64, u64, u64) {
     (field("live_bytes"), field("peak_live_bytes"), field("instance_started_ms"))
 }
 
-/// Waits until the upload's analysis job (placeholder) has run: it decodes the image too.
-async fn analysed(app: &TestApp, token: &str, id: &str) {
-    let deadline = std::time::Instant::now() + TASK_DEADLINE;
-    loop {
-        let image = json_body(app.get(Some(token), &format!("/images/{id}")).await, StatusCode::OK).await;
-        if !image["placeholder"].is_null() {
-            return;
-        }
-        assert!(std::time::Instant::now() < deadline, "not analysed in time: {image}");
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await; // poll interval inside the deadline loop
-    }
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_finished_chain_gives_its_heap_back() {
     // What the load bench's leak check relies on: the allocator counts the decode buffers of a
@@ -92,7 +79,7 @@ async fn a_finished_chain_gives_its_heap_back() {
     let token = app.token("alice");
     let chain = |width: u32| json!([{"op": RESIZE, "width": width}, {"op": GRAYSCALE}, {"op": ENCODE, "format": "png"}]);
     let small = app.upload_png(&token, "s.png", 80, 60).await;
-    analysed(&app, &token, &small).await;
+    app.wait_analysed(&token, &small).await;
     let warm = app.run_chain(&token, &small, chain(40)).await;
     app.wait_for_task(&token, warm["id"].as_str().expect("id"), TASK_DEADLINE).await;
     let (live_before, peak_before, instance) = heap(&app, &token).await;
@@ -100,7 +87,7 @@ async fn a_finished_chain_gives_its_heap_back() {
     assert!(peak_before < live_before + pixels, "nothing that big yet: peak {peak_before}, live {live_before}");
 
     let big = app.upload_png(&token, "b.png", 1600, 1200).await;
-    analysed(&app, &token, &big).await;
+    app.wait_analysed(&token, &big).await;
     let task = app.run_chain(&token, &big, chain(800)).await;
     let done = app.wait_for_task(&token, task["id"].as_str().expect("id"), TASK_DEADLINE).await;
     assert_eq!(done["status"], "succeeded", "{done:#}");

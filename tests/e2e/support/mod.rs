@@ -188,6 +188,21 @@ impl TestApp {
         assert_eq!(resp.status(), StatusCode::OK, "/__scheduled answered {}", resp.status());
     }
 
+    /// Waits until image `id` has its placeholder: its analysis job (delivered a second after
+    /// the upload, decoding the image too) has run.
+    pub async fn wait_analysed(&self, token: &str, id: &str) {
+        let deadline = Instant::now() + TASK_DEADLINE;
+        loop {
+            let image = json_body(self.get(Some(token), &format!("/images/{id}")).await, StatusCode::OK).await;
+            if !image["placeholder"].is_null() {
+                return;
+            }
+            assert!(Instant::now() < deadline, "{id} was never analysed: {image}");
+            // Poll interval inside the deadline loop; the condition is the placeholder above.
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// Polls `GET /tasks/{id}` until the task is terminal; `within` passing fails the test.
     pub async fn wait_for_task(&self, token: &str, id: &str, within: Duration) -> Value {
         let deadline = Instant::now() + within;
