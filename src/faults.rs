@@ -18,7 +18,7 @@
 //! - `index_fail=N`: the task object's first N writes to its tenant's index fail (counted per
 //!   task object); the alarm must retry until the listing matches the task;
 //! - `inline_lost`: `POST /tasks` does not run the first job it was handed (as if its isolate
-//!   died right after answering); the watchdog must send it to the queue;
+//!   died right after answering); the watchdog must retry it through the queue;
 //! - `analysis_send_fail`: every analysis job an upload sends (after its answer) fails to
 //!   send; the tenant index's alarm must send it instead;
 //! - `clock_days=N`: the Cron Triggers run as if N days later than scheduled, so a test sees

@@ -50,7 +50,9 @@ pub async fn chain(mut req: Request, ctx: Ctx) -> ApiResult<Response> {
 
 /// The isolate's wasm memory now: linear memory (only grows: its high-water mark) and the
 /// allocator's live bytes and their peak (bench/load.mjs reads it after warm-up and after the
-/// run: our heap must come back to its level, whatever the runtime's RSS does).
+/// run: our heap must come back to its level, whatever the runtime's RSS does), and how many
+/// JS values the glue holds for Rust (`JsValue`s alive: a leaked one keeps its JS object, a
+/// request or a buffer, alive outside wasm memory, where the heap counts cannot see it).
 pub async fn memory(req: Request, ctx: Ctx) -> ApiResult<Response> {
     enabled(&ctx)?;
     admit(&req, &ctx, Cost::Read).await?;
@@ -58,7 +60,7 @@ pub async fn memory(req: Request, ctx: Ctx) -> ApiResult<Response> {
     json_response(
         &json!({"linear_memory_bytes": crate::memory::linear_memory_bytes(), "live_bytes": heap.live_bytes,
                 "peak_live_bytes": heap.peak_live_bytes, "allocated_bytes_total": heap.allocated_bytes_total,
-                "instance_started_ms": heap.instance_started_ms}),
+                "instance_started_ms": heap.instance_started_ms, "js_values_live": wasm_bindgen::externref_heap_live_count()}),
         200,
     )
 }

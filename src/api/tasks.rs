@@ -8,7 +8,7 @@ use super::task_request::{idempotency_key, result_key, TaskRequest, TASK_BODY_LI
 use super::{json_response, param, query_pairs, AppState, Ctx};
 use crate::clock::now_millis;
 use crate::ids::{ImageId, TaskId, TenantId};
-use crate::messages::Job;
+use crate::messages::{Claimed, Job};
 use crate::ratelimit::Cost;
 use crate::storage::Images;
 use crate::task::client::TaskClient;
@@ -72,8 +72,8 @@ pub async fn create(mut req: Request, ctx: Ctx) -> ApiResult<Response> {
         super::usage::release_task(&ctx.env, &tenant, &id, quota).await;
     }
     let Created { task, created, inline } = started?;
-    if let (Some(job), Some(promise)) = (inline.filter(|_| !config.faults.inline_lost), promise) {
-        run_after_answer(&ctx, Job { tenant: tenant.clone(), task: id, job, sent_ms: now_millis() }, promise);
+    if let (Some((job, claimed)), Some(promise)) = (inline.filter(|_| !config.faults.inline_lost), promise) {
+        run_after_answer(&ctx, Job { tenant: tenant.clone(), task: id, job, sent_ms: now_millis() }, claimed, promise);
     }
     json_response(&with_links(task, &req, &ctx.data, &tenant)?, if created { 202 } else { 200 })
 }
@@ -93,12 +93,12 @@ async fn charge_and_prepare(ctx: &Ctx, tenant: &TenantId, request: &TaskRequest)
     Ok(prepared.into_iter().unzip())
 }
 
-/// Runs the job the new task handed to this request ([`crate::task::inline`]) once the answer
-/// is on its way.
-fn run_after_answer(ctx: &Ctx, job: Job, promise: crate::turn::Promise) {
+/// Runs the job the new task handed to this request, claimed ([`crate::task::inline`]), once
+/// the answer is on its way.
+fn run_after_answer(ctx: &Ctx, job: Job, claimed: Claimed, promise: crate::turn::Promise) {
     let (env, config, request_id) = (ctx.env.clone(), ctx.data.config.clone(), ctx.data.request_id.clone());
     ctx.data.background.wait_until(async move {
-        crate::consumer::run_inline(env, config, job, request_id).await;
+        crate::consumer::run_inline(env, config, job, claimed, request_id).await;
         drop(promise);
     });
 }

@@ -20,7 +20,7 @@ use crate::bindings::STEPS_QUEUE;
 use crate::clock::now_millis;
 use crate::config::Config;
 use crate::log;
-use crate::messages::{Completion, Job, JobRef, QueueMessage, Work};
+use crate::messages::{Claimed, Completion, Job, JobRef, QueueMessage, Work};
 use crate::task::client::TaskClient;
 use crate::task::protocol::TaskError;
 use timings::Timings;
@@ -90,13 +90,18 @@ async fn give_up(env: &Env, job: &Job, message: &str) -> Result<Next, TaskError>
     Ok(Next::Ack)
 }
 
-/// Runs a job handed over by the request that created its task ([`crate::task::inline`]), after
-/// that request's answer: what a delivered message would do, except that what a message would
-/// leave to the queue (a retry after a delay, a redelivery) is sent to the queue now. If that
-/// send fails, the job's lease deadline brings the watchdog, as for any lost message.
-pub async fn run_inline(env: Env, config: Config, job: Job, request_id: String) {
+/// Runs a job handed over, claimed, by the request that created its task
+/// ([`crate::task::inline`]), after that request's answer: what a delivered message would do
+/// once claimed, except that what a message would leave to the queue (a retry after a delay, a
+/// redelivery) is sent to the queue now. If that send fails, the job's lease deadline brings
+/// the watchdog, as for any lost message.
+pub async fn run_inline(env: Env, config: Config, job: Job, claimed: Claimed, request_id: String) {
     let timings = Timings::inline(&job, &request_id);
-    let delay = match run(&env, &config, &job, timings).await {
+    let ran = match TaskClient::new(&env, &job.tenant, &job.task) {
+        Ok(task) => run_claimed(&env, &config, &task, &job, claimed, timings).await,
+        Err(e) => Err(e.into()),
+    };
+    let delay = match ran {
         Ok(Next::Ack) => return,
         Ok(Next::RetryIn(seconds)) => seconds,
         Ok(Next::Redeliver) => 0,
@@ -116,10 +121,23 @@ async fn run(env: &Env, config: &Config, job: &Job, timings: Timings) -> Result<
         job_line(log::info("skip"), job, message).field("detail", "duplicate, running elsewhere, or finished").emit();
         return Ok(Next::Ack);
     };
+    run_claimed(env, config, &task, job, claimed, timings).await
+}
+
+/// Runs a job this runner holds the claim of.
+async fn run_claimed(
+    env: &Env,
+    config: &Config,
+    task: &TaskClient,
+    job: &Job,
+    claimed: Claimed,
+    timings: Timings,
+) -> Result<Next, TaskError> {
+    let message = &timings.message().to_string();
     let attempt = claimed.attempt;
     let at = failure::Attempt { task: &job.task, job: job.job, attempt };
     let outcome = match claimed.work {
-        Work::Step(spec) => return step::run(env, config, &task, job, &spec, attempt, timings).await,
+        Work::Step(spec) => return step::run(env, config, task, job, &spec, attempt, timings).await,
         Work::Package(spec) => package::run(env, at, &spec).await,
         Work::Webhook(spec) => webhook::deliver(config, at, &spec).await,
     };

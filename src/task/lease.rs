@@ -76,13 +76,6 @@ impl Lease {
         self.deadline_ms = Some(now_ms + delay_ms + wait);
     }
 
-    /// This queued job was handed to a runner in place of a message ([`super::inline`]): it
-    /// must be claimed within `within_ms`, or the watchdog sends it to the queue.
-    pub fn hand_over(&mut self, now_ms: u64, within_ms: u64) {
-        self.status = JobStatus::Queued;
-        self.deadline_ms = Some(now_ms + within_ms);
-    }
-
     /// The message for this queued job could not be sent: have the watchdog send it again
     /// soon rather than after the queue timeout.
     pub fn expedite(&mut self, now_ms: u64) {

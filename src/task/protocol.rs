@@ -8,7 +8,7 @@
 
 use super::model::{NewTask, TaskStatus};
 use crate::ids::TenantId;
-use crate::messages::{Completion, JobRef, StepProgress};
+use crate::messages::{Claimed, Completion, JobRef, StepProgress};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use thiserror::Error;
@@ -65,9 +65,10 @@ pub struct Created {
     pub task: Value,
     /// `false`: the same idempotent request was made before and this is its task.
     pub created: bool,
-    /// The job handed to the creating request to run ([`super::inline`]), if it asked for one.
+    /// The job handed to the creating request to run, already claimed ([`super::inline`]), if
+    /// it asked for one.
     #[serde(default)]
-    pub inline: Option<JobRef>,
+    pub inline: Option<(JobRef, Claimed)>,
 }
 
 /// Why a task object refused a call. Travels in the answer's body (`{"Err": …}`), so the

@@ -116,7 +116,7 @@ impl Task {
         }
     }
 
-    fn claim_step(&mut self, image: usize, step: usize, tick: &Tick) -> Option<(Claimed, Vec<Event>)> {
+    pub(super) fn claim_step(&mut self, image: usize, step: usize, tick: &Tick) -> Option<(Claimed, Vec<Event>)> {
         let ready = step == 0 || self.step_state(image, step - 1).is_some_and(|s| s.lease.status == JobStatus::Succeeded);
         if self.status.is_terminal() || self.cancel_requested || !ready || self.step_state(image, step).is_none() {
             return None;
