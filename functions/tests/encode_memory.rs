@@ -22,9 +22,25 @@ fn photo(w: u32, h: u32, layout: Layout) -> Raster {
     Raster::new(w, h, layout, px.collect()).expect("raster")
 }
 
+/// Uniform RGB noise (xorshift): nothing to predict, so the most symbols an encoder can hold.
+fn noise(w: u32, h: u32) -> Raster {
+    let mut s: u32 = 0x9E37_79B9;
+    let px = (0..w * h * 3).map(|_| {
+        s ^= s << 13;
+        s ^= s >> 17;
+        s ^= s << 5;
+        (s >> 24) as u8
+    });
+    Raster::new(w, h, Layout::Rgb8, px.collect()).expect("raster")
+}
+
 /// Bytes held by one encode beyond the raster it was given, and what the planner counts.
 fn measured(w: u32, h: u32, layout: Layout, p: &EncodeParams) -> (u64, u64) {
-    let raster = photo(w, h, layout);
+    held_and_planned(photo(w, h, layout), p)
+}
+
+fn held_and_planned(raster: Raster, p: &EncodeParams) -> (u64, u64) {
+    let layout = raster.layout;
     let input = raster.pixels.len() as u64;
     let (out, held) = peak(|| encode(raster, p).expect("encodes"));
     drop(out);
@@ -74,5 +90,17 @@ fn avif_holds_no_more_than_planned() {
         let per_pixel = held as f64 / f64::from(w * h);
         eprintln!("avif {w}x{h} {layout:?} q{quality}: held {held} B ({per_pixel:.2} B/pixel), planned {planned}");
         assert!(held <= planned, "{w}x{h} {layout:?} q{quality}: held {held}, planned {planned}");
+    }
+}
+
+/// The worst content at the sizes the tiling admits: 1600×1200 noise up to quality 95 (the
+/// default budget's limit there), and quality 100 (rav1e's lossless mode) at 640×480.
+#[test]
+fn avif_in_tiles_holds_no_more_than_planned_on_noise() {
+    for (w, h, quality) in [(1600, 1200, 85), (1600, 1200, 95), (640, 480, 100)] {
+        let (held, planned) = held_and_planned(noise(w, h), &EncodeParams::new(OutputFormat::Avif, quality));
+        let per_pixel = held as f64 / f64::from(w * h);
+        eprintln!("avif noise {w}x{h} q{quality}: held {held} B ({per_pixel:.2} B/pixel), planned {planned}");
+        assert!(held <= planned, "noise {w}x{h} q{quality}: held {held}, planned {planned}");
     }
 }

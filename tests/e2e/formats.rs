@@ -107,3 +107,20 @@ async fn an_avif_encode_answers_image_avif_and_refuses_metadata_it_cannot_carry(
     let body = assert_error(refused, reqwest::StatusCode::BAD_REQUEST, "invalid_chain").await;
     assert!(body.to_string().contains("avif outputs carry no metadata"), "{body}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_1600x1200_avif_at_quality_95_fits_the_default_memory_budget_and_decodes() {
+    let app = TestApp::spawn().await;
+    let token = app.token("alice");
+    let image = app.upload_png(&token, "big.png", 1600, 1200).await;
+    let done = encode_task(&app, &token, &image, json!({"format": "avif", "quality": 95})).await;
+    assert_eq!(done["status"], "succeeded", "{done:#}");
+    let bytes = download(&app, &token, done["id"].as_str().expect("id")).await;
+    let back = avifdec(&bytes).to_rgb8();
+    assert_eq!(back.dimensions(), (1600, 1200));
+    // The fixture is a gradient (red across, green down, blue 160); all 16 tiles decode back to it.
+    let source = decode_as(&png_fixture(1600, 1200), image::ImageFormat::Png).to_rgb8();
+    let diff: u64 = source.as_raw().iter().zip(back.as_raw()).map(|(a, b)| u64::from(a.abs_diff(*b))).sum();
+    let mean = diff as f64 / source.as_raw().len() as f64;
+    assert!(mean < 2.0, "mean difference {mean:.2} per sample");
+}

@@ -104,3 +104,34 @@ fn a_stored_chain_without_speed_reads_with_the_default() {
     let p: EncodeParams = serde_json::from_str(r#"{"format":"avif","quality":70}"#).expect("reads");
     assert_eq!(p.speed, super::DEFAULT_SPEED);
 }
+
+/// What the planner admits under the default `MEMORY_BUDGET_BYTES` (96 MiB) for a 1600×1200 PNG
+/// (planned as RGBA, the most channels) encoded to AVIF.
+fn fits_the_default_budget(quality: u8, speed: u8) -> bool {
+    use crate::format::{Format, ImageInfo};
+    let info = ImageInfo { format: Format::Png, width: 1600, height: 1200, progressive: false, wide: false };
+    let step = serde_json::json!([{"op": "encode", "format": "avif", "quality": quality, "speed": speed}]);
+    let chain = crate::chain::Chain::parse(&step).expect("chain");
+    let limits = crate::plan::Limits { max_pixels: 100_000_000, memory_budget: 96 << 20 };
+    crate::plan::plan(&info, 1_000_000, &chain, limits).is_ok()
+}
+
+#[test]
+fn a_1600x1200_avif_in_tiles_fits_the_default_budget_up_to_quality_95() {
+    assert_eq!(super::tiles_for(1600 * 1200), 15, "rav1e makes 4 × 4 tiles of it");
+    for quality in [1, 70, 85, 90, 95] {
+        assert!(fits_the_default_budget(quality, 10), "quality {quality}");
+    }
+    // Above 95 the symbol record of one tile outgrows what is left; below speed 5 ravif makes
+    // no tiles this small, so the whole frame's record is planned.
+    assert!(!fits_the_default_budget(100, 10));
+    assert!(!fits_the_default_budget(85, 4));
+}
+
+#[test]
+fn the_planned_encode_memory_grows_with_quality_as_a_size_search_needs() {
+    for pixels in [10_000, 300_000, 1_920_000, 8_000_000] {
+        let planned: Vec<u64> = (1..=100).map(|q| super::work_bytes(pixels, q, 10)).collect();
+        assert!(planned.windows(2).all(|w| w[0] <= w[1]), "{pixels} pixels");
+    }
+}

@@ -200,7 +200,7 @@ impl EncodeParams {
     /// `channels` channels (the planner's `extra_bytes`, which needs the channel count here):
     /// lossless WebP and GIF work on an RGBA copy (GIF adds a one-byte-a-pixel index), JPEG on a
     /// flattened copy when there is alpha, lossy WebP on its own planes
-    /// ([`super::webp::lossy_work_bytes`]), AVIF on rav1e's, by quality
+    /// ([`super::webp::lossy_work_bytes`]), AVIF on rav1e's, by quality and speed
     /// ([`super::avif::work_bytes`]); each also holds the encoded bytes, at most about the
     /// raster, and a `max_bytes` search the best output so far beside the attempt.
     pub fn extra_bytes(&self, input: u64, channels: u8) -> u64 {
@@ -218,7 +218,7 @@ impl EncodeParams {
             OutputFormat::Webp if self.lossless => pixels.saturating_mul(4),
             OutputFormat::Webp => super::webp::lossy_work_bytes(pixels, channels),
             OutputFormat::Gif => pixels.saturating_mul(5),
-            OutputFormat::Avif => super::avif::work_bytes(pixels, self.quality),
+            OutputFormat::Avif => super::avif::work_bytes(pixels, self.quality, self.speed),
         };
         let outputs = if self.max_bytes.is_some() && self.has_quality() { 2 } else { 1 };
         work.saturating_add(input.saturating_mul(outputs))

@@ -60,3 +60,16 @@ pub fn decode_as(bytes: &[u8], format: image::ImageFormat) -> DynamicImage {
     assert_eq!(guessed, format, "the output is {guessed:?}, expected {format:?}");
     image::load_from_memory_with_format(bytes, format).expect("the output decodes")
 }
+
+/// Decodes an AVIF output with Debian's `avifdec` (libavif and dav1d, installed by
+/// scripts/setup.sh), a decoder independent of our encoder.
+pub fn avifdec(bytes: &[u8]) -> DynamicImage {
+    let stem = std::env::temp_dir().join(format!("studio-e2e-{}-{}", std::process::id(), bytes.len()));
+    let (input, output) = (stem.with_extension("avif"), stem.with_extension("png"));
+    std::fs::write(&input, bytes).expect("write the avif");
+    let run = std::process::Command::new("avifdec").arg(&input).arg(&output).output().expect("avifdec runs (scripts/setup.sh)");
+    let decoded = std::fs::read(&output);
+    let _ = (std::fs::remove_file(&input), std::fs::remove_file(&output));
+    assert!(run.status.success(), "avifdec refused the output: {}", String::from_utf8_lossy(&run.stderr));
+    image::load_from_memory(&decoded.expect("avifdec wrote a png")).expect("a png")
+}
