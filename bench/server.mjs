@@ -119,7 +119,7 @@ export async function startServer(vars = {}, extraArgs = []) {
     },
   );
   closeSync(fd);
-  const server = { child, port, dir, logFile, exited: null };
+  const server = { child, port, inspectorPort, dir, logFile, exited: null };
   servers.add(server);
   child.on("exit", (code, sig) => (server.exited = sig ?? code));
 
@@ -246,4 +246,34 @@ export function runBench(main, log) {
     .finally(async () => {
       await Promise.all([...servers].map(stopServer));
     });
+}
+
+// The Worker isolate's V8 heap through wrangler's inspector port (the DevTools protocol's
+// Runtime.getHeapUsage): JS objects in use, the embedder's (workerd's objects), and ArrayBuffer
+// backing stores (bodies, wasm glue copies). Tells growth inside the isolate apart from the
+// runtime's own native memory, which workerd's RSS mixes together. null when the inspector
+// does not answer. (workerd does not implement HeapProfiler.collectGarbage, so the figures
+// include garbage not yet collected: read them once memory has settled.)
+export async function isolateJsHeap(server) {
+  try {
+    const targets = await (await fetch(`http://127.0.0.1:${server.inspectorPort}/json`, { signal: AbortSignal.timeout(5000) })).json();
+    const url = targets.find((t) => t.webSocketDebuggerUrl)?.webSocketDebuggerUrl;
+    if (!url) return null;
+    // wrangler's inspector proxy admits DevTools' origin only.
+    const ws = new WebSocket(url, { headers: { Origin: "https://devtools.devprod.cloudflare.dev" } });
+    await new Promise((resolve, reject) => ((ws.onopen = resolve), (ws.onerror = reject)));
+    const usage = await new Promise((resolve) => {
+      ws.onmessage = (m) => {
+        const msg = JSON.parse(m.data);
+        if (msg.id === 7001) resolve(msg.result);
+      };
+      setTimeout(() => resolve(null), 30_000);
+      ws.send(JSON.stringify({ id: 7001, method: "Runtime.getHeapUsage" }));
+    });
+    ws.close();
+    return usage && { used: usage.usedSize, total: usage.totalSize, embedder: usage.embedderHeapUsedSize ?? null, backing: usage.backingStorageSize ?? null };
+  } catch (e) {
+    console.error(`isolateJsHeap: ${e}`);
+    return null;
+  }
 }
