@@ -149,7 +149,7 @@ function report(rows, times, v) {
   ];
   const verdict = (s) => `${s.points}/${s.of} points matched (${s.equal_ssim_points} with a peer encode within ±${EQUAL_SSIM} SSIM); geometric mean ${s.geomean_ratio}×, worst ${s.worst_ratio}× (target ≤ ${TARGET_RATIO}×: ${s.worst_ratio != null && s.worst_ratio <= TARGET_RATIO ? "met" : "not met"})`;
   const md = [
-    "### Lossy WebP: studio (zenwebp, in workerd) vs cwebp, bytes at equal SSIM",
+    "### Lossy WebP: studio (libwebp in wasm, in workerd) vs cwebp, bytes at equal SSIM",
     "", verdict(webp), "", ...table("webp"), "",
     "### JPEG: studio (our encoder, in workerd) vs libjpeg-turbo (sharp), bytes at equal SSIM",
     "", verdict(jpeg), "", ...table("jpeg"), "",

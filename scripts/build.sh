@@ -20,6 +20,10 @@ export WASM_BINDGEN_BIN
 export ESBUILD_BIN="$root/node_modules/.bin/esbuild"
 export WASM_OPT_BIN="$root/node_modules/.bin/wasm-opt"
 if [ "${STUDIO_WASM_OPT:-}" = 1 ]; then
-  exec worker-build --release
+  worker-build --release
+else
+  worker-build --release --no-opt
 fi
-exec worker-build --release --no-opt
+# A C function that neither Rust's compiler_builtins nor crates/webp-lossy's libc shim provides
+# links as an import from `env`, which workerd cannot satisfy: the module would fail at start-up.
+node scripts/wasm-imports.mjs build

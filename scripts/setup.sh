@@ -27,6 +27,16 @@ if ! cargo fmt --version >/dev/null 2>&1; then
   rustup component add rustfmt
 fi
 
+# libwebp (lossy WebP, crates/webp-lossy) is C: for wasm32 it is compiled by clang and archived
+# by llvm-ar, against wasi-libc's headers (.cargo/config.toml), all from the Debian archive.
+# Before any cargo build: the first one compiles libwebp.
+if ! command -v clang >/dev/null 2>&1 || ! command -v llvm-ar >/dev/null 2>&1 || [ ! -f /usr/include/wasm32-wasi/stdlib.h ]; then
+  say "installing clang, llvm and wasi-libc from Debian (libwebp for wasm32, once)"
+  sudo=$([ "$(id -u)" -eq 0 ] || echo sudo)
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq clang llvm wasi-libc >/dev/null
+fi
+
 if [ "$(worker-build --version 2>/dev/null | awk '{print $NF}')" != "$WORKER_BUILD_VERSION" ]; then
   say "installing worker-build $WORKER_BUILD_VERSION (several minutes, once)"
   cargo install worker-build --version "$WORKER_BUILD_VERSION" --locked
@@ -71,6 +81,15 @@ if ! command -v avifdec >/dev/null 2>&1; then
   sudo=$([ "$(id -u)" -eq 0 ] || echo sudo)
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq libavif-bin >/dev/null
+fi
+
+# dwebp and cwebp check lossy WebP outputs in the tests (functions/tests/webp_dwebp.rs): libwebp's
+# own decoder and, at the same settings, its encoder, from the Debian archive.
+if ! command -v dwebp >/dev/null 2>&1 || ! command -v cwebp >/dev/null 2>&1; then
+  say "installing dwebp and cwebp from Debian (the WebP tests' reference tools, once)"
+  sudo=$([ "$(id -u)" -eq 0 ] || echo sudo)
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq webp >/dev/null
 fi
 
 # Local secrets (gitignored): each one missing from .dev.vars is generated, so an older

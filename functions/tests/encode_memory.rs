@@ -1,13 +1,14 @@
-//! What the encoders really hold, measured by a counting allocator, against what the planner
-//! counts for them ([`EncodeParams::extra_bytes`]): lossy WebP (zenwebp's planes and analysis),
+//! What the encoders really hold, measured by a counting C heap (every allocation, Rust's and
+//! libwebp's), against what the planner counts for them ([`EncodeParams::extra_bytes`]): lossy
+//! WebP (libwebp's planes, analysis and token buffer, and the lossless alpha plane's encode),
 //! progressive JPEG (jpeg-encoder's coefficient buffer), AVIF (rav1e's frames) and a `max_bytes`
 //! search (the best output beside the attempt) must all stay inside their planned figure, or a
 //! job the planner admits could exceed the isolate.
 
-#[path = "support/counting.rs"]
-mod counting;
+#[path = "support/c_heap.rs"]
+mod c_heap;
 
-use counting::peak;
+use c_heap::peak;
 use functions::ops::encode::{encode, EncodeParams, OutputFormat};
 use functions::raster::{Layout, Raster};
 
@@ -22,16 +23,17 @@ fn photo(w: u32, h: u32, layout: Layout) -> Raster {
     Raster::new(w, h, layout, px.collect()).expect("raster")
 }
 
-/// Uniform RGB noise (xorshift): nothing to predict, so the most symbols an encoder can hold.
-fn noise(w: u32, h: u32) -> Raster {
+/// Uniform noise (xorshift) in every channel: nothing to predict, so the most symbols an
+/// encoder can hold.
+fn noise(w: u32, h: u32, layout: Layout) -> Raster {
     let mut s: u32 = 0x9E37_79B9;
-    let px = (0..w * h * 3).map(|_| {
+    let px = (0..w * h * layout.channels() as u32).map(|_| {
         s ^= s << 13;
         s ^= s >> 17;
         s ^= s << 5;
         (s >> 24) as u8
     });
-    Raster::new(w, h, Layout::Rgb8, px.collect()).expect("raster")
+    Raster::new(w, h, layout, px.collect()).expect("raster")
 }
 
 /// Bytes held by one encode beyond the raster it was given, and what the planner counts.
@@ -98,9 +100,23 @@ fn avif_holds_no_more_than_planned() {
 #[test]
 fn avif_in_tiles_holds_no_more_than_planned_on_noise() {
     for (w, h, quality) in [(1600, 1200, 85), (1600, 1200, 95), (640, 480, 100)] {
-        let (held, planned) = held_and_planned(noise(w, h), &EncodeParams::new(OutputFormat::Avif, quality));
+        let (held, planned) = held_and_planned(noise(w, h, Layout::Rgb8), &EncodeParams::new(OutputFormat::Avif, quality));
         let per_pixel = held as f64 / f64::from(w * h);
         eprintln!("avif noise {w}x{h} q{quality}: held {held} B ({per_pixel:.2} B/pixel), planned {planned}");
         assert!(held <= planned, "noise {w}x{h} q{quality}: held {held}, planned {planned}");
+    }
+}
+
+/// Noise at full quality is libwebp's worst case: every coefficient is coded, so its token
+/// buffer (up to 2 MP) is largest; above 2 MP it runs without one (`low_memory`).
+#[test]
+fn lossy_webp_of_noise_at_full_quality_holds_no_more_than_planned() {
+    for (w, h) in [(640, 480), (2000, 1200)] {
+        for layout in [Layout::Luma8, Layout::LumaA8, Layout::Rgb8, Layout::Rgba8] {
+            let (held, planned) = held_and_planned(noise(w, h, layout), &EncodeParams::new(OutputFormat::Webp, 100));
+            let per_pixel = held as f64 / f64::from(w * h);
+            eprintln!("lossy webp of noise {w}x{h} {layout:?} q100: held {held} B ({per_pixel:.2} B/pixel), planned {planned}");
+            assert!(held <= planned, "{w}x{h} {layout:?}: held {held}, planned {planned}");
+        }
     }
 }

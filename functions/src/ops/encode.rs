@@ -3,7 +3,7 @@
 //!
 //! JPEG goes through our own baseline encoder ([`crate::jpeg::encode`]; faster than the `image`
 //! crate's: docs/BENCHMARKS.md, "Why these kernels") and, for `progressive`, through
-//! `jpeg-encoder`; WebP through zenwebp (lossy VP8, [`super::webp`]) or image-webp (`lossless`,
+//! `jpeg-encoder`; WebP through libwebp (lossy VP8, [`super::webp`]) or image-webp (`lossless`,
 //! VP8L); AVIF through ravif ([`super::avif`]); GIF through `image`'s encoder (one frame, ≤ 256 colours). `max_bytes` searches the
 //! quality ([`super::fit`]).
 

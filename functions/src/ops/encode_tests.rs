@@ -119,7 +119,8 @@ fn webp_is_lossy_by_default_and_decodes_close_to_the_source_in_every_layout() {
 
 #[test]
 fn flat_gray_and_colour_come_back_at_their_level() {
-    // zenwebp's own gray path writes gray as full-range Y (200 came back as 214); ours converts.
+    // Gray goes into VP8's limited-range Y (webp-lossy writes the planes itself for gray): a
+    // full-range Y would bring 200 back as 214.
     for (layout, px) in [(Layout::Luma8, vec![200]), (Layout::LumaA8, vec![40, 255]), (Layout::Rgb8, vec![200, 120, 30])] {
         let src = Raster::new(32, 32, layout, px.repeat(32 * 32)).expect("raster");
         let back = decode_webp(&encode(src.clone(), &params(OutputFormat::Webp)).expect("webp"));

@@ -58,6 +58,7 @@ pub mod tint;
 pub mod tone;
 pub mod trim;
 pub mod webp;
+pub mod webp_alpha;
 
 use crate::error::ImageError;
 use crate::params::{FieldError, Fields};

@@ -1,9 +1,10 @@
-//! WebP output: lossy VP8 through zenwebp, lossless VP8L through image-webp.
+//! WebP output: lossy VP8 through libwebp's own encoder (crates/webp-lossy), lossless VP8L
+//! through image-webp.
 //!
-//! zenwebp (pinned to 0.2.1, the last MIT/Apache release) is the one pure-Rust lossy VP8 encoder
-//! on the registry that builds for wasm32-unknown-unknown; docs/BENCHMARKS.md compares its bytes
-//! at equal SSIM with libwebp's `cwebp`. image-webp stays for lossless: it is already in the tree
-//! for decoding and its VP8L output is what `lossless: true` promised before lossy existed.
+//! Lossy is cwebp's encoder with cwebp's defaults, so its bytes at a quality are cwebp's; it
+//! replaced zenwebp 0.2.1 (the last MIT pure-Rust release), which spent 1.25–1.42× the bytes at
+//! equal SSIM and ~10× the time (docs/BENCHMARKS.md). image-webp stays for lossless: it is
+//! already in the tree for decoding and its VP8L output is what `lossless: true` promised.
 
 use crate::error::ImageError;
 use crate::raster::{Layout, Raster};
@@ -17,56 +18,72 @@ const METHOD: u8 = 4;
 const MAX_LOSSY_SIDE: u32 = 16_383;
 const MAX_LOSSLESS_SIDE: u32 = 16_384;
 
-/// Working memory of a lossy encode besides the input raster and the output, for `pixels`
-/// pixels of `channels` channels, measured with a counting allocator
-/// (functions/tests/encode_memory.rs, 64×64 to 1600×1200, output included): RGB 2.8–3.1 bytes a
-/// pixel (YUV 4:2:0 planes, per-macroblock analysis, token buffer), RGBA 6.3 (the alpha plane's
-/// own lossless encode on top), gray 5.0 and gray+alpha 9.8 (our RGB/RGBA expansion on top, see
-/// [`encode_lossy`]). Planned with about a byte a pixel to spare and 256 KiB for fixed tables.
+/// Working memory of a lossy encode besides the input raster, for `pixels` pixels of `channels`
+/// channels, output included, measured with a counting C heap that sees libwebp's allocations
+/// (functions/tests/encode_memory.rs; worst case on noise at q100, 640×480 to 2000×1200). With
+/// the token buffer ([`TOKEN_BUFFER_MAX_PIXELS`]): gray 24.4 bytes a pixel, RGB 29.0, one more
+/// with alpha; without: gray 4.2, RGB 4.7, and 8–10 with alpha, whose plane, coding
+/// ([`super::webp_alpha`]) and separate VP8 output then dominate. Photos take far less (RGB 7.2
+/// at q80 with the buffer). Planned with 1–2 bytes a pixel to spare, and 256 KiB for tables.
 pub fn lossy_work_bytes(pixels: u64, channels: u8) -> u64 {
-    let per_pixel = match channels {
-        1 => 6,
-        2 => 11,
-        3 => 4,
-        _ => 7,
+    let per_pixel = match (low_memory(pixels), channels) {
+        (false, 1) => 26,
+        (false, 2) => 28,
+        (false, 3) => 31,
+        (false, _) => 32,
+        (true, 1 | 3) => 6,
+        (true, _) => 12,
     };
     pixels.saturating_mul(per_pixel).saturating_add(256 << 10)
+}
+
+/// Up to this many pixels libwebp keeps its token buffer (cwebp's default, from method 3 up:
+/// every coefficient's tokens recorded for the whole image, then coded with the image's own
+/// probabilities); above, `low_memory` (a second pass instead: measured on a 1600×1200 photo,
+/// +0.1–0.3 % bytes at equal PSNR and 1.8× the time natively). The buffer is what makes the
+/// figures of [`lossy_work_bytes`] so different: 1600×1200 (1.92 MP) still gets it.
+const TOKEN_BUFFER_MAX_PIXELS: u64 = 2_000_000;
+
+fn low_memory(pixels: u64) -> bool {
+    pixels > TOKEN_BUFFER_MAX_PIXELS
 }
 
 fn too_large(src: &Raster, max: u32) -> ImageError {
     ImageError::Params(format!("webp is limited to {max} pixels a side; the image is {}x{}", src.width, src.height))
 }
 
-/// Lossy VP8 at `quality` (1–100). Alpha, when present, is stored losslessly beside it (ALPH).
+/// Lossy VP8 at `quality` (1–100), as `cwebp -q quality -m 4`. Alpha, when present, is stored
+/// losslessly beside it (ALPH, [`super::webp_alpha`]).
 pub fn encode_lossy(src: &Raster, quality: u8, out: &mut Vec<u8>) -> Result<(), ImageError> {
-    use zenwebp::{ColorType as C, EncoderParams, EncodingError, WebPEncoder};
+    use webp_lossy::{EncodeError, Pixels, Settings};
     if src.width > MAX_LOSSY_SIDE || src.height > MAX_LOSSY_SIDE {
         return Err(too_large(src, MAX_LOSSY_SIDE));
     }
-    // zenwebp 0.2.1 writes gray samples straight into Y (full range, chroma 127) where VP8 wants
-    // BT.601 limited range: gray 200 decodes as 214. Gray goes in as RGB instead, which its
-    // RGB path converts correctly (a copy of 3 bytes a pixel, planned in `lossy_work_bytes`).
-    let expanded;
-    let (pixels, colour) = match src.layout {
-        Layout::Luma8 => {
-            expanded = src.pixels.iter().flat_map(|&l| [l, l, l]).collect::<Vec<u8>>();
-            (&expanded, C::Rgb8)
-        }
-        Layout::LumaA8 => {
-            expanded = src.pixels.chunks_exact(2).flat_map(|p| [p[0], p[0], p[0], p[1]]).collect::<Vec<u8>>();
-            (&expanded, C::Rgba8)
-        }
-        Layout::Rgb8 => (&src.pixels, C::Rgb8),
-        Layout::Rgba8 => (&src.pixels, C::Rgba8),
+    let pixels = match src.layout {
+        Layout::Luma8 => Pixels::Luma(&src.pixels),
+        Layout::LumaA8 => Pixels::LumaX(&src.pixels),
+        Layout::Rgb8 => Pixels::Rgb(&src.pixels),
+        Layout::Rgba8 => Pixels::Rgbx(&src.pixels),
     };
-    let mut params = EncoderParams::lossy(quality.clamp(1, 100));
-    params.method = METHOD;
-    let mut encoder = WebPEncoder::new(out);
-    encoder.set_params(params);
-    encoder.encode(pixels, src.width, src.height, colour).map_err(|e| match e {
-        EncodingError::InvalidDimensions => too_large(src, MAX_LOSSY_SIDE),
-        other => ImageError::Invalid(format!("cannot encode the webp: {other}")),
-    })
+    let settings = Settings {
+        quality: f32::from(quality.clamp(1, 100)),
+        method: METHOD,
+        low_memory: low_memory(u64::from(src.width) * u64::from(src.height)),
+    };
+    let encode = |out: &mut Vec<u8>| {
+        webp_lossy::encode(pixels, src.width, src.height, settings, out).map_err(|e| match e {
+            EncodeError::BadDimensions { .. } => too_large(src, MAX_LOSSY_SIDE),
+            other => ImageError::Invalid(format!("cannot encode the webp: {other}")),
+        })
+    };
+    match super::webp_alpha::plane(src) {
+        None => encode(out),
+        Some(alpha) => {
+            let mut vp8 = Vec::new();
+            encode(&mut vp8)?;
+            super::webp_alpha::mux(src.width, src.height, &alpha, &vp8, out)
+        }
+    }
 }
 
 /// Lossless VP8L: the decoded pixels are exactly the raster's.
