@@ -118,6 +118,19 @@ fn webp_is_lossy_by_default_and_decodes_close_to_the_source_in_every_layout() {
 }
 
 #[test]
+fn lossy_gray_is_what_libwebp_makes_of_the_same_gray_given_as_rgb() {
+    // Gray is written into libwebp's planes directly (no RGB copy); it must match libwebp's own
+    // RGB import of the same pixels, byte for byte, with and without alpha.
+    for (gray, colour) in [(Layout::Luma8, Layout::Rgb8), (Layout::LumaA8, Layout::Rgba8)] {
+        let src = photo(gray);
+        let expanded = src.pixels.chunks_exact(gray.channels()).flat_map(|p| [p[0], p[0], p[0]].into_iter().chain(p.get(1).copied()));
+        let rgb = Raster::new(src.width, src.height, colour, expanded.collect()).expect("raster");
+        let p = params(OutputFormat::Webp);
+        assert_eq!(encode(src, &p).expect("gray"), encode(rgb, &p).expect("rgb"), "{gray:?}");
+    }
+}
+
+#[test]
 fn flat_gray_and_colour_come_back_at_their_level() {
     // Gray goes into VP8's limited-range Y (webp-lossy writes the planes itself for gray): a
     // full-range Y would bring 200 back as 214.
