@@ -191,7 +191,7 @@ impl<'c> Session<'c> {
                 return self.fit_next();
             }
             (Step::Encode(p), pixels) => {
-                let out = encoded(pixels, p)?;
+                let out = encoded(pixels, p, self.encoder_exif(p).as_deref())?;
                 let bytes = self.embed(out.bytes, p, (out.width, out.height));
                 Held::Encoded { bytes, format: out.format, dims: (out.width, out.height), search: out.search }
             }
@@ -260,7 +260,7 @@ impl<'c> Session<'c> {
                 // Pixels left in the source's colour space still need its profile.
                 let icc = if icc::chain_keeps(self.steps) { IccPolicy::Keep } else { IccPolicy::Convert };
                 let p = EncodeParams { icc, ..EncodeParams::default_for(self.source_format) };
-                let mut out = encoded(pixels, &p)?;
+                let mut out = encoded(pixels, &p, self.encoder_exif(&p).as_deref())?;
                 out.bytes = self.embed(std::mem::take(&mut out.bytes), &p, (out.width, out.height));
                 Ok(out)
             }

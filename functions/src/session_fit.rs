@@ -25,7 +25,8 @@ impl Session<'_> {
             // What the chain keeps of the original is written in before the size is judged:
             // `max_bytes` bounds the file the client gets, metadata and profile included.
             let dims = (fitting.src.width, fitting.src.height);
-            let out = encode::encode_at(&fitting.src, &fitting.params, quality)?;
+            let exif = crate::metadata::encoder_exif(self.metadata.as_ref(), fitting.params.format.format(), fitting.params.metadata);
+            let out = encode::encode_at(&fitting.src, &fitting.params, quality, exif.as_deref())?;
             let out = with_source_data(self.metadata.as_ref(), out, &fitting.params, dims);
             return Ok(Advance::Encoding(fitting.fitter.record(quality, out)));
         }

@@ -13,6 +13,11 @@ impl Session<'_> {
         with_source_data(self.metadata.as_ref(), bytes, p, dims)
     }
 
+    /// The EXIF `p`'s encoder writes itself (AVIF's; `None` for the others, [`Session::embed`]).
+    pub(super) fn encoder_exif(&self, p: &EncodeParams) -> Option<Vec<u8>> {
+        metadata::encoder_exif(self.metadata.as_ref(), p.format.format(), p.metadata)
+    }
+
     /// Whether the session holds something read from the original that a later job started
     /// from a checkpoint would lack (see [`Session::checkpoint`]).
     pub(super) fn carries_source_data(&self) -> bool {
@@ -29,17 +34,18 @@ pub(super) fn with_source_data(meta: Option<&metadata::SourceMetadata>, bytes: V
     }
 }
 
-/// `pixels` encoded by `p` (YCbCr planes straight to JPEG when it can).
-pub(super) fn encoded(pixels: Pixels, p: &EncodeParams) -> Result<StepOutput, ImageError> {
+/// `pixels` encoded by `p` (YCbCr planes straight to JPEG when it can), with `exif` when the
+/// encoder writes it ([`Session::encoder_exif`]).
+pub(super) fn encoded(pixels: Pixels, p: &EncodeParams, exif: Option<&[u8]>) -> Result<StepOutput, ImageError> {
     let (width, height) = pixels.dims();
     let format = p.format.format();
     let (bytes, search) = match pixels {
         // Planes reach here only for what `Step::accepts_planar` allows: baseline JPEG below q90.
         Pixels::Planar(planes) if p.format == OutputFormat::Jpeg => match crate::jpeg::encode::encode_planar(&planes, p.quality) {
             Some(bytes) => (bytes, None),
-            None => encode::encode_reporting(planes.into_raster(), p)?,
+            None => encode::encode_reporting(planes.into_raster(), p, exif)?,
         },
-        pixels => encode::encode_reporting(pixels.into_raster(), p)?,
+        pixels => encode::encode_reporting(pixels.into_raster(), p, exif)?,
     };
     Ok(StepOutput { bytes, content_type: format.mime(), width, height, format: Some(format), search })
 }

@@ -45,7 +45,7 @@ fn chain_wants_blocks(steps: &[Step]) -> bool {
 
 const NAMES: [&str; 3] = ["strip", "keep", "copyright"];
 pub(crate) const PARAM: Param<&str> = Param::choice("metadata", &NAMES).default("strip").describe(
-    "what of the source's metadata the output carries: strip (nothing), keep (EXIF with Orientation reset to 1, GPS included, XMP, IPTC) or copyright (only the rights fields: EXIF Artist and Copyright, XMP dc:creator, dc:rights and photoshop:Credit, IPTC By-line, Credit and Copyright Notice; no GPS); jpeg, png and webp (IPTC in jpeg only); the colour profile follows icc",
+    "what of the source's metadata the output carries: strip (nothing), keep (EXIF with Orientation reset to 1, GPS included, XMP, IPTC) or copyright (only the rights fields: EXIF Artist and Copyright, XMP dc:creator, dc:rights and photoshop:Credit, IPTC By-line, Credit and Copyright Notice; no GPS); jpeg, png and webp (IPTC in jpeg only); avif only the EXIF (its writer stores no XMP or IPTC, so copyright has no Credit there); the colour profile follows icc",
 );
 
 /// `encode`'s `metadata` parameter.
@@ -142,6 +142,16 @@ impl SourceMetadata {
     }
 }
 
+/// The EXIF `policy` lets through for an output of `format` whose container the encoder itself
+/// writes (AVIF: ravif takes it as the Exif item, [`crate::ops::avif::encode`]); `None` for the
+/// other formats, which get it from [`embed`]. Its XMP and IPTC have no place in AVIF's writer
+/// and are dropped. The copy is at most [`MAX_EXIF`], and the encoder's container writer makes
+/// one more: both within the twice [`MAX_HELD`] that [`held_bytes`] plans.
+pub fn encoder_exif(source: Option<&SourceMetadata>, format: Format, policy: MetadataPolicy) -> Option<Vec<u8>> {
+    let tiff = source?.exif.as_deref().filter(|_| format == Format::Avif)?;
+    rewrite::exif(tiff, policy)
+}
+
 /// `encoded` (an output of `format`, `width`×`height`) with `meta` written into it, by `policy`,
 /// and the profile when `icc` keeps it (not into a gray output, which an RGB profile cannot
 /// describe). Formats without a place for them (GIF) come back unchanged.
@@ -167,6 +177,8 @@ pub fn embed(
     }
 }
 
+#[cfg(test)]
+mod avif_tests;
 #[cfg(test)]
 mod rights_tests;
 #[cfg(test)]

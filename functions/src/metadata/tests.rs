@@ -10,7 +10,7 @@ fn ascii(tag: Tag, text: &str) -> Field {
 }
 
 /// A source EXIF with Orientation 6, Artist, Copyright, Make and a GPS latitude.
-fn source_exif() -> Vec<u8> {
+pub(super) fn source_exif() -> Vec<u8> {
     let fields = [
         Field { tag: Tag::Orientation, ifd_num: In::PRIMARY, value: Value::Short(vec![6]) },
         ascii(Tag::Artist, "Ada"),

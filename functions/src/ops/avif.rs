@@ -73,27 +73,39 @@ pub fn tiles_for(pixels: u64) -> usize {
 }
 
 /// Encodes `src` at `quality` (1–100, ravif's scale, as JPEG's and WebP's: higher is better and
-/// larger) and rav1e `speed` (1 slowest … 10 fastest), in [`tiles_for`] tiles.
+/// larger) and rav1e `speed` (1 slowest … 10 fastest), in [`tiles_for`] tiles, with `exif` (a
+/// TIFF structure, the `metadata` policy's rewrite) as the file's Exif item.
+///
+/// The EXIF goes in here rather than after encoding, as it does for the other formats: the
+/// container is written by ravif's avif-serialize, which frames a raw TIFF block itself (the
+/// item's 4-byte offset to the TIFF header, then the TIFF) but stores no XMP, IPTC or ICC item.
 ///
 /// The planes go to `encode_raw_planes_8_bit` directly, converted here as ravif converts them:
 /// its `encode_rgb`/`encode_rgba` pick 8 or 10 bits at run time, so calling them links rav1e a
 /// second time for 16-bit pixels (about 100 KiB of the Worker's gzip budget) that we never use.
-pub fn encode(src: &Raster, quality: u8, speed: u8, out: &mut Vec<u8>) -> Result<(), ImageError> {
-    encode_in_tiles(src, quality, speed, tiles_for(u64::from(src.width) * u64::from(src.height)), out)
+pub fn encode(src: &Raster, quality: u8, speed: u8, exif: Option<&[u8]>, out: &mut Vec<u8>) -> Result<(), ImageError> {
+    encode_with(src, (quality, speed, tiles_for(u64::from(src.width) * u64::from(src.height))), exif, out)
 }
 
 /// [`encode`] asking for `tiles` tiles. ravif passes the count to rav1e as a thread count,
 /// which without the `threading` feature only sets the tiling: maybe-rayon's thread pool and
 /// parallel iterators are then serial shims, so tiles are encoded one after another.
 pub fn encode_in_tiles(src: &Raster, quality: u8, speed: u8, tiles: usize, out: &mut Vec<u8>) -> Result<(), ImageError> {
+    encode_with(src, (quality, speed, tiles), None, out)
+}
+
+fn encode_with(src: &Raster, (quality, speed, tiles): (u8, u8, usize), exif: Option<&[u8]>, out: &mut Vec<u8>) -> Result<(), ImageError> {
     let quality = f32::from(quality.clamp(1, 100));
-    let encoder = Encoder::new()
+    let mut encoder = Encoder::new()
         .with_quality(quality)
         .with_alpha_quality(quality)
         .with_speed(speed.clamp(1, 10))
         .with_bit_depth(BitDepth::Eight)
         .with_alpha_color_mode(AlphaColorMode::UnassociatedDirty)
         .with_num_threads(Some(tiles.max(1)));
+    if let Some(exif) = exif {
+        encoder = encoder.with_exif(exif);
+    }
     let (w, h) = (src.width as usize, src.height as usize);
     let px = &src.pixels;
     let encode = |planes: Vec<[u8; 3]>, alpha: Option<Vec<u8>>| {

@@ -2,6 +2,7 @@
 //! quality and speed act, and the parameters are checked. Pixels are decoded back by an
 //! independent decoder in functions/tests/avif_decode.rs.
 
+use crate::metadata::MetadataPolicy;
 use crate::ops::encode::{encode, EncodeParams, OutputFormat};
 use crate::params::Fields;
 use crate::raster::{Layout, Raster};
@@ -89,14 +90,14 @@ fn speed_defaults_to_the_fastest_and_is_bounded() {
 }
 
 #[test]
-fn avif_refuses_a_metadata_policy_it_cannot_honour() {
-    for policy in ["keep", "copyright"] {
-        let e = parse(serde_json::json!({"format": "avif", "metadata": policy})).expect_err("refused");
-        assert_eq!(e.field, "metadata");
-        assert!(e.message.contains("avif"), "{}", e.message);
+fn avif_takes_every_metadata_policy_but_refuses_to_keep_the_profile() {
+    for policy in ["strip", "keep", "copyright"] {
+        let p = parse(serde_json::json!({"format": "avif", "metadata": policy})).expect("valid");
+        assert_eq!(p.metadata, MetadataPolicy::parse(policy));
     }
-    assert!(parse(serde_json::json!({"format": "avif", "metadata": "strip"})).is_ok());
-    assert!(parse(serde_json::json!({"format": "webp", "metadata": "keep"})).is_ok(), "other formats unaffected");
+    let e = parse(serde_json::json!({"format": "avif", "icc": "keep"})).expect_err("refused");
+    assert_eq!(e.field, "icc");
+    assert!(e.message.contains("no colour profile"), "{}", e.message);
 }
 
 #[test]

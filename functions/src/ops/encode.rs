@@ -108,7 +108,7 @@ const MAX_BYTES: Param<u32> = Param::uint("max_bytes", 1, u32::MAX).describe(
 );
 
 impl EncodeParams {
-    pub const DESCRIPTION: &'static str = "Encode the pixels: png, jpeg (quality 1–100, baseline or progressive; alpha flattened over white), webp (lossy at quality 1–100, or lossless with lossless: true), avif (quality 1–100 at a speed 1–10, alpha kept) or gif (one frame, palette of 256 colours, 1-bit transparency; quality ignored). With max_bytes, the highest quality whose output fits. With metadata, the source's EXIF, XMP and IPTC are kept (keep: Orientation reset to 1) or reduced to the rights fields: Artist, Copyright, creator, rights and Credit (copyright); by default none is copied; avif outputs carry none (metadata must be strip). With icc: keep, the source's colour profile is embedded instead of converting the pixels to sRGB (not avif).";
+    pub const DESCRIPTION: &'static str = "Encode the pixels: png, jpeg (quality 1–100, baseline or progressive; alpha flattened over white), webp (lossy at quality 1–100, or lossless with lossless: true), avif (quality 1–100 at a speed 1–10, alpha kept) or gif (one frame, palette of 256 colours, 1-bit transparency; quality ignored). With max_bytes, the highest quality whose output fits. With metadata, the source's EXIF, XMP and IPTC are kept (keep: Orientation reset to 1) or reduced to the rights fields: Artist, Copyright, creator, rights and Credit (copyright); by default none is copied; avif outputs carry the EXIF only (their container writer stores no XMP, IPTC or profile, so copyright keeps Artist and Copyright but not Credit). With icc: keep, the source's colour profile is embedded instead of converting the pixels to sRGB (not avif: refused).";
     pub const PARAMS: &'static [&'static dyn Describe] =
         &[&FORMAT, &QUALITY, &LOSSLESS, &PROGRESSIVE, &SPEED, &MAX_BYTES, &metadata::PARAM, &icc::PARAM];
 
@@ -135,16 +135,12 @@ impl EncodeParams {
     }
 
     pub fn schema() -> serde_json::Value {
-        // `parse`'s rules across fields: an avif output keeps no metadata and no profile.
-        let avif_with_metadata = serde_json::json!({
-            "required": ["format", "metadata"],
-            "properties": {"format": {"const": "avif"}, "metadata": {"enum": ["keep", "copyright"]}},
-        });
+        // `parse`'s rule across fields: an avif output keeps no profile.
         let avif_with_profile = serde_json::json!({
             "required": ["format", "icc"],
             "properties": {"format": {"const": "avif"}, "icc": {"const": "keep"}},
         });
-        crate::spec::object(Self::PARAMS, serde_json::json!({ "not": {"anyOf": [avif_with_metadata, avif_with_profile]} }))
+        crate::spec::object(Self::PARAMS, serde_json::json!({ "not": avif_with_profile }))
     }
 
     pub fn parse(f: &mut Fields) -> Result<Self, FieldError> {
@@ -156,16 +152,6 @@ impl EncodeParams {
             _ => OutputFormat::Jpeg,
         };
         let metadata = MetadataPolicy::parse(f.get(&metadata::PARAM)?);
-        // ravif's container writer (avif-serialize 0.8) stores an EXIF item but no XMP item and
-        // no IPTC, so neither `keep` (XMP, IPTC) nor `copyright` (XMP creator, rights and
-        // credit, IPTC credit) could be honoured whole: refusing beats an output that silently
-        // lacks what was asked for.
-        if format == OutputFormat::Avif && !metadata.is_strip() {
-            return Err(FieldError::new(
-                metadata::PARAM.name,
-                "avif outputs carry no metadata: the AVIF writer stores EXIF but not XMP or IPTC; use strip (the default) or another format",
-            ));
-        }
         let icc = IccPolicy::parse(f.get(&icc::PARAM)?);
         // avif-serialize (ravif's container writer) writes a colour description by code points
         // (nclx) but no ICC profile box.
@@ -228,15 +214,16 @@ impl EncodeParams {
 /// Encodes `src`; JPEG has no alpha, so alpha is composited over white first. With `max_bytes`,
 /// searches the quality ([`super::fit::encode_within`]).
 pub fn encode(src: Raster, p: &EncodeParams) -> Result<Vec<u8>, ImageError> {
-    encode_reporting(src, p).map(|(bytes, _)| bytes)
+    encode_reporting(src, p, None).map(|(bytes, _)| bytes)
 }
 
-/// [`encode`], also telling what a `max_bytes` search did (`None` without `max_bytes`).
-pub fn encode_reporting(src: Raster, p: &EncodeParams) -> Result<(Vec<u8>, Option<super::fit::Search>), ImageError> {
+/// [`encode`], with `exif` when the encoder writes it ([`encode_at`]), also telling what a
+/// `max_bytes` search did (`None` without `max_bytes`).
+pub fn encode_reporting(src: Raster, p: &EncodeParams, exif: Option<&[u8]>) -> Result<(Vec<u8>, Option<super::fit::Search>), ImageError> {
     let src = prepare(src, p)?;
     match p.max_bytes {
-        Some(max) => super::fit::encode_within(&src, p, max).map(|(bytes, search)| (bytes, Some(search))),
-        None => encode_at(&src, p, p.quality).map(|bytes| (bytes, None)),
+        Some(max) => super::fit::encode_within(&src, p, max, exif).map(|(bytes, search)| (bytes, Some(search))),
+        None => encode_at(&src, p, p.quality, exif).map(|bytes| (bytes, None)),
     }
 }
 
@@ -250,8 +237,10 @@ pub(crate) fn prepare(src: Raster, p: &EncodeParams) -> Result<Raster, ImageErro
     Ok(if p.format == OutputFormat::Jpeg { flatten(src) } else { src })
 }
 
-/// One encode of `src` (already flattened for JPEG) at `quality`.
-pub(crate) fn encode_at(src: &Raster, p: &EncodeParams, quality: u8) -> Result<Vec<u8>, ImageError> {
+/// One encode of `src` (already flattened for JPEG) at `quality`. `exif` (a TIFF structure) is
+/// for AVIF, whose container the encoder writes ([`crate::metadata::encoder_exif`]); the other
+/// formats get their metadata written in afterwards ([`crate::metadata::embed`]).
+pub(crate) fn encode_at(src: &Raster, p: &EncodeParams, quality: u8, exif: Option<&[u8]>) -> Result<Vec<u8>, ImageError> {
     let mut out = Vec::with_capacity(src.pixels.len() / 4);
     let fail = |e: image::ImageError| ImageError::Invalid(format!("cannot encode: {e}"));
     match p.format {
@@ -265,7 +254,7 @@ pub(crate) fn encode_at(src: &Raster, p: &EncodeParams, quality: u8) -> Result<V
         OutputFormat::Webp if p.lossless => super::webp::encode_lossless(src, &mut out)?,
         OutputFormat::Webp => super::webp::encode_lossy(src, quality, &mut out)?,
         OutputFormat::Gif => encode_gif(src, &mut out)?,
-        OutputFormat::Avif => super::avif::encode(src, quality, p.speed, &mut out)?,
+        OutputFormat::Avif => super::avif::encode(src, quality, p.speed, exif, &mut out)?,
     }
     Ok(out)
 }

@@ -125,11 +125,11 @@ impl Fitter {
 }
 
 /// Encodes `src` (already flattened for JPEG) at the highest quality ≤ `p.quality` whose output
-/// is at most `max` bytes.
-pub fn encode_within(src: &Raster, p: &EncodeParams, max: u32) -> Result<(Vec<u8>, Search), ImageError> {
+/// is at most `max` bytes, with `exif` in the file when the encoder writes it ([`encode_at`]).
+pub fn encode_within(src: &Raster, p: &EncodeParams, max: u32, exif: Option<&[u8]>) -> Result<(Vec<u8>, Search), ImageError> {
     let mut fitter = Fitter::new(p, max);
     while let Some(quality) = fitter.next_quality() {
-        fitter.record(quality, encode_at(src, p, quality)?);
+        fitter.record(quality, encode_at(src, p, quality, exif)?);
     }
     fitter.finish()
 }
@@ -150,7 +150,7 @@ mod tests {
     }
 
     fn size_at(p: &EncodeParams, q: u8) -> usize {
-        encode_at(&photo(), p, q).expect("encode").len()
+        encode_at(&photo(), p, q, None).expect("encode").len()
     }
 
     #[test]
@@ -159,7 +159,7 @@ mod tests {
             let p = EncodeParams::new(format, 90);
             let max = (size_at(&p, 30) + size_at(&p, 60)) / 2;
             let best = (1..=90).rev().find(|&q| size_at(&p, q) <= max).expect("some quality fits");
-            let (bytes, search) = encode_within(&photo(), &p, max as u32).expect("fits");
+            let (bytes, search) = encode_within(&photo(), &p, max as u32, None).expect("fits");
             assert!(bytes.len() <= max, "{format:?}: {} > {max}", bytes.len());
             assert!(search.attempts <= MAX_ENCODES);
             assert!(search.quality <= best && search.quality + 6 >= best, "{format:?}: {} vs best {best}", search.quality);
@@ -174,10 +174,10 @@ mod tests {
         let mut fitter = Fitter::new(&p, max as u32);
         let mut seen = Vec::new();
         while let Some(q) = fitter.next_quality() {
-            seen.push(fitter.record(q, encode_at(&photo(), &p, q).expect("encode")));
+            seen.push(fitter.record(q, encode_at(&photo(), &p, q, None).expect("encode")));
         }
         let (bytes, search) = fitter.finish().expect("fits");
-        assert_eq!((bytes.clone(), search), encode_within(&photo(), &p, max as u32).expect("fits"));
+        assert_eq!((bytes.clone(), search), encode_within(&photo(), &p, max as u32, None).expect("fits"));
         assert_eq!(seen.iter().map(|a| a.encode).collect::<Vec<_>>(), (1..=search.attempts).collect::<Vec<_>>());
         assert!(seen.iter().all(|a| a.fits == (a.bytes as usize <= max) && a.bytes as usize == size_at(&p, a.quality)));
         assert!(!seen[0].fits && seen[0].quality == 90, "the requested quality is tried first: {seen:?}");
@@ -188,7 +188,7 @@ mod tests {
     #[test]
     fn a_size_the_requested_quality_meets_takes_one_encode() {
         let p = EncodeParams::new(OutputFormat::Jpeg, 70);
-        let (_, search) = encode_within(&photo(), &p, u32::MAX).expect("fits");
+        let (_, search) = encode_within(&photo(), &p, u32::MAX, None).expect("fits");
         assert_eq!(search, Search { quality: 70, attempts: 1 });
     }
 
@@ -196,7 +196,7 @@ mod tests {
     fn too_small_a_budget_fails_with_the_smallest_size_reached() {
         let p = EncodeParams::new(OutputFormat::Webp, 80);
         let smallest = size_at(&p, 1);
-        let err = encode_within(&photo(), &p, 10).unwrap_err();
+        let err = encode_within(&photo(), &p, 10, None).unwrap_err();
         assert_eq!(err.code(), "invalid_chain");
         assert!(err.to_string().contains(&format!("is {smallest} bytes")), "{err}");
     }
@@ -204,7 +204,7 @@ mod tests {
     #[test]
     fn formats_without_quality_are_checked_once() {
         let p = EncodeParams::new(OutputFormat::Png, 85);
-        let err = encode_within(&photo(), &p, 10).unwrap_err();
+        let err = encode_within(&photo(), &p, 10, None).unwrap_err();
         assert!(err.to_string().contains("no quality"), "{err}");
     }
 }
