@@ -6,7 +6,6 @@
 //! (`__libc_malloc`, …), counting each block's usable size. Linux with glibc only, as the test
 //! machines are. Counts are per thread: tests run on parallel threads.
 
-use std::cell::Cell;
 use std::ffi::{c_int, c_void};
 
 extern "C" {
@@ -18,17 +17,10 @@ extern "C" {
     fn malloc_usable_size(p: *mut c_void) -> usize;
 }
 
-thread_local! {
-    static LIVE: Cell<isize> = const { Cell::new(0) };
-    static PEAK: Cell<isize> = const { Cell::new(0) };
-}
-
-fn count(delta: isize) {
-    let _ = LIVE.try_with(|live| {
-        live.set(live.get() + delta);
-        let _ = PEAK.try_with(|peak| peak.set(peak.get().max(live.get())));
-    });
-}
+#[path = "tally.rs"]
+mod tally;
+use tally::count;
+pub use tally::peak;
 
 /// The usable size of a block (0 for null), as counted in and out.
 unsafe fn size_of(p: *mut c_void) -> isize {
@@ -78,12 +70,4 @@ unsafe extern "C" fn posix_memalign(out: *mut *mut c_void, align: usize, size: u
     count(size_of(p));
     *out = p;
     0
-}
-
-/// Runs `f`; returns its result and the most bytes it held at once.
-pub fn peak<T>(f: impl FnOnce() -> T) -> (T, u64) {
-    let start = LIVE.with(Cell::get);
-    PEAK.with(|p| p.set(start));
-    let out = f();
-    (out, (PEAK.with(Cell::get) - start).max(0) as u64)
 }

@@ -3,22 +3,14 @@
 //! parallel threads, so live and peak bytes are per thread).
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 
 /// Counts this thread's live and peak heap bytes (tests run on parallel threads).
 pub struct Counting;
 
-thread_local! {
-    static LIVE: Cell<isize> = const { Cell::new(0) };
-    static PEAK: Cell<isize> = const { Cell::new(0) };
-}
-
-fn count(delta: isize) {
-    let _ = LIVE.try_with(|live| {
-        live.set(live.get() + delta);
-        let _ = PEAK.try_with(|peak| peak.set(peak.get().max(live.get())));
-    });
-}
+#[path = "tally.rs"]
+mod tally;
+use tally::count;
+pub use tally::peak;
 
 // SAFETY: every call is forwarded to the system allocator unchanged; only sizes are counted.
 unsafe impl GlobalAlloc for Counting {
@@ -51,11 +43,3 @@ unsafe impl GlobalAlloc for Counting {
 
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
-
-/// Runs `f`; returns its result and the most bytes it held at once.
-pub fn peak<T>(f: impl FnOnce() -> T) -> (T, u64) {
-    let start = LIVE.with(Cell::get);
-    PEAK.with(|p| p.set(start));
-    let out = f();
-    (out, (PEAK.with(Cell::get) - start).max(0) as u64)
-}
