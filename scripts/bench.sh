@@ -17,12 +17,13 @@
 # bytes at equal SSIM END TO END (POST /tasks with encode, download) against cwebp (installed here
 # from Debian's `webp` if missing) and libjpeg-turbo (sharp), plus encode times at 1600×1200
 # (bench/quality.mjs); writes bench/quality-results.json.
-#   bash scripts/bench.sh load [--requests 10000] [--clients 50] [--subscribers 100] [--tenants 10] [--warmup 1000] [--control 1]
+#   bash scripts/bench.sh load [--requests 10000] [--passes 1] [--clients 50] [--subscribers 100] [--tenants 10] [--warmup 1000] [--control 1]
 # sends mixed requests (uploads, tasks, polls, listings, downloads, WebSocket subscribers) from
 # concurrent clients (bench/load.mjs, issue 13): throughput and p50/p99 per route, 0 5xx, no 429
-# within the limit; our heap (live bytes) after the run vs after warm-up, and workerd's RSS growth
-# vs a plain-JS control Worker's under the same mix (bench/control/); PASS/FAIL per check with its
-# figures (about 20 minutes on 2 busy cores); writes bench/load-results.json.
+# within the limit; our heap (live bytes) after the last pass vs after warm-up; workerd's RSS after
+# the last of `--passes` measured passes vs after the one before, and its growth in that pass vs a
+# plain-JS control Worker's under the same mix (bench/control/); PASS/FAIL per check with its
+# figures (about 20 minutes on 2 busy cores, ~10 more per extra pass); writes bench/load-results.json.
 #   bash scripts/bench.sh render [--runs 7] [--hits 60] [--clients 100] [--images DIR] [--via worker|proxy] [--var K=V]
 # times render URLs through GET /images/{id}/render from outside (bench/render.mjs, issue 15): cold
 # render of the 12 MP photo to 1600 px JPEG q80 vs sharp, store and edge hits beside the server's
