@@ -4,7 +4,7 @@
 //! watchdog (the step timeout, then a retry through the queue). Which runner ran a job is read from the consumer's `"event":"job"` log lines.
 
 use crate::support::*;
-use functions::registry::{ENCODE, RESIZE};
+use functions::registry::{ENCODE, OIL, RESIZE};
 use serde_json::{json, Value};
 use std::time::Duration;
 use tokio::time::Instant;
@@ -81,4 +81,30 @@ async fn a_first_job_its_creator_never_ran_is_retried_through_the_queue_by_the_w
     assert_eq!(done["steps"][0]["attempts"], 2, "the lost run is retried as a new attempt: {done:#}");
     assert_eq!(runners(&app, id, 1).await, vec![((0, 0), "queue".to_string())]);
     assert_eq!(decode_as(&download(&app, &token, id).await, image::ImageFormat::Png).width(), 20);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_creating_request_answers_before_its_first_job_ends_even_when_the_client_accepts_gzip() {
+    let app = TestApp::spawn().await;
+    let token = app.token("alice");
+    let image = app.upload_png(&token, "heavy.png", 1600, 1200).await;
+    app.wait_analysed(&token, &image).await;
+    // A first step that keeps the isolate busy for seconds, as a big photo's steps do.
+    let body = json!({"images": [image], "steps": [{"op": OIL, "radius": 10}, {"op": ENCODE, "format": "png"}]});
+    let started = Instant::now();
+    let answer = app.create_task_with(&token, &body, &[("accept-encoding", "gzip, deflate, br")]).await;
+    let status = answer.status();
+    let bytes = answer.bytes().await.expect("read the answer");
+    let answered_ms = started.elapsed().as_millis() as u64;
+    // Sent uncompressed (about 1 KiB): a compressor in front would hold it until the job ends.
+    let task: Value = serde_json::from_slice(&bytes).expect("an uncompressed JSON answer");
+    assert_eq!(status, reqwest::StatusCode::ACCEPTED, "{task}");
+    let id = task["id"].as_str().expect("task id");
+    let done = app.wait_for_task(&token, id, TASK_DEADLINE).await;
+    assert_eq!(done["status"], "succeeded", "{done:#}");
+    assert_eq!(runners(&app, id, 1).await, vec![((0, 0), "inline".to_string())], "the first job ran in the creating request");
+    // The step began after the request was sent, so an answer that took less than the step
+    // lasted arrived while the step was still running.
+    let step_ms = done["steps"][0]["duration_ms"].as_u64().expect("the first step's duration");
+    assert!(answered_ms < step_ms, "the 202 came {answered_ms} ms after the request, the first step took {step_ms} ms");
 }
