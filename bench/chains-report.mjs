@@ -68,7 +68,7 @@ export function report(units, presets, pipelines, jobs, opts, m, loadBefore, ima
     ev.push(`| ${r.case} | ${r.image} | ${fmt(r.post_to_queued_ms, 0)} | ${fmt(r.queued_to_first_start_ms, 0)} | ${fmt(r.step_ms, 0)} | ${r.steps} | ${fmt(r.hops_ms, 0)} | ${fmt(r.last_step_to_terminal_ms, 0)} | ${fmt(r.e2e_ms, 0)} |`);
   }
   // The consumer's job log lines for the timed web-preset runs.
-  const web = ["12", "48"].map((on) => by[`web@${on}`]).filter(Boolean).map((r) => ({ image: r.image, b: breakdown(jobs, new Set(r.tasks)) }));
+  const web = ["web", "thumbnail", "avatar"].flatMap((p) => ["12", "48"].map((on) => by[`${p}@${on}`])).filter(Boolean).map((r) => ({ image: `${r.case} ${r.image}`, b: breakdown(jobs, new Set(r.tasks)) }));
   const order = ["queue_wait_ms", "load_ms", "decode_ms", "steps_ms", "encode_ms", "store_ms", "object_ms", "total_ms"];
   const keys = [...new Set(web.flatMap((w) => Object.keys(w.b?.median_ms ?? {})))].sort((a, b) => ((order.indexOf(a) + 1 || 99) - (order.indexOf(b) + 1 || 99)));
   const bd = web.some((w) => w.b)
@@ -97,7 +97,7 @@ export function report(units, presets, pipelines, jobs, opts, m, loadBefore, ima
     "",
     ...ev,
     "",
-    "Breakdown of the web preset from the consumer's job log lines (per task: sum over its jobs; medians over the timed tasks; ms):",
+    "Breakdown of the presets from the consumer's job log lines (per task: sum over its jobs; medians over the timed tasks; ms):",
     "",
     bd,
     "",
