@@ -51,8 +51,8 @@ const CASES = [
 ];
 
 function parseArgs(argv) {
-  const opts = { runs: 5, warmup: 1, images: null, cases: null, via: "worker" };
-  const usage = "usage: node bench/chains.mjs [--runs N (5)] [--warmup N (1)] [--images DIR] [--cases web,thumbnail,avatar,six,bench,orchestration] [--via worker|proxy]";
+  const opts = { runs: 5, warmup: 1, images: null, cases: null, via: "worker", state: existsSync("/dev/shm") ? "tmpfs" : "disk" };
+  const usage = "usage: node bench/chains.mjs [--runs N (5)] [--warmup N (1)] [--images DIR] [--cases web,thumbnail,avatar,six,bench,orchestration] [--via worker|proxy] [--state tmpfs|disk]";
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i], v = argv[++i];
     if (a === "-h" || a === "--help") (console.log(usage), process.exit(0));
@@ -60,6 +60,7 @@ function parseArgs(argv) {
     else if (a === "--images" && v) opts.images = path.resolve(v);
     else if (a === "--cases" && v) opts.cases = v.split(",");
     else if (a === "--via" && ["worker", "proxy"].includes(v)) opts.via = v;
+    else if (a === "--state" && ["tmpfs", "disk"].includes(v)) opts.state = v;
     else throw new Error(`bad argument ${a} ${v ?? ""}\n${usage}`);
   }
   return opts;
@@ -111,7 +112,10 @@ async function main() {
   const variant = async (u, tag) => (u.on === "tiny" ? tinyPng(sharp, ++tinyCount) : jpegVariant(u.image.buf, `${nonce} ${u.id} ${tag}`));
 
   const loadBefore = os.loadavg().map((x) => round(x, 2));
-  const server = await startServer({ RATE_LIMIT_PER_MINUTE: "100000000" }, ["--log-level", "log"]);
+  // The dev server's state on tmpfs by default (see `stateBase` in bench/server.mjs): a local
+  // disk's fsync on the Worker's thread is not a cost the platform has.
+  const server = await startServer({ RATE_LIMIT_PER_MINUTE: "100000000" }, ["--log-level", "log"], { state: opts.state });
+  log(`dev server state on ${opts.state === "tmpfs" ? "tmpfs (/dev/shm)" : "disk"} (${server.dir})`);
   // `worker` (default): straight to the workerd running the Worker, as production has no local
   // proxy; `proxy`: through wrangler dev's port, which adds a second local workerd re-framing
   // every request and socket (about 20 ms per task on this machine).
