@@ -34,7 +34,7 @@ pub const ICC_BYTES: u64 = 4 << 20;
 
 const POLICIES: [&str; 2] = ["convert", "keep"];
 pub(crate) const PARAM: Param<&str> = Param::choice("icc", &POLICIES).default("convert").describe(
-    "the colour profile: convert (the source's profile is applied on decode and outputs are sRGB, with no profile) or keep (no conversion; the source's RGB profile is embedded in the output as JPEG APP2, PNG iCCP or WebP ICCP; a CMYK source is still converted; every encode of a chain must agree; not avif)",
+    "the colour profile: convert (the source's profile is applied on decode and outputs are sRGB, with no profile) or keep (no conversion; the source's RGB profile is embedded in the output as JPEG APP2, PNG iCCP, WebP ICCP or an AVIF colr prof property; a CMYK source is still converted; every encode of a chain must agree)",
 );
 
 /// `encode`'s `icc` parameter.

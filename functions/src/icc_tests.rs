@@ -122,14 +122,23 @@ mod keep {
     }
 
     #[test]
-    fn the_plan_counts_the_held_profile_and_avif_refuses_to_keep_one() {
+    fn the_plan_counts_the_held_profile_in_every_format_that_keeps_one() {
         let info = crate::format::probe(P3_PNG).expect("probe");
-        let peak = |icc: &str| {
-            let chain = Chain::parse(&json!([{"op": "encode", "format": "png", "icc": icc}])).expect("chain");
-            plan(&info, P3_PNG.len() as u64, &chain, LIMITS).expect("plans").peak_bytes
-        };
-        assert_eq!(peak("keep") - peak("convert"), 2 * crate::icc::MAX_PROFILE_BYTES as u64);
-        let err = Chain::parse(&json!([{"op": "encode", "format": "avif", "icc": "keep"}])).unwrap_err();
-        assert_eq!(err.field, "icc");
+        for format in ["png", "avif"] {
+            let peak = |icc: &str| {
+                let chain = Chain::parse(&json!([{"op": "encode", "format": format, "icc": icc}])).expect("chain");
+                plan(&info, P3_PNG.len() as u64, &chain, LIMITS).expect("plans").peak_bytes
+            };
+            assert_eq!(peak("keep") - peak("convert"), 2 * crate::icc::MAX_PROFILE_BYTES as u64, "{format}");
+        }
+    }
+
+    #[test]
+    fn keep_embeds_the_source_profile_in_an_avif_and_convert_none() {
+        let kept = run(json!([{"op": "encode", "format": "avif", "icc": "keep"}]));
+        let profile = source_profile();
+        assert!(kept.bytes.windows(profile.len()).any(|w| w == profile), "the whole profile is in the file");
+        let converted = run(json!([{"op": "encode", "format": "avif"}]));
+        assert!(!converted.bytes.windows(8).any(|w| w == b"colrprof"), "sRGB output: no profile");
     }
 }

@@ -192,7 +192,7 @@ impl<'c> Session<'c> {
             }
             (Step::Encode(p), pixels) => {
                 let out = encoded(pixels, p, self.encoder_exif(p).as_deref())?;
-                let bytes = self.embed(out.bytes, p, (out.width, out.height));
+                let bytes = self.embed(out.bytes, p, (out.width, out.height))?;
                 Held::Encoded { bytes, format: out.format, dims: (out.width, out.height), search: out.search }
             }
             (Step::Resize(p), Pixels::Planar(planes)) if p.is_plain_scale() => {
@@ -261,7 +261,7 @@ impl<'c> Session<'c> {
                 let icc = if icc::chain_keeps(self.steps) { IccPolicy::Keep } else { IccPolicy::Convert };
                 let p = EncodeParams { icc, ..EncodeParams::default_for(self.source_format) };
                 let mut out = encoded(pixels, &p, self.encoder_exif(&p).as_deref())?;
-                out.bytes = self.embed(std::mem::take(&mut out.bytes), &p, (out.width, out.height));
+                out.bytes = self.embed(std::mem::take(&mut out.bytes), &p, (out.width, out.height))?;
                 Ok(out)
             }
             Held::Encoded { .. } | Held::Fitting(_) | Held::Spent => Err(ImageError::Params("the chain produced no image".into())),

@@ -27,7 +27,7 @@ impl Session<'_> {
             let dims = (fitting.src.width, fitting.src.height);
             let exif = crate::metadata::encoder_exif(self.metadata.as_ref(), fitting.params.format.format(), fitting.params.metadata);
             let out = encode::encode_at(&fitting.src, &fitting.params, quality, exif.as_deref())?;
-            let out = with_source_data(self.metadata.as_ref(), out, &fitting.params, dims);
+            let out = with_source_data(self.metadata.as_ref(), out, &fitting.params, dims)?;
             return Ok(Advance::Encoding(fitting.fitter.record(quality, out)));
         }
         let Held::Fitting(fitting) = std::mem::replace(&mut self.held, Held::Spent) else {

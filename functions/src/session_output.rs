@@ -9,7 +9,7 @@ use crate::planar::Pixels;
 
 impl Session<'_> {
     /// `bytes` encoded by `p`, with the source's metadata and profile that `p` keeps.
-    pub(super) fn embed(&self, bytes: Vec<u8>, p: &EncodeParams, dims: (u32, u32)) -> Vec<u8> {
+    pub(super) fn embed(&self, bytes: Vec<u8>, p: &EncodeParams, dims: (u32, u32)) -> Result<Vec<u8>, ImageError> {
         with_source_data(self.metadata.as_ref(), bytes, p, dims)
     }
 
@@ -27,10 +27,15 @@ impl Session<'_> {
 
 /// `bytes` encoded by `p`, with what `p` keeps of `meta` written in (a free function, so that a
 /// `max_bytes` search can call it while it holds the session's pixels).
-pub(super) fn with_source_data(meta: Option<&metadata::SourceMetadata>, bytes: Vec<u8>, p: &EncodeParams, dims: (u32, u32)) -> Vec<u8> {
+pub(super) fn with_source_data(
+    meta: Option<&metadata::SourceMetadata>,
+    bytes: Vec<u8>,
+    p: &EncodeParams,
+    dims: (u32, u32),
+) -> Result<Vec<u8>, ImageError> {
     match meta {
         Some(meta) => metadata::embed(bytes, p.format.format(), dims, meta, (p.metadata, p.icc)),
-        None => bytes,
+        None => Ok(bytes),
     }
 }
 

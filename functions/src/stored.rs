@@ -54,7 +54,7 @@ pub fn output_bound(info: &ImageInfo, chain: &Chain, output: (u32, u32)) -> u64 
         OutputFormat::Gif => pixels.saturating_mul(2),
         // AV1 4:4:4 at quality 100 is rav1e's lossless mode: noise measured 3.7 bytes a pixel
         // in colour, the alpha plane's own encode on top.
-        OutputFormat::Avif => pixels.saturating_mul(6),
+        OutputFormat::Avif => pixels.saturating_mul(crate::ops::avif::OUTPUT_BYTES),
     };
     let encoded = match p.max_bytes {
         // A `max_bytes` output is refused rather than stored larger.

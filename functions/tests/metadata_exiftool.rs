@@ -1,7 +1,7 @@
 //! `encode`'s `metadata` policies, read back from the outputs by an independent reader: Debian's
 //! `exiftool` (installed by scripts/setup.sh). The source is a JPEG with EXIF Orientation 6,
-//! Artist, Copyright, Make and GPS, and an XMP packet, run through the whole chain; the outputs
-//! are JPEG, PNG, WebP and AVIF (whose Exif item is the only block it carries).
+//! Artist, Copyright, Make and GPS, and an XMP packet with a title and the rights properties,
+//! run through the whole chain; the outputs are JPEG, PNG, WebP and AVIF.
 
 use exif::experimental::Writer;
 use exif::{Field, In, Tag, Value};
@@ -14,7 +14,7 @@ use std::io::Cursor;
 use std::process::Command;
 
 const LIMITS: Limits = Limits { max_pixels: 100_000_000, memory_budget: 64 << 20 };
-const XMP: &str = r#"<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:title><rdf:Alt><rdf:li xml:lang="x-default">Harbour</rdf:li></rdf:Alt></dc:title></rdf:Description></rdf:RDF></x:xmpmeta>"#;
+const XMP: &str = r#"<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:title><rdf:Alt><rdf:li xml:lang="x-default">Harbour</rdf:li></rdf:Alt></dc:title><dc:creator><rdf:Seq><rdf:li>Ada Lovelace</rdf:li></rdf:Seq></dc:creator><dc:rights><rdf:Alt><rdf:li xml:lang="x-default">(c) 2026 Ada</rdf:li></rdf:Alt></dc:rights></rdf:Description></rdf:RDF></x:xmpmeta>"#;
 
 fn ascii(tag: Tag, text: &str) -> Field {
     Field { tag, ifd_num: In::PRIMARY, value: Value::Ascii(vec![text.as_bytes().to_vec()]) }
@@ -75,9 +75,9 @@ fn keep_carries_exif_with_orientation_1_gps_and_xmp_in_every_format() {
         assert_eq!(has(&tags, ":Artist"), Some(json!("Ada Lovelace")), "{format}");
         assert_eq!(has(&tags, ":Make"), Some(json!("Analytical")), "{format}");
         assert_eq!(has(&tags, ":GPSLatitudeRef"), Some(json!("N")), "{format}");
-        // AVIF's container writer stores the EXIF item only: the XMP is dropped there.
-        let title = (format != "avif").then(|| json!("Harbour"));
-        assert_eq!(has(&tags, "XMP:Title"), title, "{format}");
+        assert_eq!(has(&tags, "XMP:Title"), Some(json!("Harbour")), "{format}");
+        assert_eq!(has(&tags, "XMP:Rights"), Some(json!("(c) 2026 Ada")), "{format}");
+        assert_eq!(has(&tags, "XMP:Creator"), Some(json!("Ada Lovelace")), "{format}");
     }
 }
 
@@ -87,6 +87,10 @@ fn copyright_carries_only_artist_and_copyright() {
         let tags = run(format, "copyright");
         assert_eq!(has(&tags, ":Copyright"), Some(json!("(c) 2026 Ada")), "{format}: {tags:?}");
         assert_eq!(has(&tags, ":Artist"), Some(json!("Ada Lovelace")), "{format}");
+        assert_eq!(has(&tags, "ExifTool:Warning"), None, "{format}: exiftool reads a sound file");
+        // The rights-only XMP packet, in AVIF too.
+        assert_eq!(has(&tags, "XMP:Rights"), Some(json!("(c) 2026 Ada")), "{format}");
+        assert_eq!(has(&tags, "XMP:Creator"), Some(json!("Ada Lovelace")), "{format}");
         for gone in [":GPSLatitudeRef", ":Make", ":Orientation", "XMP:Title"] {
             assert_eq!(has(&tags, gone), None, "{format}: {gone}");
         }
@@ -97,7 +101,7 @@ fn copyright_carries_only_artist_and_copyright() {
 fn strip_is_the_default_and_carries_nothing() {
     for format in ["jpeg", "png", "webp", "avif"] {
         let tags = run(format, "strip");
-        for gone in [":Artist", ":Copyright", ":GPSLatitudeRef", ":Orientation", "XMP:Title"] {
+        for gone in [":Artist", ":Copyright", ":GPSLatitudeRef", ":Orientation", "XMP:Title", "XMP:Rights", "XMP:Creator"] {
             assert_eq!(has(&tags, gone), None, "{format}: {gone}");
         }
     }
@@ -111,11 +115,24 @@ fn icc_keep_embeds_the_source_profile_where_exiftool_reads_it_without_warnings()
         json!({"op": "encode", "format": "png", "icc": "keep"}),
         json!({"op": "encode", "format": "webp", "icc": "keep"}),
         json!({"op": "encode", "format": "webp", "icc": "keep", "lossless": true, "metadata": "keep"}),
+        json!({"op": "encode", "format": "avif", "icc": "keep"}),
+        json!({"op": "encode", "format": "avif", "icc": "keep", "metadata": "copyright"}),
     ] {
         let chain = Chain::parse(&json!([encode])).expect("chain");
         let out = run_chain(&chain, p3.clone(), LIMITS, &HashMap::new()).expect("runs");
         let tags = exiftool(&out.bytes, &format!("icc-{}", out.content_type.replace('/', "-")));
         assert_eq!(has(&tags, "ExifTool:Warning"), None, "{encode}: {tags:?}");
         assert_eq!(has(&tags, "ICC_Profile:ProfileDescription"), Some(json!("Display P3")), "{encode}");
+    }
+}
+
+#[test]
+fn convert_leaves_no_profile_in_any_format() {
+    let p3 = include_bytes!("fixtures/icc/p3.png").to_vec();
+    for format in ["jpeg", "png", "webp", "avif"] {
+        let chain = Chain::parse(&json!([{"op": "encode", "format": format}])).expect("chain");
+        let out = run_chain(&chain, p3.clone(), LIMITS, &HashMap::new()).expect("runs");
+        let tags = exiftool(&out.bytes, &format!("convert.{format}"));
+        assert_eq!(has(&tags, "ICC_Profile:ProfileDescription"), None, "{format}: sRGB, no profile: {tags:?}");
     }
 }

@@ -1,6 +1,7 @@
 //! The `metadata` policies on AVIF outputs, run as a session runs them: the policy's EXIF goes
-//! into the file's Exif item (its XMP and IPTC have no place there), read back here from the
-//! item's payload (a 4-byte offset to the TIFF header, then the TIFF structure).
+//! into the file's Exif item, read back here from the item's payload (a 4-byte offset to the
+//! TIFF header, then the TIFF structure), and its XMP into an XMP item (IPTC-IIM has no place
+//! in HEIF). functions/tests/metadata_exiftool.rs reads them with exiftool.
 
 use super::tests::source_exif;
 use super::*;
@@ -50,7 +51,7 @@ fn avif_keep_carries_the_exif_with_orientation_1_and_gps() {
         for tag in [Tag::Artist, Tag::Copyright, Tag::Make, Tag::GPSLatitudeRef] {
             assert!(exif.get_field(tag, In::PRIMARY).is_some(), "{tag} kept: {extra}");
         }
-        assert!(!bytes.windows(11).any(|w| w == b"<x:xmpmeta/"), "no XMP in avif: {extra}");
+        assert!(bytes.ends_with(b"<x:xmpmeta/>"), "the XMP item's packet closes mdat: {extra}");
     }
 }
 
@@ -64,10 +65,12 @@ fn avif_copyright_carries_only_artist_and_copyright() {
 }
 
 #[test]
-fn avif_strip_carries_no_exif() {
+fn avif_strip_carries_no_exif_and_no_xmp() {
     let bytes = avif(json!({"metadata": "strip"}));
     assert!(!has_exif_item(&bytes));
     assert!(exif_tags(&bytes).is_none());
+    assert!(!bytes.windows(11).any(|w| w == b"<x:xmpmeta/"));
+    assert!(!bytes.windows(4).any(|w| w == b"mime"), "no XMP item");
 }
 
 #[test]

@@ -6,12 +6,14 @@
 //! The source's colour profile travels the same way when the chain says `icc: "keep"`
 //! ([`crate::icc`]); otherwise decode converts to sRGB and outputs need none.
 
+mod avif_boxes;
 mod embed;
 mod extract;
 mod iptc;
 mod rewrite;
 mod xmp;
 
+use crate::error::ImageError;
 use crate::format::Format;
 use crate::icc::{self, IccPolicy};
 use crate::registry::Step;
@@ -45,7 +47,7 @@ fn chain_wants_blocks(steps: &[Step]) -> bool {
 
 const NAMES: [&str; 3] = ["strip", "keep", "copyright"];
 pub(crate) const PARAM: Param<&str> = Param::choice("metadata", &NAMES).default("strip").describe(
-    "what of the source's metadata the output carries: strip (nothing), keep (EXIF with Orientation reset to 1, GPS included, XMP, IPTC) or copyright (only the rights fields: EXIF Artist and Copyright, XMP dc:creator, dc:rights and photoshop:Credit, IPTC By-line, Credit and Copyright Notice; no GPS); jpeg, png and webp (IPTC in jpeg only); avif only the EXIF (its writer stores no XMP or IPTC, so copyright has no Credit there); the colour profile follows icc",
+    "what of the source's metadata the output carries: strip (nothing), keep (EXIF with Orientation reset to 1, GPS included, XMP, IPTC) or copyright (only the rights fields: EXIF Artist and Copyright, XMP dc:creator, dc:rights and photoshop:Credit, IPTC By-line, Credit and Copyright Notice; no GPS); into jpeg, png, webp and avif: EXIF and XMP in every one, IPTC-IIM in jpeg only (HEIF has no place for it, so avif, like png and webp, gets the IPTC rights through the XMP: copyright's Credit falls back to IPTC Credit); the colour profile follows icc",
 );
 
 /// `encode`'s `metadata` parameter.
@@ -144,9 +146,10 @@ impl SourceMetadata {
 
 /// The EXIF `policy` lets through for an output of `format` whose container the encoder itself
 /// writes (AVIF: ravif takes it as the Exif item, [`crate::ops::avif::encode`]); `None` for the
-/// other formats, which get it from [`embed`]. Its XMP and IPTC have no place in AVIF's writer
-/// and are dropped. The copy is at most [`MAX_EXIF`], and the encoder's container writer makes
-/// one more: both within the twice [`MAX_HELD`] that [`held_bytes`] plans.
+/// other formats, which get it from [`embed`]. AVIF's XMP and profile are added by [`embed`]
+/// (its writer has no place for them); IPTC-IIM has none in HEIF, so AVIF gets the IPTC rights
+/// through the XMP only. The copy is at most [`MAX_EXIF`], and the encoder's container writer
+/// makes one more: both within the twice [`MAX_HELD`] that [`held_bytes`] plans.
 pub fn encoder_exif(source: Option<&SourceMetadata>, format: Format, policy: MetadataPolicy) -> Option<Vec<u8>> {
     let tiff = source?.exif.as_deref().filter(|_| format == Format::Avif)?;
     rewrite::exif(tiff, policy)
@@ -155,28 +158,38 @@ pub fn encoder_exif(source: Option<&SourceMetadata>, format: Format, policy: Met
 /// `encoded` (an output of `format`, `width`×`height`) with `meta` written into it, by `policy`,
 /// and the profile when `icc` keeps it (not into a gray output, which an RGB profile cannot
 /// describe). Formats without a place for them (GIF) come back unchanged.
+///
+/// AVIF's EXIF is already in (the encoder wrote it, [`encoder_exif`]); its XMP and profile are
+/// written into the encoder's boxes ([`avif_boxes`]). That rewrite fails only if the encoder's
+/// container is not the one it knows (a ravif upgrade would be the cause): the step then fails,
+/// as an encoder error does, rather than silently hand out a file without the rights fields or
+/// the profile the chain asked for.
 pub fn embed(
     encoded: Vec<u8>,
     format: Format,
     dims: (u32, u32),
     source: &SourceMetadata,
     (policy, icc): (MetadataPolicy, IccPolicy),
-) -> Vec<u8> {
+) -> Result<Vec<u8>, ImageError> {
     let mut meta = source.for_policy(policy);
     if icc == IccPolicy::Keep && !embed::is_gray(&encoded, format) {
         meta.icc = source.icc.clone();
     }
     if meta.is_empty() {
-        return encoded;
+        return Ok(encoded);
     }
-    match format {
+    Ok(match format {
         Format::Jpeg => embed::jpeg(encoded, &meta),
         Format::Png => embed::png(encoded, &meta),
         Format::Webp => embed::webp(encoded, dims, &meta),
+        Format::Avif if meta.icc.is_some() || meta.xmp.is_some() => avif_boxes::add(&encoded, meta.icc.as_deref(), meta.xmp.as_deref())
+            .map_err(|e| ImageError::Invalid(format!("cannot write the avif's metadata: {e}")))?,
         _ => encoded,
-    }
+    })
 }
 
+#[cfg(test)]
+mod avif_boxes_tests;
 #[cfg(test)]
 mod avif_tests;
 #[cfg(test)]

@@ -79,7 +79,7 @@ fn round_trip(format: crate::ops::encode::OutputFormat, lossless: bool) {
     use crate::raster::{Layout, Raster};
     let raster = Raster { width: 4, height: 3, layout: Layout::Rgb8, pixels: vec![90; 36] };
     let p = EncodeParams { lossless, ..EncodeParams::new(format, 80) };
-    let bytes = embed(encode(raster, &p).unwrap(), format.format(), (4, 3), &source(), (MetadataPolicy::Keep, IccPolicy::Convert));
+    let bytes = embed(encode(raster, &p).unwrap(), format.format(), (4, 3), &source(), (MetadataPolicy::Keep, IccPolicy::Convert)).unwrap();
     let back = SourceMetadata::extract(&bytes, format.format());
     assert_eq!(tags(&back.exif.unwrap()).len(), 5, "{format:?}");
     assert_eq!(back.xmp.as_deref(), Some(&b"<x:xmpmeta/>"[..]), "{format:?}");

@@ -30,6 +30,11 @@ pub const DEFAULT_SPEED: u8 = 10;
 ///   at 100 (quantizer 0, rav1e's lossless mode); planned with 10–20% to spare.
 ///
 /// The alpha plane's encode runs after the colour one, on one plane, and holds less.
+///
+/// Writing the XMP item and the profile into the file afterwards (`metadata::avif_boxes`)
+/// copies the output once more with them: that runs after rav1e's buffers are freed, and a
+/// copy of at most [`OUTPUT_BYTES`] a pixel plus the largest profile and packet fits in what
+/// this figure planned for them (`tests::the_planned_work_covers_the_metadata_rewrite`).
 pub fn work_bytes(pixels: u64, quality: u8, speed: u8) -> u64 {
     let record_per_pixel = match quality {
         0..=85 => 72,
@@ -47,6 +52,10 @@ const FRAME_BYTES: u64 = 26;
 
 /// Fixed tables and buffers of one encode, whatever the size (about 2 MB measured at 64×64).
 const FIXED: u64 = 4 << 20;
+
+/// The most bytes a pixel an AVIF output takes (noise at quality 100, alpha included: the
+/// storage bound's figure, `crate::stored`).
+pub const OUTPUT_BYTES: u64 = 6;
 
 /// The pixels one tile should cover: [`encode`] asks rav1e for `ceil(pixels / TILE_PIXELS)`
 /// tiles. 128 Ki pixels (e.g. 448×320, 16 tiles at 1600×1200) bounds the symbol record to
@@ -78,7 +87,8 @@ pub fn tiles_for(pixels: u64) -> usize {
 ///
 /// The EXIF goes in here rather than after encoding, as it does for the other formats: the
 /// container is written by ravif's avif-serialize, which frames a raw TIFF block itself (the
-/// item's 4-byte offset to the TIFF header, then the TIFF) but stores no XMP, IPTC or ICC item.
+/// item's 4-byte offset to the TIFF header, then the TIFF) but stores no XMP item or profile;
+/// those are written into its boxes afterwards (`metadata::avif_boxes`).
 ///
 /// The planes go to `encode_raw_planes_8_bit` directly, converted here as ravif converts them:
 /// its `encode_rgb`/`encode_rgba` pick 8 or 10 bits at run time, so calling them links rav1e a

@@ -90,14 +90,13 @@ fn speed_defaults_to_the_fastest_and_is_bounded() {
 }
 
 #[test]
-fn avif_takes_every_metadata_policy_but_refuses_to_keep_the_profile() {
+fn avif_takes_every_metadata_and_icc_policy() {
     for policy in ["strip", "keep", "copyright"] {
         let p = parse(serde_json::json!({"format": "avif", "metadata": policy})).expect("valid");
         assert_eq!(p.metadata, MetadataPolicy::parse(policy));
     }
-    let e = parse(serde_json::json!({"format": "avif", "icc": "keep"})).expect_err("refused");
-    assert_eq!(e.field, "icc");
-    assert!(e.message.contains("no colour profile"), "{}", e.message);
+    let p = parse(serde_json::json!({"format": "avif", "icc": "keep"})).expect("valid");
+    assert_eq!(p.icc, crate::icc::IccPolicy::Keep);
 }
 
 #[test]
@@ -134,5 +133,18 @@ fn the_planned_encode_memory_grows_with_quality_as_a_size_search_needs() {
     for pixels in [10_000, 300_000, 1_920_000, 8_000_000] {
         let planned: Vec<u64> = (1..=100).map(|q| super::work_bytes(pixels, q, 10)).collect();
         assert!(planned.windows(2).all(|w| w[0] <= w[1]), "{pixels} pixels");
+    }
+}
+
+#[test]
+fn the_planned_work_covers_the_metadata_rewrite() {
+    // The rewrite holds the encoder's output and its copy with the largest profile and XMP
+    // packet, after rav1e's buffers (planned by `work_bytes`) are freed.
+    let blocks = (crate::icc::MAX_PROFILE_BYTES + crate::metadata::MAX_XMP) as u64;
+    for pixels in [1, 64 * 64, 1600 * 1200, 1 << 24] {
+        for (quality, speed) in [(1, 10), (60, 10), (100, 1)] {
+            let rewrite = pixels * super::OUTPUT_BYTES + 2 * blocks;
+            assert!(super::work_bytes(pixels, quality, speed) > rewrite, "{pixels} px at q{quality} s{speed}");
+        }
     }
 }
