@@ -62,7 +62,9 @@ pub fn output_bound(info: &ImageInfo, chain: &Chain, output: (u32, u32)) -> u64 
         None => encoded,
     };
     let metadata = if p.metadata.is_strip() { 0 } else { MAX_HELD };
-    encoded.saturating_add(FIXED_BYTES).saturating_add(metadata)
+    // A kept colour profile is embedded whole, up to the largest one a source may carry.
+    let profile = if p.icc.is_convert() { 0 } else { crate::icc::MAX_PROFILE_BYTES as u64 };
+    encoded.saturating_add(FIXED_BYTES).saturating_add(metadata).saturating_add(profile)
 }
 
 /// At most how many bytes a task stores: its outputs, and the zip of them it builds when it

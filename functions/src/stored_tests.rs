@@ -77,6 +77,11 @@ fn max_bytes_and_kept_metadata_move_the_bound() {
     let kept = output_bound(&info(Format::Png, size), &chain(json!({"op": "encode", "format": "jpeg", "metadata": "keep"})), size);
     assert_eq!(capped, 50_000 + FIXED_BYTES);
     assert_eq!(kept, plain + MAX_HELD);
+    for format in ["jpeg", "png", "webp", "avif"] {
+        let [plain, profiled] = ["convert", "keep"]
+            .map(|icc| output_bound(&info(Format::Jpeg, size), &chain(json!({"op": "encode", "format": format, "icc": icc})), size));
+        assert_eq!(profiled, plain + crate::icc::MAX_PROFILE_BYTES as u64, "{format}: a kept profile is counted whole");
+    }
 }
 
 #[test]
