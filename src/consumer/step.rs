@@ -140,10 +140,6 @@ pub async fn run(
         if config.faults.pause_ms > 0 {
             Delay::from(Duration::from_millis(u64::from(config.faults.pause_ms))).await;
         }
-        // A turn of the event loop before each step's CPU work: requests waiting on this
-        // isolate (a subscriber's socket opening, a status poll) go on between steps instead of
-        // after the whole chain.
-        crate::turn::pause(0).await;
         let (outcome, checkpointed) = match attempt <= config.faults.transient {
             true => (Outcome::Transient { message: format!("injected transient failure on attempt {attempt} (FAULT_INJECTION)") }, false),
             false => run.step(step, attempt).await,
