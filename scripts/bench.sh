@@ -8,7 +8,7 @@
 # times the listings instead (bench/list.mjs, issue 6) and writes bench/list-results.json.
 #   bash scripts/bench.sh live [--clients 1000] [--tasks 5]
 # times event fan-out and per-step orchestration overhead (bench/live.mjs, issue 5).
-#   bash scripts/bench.sh chains [--runs 5] [--warmup 1] [--images DIR] [--cases web,six,…]
+#   bash scripts/bench.sh chains [--runs 5] [--warmup 1] [--images DIR] [--cases web,six,…] [--state tmpfs|disk]
 # times chains END TO END through the public routes (POST /tasks → terminal WebSocket event):
 # the presets, a six-step chain, resize+encode and the per-step orchestration cost, vs sharp in
 # the same run (bench/chains.mjs); generates its inputs into bench/fixtures/ unless --images DIR
