@@ -17,7 +17,10 @@
 //   `Stellar-Bench-Skip-Edge: 1` (honoured when BENCH_ROUTES=1) when the server honours it; else
 //   a fresh `Host` per request: the edge key carries the origin, the store key does not, so each
 //   request misses the edge and reads the store, as a cold edge in another location would.
-// - edge hit: the same URL again, beside `GET /health?deep=0` (the same server's floor).
+// - edge hit: the same URL again, beside `GET /health?deep=0` (the same server's floor) and, in a
+//   `wrangler dev` of the plain-JS control Worker (bench/control/) started for this part only, a
+//   cache hit of the same bytes (`GET /bench/cache`: `caches.default.match`, nothing else) and its
+//   no-op (`GET /health`): what the local Cache simulator costs any Worker.
 // - coalescing: `--clients` simultaneous requests for one cold rendition; renders are counted
 //   from the dev server's `{"event":"render",…,"image":…}` log lines.
 // - negotiation: one URL (format auto) with three Accept headers.
@@ -178,15 +181,26 @@ async function main() {
     store.sources.push(res.headers["stellar-cache"]);
   }
 
-  // Edge hits, interleaved with the floor (same agent, same connection).
-  const edge = { ms: [], sources: [], floor: [] };
-  await render(colds[0], COLD); // the default origin's edge copy exists since the cold render; make sure
+  // Edge hits, interleaved with the floor (same agent, same connection) and with the plain-JS
+  // control's cache hit of the same bytes and its no-op (its own connection).
+  const edge = { ms: [], sources: [], floor: [], jsCache: [], jsNoop: [] };
+  const rendition = await render(colds[0], COLD); // the default origin's edge copy exists since the cold render; make sure
+  const control = await startServer({}, ["--config", "bench/control/wrangler.toml"]);
+  const controlPort = opts.via === "worker" ? await workerPort(control) : control.port;
+  const controlAgent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  await putControlCache(controlPort, rendition);
   for (let i = 0; i < opts.hits; i++) {
     const res = await render(colds[0], COLD);
     edge.ms.push(res.ms);
     edge.sources.push(res.headers["stellar-cache"]);
     edge.floor.push((await get(port, "/health?deep=0", { agent })).ms);
+    const js = await get(controlPort, "/bench/cache", { agent: controlAgent });
+    if (js.status !== 200 || js.body.length !== rendition.body.length) throw new Error(`control cache hit answered ${js.status} with ${js.body.length} bytes`);
+    edge.jsCache.push(js.ms);
+    edge.jsNoop.push((await get(controlPort, "/health", { agent: controlAgent })).ms);
   }
+  controlAgent.destroy();
+  await stopServer(control);
 
   // Simultaneous requests for one cold rendition, each on its own connection, opened beforehand
   // (a round of /health?deep=0) so that all of them reach the Worker together.
@@ -213,13 +227,28 @@ async function main() {
     kind: "end to end through the public route GET /images/{id}/render", via: opts.via, input: { name: input.name, width: meta.width, height: meta.height, orientation: meta.orientation ?? 1, bytes: input.buf.length },
     cold: { studio: stats(cold.studio), sharp: stats(cold.sharp), ratio: round(median(cold.studio) / median(cold.sharp), 2), sources: tally(cold.sources), studio_output: cold.studioOut, sharp_output: cold.sharpOut && { width: cold.sharpOut.width, height: cold.sharpOut.height, bytes: cold.sharpOut.bytes } },
     store: { method: store.method, ...stats(store.ms), sources: tally(store.sources) },
-    edge: { ...stats(edge.ms), sources: tally(edge.sources), floor: stats(edge.floor), over_floor_ms: round(median(edge.ms) - median(edge.floor), 2) },
+    edge: {
+      ...stats(edge.ms), sources: tally(edge.sources), floor: stats(edge.floor), over_floor_ms: round(median(edge.ms) - median(edge.floor), 2),
+      js_cache_hit: stats(edge.jsCache), js_noop: stats(edge.jsNoop), over_js_cache_ms: round(median(edge.ms) - median(edge.jsCache), 2), js_cache_over_noop_ms: round(median(edge.jsCache) - median(edge.jsNoop), 2),
+    },
     crowd: crowdOut, negotiation, machine: m,
   };
   result.markdown = markdown(result, opts);
   writeFileSync(path.join(benchDir, "render-results.json"), JSON.stringify(result, null, 2) + "\n");
   console.log(result.markdown);
   log("wrote bench/render-results.json");
+}
+
+/** Stores `rendition`'s bytes in the control Worker's `caches.default` (bench/control/worker.mjs). */
+function putControlCache(port, rendition) {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: "127.0.0.1", port, path: "/bench/cache", method: "PUT", headers: { "content-type": rendition.headers["content-type"], "content-length": rendition.body.length } }, (res) => {
+      res.resume();
+      res.on("end", () => (res.statusCode === 204 ? resolve() : reject(new Error(`control cache put answered ${res.statusCode}`))));
+    });
+    req.on("error", reject);
+    req.end(rendition.body);
+  });
 }
 
 // The route refuses the rendition (the render budget is half MEMORY_BUDGET_BYTES): nothing to time.
@@ -253,6 +282,7 @@ function markdown(r, opts) {
     `| cold render → 1600 px JPEG q80 (\`?${COLD}\`) | ${fmt(c.studio.p50)} (${fmt(c.studio.p90)}) | sharp ${fmt(c.sharp.p50)} | ${fmt(c.ratio, 2)}× | ≤ ${TARGETS.cold_ratio}× sharp | ${met(c.ratio <= TARGETS.cold_ratio)} |`,
     `| store hit, edge skipped (${s.method}) | ${fmt(s.p50, 2)} (${fmt(s.p90, 2)}) | — | ${fmt(s.p50, 2)} ms | ≤ ${TARGETS.store_ms} ms | ${met(s.p50 <= TARGETS.store_ms)} |`,
     `| edge hit | ${fmt(e.p50, 2)} (${fmt(e.p90, 2)}) | floor \`GET /health?deep=0\` ${fmt(e.floor.p50, 2)} | ${fmt(e.over_floor_ms, 2)} ms over the floor | ≤ ${TARGETS.edge_ms} ms | ${met(e.p50 <= TARGETS.edge_ms)} (p50 itself) |`,
+    `| plain-JS Worker: cache hit of the same bytes (control, \`caches.default.match\` only) | ${fmt(e.js_cache_hit.p50, 2)} (${fmt(e.js_cache_hit.p90, 2)}) | its no-op \`GET /health\` ${fmt(e.js_noop.p50, 2)} | cache hit ${fmt(e.js_cache_over_noop_ms, 2)} ms over its no-op; **our edge hit − plain-JS cache hit ${fmt(e.over_js_cache_ms, 2)} ms** | — | — |`,
     `| ${k.clients} simultaneous requests, one cold rendition | — | — | ${JSON.stringify(k.statuses)}; ${k.renders} render(s); ${fmt(k.wall_ms, 0)} ms for all | all 200, one render | ${met(k.statuses[200] === k.clients && k.renders === 1)} |`,
     "",
     `Stellar-Cache seen: cold ${src(c.sources)}; store ${src(s.sources)}; edge ${src(e.sources)}; simultaneous ${src(k.sources)}.`,

@@ -13,6 +13,7 @@
 // Every request and every job writes one structured log line (Workers Logs are on, as for the
 // studio) and one Analytics Engine data point.
 // No images are decoded: the work of the studio's own code is exactly what this leaves out.
+// bench/render.mjs also uses it as the plain-JS yardstick of an edge hit (`/bench/cache`).
 import { DurableObject } from "cloudflare:workers";
 
 const json = (value, status = 200) => Response.json(value, { status });
@@ -30,6 +31,7 @@ function record(env, kind, fields, status, t0) {
 export default {
   async fetch(req, env, ctx) {
     const t0 = Date.now(), url = new URL(req.url), tenant = tenantOf(req, url);
+    if (url.pathname === "/bench/cache") return cacheRoute(req, url); // bench/render.mjs: nothing else, no log line
     const res = await route(req, env, ctx, url, tenant);
     if (url.pathname !== "/health") record(env, "request", { route: url.pathname.replace(/\/[0-9a-f-]{36}/, "/{id}"), method: req.method, tenant }, res.status, t0);
     return res;
@@ -112,6 +114,20 @@ async function analyze(env, { analyze: image, tenant }) {
   const placeholder = JSON.stringify({ hash: btoa(String.fromCharCode(...digest.slice(0, 20))), color: `#${[...digest.slice(20, 23)].map((b) => b.toString(16).padStart(2, "0")).join("")}` });
   await env.IMAGES.put(key, bytes, { httpMetadata: original.httpMetadata, customMetadata: { placeholder }, onlyIf: { etagMatches: original.etag } });
   await post(env.TENANTS.get(env.TENANTS.idFromName(tenant)), "/analyzed", { id: image, placeholder });
+}
+
+// The render bench's yardstick (bench/render.mjs): one lookup in `caches.default` and nothing
+// else (no log line, no data point), so that what the local Cache simulator costs any Worker can
+// be set beside the studio's edge hit. PUT stores the body once (under a path no route serves,
+// like the studio's edge keys); GET answers the cached response as it comes.
+async function cacheRoute(req, url) {
+  const key = `${url.origin}/__edge/bench`;
+  if (req.method === "PUT") {
+    const headers = { "content-type": req.headers.get("content-type") ?? "application/octet-stream", "cache-control": "public, max-age=2592000" };
+    await caches.default.put(key, new Response(await req.arrayBuffer(), { headers }));
+    return new Response(null, { status: 204 });
+  }
+  return (await caches.default.match(key)) ?? json({ error: "not_found" }, 404);
 }
 
 // A token bucket in memory, like the studio's limiter (no storage).

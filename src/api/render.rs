@@ -1,6 +1,7 @@
 //! `GET /images/{id}/render`: an image rendered on request, for `<img src>`. Edge cache first
-//! (nothing else is read on a hit), then the image's record, then the derived store or a render
-//! coalesced with any other request for the same rendition in this isolate.
+//! (only the image's record is read beside it), then the derived store or a render coalesced
+//! with any other request for the same rendition in this isolate; the copies a miss leaves for
+//! the next request are written after the answer (`render::after`).
 
 use super::error::{ApiError, ApiResult};
 use super::gate::{admit, charge_work, identify_signed, Access};
@@ -9,11 +10,12 @@ use super::{param, query_pairs, Ctx};
 use crate::ids::{ImageId, TenantId};
 use crate::ratelimit::object::{charge, LimitError};
 use crate::ratelimit::Cost;
+use crate::render::after::Writes;
 use crate::render::edge::{self, EdgeKey};
 use crate::render::flight::{self, Seat};
 use crate::render::negotiate::{negotiated_chain, AcceptClass};
 use crate::render::options::RenderOptions;
-use crate::render::produce::{self, Job, Produced, RenderFailure, Rendition};
+use crate::render::produce::{self, Job, RenderFailure, Rendition, Spent};
 use crate::storage::{ImageRecord, Images, StorageResult};
 use futures_util::future::{join, select, Either};
 use sha2::{Digest, Sha256};
@@ -57,68 +59,74 @@ pub async fn get(req: Request, ctx: Ctx) -> ApiResult<Response> {
     let key = EdgeKey::new(&origin, &tenant, &image, &options.canonical(), class);
     let if_none_match = req.headers().get("if-none-match")?;
     let answer = Answer { access, negotiated: class.is_some(), if_none_match: if_none_match.as_deref() };
-    let (charged, record) = match edge_or_behind(&ctx, &tenant, &image, (!skips_edge(&req, &ctx)).then_some(&key)).await? {
+    let record = match edge_or_record(&ctx, &tenant, &image, (!skips_edge(&req, &ctx)).then_some(&key)).await? {
         Ok(hit) => return answer.cached(hit),
-        Err(behind) => behind,
+        Err(record) => record,
     };
-    // Behind the edge a refusal answers 429.
+    // Behind the edge the read is charged while the rendition is looked for; a refusal answers
+    // 429 (also for an image that does not exist: probing costs like reading).
+    let wanted = Wanted { tenant: &tenant, image: &image, options: &options, class, origin: &origin, key };
+    let (charged, answered) = join(charge_work(&ctx, &tenant, Cost::Read), behind(&ctx, &wanted, record, &answer)).await;
     charged?;
+    answered
+}
+
+/// What a request behind the edge asks for.
+struct Wanted<'a> {
+    tenant: &'a TenantId,
+    image: &'a ImageId,
+    options: &'a RenderOptions,
+    class: Option<AcceptClass>,
+    origin: &'a str,
+    key: EdgeKey,
+}
+
+/// The answer from the derived store or a render, for the image's `record`.
+async fn behind(ctx: &Ctx, wanted: &Wanted<'_>, record: StorageResult<ImageRecord>, answer: &Answer<'_>) -> ApiResult<Response> {
     let record = record?;
     let images = Images::new(&ctx.env)?;
-    let class = class.unwrap_or(AcceptClass::Basic);
-    let chain = negotiated_chain(&options, class, record.format, (record.width, record.height))?;
+    let class = wanted.class.unwrap_or(AcceptClass::Basic);
+    let chain = negotiated_chain(wanted.options, class, record.format, (record.width, record.height))?;
     let result_key = result_key(&record.sha256, &chain);
     let etag = format!("\"{}\"", hex::encode(&Sha256::digest(result_key.as_bytes())[..16]));
     if answer.not_modified(&etag) {
         return answer.build(None, &etag, "", Source::Store);
     }
-    let aux = images.aux_originals(&tenant, &chain).await?;
+    let aux = images.aux_originals(wanted.tenant, &chain).await?;
     let (config, bucket) = (&ctx.data.config, images.bucket());
-    let job = Job {
-        request_id: &ctx.data.request_id,
-        bucket,
-        config,
-        tenant: &tenant,
-        record: &record,
-        chain: &chain,
-        result_key: &result_key,
-        aux,
-    };
-    let fill = EdgeFill { tenant: &tenant, image: &image, key: &key, etag: &etag };
-    let rendition = obtain(&ctx, &job, &fill).await?;
-    // A rendition this request rendered was put at the edge beside the store (`lead`).
-    if !rendition.rendered {
-        fill.keep(images.bucket(), &rendition).await?;
-    }
+    let job = Job { bucket, config, tenant: wanted.tenant, record: &record, chain: &chain, result_key: &result_key, aux };
+    let rendition = obtain(ctx, &job, wanted, &etag).await?;
     let source = if rendition.rendered { Source::Miss } else { Source::Store };
     answer.build(Some(rendition.bytes.to_vec()), &etag, &rendition.content_type, source)
 }
 
-/// What a request behind the edge needs: the rate limiter's verdict and the image's record.
-type Behind = (Result<(), LimitError>, StorageResult<ImageRecord>);
-
-/// The edge's copy, or what the levels behind it need. Those are asked for while the edge is
-/// looked up, so a store hit or a miss waits one round trip less; on an edge hit the read's
-/// charge completes after the answer (counted, never refused: the hit cost the studio nothing)
-/// and the record is not needed.
-async fn edge_or_behind(ctx: &Ctx, tenant: &TenantId, image: &ImageId, key: Option<&EdgeKey>) -> ApiResult<Result<edge::Cached, Behind>> {
-    let (env, tenant, image, per_minute) = (ctx.env.clone(), tenant.clone(), image.clone(), ctx.data.config.rate_limit_per_minute);
-    let behind = Box::pin(async move {
-        let record = async { Images::new(&env)?.get_record(&tenant, &image).await };
-        join(charge(&env, &tenant, Cost::Read, per_minute), record).await
+/// The edge's copy, or the image's record for the levels behind it. The record is read while
+/// the edge is looked up (a store hit or a miss waits one round trip less); nothing else is:
+/// the read's charge goes out after an edge hit's answer (counted, never refused: the hit cost
+/// the studio nothing), and behind the edge beside the store's lookup ([`get`]).
+async fn edge_or_record(
+    ctx: &Ctx,
+    tenant: &TenantId,
+    image: &ImageId,
+    key: Option<&EdgeKey>,
+) -> ApiResult<Result<edge::Cached, StorageResult<ImageRecord>>> {
+    let images = Images::new(&ctx.env)?;
+    let record = Box::pin(images.get_record(tenant, image));
+    let Some(key) = key else { return Ok(Err(record.await)) };
+    let hit = match select(Box::pin(edge::lookup(key)), record).await {
+        Either::Left((Ok(Some(hit)), _)) => hit,
+        Either::Left((Ok(None), record)) => return Ok(Err(record.await)),
+        Either::Left((Err(e), _)) => return Err(e.into()),
+        Either::Right((record, edge)) => match edge.await? {
+            Some(hit) => hit,
+            None => return Ok(Err(record)),
+        },
+    };
+    let (env, tenant, per_minute) = (ctx.env.clone(), tenant.clone(), ctx.data.config.rate_limit_per_minute);
+    ctx.data.background.wait_until(async move {
+        let _ = charge(&env, &tenant, Cost::Read, per_minute).await;
     });
-    let Some(key) = key else { return Ok(Err(behind.await)) };
-    match select(Box::pin(edge::lookup(key)), behind).await {
-        Either::Left((Ok(Some(hit)), behind)) => {
-            ctx.data.background.wait_until(async move {
-                let _ = behind.await;
-            });
-            Ok(Ok(hit))
-        }
-        Either::Left((Ok(None), behind)) => Ok(Err(behind.await)),
-        Either::Left((Err(e), _)) => Err(e.into()),
-        Either::Right((behind, edge)) => Ok(edge.await?.ok_or(behind)),
-    }
+    Ok(Ok(hit))
 }
 
 /// Whether a benchmark asks to measure the levels behind the edge cache (`bench/render.mjs`):
@@ -144,22 +152,10 @@ async fn options_of(req: &Request, ctx: &Ctx) -> ApiResult<RenderOptions> {
     }
 }
 
-/// Where a rendition goes in the edge cache.
-struct EdgeFill<'a> {
-    tenant: &'a TenantId,
-    image: &'a ImageId,
-    key: &'a EdgeKey,
-    etag: &'a str,
-}
-
-impl EdgeFill<'_> {
-    async fn keep(&self, bucket: &worker::Bucket, rendition: &Rendition) -> worker::Result<()> {
-        edge::keep(bucket, (self.tenant, self.image), self.key, &rendition.bytes, &rendition.content_type, self.etag).await
-    }
-}
-
 /// The rendition from the store, or rendered once however many requests ask at the same time.
-async fn obtain(ctx: &Ctx, job: &Job<'_>, fill: &EdgeFill<'_>) -> ApiResult<Rendition> {
+/// The leader answers as soon as it has the bytes; its writes run after the answer
+/// ([`after::Writes`]).
+async fn obtain(ctx: &Ctx, job: &Job<'_>, wanted: &Wanted<'_>, etag: &str) -> ApiResult<Rendition> {
     let flight_key = format!("{}/{}", job.tenant, job.result_key);
     loop {
         match flight::board(&flight_key) {
@@ -170,18 +166,45 @@ async fn obtain(ctx: &Ctx, job: &Job<'_>, fill: &EdgeFill<'_>) -> ApiResult<Rend
                 None => crate::turn::pause(10).await,
             },
             Seat::Leader(leader) => {
-                let produced = lead(ctx, job, fill).await;
-                leader.land(&produced);
-                return Ok(produced?);
+                let produced = lead(ctx, job).await;
+                let landing = leader.land(&produced.clone().map(|(rendition, _)| rendition));
+                let (rendition, spent) = produced?;
+                let writes = Writes {
+                    env: ctx.env.clone(),
+                    request_id: ctx.data.request_id.clone(),
+                    tenant: job.tenant.clone(),
+                    image: wanted.image.clone(),
+                    origin: wanted.origin.to_string(),
+                    key: wanted.key.clone(),
+                    etag: etag.to_string(),
+                    result_key: rendition.rendered.then(|| job.result_key.to_string()),
+                    rendition: rendition.clone(),
+                    spent,
+                    landing,
+                };
+                ctx.data.background.wait_until(writes.run());
+                return Ok(rendition);
             }
         }
     }
 }
 
-async fn lead(ctx: &Ctx, job: &Job<'_>, fill: &EdgeFill<'_>) -> Produced {
-    if let Some(stored) = produce::stored(job).await? {
-        return Ok(stored);
+/// The stored rendition, else one rendered here. The store is looked up while the original is
+/// opened (unless the plan refuses it: a stored rendition is served even then).
+async fn lead(ctx: &Ctx, job: &Job<'_>) -> Result<(Rendition, Spent), RenderFailure> {
+    let planned = produce::check(job);
+    let open = async {
+        if planned.is_ok() {
+            produce::open_original(job).await
+        } else {
+            Ok(None)
+        }
+    };
+    let (stored, original) = join(produce::stored(job), open).await;
+    if let Some(stored) = stored? {
+        return Ok((stored, Spent::default()));
     }
+    planned?;
     // A miss costs a write's tokens on top of the read (it decodes, computes and stores),
     // charged while the original is read.
     let pay = async {
@@ -190,12 +213,7 @@ async fn lead(ctx: &Ctx, job: &Job<'_>, fill: &EdgeFill<'_>) -> Produced {
             unavailable @ LimitError::Unavailable => RenderFailure::Internal(unavailable.to_string()),
         })
     };
-    let (rendition, spent) = produce::render(job, pay).await?;
-    // The store and the edge are written together; both before answering (see `edge::keep`).
-    let (saved, kept) = join(produce::save(job, &rendition, spent), fill.keep(job.bucket, &rendition)).await;
-    saved?;
-    kept?;
-    Ok(rendition)
+    produce::render(job, original?, pay).await
 }
 
 /// How to answer this request, whatever the rendition's source.

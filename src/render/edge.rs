@@ -18,6 +18,7 @@ use worker::{Bucket, Cache, Headers, Response};
 pub const EDGE_TTL_SECONDS: u64 = 30 * 24 * 3600;
 
 /// Where one rendition lives in the edge cache.
+#[derive(Clone)]
 pub struct EdgeKey {
     url: String,
     hash: String,
@@ -52,11 +53,10 @@ pub async fn lookup(key: &EdgeKey) -> worker::Result<Option<Cached>> {
 
 /// Keeps a rendition at the edge, and the marker that lets a delete purge it.
 ///
-/// Both writes go out together and both are awaited before the answer: what a delete must find
-/// is the pair in place once the client has the rendition (a delete it sends after that purges
-/// the entry). Written one after the other they cost a round trip more and guarded nothing
-/// more: a delete racing the render could list the markers between the two writes either way.
-/// A marker that failed takes its entry back out, so no entry outlives a delete unmarked.
+/// Both writes go out together (written one after the other they cost a round trip more and
+/// guard nothing more), after the answer (`render::after`, which re-reads the image's record
+/// afterwards so that a delete racing these writes still wins). A marker that failed takes its
+/// entry back out, so no entry outlives a delete unmarked.
 pub async fn keep(
     bucket: &Bucket,
     (tenant, image): (&TenantId, &ImageId),

@@ -6,6 +6,11 @@
 //! another request runs the follower inside that request, which workerd refuses (see
 //! `crate::turn`). A leader dropped before it lands (its request was cancelled) leaves the
 //! flight abandoned: its followers then try again themselves.
+//!
+//! A leader answers as soon as its rendition exists and writes it to the store and the edge
+//! afterwards (`render::after`); until those writes end ([`Landing`] dropped), a request that
+//! arrives reads the landed answer rather than missing a store not yet written and rendering
+//! again.
 
 use super::produce::Produced;
 use std::cell::RefCell;
@@ -15,9 +20,18 @@ use std::collections::HashMap;
 const POLL_MS: u64 = 10;
 
 enum Flight {
-    Flying { followers: usize },
-    Landed { answer: Produced, unread: usize },
-    Abandoned { unread: usize },
+    Flying {
+        followers: usize,
+    },
+    /// `held` while the leader's writes are still going ([`Landing`]).
+    Landed {
+        answer: Produced,
+        unread: usize,
+        held: bool,
+    },
+    Abandoned {
+        unread: usize,
+    },
 }
 
 thread_local! {
@@ -56,9 +70,36 @@ pub struct Leader {
 }
 
 impl Leader {
-    pub fn land(mut self, answer: &Produced) {
+    /// Hands `answer` to the followers; later arrivals read it too while the [`Landing`] lives.
+    pub fn land(mut self, answer: &Produced) -> Landing {
         self.landed = true;
-        settle(&self.key, |followers| Flight::Landed { answer: answer.clone(), unread: followers });
+        FLIGHTS.with(|flights| {
+            let mut flights = flights.borrow_mut();
+            if let Some(Flight::Flying { followers }) = flights.get(&self.key) {
+                let landed = Flight::Landed { answer: answer.clone(), unread: *followers, held: true };
+                flights.insert(self.key.clone(), landed);
+            }
+        });
+        Landing { key: std::mem::take(&mut self.key) }
+    }
+}
+
+/// A landed flight whose leader is still writing its rendition: dropped when the writes end.
+pub struct Landing {
+    key: String,
+}
+
+impl Drop for Landing {
+    fn drop(&mut self) {
+        FLIGHTS.with(|flights| {
+            let mut flights = flights.borrow_mut();
+            if let Some(Flight::Landed { unread, held, .. }) = flights.get_mut(&self.key) {
+                *held = false;
+                if *unread == 0 {
+                    flights.remove(&self.key);
+                }
+            }
+        });
     }
 }
 
@@ -70,7 +111,7 @@ impl Drop for Leader {
     }
 }
 
-/// Ends a flight: gone if nobody follows it, else `next` until every follower has read it.
+/// Abandons a flight: gone if nobody follows it, else `next` until every follower has read it.
 fn settle(key: &str, next: impl FnOnce(usize) -> Flight) {
     FLIGHTS.with(|flights| {
         let mut flights = flights.borrow_mut();
@@ -110,13 +151,13 @@ impl Follower {
                 self.done = true;
                 return Some(None);
             };
-            let (outcome, unread) = match flight {
+            let (outcome, unread, held) = match flight {
                 Flight::Flying { .. } => return None,
-                Flight::Landed { answer, unread } => (Some(answer.clone()), unread),
-                Flight::Abandoned { unread } => (None, unread),
+                Flight::Landed { answer, unread, held } => (Some(answer.clone()), unread, *held),
+                Flight::Abandoned { unread } => (None, unread, false),
             };
             *unread -= 1;
-            if *unread == 0 {
+            if *unread == 0 && !held {
                 flights.remove(&self.key);
             }
             self.done = true;
@@ -133,7 +174,13 @@ impl Drop for Follower {
                 let mut flights = flights.borrow_mut();
                 match flights.get_mut(&self.key) {
                     Some(Flight::Flying { followers }) => *followers -= 1,
-                    Some(Flight::Landed { unread, .. } | Flight::Abandoned { unread }) => {
+                    Some(Flight::Landed { unread, held, .. }) => {
+                        *unread -= 1;
+                        if *unread == 0 && !*held {
+                            flights.remove(&self.key);
+                        }
+                    }
+                    Some(Flight::Abandoned { unread }) => {
                         *unread -= 1;
                         if *unread == 0 {
                             flights.remove(&self.key);

@@ -54,3 +54,15 @@ fn cancelled_followers_leave_nothing_behind() {
     alone.land(&failure());
     assert!(empty("k4"), "a flight nobody followed is gone at once");
 }
+
+#[test]
+fn while_the_leader_still_writes_its_rendition_late_arrivals_read_it_instead_of_leading() {
+    let Seat::Leader(leader) = board("k5") else { panic!("leads") };
+    let landing = leader.land(&failure());
+    let mut late = follower(board("k5"));
+    assert!(matches!(late.look(), Some(Some(Err(_)))), "a late arrival reads the landed answer");
+    assert!(!empty("k5"), "kept while the writes go on");
+    drop(landing);
+    assert!(empty("k5"), "writes done, nobody reading: gone");
+    assert!(matches!(board("k5"), Seat::Leader(_)), "the next request leads (the store has it now)");
+}

@@ -3,6 +3,7 @@
 //! derived store in R2 (shared with tasks' results), and coalescing of simultaneous misses.
 //! The HTTP side is `api/render.rs`.
 
+pub mod after;
 pub mod edge;
 pub mod flight;
 pub mod negotiate;

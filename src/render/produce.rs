@@ -1,5 +1,7 @@
 //! Making a rendition that the edge cache did not have: from the derived store (R2, keyed like
 //! a task's result, so tasks and renders share them), or by running the chain in this request.
+//! The store is looked up while the original is opened, so a miss waits one round trip less;
+//! what a render writes afterwards is `render::after`'s.
 //!
 //! The planner runs before anything is read, against the same `MEMORY_BUDGET_BYTES` as a task:
 //! renders and queue jobs take turns per isolate (`crate::turn`), so each has the budget to
@@ -9,7 +11,6 @@
 use crate::clock::now_millis;
 use crate::config::Config;
 use crate::keys;
-use crate::log;
 use crate::memory;
 use crate::storage::{ImageRecord, HEIGHT_META, WIDTH_META};
 use crate::turn;
@@ -19,7 +20,7 @@ use functions::{Chain, ImageError};
 use std::collections::HashMap;
 use std::rc::Rc;
 use thiserror::Error;
-use worker::{Bucket, HttpMetadata};
+use worker::{Bucket, Object};
 
 /// A rendition's bytes and what the answer says about them.
 #[derive(Debug, Clone)]
@@ -54,7 +55,6 @@ pub type Produced = Result<Rendition, RenderFailure>;
 
 /// What producing one rendition needs.
 pub struct Job<'a> {
-    pub request_id: &'a str,
     pub bucket: &'a Bucket,
     pub config: &'a Config,
     pub tenant: &'a crate::ids::TenantId,
@@ -105,21 +105,28 @@ pub struct Spent {
     pub work_ms: u64,
 }
 
-/// Renders in this request, once `pay` (the rate limiter's charge, run while the original is
-/// read) has succeeded. The caller stores it ([`save`]).
+/// The original's object, its body not read yet (opened while the store is looked up; only
+/// the turn's holder reads it, [`render`]).
+pub async fn open_original(job: &Job<'_>) -> Result<Option<Object>, RenderFailure> {
+    Ok(job.bucket.get(keys::original(job.tenant, &job.record.id)).execute().await?)
+}
+
+/// Renders in this request from the `original` [`open_original`] opened, once `pay` (the rate
+/// limiter's charge, run while the original is read) has succeeded. The caller planned it
+/// first ([`check`]) and writes it afterwards (`render::after`).
 pub async fn render(
     job: &Job<'_>,
+    original: Option<Object>,
     pay: impl std::future::Future<Output = Result<(), RenderFailure>>,
 ) -> Result<(Rendition, Spent), RenderFailure> {
-    check(job)?;
     let started = now_millis();
     // The peak was planned for one job per isolate: wait for any other to finish first.
     let turn = turn::take().await;
     let turned = now_millis();
-    let original_key = keys::original(job.tenant, &job.record.id);
-    let (paid, source) = futures_util::future::join(pay, read(job.bucket, &original_key)).await;
+    let original = original.ok_or(ImageError::Invalid("the original is gone".into()))?;
+    let (paid, source) = futures_util::future::join(pay, body_of(original, "the original")).await;
     paid?;
-    let source = source?.ok_or(ImageError::Invalid("the original is gone".into()))?;
+    let source = source?;
     let mut aux = HashMap::new();
     for (id, key) in &job.aux {
         if let Some(bytes) = read(job.bucket, key).await? {
@@ -134,29 +141,12 @@ pub async fn render(
     Ok((Rendition { bytes: Rc::new(out.bytes), content_type: out.content_type.to_string(), dims, rendered: true }, spent))
 }
 
-/// Stores a rendition for the next request (or task) to share, and logs its `render` line.
-pub async fn save(job: &Job<'_>, rendition: &Rendition, spent: Spent) -> Result<(), RenderFailure> {
-    let started = now_millis();
-    let http = HttpMetadata { content_type: Some(rendition.content_type.clone()), ..Default::default() };
-    let (width, height) = rendition.dims;
-    let meta = HashMap::from([(WIDTH_META.to_string(), width.to_string()), (HEIGHT_META.to_string(), height.to_string())]);
-    let key = keys::result(job.tenant, job.result_key);
-    job.bucket.put(key, rendition.bytes.as_ref().clone()).http_metadata(http).custom_metadata(meta).execute().await?;
-    log::info("render")
-        .request_id(job.request_id)
-        .tenant(job.tenant.as_str())
-        .image(job.record.id.as_str())
-        .field("bytes", rendition.bytes.len())
-        .field("turn_wait_ms", spent.turn_wait_ms)
-        .field("read_ms", spent.read_ms)
-        .field("work_ms", spent.work_ms)
-        .field("store_ms", now_millis() - started)
-        .emit();
-    Ok(())
-}
-
 async fn read(bucket: &Bucket, key: &str) -> Result<Option<Vec<u8>>, RenderFailure> {
     let Some(obj) = bucket.get(key.to_string()).execute().await? else { return Ok(None) };
-    let body = obj.body().ok_or_else(|| RenderFailure::Internal(format!("{key} has no body")))?;
-    Ok(Some(body.bytes().await?))
+    Ok(Some(body_of(obj, key).await?))
+}
+
+async fn body_of(obj: Object, what: &str) -> Result<Vec<u8>, RenderFailure> {
+    let body = obj.body().ok_or_else(|| RenderFailure::Internal(format!("{what} has no body")))?;
+    Ok(body.bytes().await?)
 }

@@ -51,6 +51,9 @@ async fn a_render_url_answers_the_resized_image_then_from_its_caches() {
     assert!(header(&first, CACHE_CONTROL).starts_with("private"), "a bearer answer is the caller's alone");
     assert!(header(&first, VARY).contains("Accept"), "a negotiated format varies by Accept");
 
+    // The answer comes as soon as the bytes exist; the copies are written after it, and its
+    // `render` line says they are in place.
+    assert_eq!(render_lines(&app, &image, 1).await, 1);
     let (_, again, same) = render(&app, Some(&alice), &path, None).await;
     assert_eq!(header(&again, "stellar-cache"), "hit-edge");
     assert_eq!((header(&again, ETAG), same), (header(&first, ETAG), body), "the edge answers the same bytes and validator");
@@ -150,6 +153,11 @@ async fn bad_options_are_named_and_strangers_learn_nothing() {
 
 /// Render lines of `image` in the server log, once at least `at_least` have arrived.
 async fn render_lines(app: &TestApp, image: &str, at_least: usize) -> usize {
+    log_lines(app, "render", image, at_least).await
+}
+
+/// Lines of `event` about `image` in the server log, once at least `at_least` have arrived.
+async fn log_lines(app: &TestApp, event: &str, image: &str, at_least: usize) -> usize {
     let deadline = Instant::now() + LOG_DEADLINE;
     loop {
         let count = app
@@ -157,7 +165,7 @@ async fn render_lines(app: &TestApp, image: &str, at_least: usize) -> usize {
             .lines()
             .filter(|l| l.starts_with('{'))
             .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-            .filter(|v| v["event"] == "render" && v["image"] == image)
+            .filter(|v| v["event"] == event && v["image"] == image)
             .count();
         if count >= at_least || Instant::now() > deadline {
             return count;
@@ -195,6 +203,8 @@ async fn tasks_and_renders_share_renditions_and_deleting_the_image_deletes_them(
     let (_, headers, body) = render(&app, Some(&alice), &path, None).await;
     assert_eq!(header(&headers, "stellar-cache"), "hit-store", "the task's result is the rendition");
     assert_eq!(body, download(&app, &alice, task["id"].as_str().expect("id")).await);
+    // Its edge copy is written after the answer (`render_kept` once it is).
+    assert_eq!(log_lines(&app, "render_kept", &image, 1).await, 1);
 
     assert_eq!(
         send(app.request(reqwest::Method::DELETE, &format!("/images/{image}"), Some(&alice))).await.status(),
@@ -205,6 +215,27 @@ async fn tasks_and_renders_share_renditions_and_deleting_the_image_deletes_them(
     let again = id_of(&app.upload_ok(&alice, bytes, "image/jpeg").await);
     let (_, headers, _) = render(&app, Some(&alice), &format!("/images/{again}/render?w=64&format=png"), None).await;
     assert_eq!(header(&headers, "stellar-cache"), "miss");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_delete_racing_a_render_leaves_no_rendition_to_serve() {
+    let app = TestApp::spawn().await;
+    let alice = app.token("alice");
+    for round in 0..4 {
+        let image = id_of(&app.upload_ok(&alice, jpeg_fixture(1600, 1200), "image/jpeg").await);
+        let path = format!("/images/{image}/render?w=400");
+        // Sent together: the delete may land before the render reads the image, while it works,
+        // or while its copies are written after its answer.
+        let delete = app.request(reqwest::Method::DELETE, &format!("/images/{image}"), Some(&alice));
+        let ((status, headers, _), deleted) = tokio::join!(render(&app, Some(&alice), &path, None), send(delete));
+        assert_eq!(deleted.status(), StatusCode::NO_CONTENT, "round {round}");
+        if status == StatusCode::OK && header(&headers, "stellar-cache") == "miss" {
+            // It rendered: once its copies are written (its `render` line comes after them and
+            // after its check of the image), the deleted image has none left to serve.
+            assert_eq!(render_lines(&app, &image, 1).await, 1, "round {round}");
+        }
+        assert_error(app.get(Some(&alice), &path).await, StatusCode::NOT_FOUND, "not_found").await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -222,7 +253,9 @@ async fn a_miss_costs_more_than_a_hit_and_hits_are_never_refused() {
     let refused = app.get(Some(&alice), &path(40)).await;
     assert!(refused.headers().get("retry-after").is_some());
     assert_error(refused, StatusCode::TOO_MANY_REQUESTS, "rate_limited").await;
-    // What the edge cache holds is still served, however empty the bucket is.
+    // What the edge cache holds (once the renders' copies are written) is still served, however
+    // empty the bucket is.
+    assert_eq!(render_lines(&app, &image, 2).await, 2);
     for _ in 0..6 {
         let (status, headers, _) = render(&app, Some(&alice), &path(20), None).await;
         assert_eq!((status, header(&headers, "stellar-cache")), (StatusCode::OK, "hit-edge".to_string()));
