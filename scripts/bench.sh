@@ -27,7 +27,8 @@
 #   bash scripts/bench.sh render [--runs 7] [--hits 60] [--clients 100] [--images DIR] [--via worker|proxy] [--var K=V]
 # times render URLs through GET /images/{id}/render from outside (bench/render.mjs, issue 15): cold
 # render of the 12 MP photo to 1600 px JPEG q80 vs sharp, store and edge hits beside the server's
-# floor, simultaneous requests for one rendition, Accept negotiation; writes bench/render-results.json.
+# floor and a plain-JS Worker's cache hit (bench/control/), simultaneous requests for one
+# rendition, Accept negotiation; writes bench/render-results.json.
 #   bash scripts/bench.sh crop [--images DIR]
 # compares smart_crop's box with sharp's position "attention"/"entropy" crops as IoU, through the
 # public routes (bench/crop.mjs, issue 17); writes bench/crop-results.json.
