@@ -1,7 +1,7 @@
 //! Making a rendition that the edge cache did not have: from the derived store (R2, keyed like
 //! a task's result, so tasks and renders share them), or by running the chain in this request.
-//! The store is looked up while the original is opened, so a miss waits one round trip less;
-//! what a render writes afterwards is `render::after`'s.
+//! The store is looked up first (a hit reads nothing else); what a render writes afterwards is
+//! `render::after`'s.
 //!
 //! The planner runs before anything is read, against the same `MEMORY_BUDGET_BYTES` as a task:
 //! renders and queue jobs take turns per isolate (`crate::turn`), so each has the budget to
@@ -105,8 +105,8 @@ pub struct Spent {
     pub work_ms: u64,
 }
 
-/// The original's object, its body not read yet (opened while the store is looked up; only
-/// the turn's holder reads it, [`render`]).
+/// The original's object, its body not read yet (opened after a store miss, while the miss is
+/// paid for; only the turn's holder reads it, [`render`]).
 pub async fn open_original(job: &Job<'_>) -> Result<Option<Object>, RenderFailure> {
     Ok(job.bucket.get(keys::original(job.tenant, &job.record.id)).execute().await?)
 }
