@@ -23,6 +23,7 @@ mod metadata;
 mod redelivery;
 mod reliability;
 mod render;
+mod render_formats;
 mod retention;
 mod security;
 mod storm;
