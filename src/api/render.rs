@@ -199,16 +199,14 @@ async fn lead(ctx: &Ctx, job: &Job<'_>) -> Result<(Rendition, Spent), RenderFail
     }
     planned?;
     // A miss costs a write's tokens on top of the read (it decodes, computes and stores),
-    // charged while the original is opened.
+    // charged while the original is read.
     let pay = async {
         charge_work(ctx, job.tenant, Cost::Write).await.map_err(|e| match e {
             LimitError::Limited(seconds) => RenderFailure::RateLimited(seconds),
             unavailable @ LimitError::Unavailable => RenderFailure::Internal(unavailable.to_string()),
         })
     };
-    let (paid, original) = join(pay, produce::open_original(job)).await;
-    paid?;
-    produce::render(job, original?, async { Ok(()) }).await
+    produce::render(job, pay).await
 }
 
 /// How to answer this request, whatever the rendition's source.

@@ -105,28 +105,21 @@ pub struct Spent {
     pub work_ms: u64,
 }
 
-/// The original's object, its body not read yet (opened after a store miss, while the miss is
-/// paid for; only the turn's holder reads it, [`render`]).
-pub async fn open_original(job: &Job<'_>) -> Result<Option<Object>, RenderFailure> {
-    Ok(job.bucket.get(keys::original(job.tenant, &job.record.id)).execute().await?)
-}
-
-/// Renders in this request from the `original` [`open_original`] opened, once `pay` (the rate
-/// limiter's charge, run while the original is read) has succeeded. The caller planned it
-/// first ([`check`]) and writes it afterwards (`render::after`).
+/// Renders in this request once `pay` (the rate limiter's charge, run while the original is
+/// read) has succeeded. The caller planned it first ([`check`]) and writes it afterwards
+/// (`render::after`).
 pub async fn render(
     job: &Job<'_>,
-    original: Option<Object>,
     pay: impl std::future::Future<Output = Result<(), RenderFailure>>,
 ) -> Result<(Rendition, Spent), RenderFailure> {
     let started = now_millis();
     // The peak was planned for one job per isolate: wait for any other to finish first.
     let turn = turn::take().await;
     let turned = now_millis();
-    let original = original.ok_or(ImageError::Invalid("the original is gone".into()))?;
-    let (paid, source) = futures_util::future::join(pay, body_of(original, "the original")).await;
+    let key = keys::original(job.tenant, &job.record.id);
+    let (paid, source) = futures_util::future::join(pay, read(job.bucket, &key)).await;
     paid?;
-    let source = source?;
+    let source = source?.ok_or(ImageError::Invalid("the original is gone".into()))?;
     let mut aux = HashMap::new();
     for (id, key) in &job.aux {
         if let Some(bytes) = read(job.bucket, key).await? {
