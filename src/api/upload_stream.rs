@@ -30,14 +30,48 @@ pub async fn stage(req: &mut Request, images: &Images, staging: &str, len: u64, 
         chunk
     });
     // The runtime refuses a stream that ends early or runs long against its declared length.
-    if let Err(e) = images.put_staged(staging, FixedLengthStream::wrap(chunks, len)).await {
-        images.discard(staging).await;
-        return Err(ApiError::InvalidRequest(format!("the request body did not arrive whole ({len} bytes declared): {e}")));
-    }
+    let staged = images.put_staged(staging, FixedLengthStream::wrap(chunks, len)).await;
     let tap = tap.take();
-    if tap.seen != len {
+    if let Some(refused) = unfinished(tap.seen, len, staged.err()) {
         images.discard(staging).await;
-        return Err(ApiError::InvalidRequest(format!("the body had {} bytes; Content-Length said {len}", tap.seen)));
+        return Err(refused);
     }
     Ok(tap.into_upload(Held::Staged(staging.to_string()), None))
+}
+
+/// Why a staged body is refused: one that was not `len` bytes is the client's (400, with the
+/// counts); a whole body R2 failed to store is ours (500: the runtime's text is only logged,
+/// it names internals and changes between versions).
+fn unfinished(seen: u64, len: u64, failed: Option<worker::Error>) -> Option<ApiError> {
+    if seen != len {
+        return Some(ApiError::InvalidRequest(format!("the body had {seen} bytes; Content-Length said {len}")));
+    }
+    failed.map(|e| ApiError::Internal(format!("staging the upload in R2: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CAUSE: &str = "R2 put failed: internal error 10001 (bucket images-prod)";
+
+    #[test]
+    fn a_body_cut_short_is_the_clients_error_without_the_runtime_text() {
+        let refused = unfinished(10, 4096, Some(worker::Error::RustError(CAUSE.into()))).expect("refused");
+        assert_eq!((refused.code(), refused.status()), ("invalid_request", 400));
+        assert_eq!(refused.public_message(), "the body had 10 bytes; Content-Length said 4096");
+    }
+
+    #[test]
+    fn a_whole_body_that_storage_failed_is_ours_and_its_cause_stays_in_the_log() {
+        let refused = unfinished(4096, 4096, Some(worker::Error::RustError(CAUSE.into()))).expect("refused");
+        assert_eq!((refused.code(), refused.status()), ("internal", 500));
+        assert!(!refused.public_message().contains("10001") && !refused.public_message().contains("images-prod"));
+        assert!(matches!(refused, ApiError::Internal(cause) if cause.contains(CAUSE)));
+    }
+
+    #[test]
+    fn a_whole_stored_body_is_kept() {
+        assert!(unfinished(4096, 4096, None).is_none());
+    }
 }
