@@ -198,10 +198,10 @@ async fn lead(ctx: &Ctx, job: &Job<'_>) -> Result<(Rendition, Spent), RenderFail
         return Ok((stored, Spent::default()));
     }
     planned?;
-    // A miss costs a write's tokens on top of the read (it decodes, computes and stores),
+    // A miss costs its chain's work on top of the read (it decodes, computes and stores),
     // charged while the original is read.
     let pay = async {
-        charge_work(ctx, job.tenant, Cost::Write).await.map_err(|e| match e {
+        charge_work(ctx, job.tenant, produce::miss_cost(job.chain)).await.map_err(|e| match e {
             LimitError::Limited(seconds) => RenderFailure::RateLimited(seconds),
             unavailable @ LimitError::Unavailable => RenderFailure::Internal(unavailable.to_string()),
         })

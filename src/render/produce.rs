@@ -12,6 +12,7 @@ use crate::clock::now_millis;
 use crate::config::Config;
 use crate::keys;
 use crate::memory;
+use crate::ratelimit::Cost;
 use crate::storage::{ImageRecord, HEIGHT_META, WIDTH_META};
 use crate::turn;
 use functions::plan::{plan, Limits};
@@ -97,6 +98,13 @@ pub async fn stored(job: &Job<'_>) -> Result<Option<Rendition>, RenderFailure> {
     Ok(Some(Rendition { bytes: Rc::new(body.bytes().await?), content_type, dims: (width, height), rendered: false }))
 }
 
+/// What a miss costs on top of the read: its chain's work, as a one-image task with the same
+/// chain pays ([`Cost::work`]: one token per step, at least a write's), so a long chain is not
+/// cheaper by render URL than by task.
+pub fn miss_cost(chain: &Chain) -> Cost {
+    Cost::work(1, chain.len())
+}
+
 /// Where a render's time went (its `render` log line).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Spent {
@@ -142,4 +150,24 @@ async fn read(bucket: &Bucket, key: &str) -> Result<Option<Vec<u8>>, RenderFailu
 async fn body_of(obj: Object, what: &str) -> Result<Vec<u8>, RenderFailure> {
     let body = obj.body().ok_or_else(|| RenderFailure::Internal(format!("{what} has no body")))?;
     Ok(body.bytes().await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use functions::chain::MAX_STEPS;
+    use serde_json::json;
+
+    fn chain(steps: usize) -> Chain {
+        let mut list: Vec<_> = (1..steps).map(|_| json!({"op": "grayscale"})).collect();
+        list.push(json!({"op": "encode", "format": "png"}));
+        Chain::parse(&json!(list)).expect("a valid chain")
+    }
+
+    #[test]
+    fn a_render_miss_costs_its_steps_like_a_one_image_task() {
+        assert_eq!(miss_cost(&chain(2)).tokens(), Cost::Write.tokens(), "a short chain: a write");
+        assert_eq!(miss_cost(&chain(MAX_STEPS)).tokens(), Cost::work(1, MAX_STEPS).tokens());
+        assert!(miss_cost(&chain(MAX_STEPS)).tokens() > Cost::Write.tokens(), "a long chain costs more than a short one");
+    }
 }
