@@ -80,6 +80,10 @@ pub fn decode(bytes: &[u8], info: &ImageInfo, opts: &DecodeOptions, planar_ok: b
     if info.format != Format::Jpeg {
         fits(info, (info.width, info.height), opts.max_alloc)?;
     }
+    if info.format == Format::Png && crate::icc::png_profile_too_large(bytes) {
+        let cap = crate::icc::MAX_PROFILE_BYTES >> 10;
+        return Err(ImageError::Invalid(format!("the PNG's colour profile (iCCP) inflates past {cap} KiB")));
+    }
     // A kept RGB profile is not applied: the output carries it instead.
     let profile = SourceProfile::of(bytes, info.format).filter(|p| !(opts.keep_profile && p.is_rgb()));
     let mut raster = match info.format {

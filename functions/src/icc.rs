@@ -2,7 +2,9 @@
 //! Adobe RGB and ProPhoto from cameras and editors, CMYK from print workflows) is converted to
 //! sRGB as the pixels are decoded, with `moxcms` (pure Rust), so every later step and every
 //! output works in the colour space browsers assume. A profile that cannot be read is ignored
-//! (as browsers do): a broken tag must not make a photo unreadable.
+//! (as browsers do): a broken tag must not make a photo unreadable. One over
+//! [`MAX_PROFILE_BYTES`] is ignored too, checked before it is copied or inflated; only a PNG
+//! whose deflated `iCCP` inflates past it is refused (see [`png_profile_too_large`]).
 //!
 //! The conversion runs a row at a time in place (two row buffers), so it adds no raster to
 //! the plan: its allowance, [`ICC_BYTES`], covers the transform's tables (measured: 130 KiB for
@@ -167,24 +169,35 @@ fn is_srgb(profile: &ColorProfile) -> bool {
         && near(profile.blue_colorant, srgb.blue_colorant)
 }
 
-/// The ICC profile stored in the file, if any.
+/// The ICC profile stored in the file, if any and at most [`MAX_PROFILE_BYTES`]: a larger one
+/// is dropped before it is copied, joined or inflated. None of these bytes is in a plan beyond
+/// [`ICC_BYTES`], and a PNG's `iCCP` is deflated: a few KiB in the file could inflate to
+/// gigabytes (the `image` crate's PNG reader inflates it without a bound).
 pub fn embedded(bytes: &[u8], format: Format) -> Option<Vec<u8>> {
     use image::ImageDecoder;
     match format {
         Format::Jpeg => jpeg_profile(bytes),
-        Format::Png => image::codecs::png::PngDecoder::new(Cursor::new(bytes)).ok()?.icc_profile(),
+        Format::Png => png_profile(bytes),
+        // The tiff crate refuses a tag value over 1 MiB (its default `ifd_value_size`).
         Format::Tiff => image::codecs::tiff::TiffDecoder::new(Cursor::new(bytes)).ok()?.icc_profile(),
-        Format::Webp => image_webp::WebPDecoder::new(Cursor::new(bytes)).ok()?.icc_profile().ok().flatten(),
+        Format::Webp => {
+            let mut decoder = image_webp::WebPDecoder::new(Cursor::new(bytes)).ok()?;
+            // The chunk is copied whole: refuse a larger one before it is.
+            decoder.set_memory_limit(MAX_PROFILE_BYTES);
+            decoder.icc_profile().ok().flatten()
+        }
         Format::Gif | Format::Bmp | Format::Avif => None,
     }
+    .filter(|icc| icc.len() <= MAX_PROFILE_BYTES)
 }
 
 /// A JPEG's profile: `APP2` segments tagged `ICC_PROFILE\0`, each with its sequence number and
-/// the count, concatenated in sequence order (ICC.1 annex B.4).
+/// the count, concatenated in sequence order (ICC.1 annex B.4). Sequence numbers are one byte,
+/// so more than 255 segments, or more than [`MAX_PROFILE_BYTES`] in all, is no profile.
 fn jpeg_profile(bytes: &[u8]) -> Option<Vec<u8>> {
     const TAG: &[u8] = b"ICC_PROFILE\0";
     let mut chunks: Vec<(u8, &[u8])> = Vec::new();
-    let mut at = 2;
+    let (mut at, mut total) = (2, 0);
     while let (Some(&0xFF), Some(&marker)) = (bytes.get(at), bytes.get(at + 1)) {
         // Start of scan: the headers are over.
         if marker == 0xDA {
@@ -194,6 +207,10 @@ fn jpeg_profile(bytes: &[u8]) -> Option<Vec<u8>> {
         let segment = bytes.get(at + 4..at + 2 + len)?;
         if marker == 0xE2 && segment.len() > TAG.len() + 2 && segment.starts_with(TAG) {
             chunks.push((segment[TAG.len()], &segment[TAG.len() + 2..]));
+            total += segment.len() - TAG.len() - 2;
+            if chunks.len() > 255 || total > MAX_PROFILE_BYTES {
+                return None;
+            }
         }
         at += 2 + len;
     }
@@ -202,6 +219,46 @@ fn jpeg_profile(bytes: &[u8]) -> Option<Vec<u8>> {
     }
     chunks.sort_by_key(|(seq, _)| *seq);
     Some(chunks.into_iter().flat_map(|(_, data)| data.iter().copied()).collect())
+}
+
+/// A PNG's profile: its first `iCCP` chunk before the image data, as the png crate reads it
+/// (CRC checked, a name of 1–79 bytes, compression method 0), inflated to at most
+/// [`MAX_PROFILE_BYTES`].
+fn png_profile(bytes: &[u8]) -> Option<Vec<u8>> {
+    png_iccp(bytes)?.ok()
+}
+
+/// Whether a PNG's `iCCP` inflates past [`MAX_PROFILE_BYTES`]. The `image` crate's PNG reader
+/// inflates it bounded only by the decoder's whole allocation limit, before the image data,
+/// so such a file is refused before that reader runs ([`crate::decode`]).
+pub fn png_profile_too_large(bytes: &[u8]) -> bool {
+    matches!(png_iccp(bytes), Some(Err(fdeflate::BoundedDecompressionError::OutputTooLarge { .. })))
+}
+
+/// The first `iCCP` chunk before the image data, inflated (at most [`MAX_PROFILE_BYTES`]).
+fn png_iccp(bytes: &[u8]) -> Option<Result<Vec<u8>, fdeflate::BoundedDecompressionError>> {
+    let mut at = 8;
+    while let Some(head) = bytes.get(at..at + 8) {
+        let len = usize::try_from(u32::from_be_bytes([head[0], head[1], head[2], head[3]])).ok()?;
+        let end = at.checked_add(12)?.checked_add(len)?;
+        let (kind, data, crc) = (&head[4..8], bytes.get(at + 8..end - 4)?, bytes.get(end - 4..end)?);
+        match kind {
+            b"IDAT" | b"IEND" => return None,
+            b"iCCP" => {
+                let mut hasher = crc32fast::Hasher::new();
+                hasher.update(kind);
+                hasher.update(data);
+                if hasher.finalize().to_be_bytes() != crc {
+                    return None;
+                }
+                let name = data.iter().take(80).position(|&b| b == 0).filter(|&n| n > 0)?;
+                let (&method, deflated) = data.get(name + 1..)?.split_first()?;
+                return (method == 0).then(|| fdeflate::decompress_to_vec_bounded(deflated, MAX_PROFILE_BYTES));
+            }
+            _ => at = end,
+        }
+    }
+    None
 }
 
 #[cfg(test)]

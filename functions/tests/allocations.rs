@@ -14,7 +14,7 @@ use functions::decode::DecodeOptions;
 use functions::format::probe;
 use functions::plan::Limits;
 use functions::session::run_chain;
-use functions::Chain;
+use functions::{Chain, Format};
 use serde_json::json;
 use std::collections::HashMap;
 
@@ -185,4 +185,63 @@ fn a_watermark_is_decoded_where_it_lies_without_a_copy() {
     let (out, held) = peak(|| run_chain(&chain, input, LIMITS, &aux).expect("runs"));
     assert_eq!((out.width, out.height), (24, 16));
     assert!(held < 1 << 20, "held {held} bytes: the 6 MiB watermark was copied");
+}
+
+/// `image`'s PNG chunk framing: length, type, data, CRC.
+fn png_chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
+    let mut crc = crc32fast::Hasher::new();
+    crc.update(kind);
+    crc.update(data);
+    [&u32::try_from(data.len()).expect("small").to_be_bytes()[..], kind, data, &crc.finalize().to_be_bytes()].concat()
+}
+
+#[test]
+fn a_deflated_colour_profile_is_not_inflated_past_its_cap() {
+    // 256 MiB of zeros deflate to a few hundred KiB: a reader that inflates the iCCP chunk
+    // whole before looking at its size holds all of it, in no plan.
+    let deflated = fdeflate::compress_to_vec(&vec![0; 256 << 20]);
+    let mut png = Vec::new();
+    hostile::rgb(4, 4).write_to(&mut std::io::Cursor::new(&mut png), image::ImageOutputFormat::Png).expect("png");
+    let iccp = png_chunk(b"iCCP", &[&b"bomb\0\0"[..], &deflated].concat());
+    png.splice(33..33, iccp);
+    let (profile, held) = peak(|| functions::icc::embedded(&png, Format::Png));
+    assert_eq!(profile, None, "a profile over MAX_PROFILE_BYTES is ignored");
+    assert!(held <= 2 * functions::icc::MAX_PROFILE_BYTES as u64, "held {held} bytes inflating the profile");
+    // The decoder's own PNG reader would inflate it up to its whole allocation limit (the
+    // budget) before the pixels: the file is refused first.
+    let (outcome, held) = decode(&png);
+    assert_eq!(outcome, Err("invalid_image"));
+    assert!(held <= 2 * functions::icc::MAX_PROFILE_BYTES as u64, "held {held} bytes refusing a 4x4 image");
+}
+
+#[test]
+fn colour_profiles_over_the_cap_are_dropped_before_they_are_copied() {
+    // 128 APP2 segments of 64,000 bytes: an 8 MiB profile, joined whole before its size was seen.
+    let mut jpeg = Vec::new();
+    hostile::rgb(4, 4).write_to(&mut std::io::Cursor::new(&mut jpeg), image::ImageOutputFormat::Jpeg(80)).expect("jpeg");
+    let segments: Vec<u8> = (1..=128u8)
+        .flat_map(|seq| {
+            let body = [&b"ICC_PROFILE\0"[..], &[seq, 128], &[7; 64_000]].concat();
+            [&[0xFF, 0xE2][..], &u16::try_from(body.len() + 2).expect("fits").to_be_bytes(), &body].concat()
+        })
+        .collect();
+    jpeg.splice(2..2, segments);
+    // An 8 MiB ICCP chunk in a WebP, copied whole before its size was seen.
+    let webp = hostile::riff(&[hostile::vp8x(0x20, 2, 2), hostile::chunk(b"ICCP", &vec![7; 8 << 20]), hostile::vp8l(2, 2)]);
+    for (name, bytes, format) in [("jpeg", jpeg, Format::Jpeg), ("webp", webp, Format::Webp)] {
+        let (profile, held) = peak(|| functions::icc::embedded(&bytes, format));
+        assert_eq!(profile, None, "{name}: a profile over MAX_PROFILE_BYTES is ignored");
+        assert!(held < 1 << 20, "{name}: held {held} bytes reading an oversized profile");
+    }
+}
+
+#[test]
+fn metadata_blocks_over_their_caps_are_dropped_before_they_are_copied() {
+    // An 8 MiB eXIf chunk: the `keep` policy drops it (over MAX_EXIF) and must not copy it first.
+    let mut png = Vec::new();
+    hostile::rgb(4, 4).write_to(&mut std::io::Cursor::new(&mut png), image::ImageOutputFormat::Png).expect("png");
+    png.splice(33..33, png_chunk(b"eXIf", &vec![0; 8 << 20]));
+    let (found, held) = peak(|| functions::metadata::SourceMetadata::extract(&png, Format::Png));
+    assert_eq!(found.exif, None);
+    assert!(held < 1 << 20, "held {held} bytes reading an oversized EXIF block");
 }

@@ -1,7 +1,6 @@
 //! Finding the metadata blocks in a JPEG, PNG or WebP source, by walking its segments or chunks
 //! (a few dozen lines each; the decoders we use do not hand these blocks out).
 
-use super::SourceMetadata;
 use crate::format::Format;
 
 pub(super) const EXIF_HEADER: &[u8] = b"Exif\0\0";
@@ -9,18 +8,27 @@ pub(super) const XMP_HEADER: &[u8] = b"http://ns.adobe.com/xap/1.0/\0";
 pub(super) const PHOTOSHOP_HEADER: &[u8] = b"Photoshop 3.0\0";
 pub(super) const XMP_KEYWORD: &[u8] = b"XML:com.adobe.xmp";
 
-/// The blocks found, uncapped (the caller caps them).
-pub fn blocks(bytes: &[u8], format: Format) -> SourceMetadata {
+/// The blocks found, uncapped, borrowed from the file: the caller copies those under its caps
+/// only (a block is as large as its file allows; a copy of it first would be memory no plan
+/// counts).
+#[derive(Debug, Default)]
+pub struct Found<'a> {
+    pub exif: Option<&'a [u8]>,
+    pub xmp: Option<&'a [u8]>,
+    pub iptc: Option<&'a [u8]>,
+}
+
+pub fn blocks(bytes: &[u8], format: Format) -> Found<'_> {
     match format {
         Format::Jpeg => jpeg(bytes),
         Format::Png => png(bytes),
         Format::Webp => webp(bytes),
-        _ => SourceMetadata::default(),
+        _ => Found::default(),
     }
 }
 
-fn jpeg(bytes: &[u8]) -> SourceMetadata {
-    let mut found = SourceMetadata::default();
+fn jpeg(bytes: &[u8]) -> Found<'_> {
+    let mut found = Found::default();
     let mut at = 2;
     while let (Some(&0xFF), Some(&marker)) = (bytes.get(at), bytes.get(at + 1)) {
         // The entropy-coded data follows SOS: no metadata after it.
@@ -30,10 +38,10 @@ fn jpeg(bytes: &[u8]) -> SourceMetadata {
         let Some(len) = bytes.get(at + 2..at + 4).map(|l| usize::from(u16::from_be_bytes([l[0], l[1]]))) else { break };
         let Some(payload) = bytes.get(at + 4..at + 2 + len.max(2)) else { break };
         match marker {
-            0xE1 if payload.starts_with(EXIF_HEADER) && found.exif.is_none() => found.exif = Some(payload[EXIF_HEADER.len()..].to_vec()),
-            0xE1 if payload.starts_with(XMP_HEADER) && found.xmp.is_none() => found.xmp = Some(payload[XMP_HEADER.len()..].to_vec()),
+            0xE1 if payload.starts_with(EXIF_HEADER) && found.exif.is_none() => found.exif = Some(&payload[EXIF_HEADER.len()..]),
+            0xE1 if payload.starts_with(XMP_HEADER) && found.xmp.is_none() => found.xmp = Some(&payload[XMP_HEADER.len()..]),
             0xED if payload.starts_with(PHOTOSHOP_HEADER) && found.iptc.is_none() => {
-                found.iptc = Some(payload[PHOTOSHOP_HEADER.len()..].to_vec());
+                found.iptc = Some(&payload[PHOTOSHOP_HEADER.len()..]);
             }
             _ => {}
         }
@@ -42,11 +50,11 @@ fn jpeg(bytes: &[u8]) -> SourceMetadata {
     found
 }
 
-fn png(bytes: &[u8]) -> SourceMetadata {
-    let mut found = SourceMetadata::default();
+fn png(bytes: &[u8]) -> Found<'_> {
+    let mut found = Found::default();
     for (tag, data) in chunks(bytes, 8, PNG_CHUNKS) {
         match tag {
-            b"eXIf" => found.exif = Some(data.to_vec()),
+            b"eXIf" => found.exif = Some(data),
             b"iTXt" => found.xmp = found.xmp.take().or_else(|| xmp_of_itxt(data)),
             b"IEND" => break,
             _ => {}
@@ -56,22 +64,22 @@ fn png(bytes: &[u8]) -> SourceMetadata {
 }
 
 /// The text of an uncompressed iTXt chunk with the XMP keyword.
-fn xmp_of_itxt(data: &[u8]) -> Option<Vec<u8>> {
+fn xmp_of_itxt(data: &[u8]) -> Option<&[u8]> {
     let rest = data.strip_prefix(XMP_KEYWORD)?.strip_prefix(b"\0")?;
     // Compression flag 0 (uncompressed) and method, then language and translated keyword.
     let rest = rest.strip_prefix(&[0, 0])?;
     let after_lang = rest.get(rest.iter().position(|&b| b == 0)? + 1..)?;
     let text = after_lang.get(after_lang.iter().position(|&b| b == 0)? + 1..)?;
-    Some(text.to_vec())
+    Some(text)
 }
 
-fn webp(bytes: &[u8]) -> SourceMetadata {
-    let mut found = SourceMetadata::default();
+fn webp(bytes: &[u8]) -> Found<'_> {
+    let mut found = Found::default();
     for (tag, data) in chunks(bytes, 12, WEBP_CHUNKS) {
         match tag {
             // Some writers keep JPEG's "Exif\0\0" header in the chunk.
-            b"EXIF" => found.exif = Some(data.strip_prefix(EXIF_HEADER).unwrap_or(data).to_vec()),
-            b"XMP " => found.xmp = Some(data.to_vec()),
+            b"EXIF" => found.exif = Some(data.strip_prefix(EXIF_HEADER).unwrap_or(data)),
+            b"XMP " => found.xmp = Some(data),
             _ => {}
         }
     }

@@ -92,9 +92,9 @@ impl SourceMetadata {
     pub fn extract(bytes: &[u8], format: Format) -> SourceMetadata {
         let found = extract::blocks(bytes, format);
         SourceMetadata {
-            exif: found.exif.filter(|b| b.len() <= MAX_EXIF),
-            xmp: found.xmp.filter(|b| b.len() <= MAX_XMP),
-            iptc: found.iptc.filter(|b| b.len() <= MAX_IPTC),
+            exif: found.exif.filter(|b| b.len() <= MAX_EXIF).map(<[u8]>::to_vec),
+            xmp: found.xmp.filter(|b| b.len() <= MAX_XMP).map(<[u8]>::to_vec),
+            iptc: found.iptc.filter(|b| b.len() <= MAX_IPTC).map(<[u8]>::to_vec),
             icc: None,
         }
     }
