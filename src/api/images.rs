@@ -6,7 +6,7 @@ use super::gate::admit;
 use super::render_links::with_image_links;
 use super::{json_response, param, query_pairs, upload_body, Ctx};
 use crate::clock::now_iso;
-use crate::ids::ImageId;
+use crate::ids::{ImageId, TenantId};
 use crate::keys;
 use crate::memory;
 use crate::ratelimit::Cost;
@@ -16,6 +16,7 @@ use crate::tenant::page::ListQuery;
 use crate::tenant::ImageRow;
 use functions::format::probe;
 use functions::{ImageError, ImageInfo};
+use serde_json::Value;
 use upload_body::Upload;
 use worker::{Request, Response};
 
@@ -27,15 +28,35 @@ pub async fn upload(mut req: Request, ctx: Ctx) -> ApiResult<Response> {
     let config = &ctx.data.config;
     let (images, id) = (Images::new(&ctx.env)?, ImageId::generate()?);
     let upload = upload_body::read(&mut req, config.max_upload_bytes, &images, &keys::staging(&tenant, &id)).await?;
-    let info = match admissible(&images, &upload, config.max_input_pixels).await {
-        Ok(info) => info,
-        Err(e) => {
-            if let Held::Staged(key) = &upload.held {
-                images.discard(key).await;
-            }
-            return Err(e);
-        }
-    };
+    let kept = keep(&req, &ctx, &images, &tenant, id, &upload).await;
+    // Whatever refused a staged upload (its header, its name, a failed copy), the staging
+    // object goes: nothing else would ever delete it, and no quota counts it.
+    if let (Err(_), Held::Staged(key)) = (&kept, &upload.held) {
+        images.discard(key).await;
+    }
+    let (record, body) = kept?;
+    let row = ImageRow { id: record.id.clone(), sha256: record.sha256.clone(), bytes: record.bytes, body: body.clone() };
+    let (quota, owed) = (config.max_storage_bytes_per_tenant, crate::analysis::owed_wait_ms(config));
+    if let Err(e) = TenantIndex::new(&ctx.env, &tenant)?.put_image(&row, quota, owed).await {
+        // An image missing from the listings would be invisible yet stored (or over the
+        // tenant's quota: the index counts and refuses it atomically): take it back.
+        let _ = images.delete_original(&tenant, &record.id).await;
+        return Err(e.into());
+    }
+    crate::analysis::request_after_answer(&ctx.data.background, &ctx.env, config, &tenant, &record.id);
+    json_response(&with_image_links(body, &req, &ctx.data, &tenant)?, 201)
+}
+
+/// Checks the upload and its name and stores it as the original; its record, and as JSON.
+async fn keep(
+    req: &Request,
+    ctx: &Ctx,
+    images: &Images,
+    tenant: &TenantId,
+    id: ImageId,
+    upload: &Upload,
+) -> ApiResult<(ImageRecord, Value)> {
+    let info = admissible(images, upload, ctx.data.config.max_input_pixels).await?;
     let query_name = req.url()?.query_pairs().find(|(k, _)| k == "name").map(|(_, v)| v.into_owned());
     let name = match query_name.or(upload.name.clone()) {
         Some(n) => validate_name(&n)?,
@@ -56,17 +77,8 @@ pub async fn upload(mut req: Request, ctx: Ctx) -> ApiResult<Response> {
         id,
     };
     let body = serde_json::to_value(&record).map_err(|e| ApiError::Internal(e.to_string()))?;
-    images.keep(&ctx.env, &tenant, &record, &upload.held).await?;
-    let row = ImageRow { id: record.id.clone(), sha256: record.sha256.clone(), bytes: record.bytes, body: body.clone() };
-    let (quota, owed) = (config.max_storage_bytes_per_tenant, crate::analysis::owed_wait_ms(config));
-    if let Err(e) = TenantIndex::new(&ctx.env, &tenant)?.put_image(&row, quota, owed).await {
-        // An image missing from the listings would be invisible yet stored (or over the
-        // tenant's quota: the index counts and refuses it atomically): take it back.
-        let _ = images.delete_original(&tenant, &record.id).await;
-        return Err(e.into());
-    }
-    crate::analysis::request_after_answer(&ctx.data.background, &ctx.env, config, &tenant, &record.id);
-    json_response(&with_image_links(body, &req, &ctx.data, &tenant)?, 201)
+    images.keep(&ctx.env, tenant, &record, &upload.held).await?;
+    Ok((record, body))
 }
 
 /// The upload's header, if the studio takes it: a format it reads, within `MAX_INPUT_PIXELS`.

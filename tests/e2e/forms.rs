@@ -126,3 +126,19 @@ async fn a_malformed_form_gets_a_clear_error_and_nothing_is_stored() {
     assert_eq!(listed["items"], json!([]), "nothing was stored");
     app.upload_ok(&token, multipart(&png_fixture(16, 16)).1, &form_type).await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_upload_refused_after_it_was_staged_leaves_nothing_in_r2() {
+    let app = TestApp::spawn().await;
+    let token = app.token("alice");
+    // Larger than an R2 part: the raw body is streamed to a staging object and the form's file
+    // sent as an R2 multipart upload before the name is read and refused.
+    let jpeg = jpeg_header_then_noise(7 << 20);
+    let (form_type, form) = multipart(&jpeg);
+    for (body, content_type) in [(jpeg.clone(), "image/jpeg"), (form, form_type.as_str())] {
+        let req = app.request(Method::POST, "/images?name=%20%01", Some(&token)).header("content-type", content_type);
+        let error = assert_error(send(req.body(body)).await, StatusCode::BAD_REQUEST, "invalid_request").await;
+        assert!(error["message"].as_str().is_some_and(|m| m.starts_with("name:")), "{error}");
+    }
+    r2_returns_to(&app, 0).await;
+}
