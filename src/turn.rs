@@ -1,6 +1,7 @@
 //! One image job at a time per isolate: the memory planner sizes each job against the whole
 //! isolate, so two jobs whose peaks overlap in time could pass 128 MiB together. A render and a
 //! queue job (or two renders of different images) that reach the same isolate take turns here.
+//! Between a long job's steps the thread is also handed to the network for a turn ([`Breather`]).
 //!
 //! Waiting is cheap and short (a render's work is tens of milliseconds; a job's seconds), and
 //! it is the only way the planner's per-job figure stays a promise. The isolate runs one
@@ -69,6 +70,32 @@ pub async fn take() -> Turn {
 impl Drop for Turn {
     fn drop(&mut self) {
         BUSY.with(|busy| busy.set(false));
+    }
+}
+
+/// Computing this long without a turn for the network is long enough to give it one.
+const BUSY_MS: u64 = 2;
+
+/// Gives the thread to the network (one timer turn) at a job's step boundaries once the job has
+/// computed for [`BUSY_MS`] since it last did. Why: under `wrangler dev` the objects and R2 run
+/// in the same process, and awaiting them never lets the process read its sockets, so a fused
+/// job would hold back every new request (its task's own socket, a status poll) until its last
+/// step; on the platform those awaits are network I/O and let them in. A cheap step never
+/// pays the turn (the orchestration benchmark's no-op steps).
+pub struct Breather {
+    last: u64,
+}
+
+impl Breather {
+    pub fn new() -> Breather {
+        Breather { last: crate::clock::now_millis() }
+    }
+
+    pub async fn breathe(&mut self) {
+        if crate::clock::now_millis().saturating_sub(self.last) >= BUSY_MS {
+            pause(0).await;
+            self.last = crate::clock::now_millis();
+        }
     }
 }
 

@@ -51,6 +51,8 @@ struct Run<'a> {
     written: Vec<String>,
     /// One data point per step run (op, format, size, time, memory, outcome).
     metrics: Metrics,
+    /// Gives the network a turn between steps (see [`crate::turn::Breather`]).
+    breather: crate::turn::Breather,
     /// The box of the last content-aware step this job ran (replays included), stored with
     /// the result for reuse.
     region: Option<Region>,
@@ -128,6 +130,7 @@ pub async fn run(
         written: Vec::new(),
         metrics: Metrics::open(env),
         region: None,
+        breather: crate::turn::Breather::new(),
     };
     let (mut step, mut attempt) = (spec.start, attempt);
     loop {
@@ -157,6 +160,7 @@ pub async fn run(
         // the next step to the queue, which resumes from the last checkpoint.
         let proceed = succeeded && !last && !run.timings.past_budget();
         let done = Completion { checkpointed, proceed, ..report(step, attempt, outcome) };
+        run.breather.breathe().await;
         let answer = run.timings.time_object(task.complete(&done)).await?;
         match (answer.retry_in_s, answer.next_attempt) {
             (Some(delay), _) if step == spec.start => return Ok(run.log(job, Next::RetryIn(delay))),

@@ -5,9 +5,11 @@
 
 use crate::support::*;
 use functions::registry::{ENCODE, OIL, RESIZE};
+use futures_util::StreamExt;
 use serde_json::{json, Value};
 use std::time::Duration;
 use tokio::time::Instant;
+use tokio_tungstenite::tungstenite::Message;
 
 /// The `via` of each job log line about task `id`, keyed by (image, step), once there are `n`.
 async fn runners(app: &TestApp, id: &str, n: usize) -> Vec<((u64, u64), String)> {
@@ -107,4 +109,43 @@ async fn the_creating_request_answers_before_its_first_job_ends_even_when_the_cl
     // lasted arrived while the step was still running.
     let step_ms = done["steps"][0]["duration_ms"].as_u64().expect("the first step's duration");
     assert!(answered_ms < step_ms, "the 202 came {answered_ms} ms after the request, the first step took {step_ms} ms");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_status_poll_sent_while_a_job_runs_is_answered_between_its_steps_not_after_the_job() {
+    let app = TestApp::spawn().await;
+    let token = app.token("alice");
+    let image = app.upload_png(&token, "busy.png", 800, 600).await;
+    app.wait_analysed(&token, &image).await;
+    // One job runs all four steps; each `oil` keeps the isolate busy for a while.
+    let oil = json!({"op": OIL, "radius": 5});
+    let body = json!({"images": [image], "steps": [oil, oil, oil, {"op": ENCODE, "format": "png"}]});
+    let task = json_body(app.create_task(&token, &body).await, reqwest::StatusCode::ACCEPTED).await;
+    let id = task["id"].as_str().expect("task id");
+    // The socket opens, and step 0's end reaches it, while the job is still running.
+    let mut ws = app.ws(&token, id, None).await;
+    let deadline = Instant::now() + TASK_DEADLINE;
+    let mut seen: Vec<Value> = Vec::new();
+    loop {
+        match tokio::time::timeout_at(deadline, ws.next()).await {
+            Ok(Some(Ok(Message::Text(text)))) => {
+                let event: Value = serde_json::from_str(text.as_str()).expect("an event is JSON");
+                let step0_done = event["type"] == "step.succeeded" && event["step"] == 0;
+                seen.push(event);
+                if step0_done {
+                    break;
+                }
+            }
+            Ok(Some(Ok(_))) => {}
+            other => panic!("the stream ended or timed out before step 0's end ({other:?}): {seen:#?}"),
+        }
+    }
+    // Sent now, the poll finds steps still to run: the job let it in between its steps instead
+    // of holding every request of the isolate until its last step.
+    let polled = json_body(app.get(Some(&token), &format!("/tasks/{id}")).await, reqwest::StatusCode::OK).await;
+    assert_eq!(polled["status"], "running", "{polled:#}");
+    assert!(!seen.iter().any(|e| e["type"] == "task.succeeded"), "the task ended before step 0's event was read: {seen:#?}");
+    let done = app.wait_for_task(&token, id, TASK_DEADLINE).await;
+    assert_eq!(done["status"], "succeeded", "{done:#}");
+    assert_eq!(runners(&app, id, 1).await, vec![((0, 0), "inline".to_string())], "one job ran the chain");
 }
