@@ -24,6 +24,8 @@
 // - coalescing: `--clients` simultaneous requests for one cold rendition; renders are counted
 //   from the dev server's `{"event":"render",…,"image":…}` log lines.
 // - negotiation: one URL (format auto) with three Accept headers.
+// Cold and store-hit samples each start once the previous one's writes after its answer are
+// done (its last log line), so each measures one request, not two overlapping (see `settled`).
 // Inputs: the generated 12 MP photo (bench/fixtures/, see inputs.mjs) or DIR's 12 MP JPEG.
 
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -100,6 +102,32 @@ function renderLines(logFile, image) {
   return n;
 }
 
+/** Whether wrangler's log has the line `{"event": event, "request_id": id, …}`. */
+function hasLine(logFile, event, id) {
+  const needle = `"request_id":"${id}"`;
+  return readFileSync(logFile, "utf8")
+    .split("\n")
+    .some((line) => line.includes(needle) && line.includes(`"event":"${event}"`));
+}
+
+// A render's copies are written after its answer (`wait_until`, src/render/after.rs), and its
+// last log line (`render` for a miss, `render_kept` for a store hit) says they are done. Each
+// sample waits for the previous one's line, so that it measures one request on an otherwise
+// idle server, not that request competing with the previous one's writes (which a sequential
+// client's back-to-back requests would add on the same thread). Bounded: a line that never
+// comes fails the run.
+async function settled(logFile, res) {
+  const event = { miss: "render", "hit-store": "render_kept" }[res.headers["stellar-cache"]];
+  if (!event) return; // an edge hit writes nothing after its answer
+  const id = res.headers["x-request-id"];
+  if (!id) throw new Error("an answer without x-request-id");
+  const deadline = performance.now() + 10_000;
+  while (!hasLine(logFile, event, id)) {
+    if (performance.now() > deadline) throw new Error(`no "${event}" log line for request ${id} within 10 s`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
 // wrangler writes the Worker's console lines a little after the answers: wait (bounded) until
 // the count for `image` reaches at least one and stops changing.
 async function settledRenderCount(logFile, image) {
@@ -160,6 +188,7 @@ async function main() {
     if (res.status !== 200) throw new Error(`cold render answered ${res.status}: ${res.body.toString().slice(0, 300)}`);
     cold.studio.push(res.ms);
     cold.sources.push(res.headers["stellar-cache"]);
+    await settled(server.logFile, res);
     if (!cold.studioOut) {
       const m = await sharp(res.body).metadata();
       cold.studioOut = { width: m.width, height: m.height, bytes: res.body.length, type: res.headers["content-type"] };
@@ -171,6 +200,7 @@ async function main() {
   // Store hits: the skip-edge header when the server honours it (two answers in a row from the
   // store), else a fresh Host (origin) per request.
   const probe = [await render(colds[0], COLD, { headers: { [SKIP_EDGE]: "1" } }), await render(colds[0], COLD, { headers: { [SKIP_EDGE]: "1" } })];
+  for (const res of probe) await settled(server.logFile, res);
   const byHeader = probe.every((r) => r.headers["stellar-cache"] === "hit-store");
   const store = { method: byHeader ? `header ${SKIP_EDGE}: 1` : "a fresh Host header (origin) per request", ms: [], sources: [] };
   log(`store hits by ${store.method}`);
@@ -179,6 +209,7 @@ async function main() {
     const res = await render(colds[0], COLD, extra);
     store.ms.push(res.ms);
     store.sources.push(res.headers["stellar-cache"]);
+    await settled(server.logFile, res);
   }
 
   // Edge hits, interleaved with the floor (same agent, same connection) and with the plain-JS
