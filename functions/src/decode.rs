@@ -38,6 +38,11 @@ pub struct DecodeOptions {
 
 /// Reads a JPEG's header: size after EXIF orientation, and the orientation itself (1–8).
 pub fn jpeg_header(bytes: &[u8]) -> Result<(ImageInfo, u8), ImageError> {
+    // jpeg-decoder copies every ICC segment while it reads the header, whatever their size.
+    if crate::icc::jpeg_profile_too_large(bytes) {
+        let cap = crate::icc::MAX_PROFILE_BYTES >> 10;
+        return Err(ImageError::Invalid(format!("the JPEG's colour profile (APP2) is over {cap} KiB or 255 segments")));
+    }
     let mut decoder = Decoder::new(bytes);
     decoder.read_info().map_err(|e| ImageError::Invalid(format!("cannot read the jpeg header: {e}")))?;
     let info = decoder.info().ok_or_else(|| ImageError::Invalid("the jpeg has no frame header".into()))?;
@@ -80,6 +85,7 @@ pub fn decode(bytes: &[u8], info: &ImageInfo, opts: &DecodeOptions, planar_ok: b
     if info.format != Format::Jpeg {
         fits(info, (info.width, info.height), opts.max_alloc)?;
     }
+    // What the PNG reader would inflate before the pixels, bounded only by its allocation limit.
     if info.format == Format::Png && crate::icc::png_profile_too_large(bytes) {
         let cap = crate::icc::MAX_PROFILE_BYTES >> 10;
         return Err(ImageError::Invalid(format!("the PNG's colour profile (iCCP) inflates past {cap} KiB")));

@@ -192,9 +192,35 @@ pub fn embedded(bytes: &[u8], format: Format) -> Option<Vec<u8>> {
 }
 
 /// A JPEG's profile: `APP2` segments tagged `ICC_PROFILE\0`, each with its sequence number and
-/// the count, concatenated in sequence order (ICC.1 annex B.4). Sequence numbers are one byte,
-/// so more than 255 segments, or more than [`MAX_PROFILE_BYTES`] in all, is no profile.
+/// the count, concatenated in sequence order (ICC.1 annex B.4).
 fn jpeg_profile(bytes: &[u8]) -> Option<Vec<u8>> {
+    let JpegIcc::Segments(mut chunks) = jpeg_icc(bytes) else { return None };
+    if chunks.is_empty() {
+        return None;
+    }
+    chunks.sort_by_key(|(seq, _)| *seq);
+    Some(chunks.into_iter().flat_map(|(_, data)| data.iter().copied()).collect())
+}
+
+/// Whether a JPEG's ICC segments pass [`MAX_PROFILE_BYTES`] (or 255 segments). jpeg-decoder
+/// copies every one of them while it reads the headers, whatever their size (a file of
+/// 64 KiB segments is its own size again, in no plan), so such a file is refused before it
+/// runs ([`crate::decode`]).
+pub fn jpeg_profile_too_large(bytes: &[u8]) -> bool {
+    matches!(jpeg_icc(bytes), JpegIcc::TooLarge)
+}
+
+/// A JPEG's ICC segments before the scan, as read by [`jpeg_icc`].
+enum JpegIcc<'a> {
+    /// (sequence number, data) of each.
+    Segments(Vec<(u8, &'a [u8])>),
+    /// More than 255 (sequence numbers are one byte) or more than [`MAX_PROFILE_BYTES`] in all.
+    TooLarge,
+    /// A segment runs past the end of the file.
+    Truncated,
+}
+
+fn jpeg_icc(bytes: &[u8]) -> JpegIcc<'_> {
     const TAG: &[u8] = b"ICC_PROFILE\0";
     let mut chunks: Vec<(u8, &[u8])> = Vec::new();
     let (mut at, mut total) = (2, 0);
@@ -203,22 +229,19 @@ fn jpeg_profile(bytes: &[u8]) -> Option<Vec<u8>> {
         if marker == 0xDA {
             break;
         }
-        let len = usize::from(u16::from_be_bytes([*bytes.get(at + 2)?, *bytes.get(at + 3)?]));
-        let segment = bytes.get(at + 4..at + 2 + len)?;
+        let (Some(&high), Some(&low)) = (bytes.get(at + 2), bytes.get(at + 3)) else { return JpegIcc::Truncated };
+        let len = usize::from(u16::from_be_bytes([high, low]));
+        let Some(segment) = bytes.get(at + 4..at + 2 + len) else { return JpegIcc::Truncated };
         if marker == 0xE2 && segment.len() > TAG.len() + 2 && segment.starts_with(TAG) {
             chunks.push((segment[TAG.len()], &segment[TAG.len() + 2..]));
             total += segment.len() - TAG.len() - 2;
             if chunks.len() > 255 || total > MAX_PROFILE_BYTES {
-                return None;
+                return JpegIcc::TooLarge;
             }
         }
         at += 2 + len;
     }
-    if chunks.is_empty() {
-        return None;
-    }
-    chunks.sort_by_key(|(seq, _)| *seq);
-    Some(chunks.into_iter().flat_map(|(_, data)| data.iter().copied()).collect())
+    JpegIcc::Segments(chunks)
 }
 
 /// A PNG's profile: its first `iCCP` chunk before the image data, as the png crate reads it
