@@ -37,7 +37,7 @@ pub fn request_after_answer(background: &Context, env: &Env, config: &Config, te
     }
     let (env, fail) = (env.clone(), config.faults.analysis_send_fail);
     let (tenant, image) = (tenant.clone(), image.clone());
-    background.wait_until(async move { request(&env, &tenant, &image, fail).await });
+    crate::turn::after_answer(background, async move { request(&env, &tenant, &image, fail).await });
 }
 
 /// Queues the analysis of `image`; a failure is logged and handed to the index's alarm.

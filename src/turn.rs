@@ -99,6 +99,18 @@ impl Breather {
     }
 }
 
+/// Runs `work` after the answer (`wait_until`), one timer turn later. Why the turn: under
+/// `wrangler dev` the objects, R2, the queue and the cache run in the same process, and work that
+/// only awaits them never lets the process write its sockets, so the answer would leave only
+/// when that work ends (measured on `POST /tasks`, whose first job runs here, and on render
+/// hits, whose copies and charge do); on the platform those awaits are network I/O anyway.
+pub fn after_answer(background: &worker::Context, work: impl std::future::Future<Output = ()> + 'static) {
+    background.wait_until(async move {
+        pause(0).await;
+        work.await;
+    });
+}
+
 /// Sleeps `ms` on a timer of this request's own (see the module's note).
 #[cfg(target_arch = "wasm32")]
 pub async fn pause(ms: u64) {

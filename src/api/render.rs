@@ -123,7 +123,7 @@ async fn edge_or_record(
         },
     };
     let (env, tenant, per_minute) = (ctx.env.clone(), tenant.clone(), ctx.data.config.rate_limit_per_minute);
-    ctx.data.background.wait_until(async move {
+    crate::turn::after_answer(&ctx.data.background, async move {
         let _ = charge(&env, &tenant, Cost::Read, per_minute).await;
     });
     Ok(Ok(hit))
@@ -182,7 +182,7 @@ async fn obtain(ctx: &Ctx, job: &Job<'_>, wanted: &Wanted<'_>, etag: &str) -> Ap
                     spent,
                     landing,
                 };
-                ctx.data.background.wait_until(writes.run());
+                crate::turn::after_answer(&ctx.data.background, writes.run());
                 return Ok(rendition);
             }
         }

@@ -103,10 +103,9 @@ async fn charge_and_prepare(ctx: &Ctx, tenant: &TenantId, request: &TaskRequest)
 /// the answer is on its way.
 fn run_after_answer(ctx: &Ctx, job: Job, claimed: Claimed, promise: crate::turn::Promise) {
     let (env, config, request_id) = (ctx.env.clone(), ctx.data.config.clone(), ctx.data.request_id.clone());
-    ctx.data.background.wait_until(async move {
-        // A turn of the event loop first: the answer leaves before the job's CPU work holds
-        // the thread (the job would otherwise start in the same microtask checkpoint).
-        crate::turn::pause(0).await;
+    // After a turn of the event loop: the answer leaves before the job's CPU work holds the
+    // thread (the job would otherwise start in the same microtask checkpoint).
+    crate::turn::after_answer(&ctx.data.background, async move {
         crate::consumer::run_inline(env, config, job, claimed, request_id).await;
         drop(promise);
     });
