@@ -105,3 +105,17 @@ fn a_damaged_file_is_an_error_never_a_panic() {
     assert_eq!(add(&file[..24], None, Some(XMP)), Err(BoxError::Missing("meta")));
     assert!(add(b"not an avif at all", Some(ICC), None).is_err());
 }
+
+#[test]
+fn an_iloc_whose_extents_read_no_bytes_is_refused_rather_than_looped_over() {
+    let mut file = avif(false);
+    let at = file.windows(4).position(|w| w == b"iloc").expect("iloc") + 4;
+    // Offsets and lengths of 0 bytes, and 65,535 extents for the first item.
+    file[at + 4] = 0x00;
+    file[at + 8 + 4] = 0xFF;
+    file[at + 8 + 5] = 0xFF;
+    match add(&file, Some(ICC), Some(XMP)) {
+        Err(e) => assert_eq!(e, BoxError::Unsupported("iloc")),
+        Ok(out) => panic!("rewritten into {} bytes (from {})", out.len(), file.len()),
+    }
+}

@@ -36,7 +36,13 @@ impl Iloc {
             let data_reference = r.uint(2)?;
             let base = r.uint(base)?;
             let mut extents = Vec::new();
-            for _ in 0..r.uint(2)? {
+            let count = r.uint(2)?;
+            // An extent of 0-byte fields reads nothing: without this, a count of 65,535 would
+            // push as many extents per item while the reader stands still.
+            if count > 1 && offset + length == 0 {
+                return Err(BoxError::Unsupported("iloc"));
+            }
+            for _ in 0..count {
                 let at = base.checked_add(r.uint(offset)?).ok_or(BoxError::TooLarge)?;
                 extents.push((at, r.uint(length)?));
             }
