@@ -51,8 +51,6 @@ struct Run<'a> {
     written: Vec<String>,
     /// One data point per step run (op, format, size, time, memory, outcome).
     metrics: Metrics,
-    /// Gives the network a turn between steps (see [`crate::turn::Breather`]).
-    breather: crate::turn::Breather,
     /// The box of the last content-aware step this job ran (replays included), stored with
     /// the result for reuse.
     region: Option<Region>,
@@ -130,9 +128,8 @@ pub async fn run(
         written: Vec::new(),
         metrics: Metrics::open(env),
         region: None,
-        breather: crate::turn::Breather::new(),
     };
-    let (mut step, mut attempt) = (spec.start, attempt);
+    let (mut step, mut attempt, mut breather) = (spec.start, attempt, crate::turn::Breather::new());
     loop {
         if attempt <= config.faults.die {
             let line = super::job_line(log::warn("fault"), job, run.timings.message());
@@ -160,7 +157,7 @@ pub async fn run(
         // the next step to the queue, which resumes from the last checkpoint.
         let proceed = succeeded && !last && !run.timings.past_budget();
         let done = Completion { checkpointed, proceed, ..report(step, attempt, outcome) };
-        run.breather.breathe().await;
+        breather.breathe().await; // the network's turn between steps (see `turn::Breather`)
         let answer = run.timings.time_object(task.complete(&done)).await?;
         match (answer.retry_in_s, answer.next_attempt) {
             (Some(delay), _) if step == spec.start => return Ok(run.log(job, Next::RetryIn(delay))),
