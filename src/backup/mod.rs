@@ -6,7 +6,9 @@
 //! tenant from one backup. Why originals are copied, and the procedure: docs/OPERATIONS.md.
 
 mod keys;
+mod ndjson;
 mod restore;
+mod upload;
 
 pub use restore::restore;
 
@@ -18,6 +20,7 @@ use crate::tenant::directory;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use thiserror::Error;
+use upload::IndexWriter;
 use worker::{Bucket, Data, Env, HttpMetadata, ResponseBody};
 
 /// Rows read from an index per call.
@@ -40,6 +43,12 @@ impl From<worker::Error> for BackupError {
 
 impl From<crate::tenant::protocol::IndexError> for BackupError {
     fn from(e: crate::tenant::protocol::IndexError) -> Self {
+        BackupError::Platform(e.to_string())
+    }
+}
+
+impl From<ndjson::LineTooLong> for BackupError {
+    fn from(e: ndjson::LineTooLong) -> Self {
         BackupError::Platform(e.to_string())
     }
 }
@@ -85,9 +94,31 @@ pub async fn run(env: &Env, now_ms: u64) -> Result<Manifest, BackupError> {
 }
 
 async fn back_up_tenant(env: &Env, images: &Bucket, backups: &Bucket, id: &str, tenant: &TenantId) -> Result<TenantEntry, BackupError> {
+    // Streamed out a page at a time: the index grows without bound (task rows are kept), the
+    // isolate's memory does not.
+    let mut out = IndexWriter::new(backups, keys::index(id, tenant));
+    match export_tenant(env, images, backups, tenant, &mut out).await {
+        Ok(mut entry) => {
+            entry.bytes = out.finish().await?;
+            Ok(entry)
+        }
+        Err(e) => {
+            out.abort().await;
+            Err(e)
+        }
+    }
+}
+
+/// Writes every row of the tenant's index to `out`, copying each image's original on the way.
+async fn export_tenant(
+    env: &Env,
+    images: &Bucket,
+    backups: &Bucket,
+    tenant: &TenantId,
+    out: &mut IndexWriter<'_>,
+) -> Result<TenantEntry, BackupError> {
     let index = TenantIndex::new(env, tenant)?;
     let mut entry = TenantEntry { tenant: tenant.clone(), images: 0, tasks: 0, bytes: 0, originals_copied: 0 };
-    let mut ndjson = String::new();
     for table in TABLES {
         let mut after = 0;
         loop {
@@ -102,16 +133,15 @@ async fn back_up_tenant(env: &Env, images: &Bucket, backups: &Bucket, id: &str, 
                     Line::Tasks { .. } => entry.tasks += 1,
                     _ => {}
                 }
-                ndjson.push_str(&serde_json::to_string(line)?);
-                ndjson.push('\n');
+                let mut bytes = serde_json::to_vec(line)?;
+                bytes.push(b'\n');
+                out.write(&bytes).await?;
             }
             if page.len() < PAGE as usize {
                 break;
             }
         }
     }
-    entry.bytes = ndjson.len() as u64;
-    backups.put(keys::index(id, tenant), ndjson.into_bytes()).execute().await?;
     Ok(entry)
 }
 
