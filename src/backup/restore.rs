@@ -17,8 +17,8 @@ use worker::{Bucket, ByteStream, Env};
 
 /// Rows written to the index per call, at most.
 const BATCH: usize = 500;
-/// NDJSON bytes written to the index per call, at most (past it, the batch is sent before
-/// [`BATCH`] rows): lines can be long, and a batch is held whole.
+/// NDJSON bytes past which a batch is sent before it reaches [`BATCH`] rows: lines can be long,
+/// and a batch is held whole (so at most this plus one line).
 const BATCH_BYTES: usize = 4 << 20;
 
 /// What a restore did (the answer of `POST /admin/restore`).
@@ -59,7 +59,12 @@ pub async fn restore(env: &Env, backup: &str, tenant: &TenantId) -> Result<Resto
     }
     let index = TenantIndex::new(env, tenant)?;
     index.restore(&[], true).await?;
-    let mut lines = LineReader::open(&backups, &key).await?.ok_or_else(missing)?;
+    restore_rows(&index, LineReader::open(&backups, &key).await?.ok_or_else(missing)?).await?;
+    Ok(restored)
+}
+
+/// Writes the backup's rows into the (emptied) index, in batches.
+async fn restore_rows(index: &TenantIndex, mut lines: LineReader) -> Result<(), BackupError> {
     let (mut batch, mut batch_bytes) = (Vec::new(), 0);
     while let Some(line) = lines.next().await? {
         batch_bytes += lines.last_len();
@@ -72,7 +77,7 @@ pub async fn restore(env: &Env, backup: &str, tenant: &TenantId) -> Result<Resto
     if !batch.is_empty() {
         index.restore(&batch, false).await?;
     }
-    Ok(restored)
+    Ok(())
 }
 
 /// A backup's NDJSON read as a stream, one typed line at a time.
