@@ -39,14 +39,28 @@ pub(super) struct Component {
     ac: usize,
 }
 
+/// A Huffman table as a DHT segment defines it, built into a [`Huffman`] only once the scan
+/// names it. Why: building one fills 24 KiB of lookup tables, and a DHT segment may hold
+/// thousands of tables (17 bytes each) — built as read, a 50 MiB upload of them cost ~11 s of
+/// CPU natively before its scan; now each definition costs a copy of its counts.
+#[derive(Clone, Copy)]
+struct TableSpec<'a> {
+    counts: [u8; 16],
+    symbols: &'a [u8],
+}
+
 /// Everything read from the segments before the scan.
 #[derive(Default)]
-struct Header {
+struct Header<'a> {
     width: usize,
     height: usize,
     components: Vec<Component>,
     /// Quantisation tables in zigzag order.
     quant: [Option<[u16; 64]>; 4],
+    /// The last definition of each table id ([`TableSpec`]).
+    dc_spec: [Option<TableSpec<'a>>; 4],
+    ac_spec: [Option<TableSpec<'a>>; 4],
+    /// The tables the scan uses, built from their definitions by [`read_scan`].
     dc: [Option<Huffman>; 4],
     ac: [Option<Huffman>; 4],
     restart_interval: usize,
@@ -116,7 +130,7 @@ fn decode_planes(bytes: &[u8], eighths: usize, max_pixels: u64) -> Option<(Vec<P
 }
 
 /// Reads segments up to the start of scan; answers the header and where the scan data begins.
-fn read_header(bytes: &[u8]) -> Option<(Header, usize)> {
+fn read_header(bytes: &[u8]) -> Option<(Header<'_>, usize)> {
     if bytes.get(..2)? != [0xFF, 0xD8] {
         return None;
     }
@@ -152,7 +166,7 @@ fn read_header(bytes: &[u8]) -> Option<(Header, usize)> {
     }
 }
 
-fn read_frame(header: &mut Header, s: &[u8]) -> Option<()> {
+fn read_frame(header: &mut Header<'_>, s: &[u8]) -> Option<()> {
     let (precision, n) = (*s.first()?, usize::from(*s.get(5)?));
     header.height = usize::from(u16::from_be_bytes([*s.get(1)?, *s.get(2)?]));
     header.width = usize::from(u16::from_be_bytes([*s.get(3)?, *s.get(4)?]));
@@ -175,15 +189,15 @@ fn read_frame(header: &mut Header, s: &[u8]) -> Option<()> {
     (luma_ok && chroma_ok).then_some(())
 }
 
-fn read_huffman(header: &mut Header, mut s: &[u8]) -> Option<()> {
+fn read_huffman<'a>(header: &mut Header<'a>, mut s: &'a [u8]) -> Option<()> {
     while !s.is_empty() {
         let (class, id) = (s[0] >> 4, usize::from(s[0] & 15));
         let counts: [u8; 16] = s.get(1..17)?.try_into().ok()?;
         let total: usize = counts.iter().map(|&c| usize::from(c)).sum();
-        let table = Huffman::new(&counts, s.get(17..17 + total)?)?;
+        let table = TableSpec { counts, symbols: s.get(17..17 + total)? };
         match (class, id) {
-            (0, 0..=3) => header.dc[id] = Some(table),
-            (1, 0..=3) => header.ac[id] = Some(table),
+            (0, 0..=3) => header.dc_spec[id] = Some(table),
+            (1, 0..=3) => header.ac_spec[id] = Some(table),
             _ => return None,
         }
         s = &s[17 + total..];
@@ -191,7 +205,7 @@ fn read_huffman(header: &mut Header, mut s: &[u8]) -> Option<()> {
     Some(())
 }
 
-fn read_quant(header: &mut Header, mut s: &[u8]) -> Option<()> {
+fn read_quant(header: &mut Header<'_>, mut s: &[u8]) -> Option<()> {
     while !s.is_empty() {
         let (precision, id) = (s[0] >> 4, usize::from(s[0] & 15));
         let mut table = [0u16; 64];
@@ -212,7 +226,7 @@ fn read_quant(header: &mut Header, mut s: &[u8]) -> Option<()> {
     Some(())
 }
 
-fn read_scan(header: &mut Header, s: &[u8]) -> Option<()> {
+fn read_scan(header: &mut Header<'_>, s: &[u8]) -> Option<()> {
     let n = usize::from(*s.first()?);
     // One interleaved scan of every component, all 64 coefficients, no successive approximation.
     if n != header.components.len() || s.get(1 + 2 * n..1 + 2 * n + 3)? != [0, 63, 0] || header.adobe_rgb {
@@ -224,10 +238,23 @@ fn read_scan(header: &mut Header, s: &[u8]) -> Option<()> {
             return None;
         }
         (c.dc, c.ac) = (usize::from(sel[1] >> 4), usize::from(sel[1] & 15));
-        let tables_present = header.dc.get(c.dc)?.is_some() && header.ac.get(c.ac)?.is_some();
-        if !tables_present || header.quant.get(c.quant)?.is_none() {
+        let (dc, ac) = (c.dc, c.ac);
+        if header.quant.get(c.quant)?.is_none() {
             return None;
         }
+        build(&mut header.dc, &header.dc_spec, dc)?;
+        build(&mut header.ac, &header.ac_spec, ac)?;
+    }
+    Some(())
+}
+
+/// Builds table `id` from its definition unless built already; `None` if it has none or its
+/// definition is inconsistent.
+fn build(tables: &mut [Option<Huffman>; 4], specs: &[Option<TableSpec>; 4], id: usize) -> Option<()> {
+    let slot = tables.get_mut(id)?;
+    if slot.is_none() {
+        let spec = specs.get(id)?.as_ref()?;
+        *slot = Some(Huffman::new(&spec.counts, spec.symbols)?);
     }
     Some(())
 }

@@ -151,6 +151,24 @@ fn corrupt_streams_never_panic() {
     }
 }
 
+#[test]
+fn huffman_tables_are_built_only_for_the_scan_not_once_per_definition() {
+    // One DHT segment redefining AC table 3 (one code of length 1), which the scan never uses,
+    // 3,000 times: each definition used to build 24 KiB of lookup tables on the spot.
+    let jpeg = encode(64, 48, SamplingFactor::F_2_2, 0, false);
+    let table = [0x13, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x00];
+    let payload: Vec<u8> = table.iter().copied().cycle().take(table.len() * 3000).collect();
+    let mut bytes = jpeg[..2].to_vec();
+    bytes.extend([0xFF, 0xC4]);
+    bytes.extend(u16::try_from(payload.len() + 2).expect("one segment").to_be_bytes());
+    bytes.extend(payload);
+    bytes.extend(&jpeg[2..]);
+    let (header, _) = super::read_header(&bytes).expect("a baseline header");
+    assert!(header.ac_spec[3].is_some() && header.ac[3].is_none(), "a table the scan does not use is never built");
+    assert!(header.components.iter().all(|c| header.dc[c.dc].is_some() && header.ac[c.ac].is_some()), "the scan's tables are");
+    assert_matches_reference(&bytes, 2, "redundant table definitions");
+}
+
 /// Our encoder's output, read back by jpeg-decoder.
 fn round_trip(px: &[u8], channels: usize, width: usize, height: usize, quality: u8) -> (Vec<u8>, Vec<u8>) {
     let bytes = super::encode::encode(px, channels, width, height, quality);
