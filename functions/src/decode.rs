@@ -176,6 +176,8 @@ fn decode_fast(bytes: &[u8], eighths: usize, max_pixels: u64, planar_ok: bool, o
 /// jpeg-decoder, for everything our decoder declines, at `eighths`/8 of the stored size.
 fn decode_with_jpeg_decoder(bytes: &[u8], max_alloc: u64, eighths: u32, cmyk: Option<&SourceProfile>) -> Result<Raster, ImageError> {
     let invalid = |e: jpeg_decoder::Error| ImageError::Invalid(format!("cannot decode the jpeg: {e}"));
+    // jpeg-decoder walks the whole image once per scan, however many there are.
+    crate::jpeg::scans::check_scan_count(bytes)?;
     let mut decoder = Decoder::new(bytes);
     decoder.read_info().map_err(invalid)?;
     // Its output buffer, checked once more by the decoder itself.

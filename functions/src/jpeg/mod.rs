@@ -20,6 +20,7 @@ mod idct;
 mod scan;
 #[cfg(test)]
 mod scan_tests;
+pub(crate) mod scans;
 mod stripe;
 mod tables;
 #[cfg(test)]
