@@ -1,7 +1,13 @@
 //! One image job at a time per isolate: the memory planner sizes each job against the whole
 //! isolate, so two jobs whose peaks overlap in time could pass 128 MiB together. A render and a
 //! queue job (or two renders of different images) that reach the same isolate take turns here.
-//! Between a long job's steps the thread is also handed to the network for a turn ([`Breather`]).
+//!
+//! The thread is also handed to the network for one timer turn after an answer
+//! ([`after_answer`]) and between a long job's steps ([`Breather`]). Why: under `wrangler dev`
+//! the objects, R2, the queue and the cache run in workerd's own process, and work that only
+//! awaits them never lets it read or write its sockets, so an answer left only when the work
+//! after it ended, and a request arriving during a job was read only when the job ended (found
+//! with health probes sent while a task ran). On the platform those awaits are network I/O.
 //!
 //! Waiting is cheap and short (a render's work is tens of milliseconds; a job's seconds), and
 //! it is the only way the planner's per-job figure stays a promise. The isolate runs one
@@ -76,12 +82,10 @@ impl Drop for Turn {
 /// Computing this long without a turn for the network is long enough to give it one.
 const BUSY_MS: u64 = 2;
 
-/// Gives the thread to the network (one timer turn) at a job's step boundaries once the job has
-/// computed for [`BUSY_MS`] since it last did. Why: under `wrangler dev` the objects and R2 run
-/// in the same process, and awaiting them never lets the process read its sockets, so a fused
-/// job would hold back every new request (its task's own socket, a status poll) until its last
-/// step; on the platform those awaits are network I/O and let them in. A cheap step never
-/// pays the turn (the orchestration benchmark's no-op steps).
+/// Gives the network a timer turn at a job's step boundaries once the job has computed for
+/// [`BUSY_MS`] since it last did (see the module's note), so the task's socket opens and a
+/// status poll is answered between steps. A cheap step never pays the turn (the orchestration
+/// benchmark's no-op steps).
 pub struct Breather {
     last: u64,
 }
@@ -99,11 +103,9 @@ impl Breather {
     }
 }
 
-/// Runs `work` after the answer (`wait_until`), one timer turn later. Why the turn: under
-/// `wrangler dev` the objects, R2, the queue and the cache run in the same process, and work that
-/// only awaits them never lets the process write its sockets, so the answer would leave only
-/// when that work ends (measured on `POST /tasks`, whose first job runs here, and on render
-/// hits, whose copies and charge do); on the platform those awaits are network I/O anyway.
+/// Runs `work` after the answer (`wait_until`), one timer turn later, so that the answer leaves
+/// first (see the module's note; measured on `POST /tasks`, whose first job runs here, and on
+/// render hits, whose copies and charge do). Every `wait_until` of the Worker goes through it.
 pub fn after_answer(background: &worker::Context, work: impl std::future::Future<Output = ()> + 'static) {
     background.wait_until(async move {
         pause(0).await;

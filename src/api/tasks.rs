@@ -103,8 +103,7 @@ async fn charge_and_prepare(ctx: &Ctx, tenant: &TenantId, request: &TaskRequest)
 /// the answer is on its way.
 fn run_after_answer(ctx: &Ctx, job: Job, claimed: Claimed, promise: crate::turn::Promise) {
     let (env, config, request_id) = (ctx.env.clone(), ctx.data.config.clone(), ctx.data.request_id.clone());
-    // After a turn of the event loop: the answer leaves before the job's CPU work holds the
-    // thread (the job would otherwise start in the same microtask checkpoint).
+    // Without the turn the job would start in the same microtask checkpoint as the answer.
     crate::turn::after_answer(&ctx.data.background, async move {
         crate::consumer::run_inline(env, config, job, claimed, request_id).await;
         drop(promise);
