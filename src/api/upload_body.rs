@@ -14,7 +14,7 @@
 //! buffer (≤ 5 MiB, ≤ the declared length) in JS plus the part being sent, and a chunk plus
 //! a delimiter (or a part's headers, ≤ 8 KiB) in wasm.
 
-use super::body::BodyLimit;
+use super::body::{self, BodyLimit};
 use super::error::{ApiError, ApiResult};
 use super::form_parser::{boundary, FormError, FormParser};
 use super::upload_spool::Spool;
@@ -63,7 +63,9 @@ impl Tap {
 pub async fn read(req: &mut Request, limit: u64, images: &Images, staging: &str) -> ApiResult<Upload> {
     let limit = BodyLimit { bytes: limit, what: "uploads", source: "MAX_UPLOAD_BYTES" };
     let declared = req.headers().get("content-length")?.and_then(|l| l.parse::<u64>().ok());
-    limit.check_declared(declared)?;
+    if let Err(e) = limit.check_declared(declared) {
+        return Err(body::refuse(req, &limit, e).await);
+    }
     let content_type = req.headers().get("content-type")?.unwrap_or_default();
     let mut parser = match content_type.starts_with("multipart/form-data") {
         true => Some(FormParser::new(&boundary(&content_type).map_err(unparsable)?, "file")),
@@ -91,6 +93,7 @@ async fn pump(req: &mut Request, limit: &BodyLimit, mut parser: Option<&mut Form
             let chunk = chunk.map_err(|_| ApiError::InvalidRequest("the request body was interrupted".into()))?;
             seen += chunk.len() as u64;
             if seen > limit.bytes {
+                body::discard(stream, limit.drain_budget().saturating_sub(seen)).await;
                 return Err(limit.too_large(None));
             }
             match parser.as_deref_mut() {
