@@ -36,8 +36,11 @@ pub struct Policy {
 /// doubling wait that is 63× `queue_timeout_ms` in all (10.5 h at the default 10 min).
 pub const MAX_REDISPATCHES: u32 = 5;
 
-/// After a failed send, the watchdog re-sends this soon.
+/// After a failed send, the watchdog re-sends this soon at first; then after as long as the
+/// sends have been failing (a doubling), at most [`SEND_RETRY_MAX_MS`] apart.
 pub const SEND_RETRY_MS: u64 = 2_000;
+/// The longest wait between re-sends while the queue refuses messages.
+pub const SEND_RETRY_MAX_MS: u64 = 30_000;
 
 fn is_zero(n: &u32) -> bool {
     *n == 0
@@ -51,6 +54,15 @@ pub struct Lease {
     pub deadline_ms: Option<u64>,
     #[serde(default, skip_serializing_if = "is_zero")]
     pub redispatches: u32,
+    /// Since when the queue has been refusing this job's message, while the last send failed
+    /// or until it is claimed. Failed sends are not re-sends of a lost message: they do not
+    /// spend `redispatches` (a short queue outage would otherwise fail tasks within seconds),
+    /// and the job fails only once they have gone on for the queue timeout.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unsent_since_ms: Option<u64>,
+    /// Whether the latest send of the message failed (the deadline is the re-send's).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub send_failed: bool,
 }
 
 /// What the watchdog found about an overdue lease.
@@ -58,13 +70,15 @@ pub struct Lease {
 pub enum Overdue {
     /// Dispatched but never claimed: the message was lost or the queue is far behind.
     Unclaimed,
+    /// The queue refused the message: it was never in the queue.
+    Unsent,
     /// Claimed but silent: the consumer most likely died mid-run.
     Silent,
 }
 
 impl Default for Lease {
     fn default() -> Self {
-        Lease { status: JobStatus::Queued, attempts: 0, deadline_ms: None, redispatches: 0 }
+        Lease { status: JobStatus::Queued, attempts: 0, deadline_ms: None, redispatches: 0, unsent_since_ms: None, send_failed: false }
     }
 }
 
@@ -72,16 +86,33 @@ impl Lease {
     /// A message for this job is (again) in the queue, deliverable after `delay_ms`.
     pub fn dispatch(&mut self, now_ms: u64, delay_ms: u64, policy: Policy) {
         self.status = JobStatus::Queued;
+        self.send_failed = false;
         let wait = policy.queue_timeout_ms.saturating_mul(1 << self.redispatches.min(MAX_REDISPATCHES));
-        self.deadline_ms = Some(now_ms + delay_ms + wait);
+        self.deadline_ms = Some(now_ms.saturating_add(delay_ms).saturating_add(wait));
+    }
+
+    /// The message was never picked up (lost, or the queue far behind): send it again and wait
+    /// longer. It had been accepted, so the queue was taking messages then.
+    pub fn redispatch(&mut self, now_ms: u64, policy: Policy) {
+        self.redispatches += 1;
+        self.unsent_since_ms = None;
+        self.dispatch(now_ms, 0, policy);
     }
 
     /// The message for this queued job could not be sent: have the watchdog send it again
-    /// soon rather than after the queue timeout.
+    /// soon rather than after the queue timeout, backing off while the failures go on.
     pub fn expedite(&mut self, now_ms: u64) {
         if self.status == JobStatus::Queued && self.is_dispatched() {
-            self.deadline_ms = Some(now_ms + SEND_RETRY_MS);
+            let since = *self.unsent_since_ms.get_or_insert(now_ms);
+            let wait = now_ms.saturating_sub(since).clamp(SEND_RETRY_MS, SEND_RETRY_MAX_MS);
+            self.send_failed = true;
+            self.deadline_ms = Some(now_ms.saturating_add(wait));
         }
+    }
+
+    /// How long the queue has been refusing this job's message, at `now_ms`.
+    pub fn unsent_for_ms(&self, now_ms: u64) -> u64 {
+        self.unsent_since_ms.map_or(0, |since| now_ms.saturating_sub(since))
     }
 
     pub fn is_dispatched(&self) -> bool {
@@ -97,7 +128,8 @@ impl Lease {
         }
         self.status = JobStatus::Running;
         self.attempts += 1;
-        self.deadline_ms = Some(now_ms + policy.timeout_ms);
+        (self.unsent_since_ms, self.send_failed) = (None, false);
+        self.deadline_ms = Some(now_ms.saturating_add(policy.timeout_ms));
         Some(self.attempts)
     }
 
@@ -132,6 +164,7 @@ impl Lease {
 
     pub fn overdue(&self, now_ms: u64) -> Option<Overdue> {
         match (self.status, self.deadline_ms) {
+            (JobStatus::Queued, Some(d)) if d <= now_ms && self.send_failed => Some(Overdue::Unsent),
             (JobStatus::Queued, Some(d)) if d <= now_ms => Some(Overdue::Unclaimed),
             (JobStatus::Running, Some(d)) if d <= now_ms => Some(Overdue::Silent),
             _ => None,
@@ -201,10 +234,31 @@ mod tests {
         assert_eq!(l.deadline_ms, None, "never dispatched: nothing to re-send");
         l.dispatch(0, 0, policy);
         l.expedite(10);
-        assert_eq!(l.overdue(10 + SEND_RETRY_MS), Some(Overdue::Unclaimed));
+        assert_eq!(l.overdue(10 + SEND_RETRY_MS), Some(Overdue::Unsent));
         l.claim(20, policy);
         l.expedite(30);
         assert_eq!(l.deadline_ms, Some(1_020), "a running job keeps its own deadline");
+    }
+
+    #[test]
+    fn failed_sends_back_off_as_long_as_they_have_failed_and_a_claim_forgets_them() {
+        let policy = Policy { timeout_ms: 1_000, queue_timeout_ms: 600_000, max_retries: 2 };
+        let mut l = Lease::default();
+        let mut now = 0;
+        let mut waits = Vec::new();
+        for _ in 0..7 {
+            l.dispatch(now, 0, policy);
+            l.expedite(now);
+            let due = l.deadline_ms.expect("a re-send is due");
+            waits.push(due - now);
+            now = due;
+        }
+        assert_eq!(waits, [2_000, 2_000, 4_000, 8_000, 16_000, 30_000, 30_000]);
+        assert_eq!((l.redispatches, l.unsent_for_ms(now)), (0, 92_000), "no re-send of a lost message was spent");
+        l.dispatch(now, 0, policy);
+        assert_eq!(l.overdue(now + 600_000), Some(Overdue::Unclaimed), "sent at last: lost only if never claimed");
+        l.claim(now + 1, policy);
+        assert_eq!((l.unsent_since_ms, l.send_failed), (None, false));
     }
 
     #[test]

@@ -180,45 +180,6 @@ fn several_images_fan_in_to_one_zip_before_the_task_succeeds() {
 }
 
 #[test]
-fn the_watchdog_retries_a_silent_run_and_fails_it_when_the_budget_is_spent() {
-    let (mut t, _) = task(1);
-    t.claim(step(0, 0), &at(0));
-    assert!(t.expire(&at(TIMEOUT - 1)).is_empty(), "not overdue yet");
-    for attempt in 2..=3 {
-        let now = t.next_deadline().expect("a deadline");
-        let e = t.expire(&at(now));
-        assert_eq!((types(&e), e.enqueue.clone()), (vec!["step.retrying"], vec![step(0, 0)]));
-        assert_eq!(t.claim(step(0, 0), &at(now)).0.expect("runs").attempt, attempt);
-    }
-    let e = t.expire(&at(t.next_deadline().expect("deadline")));
-    assert_eq!(types(&e), ["step.failed", "task.failed"]);
-    assert_eq!(t.error.as_ref().map(|e| e.code.as_str()), Some("timeout"));
-    assert_eq!(t.next_deadline(), None);
-}
-
-#[test]
-fn a_lost_message_is_resent_silently_and_a_late_success_still_counts() {
-    let (mut t, _) = task(1);
-    let e = t.expire(&at(TIMEOUT));
-    assert_eq!((e.events.len(), e.enqueue.clone()), (0, vec![step(0, 0)]), "unclaimed: re-sent, nothing announced");
-    t.claim(step(0, 0), &at(TIMEOUT));
-    t.expire(&at(2 * TIMEOUT));
-    let (e, _) = t.complete(step(0, 0), 1, ok(), &at(2 * TIMEOUT + 1));
-    assert_eq!(types(&e), ["step.succeeded"], "attempt 1 reported after the watchdog re-queued it");
-    assert!(t.claim(step(0, 0), &at(2 * TIMEOUT + 2)).0.is_none(), "the re-sent message is then skipped");
-}
-
-#[test]
-fn a_message_never_picked_up_fails_the_task_after_its_redispatches() {
-    let (mut t, _) = task(1);
-    for _ in 0..=lease::MAX_REDISPATCHES {
-        let now = t.next_deadline().expect("deadline");
-        t.expire(&at(now));
-    }
-    assert_eq!((t.status, t.error.as_ref().map(|e| e.code.as_str())), (TaskStatus::Failed, Some("unavailable")));
-}
-
-#[test]
 fn cancel_waits_for_the_running_step_then_nothing_more_runs() {
     let (mut t, _) = task(1);
     t.claim(step(0, 0), &at(1));
@@ -288,3 +249,6 @@ mod boxes;
 /// The first job handed to the creating request.
 #[path = "state_inline_tests.rs"]
 mod inline;
+
+#[path = "watchdog_tests.rs"]
+mod watchdog_tests;

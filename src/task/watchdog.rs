@@ -3,7 +3,7 @@
 //! or fails them once their budget is spent, so that every task ends.
 
 use super::events::{Event, StepError};
-use super::lease::{Lease, Overdue, MAX_REDISPATCHES};
+use super::lease::{Lease, Overdue, Policy, MAX_REDISPATCHES};
 use super::model::{Effects, Task, Tick};
 use crate::messages::JobRef;
 
@@ -11,6 +11,8 @@ use crate::messages::JobRef;
 enum Verdict {
     /// Send the message again (no new attempt yet; the claim will number it).
     Redispatch,
+    /// The queue refused the last send: try it again, spending nothing.
+    Resend,
     /// The run went silent: a new attempt, announced as a retry.
     Retry,
     /// The budget is spent.
@@ -19,9 +21,12 @@ enum Verdict {
     Abandon,
 }
 
-fn judge(lease: &Lease, overdue: Overdue, can_retry: bool, cancelling: bool, timeout_ms: u64) -> Verdict {
+fn judge(lease: &Lease, overdue: Overdue, cancelling: bool, policy: Policy, now_ms: u64) -> Verdict {
+    let (can_retry, timeout_ms) = (lease.can_retry(policy), policy.timeout_ms);
     match overdue {
         _ if cancelling => Verdict::Abandon,
+        Overdue::Unsent if lease.unsent_for_ms(now_ms) < policy.queue_timeout_ms => Verdict::Resend,
+        Overdue::Unsent => Verdict::Fail("unavailable", format!("the queue refused the job for {} s", lease.unsent_for_ms(now_ms) / 1000)),
         Overdue::Unclaimed if lease.redispatches < MAX_REDISPATCHES => Verdict::Redispatch,
         Overdue::Unclaimed => {
             Verdict::Fail("unavailable", format!("the job was sent {} times and never picked up", lease.redispatches + 1))
@@ -83,7 +88,7 @@ impl Task {
         }
         let lease = &self.images[image].steps[step].lease;
         let Some(overdue) = lease.overdue(tick.ms) else { return Effects::default() };
-        let verdict = judge(lease, overdue, lease.can_retry(tick.policy), self.cancel_requested, tick.policy.timeout_ms);
+        let verdict = judge(lease, overdue, self.cancel_requested, tick.policy, tick.ms);
         self.updated_at = tick.iso.clone();
         let lease = &mut self.images[image].steps[step].lease;
         match verdict {
@@ -93,7 +98,10 @@ impl Task {
                 Effects::default()
             }
             Verdict::Redispatch => {
-                lease.redispatches += 1;
+                lease.redispatch(tick.ms, tick.policy);
+                Effects { events: Vec::new(), enqueue: vec![JobRef::Step { image, step }] }
+            }
+            Verdict::Resend => {
                 lease.dispatch(tick.ms, 0, tick.policy);
                 Effects { events: Vec::new(), enqueue: vec![JobRef::Step { image, step }] }
             }
@@ -113,15 +121,16 @@ impl Task {
         let cancelling = self.cancel_requested;
         let Some(archive) = self.archive.as_mut().filter(|_| !self.status.is_terminal()) else { return Effects::default() };
         let Some(overdue) = archive.lease.overdue(tick.ms) else { return Effects::default() };
-        match judge(&archive.lease, overdue, archive.lease.can_retry(tick.policy), cancelling, tick.policy.timeout_ms) {
+        match judge(&archive.lease, overdue, cancelling, tick.policy, tick.ms) {
             Verdict::Abandon => {
                 archive.lease.fail();
                 Effects::default()
             }
-            Verdict::Redispatch | Verdict::Retry => {
-                if overdue == Overdue::Unclaimed {
-                    archive.lease.redispatches += 1;
-                }
+            Verdict::Redispatch => {
+                archive.lease.redispatch(tick.ms, tick.policy);
+                Effects { events: Vec::new(), enqueue: vec![JobRef::Package] }
+            }
+            Verdict::Resend | Verdict::Retry => {
                 archive.lease.dispatch(tick.ms, 0, tick.policy);
                 Effects { events: Vec::new(), enqueue: vec![JobRef::Package] }
             }
@@ -134,15 +143,16 @@ impl Task {
         let policy = tick.webhook_policy();
         let Some(webhook) = self.webhook.as_mut() else { return Effects::default() };
         let Some(overdue) = webhook.lease.overdue(tick.ms) else { return Effects::default() };
-        match judge(&webhook.lease, overdue, webhook.lease.can_retry(policy), false, policy.timeout_ms) {
+        match judge(&webhook.lease, overdue, false, policy, tick.ms) {
             Verdict::Fail(..) | Verdict::Abandon => {
                 webhook.lease.fail();
                 Effects::default()
             }
-            Verdict::Redispatch | Verdict::Retry => {
-                if overdue == Overdue::Unclaimed {
-                    webhook.lease.redispatches += 1;
-                }
+            Verdict::Redispatch => {
+                webhook.lease.redispatch(tick.ms, policy);
+                Effects { events: Vec::new(), enqueue: vec![JobRef::Webhook] }
+            }
+            Verdict::Resend | Verdict::Retry => {
                 webhook.lease.dispatch(tick.ms, 0, policy);
                 Effects { events: Vec::new(), enqueue: vec![JobRef::Webhook] }
             }
