@@ -236,7 +236,7 @@ impl Config {
     /// Retry rules for steps and the zip.
     pub fn step_policy(&self) -> Policy {
         Policy {
-            timeout_ms: self.step_timeout_seconds * 1000,
+            timeout_ms: self.step_timeout_seconds.saturating_mul(1000),
             queue_timeout_ms: self.queue_timeout_seconds.saturating_mul(1000),
             max_retries: self.step_max_retries,
         }

@@ -102,3 +102,11 @@ fn uploads_are_analysed_unless_a_benchmark_server_skips_it() {
     let bench = parse(&[("AUTH_SECRET", &key), ("BENCH_ROUTES", "1"), ("BENCH_SKIP_ANALYSIS", "1")]).expect("valid");
     assert!(!bench.analyze_uploads);
 }
+
+#[test]
+fn timeouts_too_large_for_milliseconds_saturate_instead_of_overflowing() {
+    let huge = u64::MAX.to_string();
+    let c = parse(&[("AUTH_SECRET", &"k".repeat(32)), ("STEP_TIMEOUT_SECONDS", &huge), ("QUEUE_TIMEOUT_SECONDS", &huge)]);
+    let policy = c.expect("any whole number of seconds is accepted").step_policy();
+    assert_eq!((policy.timeout_ms, policy.queue_timeout_ms), (u64::MAX, u64::MAX));
+}
