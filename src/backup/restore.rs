@@ -99,7 +99,9 @@ impl LineReader {
         loop {
             if let Some(raw) = self.ready.pop_front() {
                 self.last_len = raw.len();
-                return Ok(Some(serde_json::from_slice(&raw)?));
+                let line: Line = serde_json::from_slice(&raw)?;
+                line.check().map_err(|e| BackupError::Platform(format!("the backup holds {e}")))?;
+                return Ok(Some(line));
             }
             let Some(lines) = self.lines.as_mut() else { return Ok(None) };
             match self.body.next().await {

@@ -61,6 +61,23 @@ impl Table {
     }
 }
 
+impl Line {
+    /// Whether the line can be written back as it is: an image's or task's body must be a
+    /// JSON object, as every reader of the index takes it to be (a backup is a file an
+    /// operator can edit; a restore must not plant a row that breaks the tenant's index).
+    pub fn check(&self) -> std::result::Result<(), String> {
+        let (table, body) = match self {
+            Line::Images { body, .. } => ("images", body),
+            Line::Tasks { body, .. } => ("tasks", body),
+            _ => return Ok(()),
+        };
+        match serde_json::from_str::<serde_json::Value>(body) {
+            Ok(serde_json::Value::Object(_)) => Ok(()),
+            _ => Err(format!("a row of {table} whose body is not a JSON object")),
+        }
+    }
+}
+
 /// A page of exported rows: `(rowid, line)`, the next page starting after the last rowid.
 pub fn export(sql: &SqlStorage, table: Table, after: i64, limit: u32) -> Result<Vec<(i64, Line)>> {
     let query = format!("SELECT rowid AS r, {} FROM {} WHERE rowid > ? ORDER BY rowid LIMIT ?", table.columns(), table.name());
@@ -125,5 +142,14 @@ mod tests {
         let text = serde_json::to_string(&line).expect("ser");
         assert!(text.starts_with("{\"table\":\"images\""), "{text}");
         assert_eq!(serde_json::from_str::<Line>(&text).expect("de"), line);
+    }
+
+    #[test]
+    fn a_row_whose_body_is_not_an_object_is_refused() {
+        let row = |body: &str| Line::Tasks { seq: 1, id: "task_1".into(), status: "queued".into(), version: 1, body: body.into() };
+        assert_eq!(row("{\"id\":\"task_1\"}").check(), Ok(()));
+        for body in ["[1,2]", "7", "\"text\"", "null", "{not json"] {
+            assert!(row(body).check().is_err_and(|e| e.contains("tasks")), "{body}");
+        }
     }
 }

@@ -128,11 +128,13 @@ impl TenantObject {
         let Some(row) = rows.into_iter().next() else { return Ok(false) };
         pending::settle(&self.sql(), id)?;
         let mut body: Value = serde_json::from_str(&row.body)?;
+        // Restores check that bodies are objects; this must not panic if one is not.
+        let Some(fields) = body.as_object_mut() else { return Err(Error::RustError(format!("image {id}: its row is not an object"))) };
         let value = serde_json::to_value(placeholder)?;
-        if body["placeholder"] == value {
+        if fields.get("placeholder") == Some(&value) {
             return Ok(true);
         }
-        body["placeholder"] = value;
+        fields.insert("placeholder".into(), value);
         self.sql().exec("UPDATE images SET body = ? WHERE id = ?", vec![body.to_string().as_str().into(), id.as_str().into()])?;
         self.publish(feed::analyzed(id, placeholder, &now_iso()))?;
         Ok(true)
