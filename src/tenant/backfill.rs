@@ -55,26 +55,39 @@ pub fn charge_from_snapshot(body: &Value, released: bool) -> TaskCharge {
     TaskCharge { stored_bytes, steps_run: succeeded * images, step_ms }
 }
 
+/// Ended tasks charged per page of a recompute (a task's snapshot is at most tens of KiB).
+const RECOMPUTE_PAGE: i64 = 50;
+
 pub fn recompute(sql: &SqlStorage) -> Result<Recomputed> {
     let before = usage::read(sql)?;
-    let uncharged: Vec<Uncharged> = sql
-        .exec(
-            "SELECT t.id AS id, t.body AS body, \
-             (SELECT COUNT(*) FROM expired e WHERE e.task = t.id) AS expired, \
-             (SELECT COUNT(*) FROM json_each(t.body, '$.outputs') o WHERE json_extract(o.value, '$.image') NOT IN (SELECT id FROM images)) AS images_gone \
-             FROM tasks t WHERE t.status IN ('succeeded', 'failed', 'cancelled') AND t.id NOT IN (SELECT task FROM task_charges)",
-            None,
-        )?
-        .to_array()?;
-    let (mut steps_run, mut step_ms) = (before.steps_run, before.step_ms);
-    for task in &uncharged {
-        let body: Value = serde_json::from_str(&task.body)?;
-        let charge = charge_from_snapshot(&body, task.expired > 0 || task.images_gone > 0);
-        sql.exec(
-            "INSERT INTO task_charges (task, bytes) VALUES (?, ?)",
-            vec![task.id.as_str().into(), signed(charge.stored_bytes).into()],
-        )?;
-        (steps_run, step_ms) = (steps_run + charge.steps_run, step_ms + charge.step_ms);
+    let (mut steps_run, mut step_ms, mut charged) = (before.steps_run, before.step_ms, 0u64);
+    // A page at a time: a tenant's history may hold many thousands of ended tasks, and their
+    // snapshots, read whole, would not fit the isolate. Charging a task takes it out of the
+    // query, so each page starts where the last ended.
+    loop {
+        let uncharged: Vec<Uncharged> = sql
+            .exec(
+                "SELECT t.id AS id, t.body AS body, \
+                 (SELECT COUNT(*) FROM expired e WHERE e.task = t.id) AS expired, \
+                 (SELECT COUNT(*) FROM json_each(t.body, '$.outputs') o WHERE json_extract(o.value, '$.image') NOT IN (SELECT id FROM images)) AS images_gone \
+                 FROM tasks t WHERE t.status IN ('succeeded', 'failed', 'cancelled') AND t.id NOT IN (SELECT task FROM task_charges) \
+                 LIMIT ?",
+                vec![RECOMPUTE_PAGE.into()],
+            )?
+            .to_array()?;
+        if uncharged.is_empty() {
+            break;
+        }
+        charged += uncharged.len() as u64;
+        for task in &uncharged {
+            let body: Value = serde_json::from_str(&task.body)?;
+            let charge = charge_from_snapshot(&body, task.expired > 0 || task.images_gone > 0);
+            sql.exec(
+                "INSERT INTO task_charges (task, bytes) VALUES (?, ?)",
+                vec![task.id.as_str().into(), signed(charge.stored_bytes).into()],
+            )?;
+            (steps_run, step_ms) = (steps_run.saturating_add(charge.steps_run), step_ms.saturating_add(charge.step_ms));
+        }
     }
     let t = sql
         .exec(
@@ -99,7 +112,7 @@ pub fn recompute(sql: &SqlStorage) -> Result<Recomputed> {
             signed(step_ms).into(),
         ],
     )?;
-    Ok(Recomputed { before, after: usage::read(sql)?, tasks_charged: uncharged.len() as u64 })
+    Ok(Recomputed { before, after: usage::read(sql)?, tasks_charged: charged })
 }
 
 fn signed(n: u64) -> i64 {
