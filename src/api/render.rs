@@ -97,7 +97,7 @@ async fn behind(ctx: &Ctx, wanted: &Wanted<'_>, record: StorageResult<ImageRecor
     let job = Job { bucket, config, tenant: wanted.tenant, record: &record, chain: &chain, result_key: &result_key, aux };
     let rendition = obtain(ctx, &job, wanted, &etag).await?;
     let source = if rendition.rendered { Source::Miss } else { Source::Store };
-    answer.build(Some(rendition.bytes.to_vec()), &etag, &rendition.content_type, source)
+    answer.build(Some(&rendition.bytes), &etag, &rendition.content_type, source)
 }
 
 /// The edge's copy, or the image's record for the levels behind it. The record is read only
@@ -228,9 +228,9 @@ impl Answer<'_> {
     }
 
     /// The answer: `body`, or 304 without one.
-    fn build(&self, body: Option<Vec<u8>>, etag: &str, content_type: &str, source: Source) -> ApiResult<Response> {
+    fn build(&self, body: Option<&js_sys::Uint8Array>, etag: &str, content_type: &str, source: Source) -> ApiResult<Response> {
         let response = match body {
-            Some(bytes) => Response::from_bytes(bytes)?.with_headers(self.headers(etag, content_type, source)?),
+            Some(bytes) => crate::render::held::response(bytes)?.with_headers(self.headers(etag, content_type, source)?),
             None => Response::empty()?.with_status(304).with_headers(self.headers(etag, "", source)?),
         };
         Ok(response)

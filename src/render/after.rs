@@ -25,7 +25,7 @@ use crate::log;
 use crate::storage::{Images, StorageError, HEIGHT_META, WIDTH_META};
 use futures_util::future::join;
 use std::collections::HashMap;
-use worker::{Env, HttpMetadata};
+use worker::Env;
 
 /// Everything the writes need, owned: they outlive the request's handler.
 pub struct Writes {
@@ -80,7 +80,7 @@ impl Writes {
                 .request_id(&self.request_id)
                 .tenant(tenant.as_str())
                 .image(image.as_str())
-                .field("bytes", rendition.bytes.len())
+                .field("bytes", rendition.bytes.length())
                 .field("turn_wait_ms", self.spent.turn_wait_ms)
                 .field("read_ms", self.spent.read_ms)
                 .field("work_ms", self.spent.work_ms)
@@ -95,11 +95,9 @@ impl Writes {
     async fn save(&self, bucket: &worker::Bucket) -> worker::Result<()> {
         let Some(result_key) = &self.result_key else { return Ok(()) };
         let rendition = &self.rendition;
-        let http = HttpMetadata { content_type: Some(rendition.content_type.clone()), ..Default::default() };
         let (width, height) = rendition.dims;
         let meta = HashMap::from([(WIDTH_META.to_string(), width.to_string()), (HEIGHT_META.to_string(), height.to_string())]);
         let key = keys::result(&self.tenant, result_key);
-        bucket.put(key, rendition.bytes.as_ref().clone()).http_metadata(http).custom_metadata(meta).execute().await?;
-        Ok(())
+        super::held::put(bucket, key, &rendition.bytes, &rendition.content_type, &meta).await
     }
 }

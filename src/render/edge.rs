@@ -61,7 +61,7 @@ pub async fn keep(
     bucket: &Bucket,
     (tenant, image): (&TenantId, &ImageId),
     key: &EdgeKey,
-    bytes: &[u8],
+    bytes: &js_sys::Uint8Array,
     content_type: &str,
     etag: &str,
 ) -> worker::Result<()> {
@@ -69,7 +69,7 @@ pub async fn keep(
     headers.set("content-type", content_type)?;
     headers.set("etag", etag)?;
     headers.set("cache-control", &format!("public, max-age={EDGE_TTL_SECONDS}"))?;
-    let response = Response::from_bytes(bytes.to_vec())?.with_headers(headers);
+    let response = super::held::response(bytes)?.with_headers(headers);
     let marker = bucket.put(keys::edge_marker(tenant, image, &key.hash), Vec::new()).execute();
     let (marked, cached) = futures_util::future::join(marker, Cache::default().put(key.url.as_str(), response)).await;
     if let Err(e) = marked {

@@ -6,6 +6,7 @@
 pub mod after;
 pub mod edge;
 pub mod flight;
+pub mod held;
 pub mod negotiate;
 pub mod options;
 pub mod produce;

@@ -8,6 +8,7 @@
 //! itself. (Half the budget was tried first: it refused the 12 MP progressive JPEG of the
 //! render benchmark, 79 MiB planned, which a task runs, for no memory reason.)
 
+use super::held;
 use crate::clock::now_millis;
 use crate::config::Config;
 use crate::keys;
@@ -19,14 +20,14 @@ use functions::plan::{plan, Limits};
 use functions::session::run_chain;
 use functions::{Chain, ImageError};
 use std::collections::HashMap;
-use std::rc::Rc;
 use thiserror::Error;
 use worker::{Bucket, Object};
 
 /// A rendition's bytes and what the answer says about them.
 #[derive(Debug, Clone)]
 pub struct Rendition {
-    pub bytes: Rc<Vec<u8>>,
+    /// In JS memory (see [`super::held`]).
+    pub bytes: js_sys::Uint8Array,
     pub content_type: String,
     /// Pixel size, stored with the result so that a task reusing it reports its output.
     pub dims: (u32, u32),
@@ -94,8 +95,7 @@ pub async fn stored(job: &Job<'_>) -> Result<Option<Rendition>, RenderFailure> {
     let (Some(width), Some(height), Some(content_type)) = (dim(WIDTH_META), dim(HEIGHT_META), obj.http_metadata().content_type) else {
         return Ok(None);
     };
-    let body = obj.body().ok_or_else(|| RenderFailure::Internal("stored rendition has no body".into()))?;
-    Ok(Some(Rendition { bytes: Rc::new(body.bytes().await?), content_type, dims: (width, height), rendered: false }))
+    Ok(Some(Rendition { bytes: held::read(&obj).await?, content_type, dims: (width, height), rendered: false }))
 }
 
 /// What a miss costs on top of the read: its chain's work, as a one-image task with the same
@@ -139,7 +139,7 @@ pub async fn render(
     drop((aux, turn));
     let spent = Spent { turn_wait_ms: turned - started, read_ms: read_done - turned, work_ms: now_millis() - read_done };
     let dims = (out.width, out.height);
-    Ok((Rendition { bytes: Rc::new(out.bytes), content_type: out.content_type.to_string(), dims, rendered: true }, spent))
+    Ok((Rendition { bytes: held::from_wasm(out.bytes), content_type: out.content_type.to_string(), dims, rendered: true }, spent))
 }
 
 async fn read(bucket: &Bucket, key: &str) -> Result<Option<Vec<u8>>, RenderFailure> {

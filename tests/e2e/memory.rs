@@ -97,6 +97,46 @@ async fn a_finished_chain_gives_its_heap_back() {
     assert!(live_after <= live_before + (256 << 10), "live heap {live_before} → {live_after} bytes after the analysis and the chain");
 }
 
+/// Bytes the allocator has handed out since the module started (`GET /__bench/memory`).
+async fn allocated_total(app: &TestApp, token: &str) -> u64 {
+    let m = json_body(app.get(Some(token), "/__bench/memory").await, StatusCode::OK).await;
+    m["allocated_bytes_total"].as_u64().unwrap_or_else(|| panic!("allocated_bytes_total in {m}"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stored_rendition_is_answered_and_copied_to_the_edge_without_passing_through_wasm_memory() {
+    // A rendition is the largest thing a render holds after its work: its answer, its edge
+    // copy and its store copy each took a wasm copy of it, in memory that never shrinks. Now
+    // the bytes stay in JS: a store hit's whole life (answer, then the edge write) allocates
+    // nothing of its size in wasm.
+    let app = TestApp::spawn_with(&[("BENCH_ROUTES", "1")]).await;
+    let token = app.token("alice");
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let noise = RgbImage::from_fn(1200, 1000, |_, _| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        image::Rgb([state as u8, (state >> 8) as u8, (state >> 16) as u8])
+    });
+    let mut png = Cursor::new(Vec::new());
+    image::DynamicImage::ImageRgb8(noise).write_to(&mut png, ImageOutputFormat::Png).expect("encode the noise");
+    let image = app.upload_ok(&token, png.into_inner(), "image/png").await;
+    let id = image["id"].as_str().expect("id");
+    // A task makes the rendition `?w=1000&format=png` (megabytes of noise) for the store.
+    let task = app.run_chain(&token, id, json!([{"op": RESIZE, "width": 1000}, {"op": ENCODE, "format": "png"}])).await;
+    let done = app.wait_for_task(&token, task["id"].as_str().expect("id"), TASK_DEADLINE).await;
+    let size = done["outputs"][0]["bytes"].as_u64().unwrap_or_else(|| panic!("an output: {done:#}"));
+    assert!(size > 2 << 20, "a rendition of megabytes: {size}");
+
+    let before = allocated_total(&app, &token).await;
+    let (status, headers, body) = crate::render::render(&app, Some(&token), &format!("/images/{id}/render?w=1000&format=png"), None).await;
+    assert_eq!((status, crate::render::header(&headers, "stellar-cache")), (StatusCode::OK, "hit-store".to_string()));
+    assert_eq!(body.len() as u64, size);
+    assert_eq!(crate::render::log_lines(&app, "render_kept", id, 1).await, 1, "the edge copy was written");
+    let allocated = allocated_total(&app, &token).await - before;
+    assert!(allocated < size / 4, "{allocated} bytes allocated in wasm to serve and keep a {size}-byte rendition");
+}
+
 /// A JPEG header declaring 4000×3000, then `len` bytes of noise: accepted by the upload (which
 /// reads headers only), as big as the upload limit allows.
 pub fn jpeg_header_then_noise(len: usize) -> Vec<u8> {

@@ -5,7 +5,7 @@
 use crate::support::*;
 use functions::registry::{ENCODE, RESIZE};
 use image::{GenericImageView, ImageFormat};
-use reqwest::header::{HeaderMap, ACCEPT, CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH, VARY};
+use reqwest::header::{HeaderMap, ACCEPT, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, ETAG, IF_NONE_MATCH, VARY};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
@@ -29,7 +29,12 @@ pub(crate) async fn render(app: &TestApp, token: Option<&str>, url: &str, accept
     }
     let resp = send(req).await;
     let (status, headers) = (resp.status(), resp.headers().clone());
-    (status, headers, resp.bytes().await.expect("body").to_vec())
+    let body = resp.bytes().await.expect("body").to_vec();
+    if status == StatusCode::OK {
+        // Every level (miss, store, edge) answers with its length, as a file server does.
+        assert_eq!(header(&headers, CONTENT_LENGTH), body.len().to_string(), "{headers:?}");
+    }
+    (status, headers, body)
 }
 
 pub(crate) fn id_of(image: &Value) -> String {
@@ -157,7 +162,7 @@ async fn render_lines(app: &TestApp, image: &str, at_least: usize) -> usize {
 }
 
 /// Lines of `event` about `image` in the server log, once at least `at_least` have arrived.
-async fn log_lines(app: &TestApp, event: &str, image: &str, at_least: usize) -> usize {
+pub(crate) async fn log_lines(app: &TestApp, event: &str, image: &str, at_least: usize) -> usize {
     let deadline = Instant::now() + LOG_DEADLINE;
     loop {
         let count = app
