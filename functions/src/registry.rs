@@ -23,7 +23,7 @@ use crate::ops::{
     smart_crop::SmartCrop,
     text::TextParams,
 };
-use crate::ops::{grayscale::Grayscale, orient::AutoOrient, region::Region, resize::ResizeParams, ApplyCtx, Operation};
+use crate::ops::{grayscale::Grayscale, orient::AutoOrient, region::Region, resize::ResizeParams, ApplyCtx, Operation, Shape};
 use crate::params::{FieldError, Fields};
 use crate::raster::Raster;
 use crate::shrink::Shrink;
@@ -130,7 +130,7 @@ steps! {
 trait Dispatch {
     fn output_dims(&self, w: u32, h: u32) -> Result<(u32, u32), ImageError>;
     fn output_channels(&self, c: u8) -> u8;
-    fn extra_bytes(&self, input: u64, output: u64) -> u64;
+    fn extra_bytes(&self, input: Shape, output: Shape) -> u64;
     fn decode_hint(&self, w: u32, h: u32) -> Option<(u32, u32)>;
     fn shrink(&self) -> Shrink;
     fn aux_images(&self) -> Vec<&str>;
@@ -145,7 +145,7 @@ impl<T: Operation> Dispatch for T {
     fn output_channels(&self, c: u8) -> u8 {
         Operation::output_channels(self, c)
     }
-    fn extra_bytes(&self, input: u64, output: u64) -> u64 {
+    fn extra_bytes(&self, input: Shape, output: Shape) -> u64 {
         Operation::extra_bytes(self, input, output)
     }
     fn decode_hint(&self, w: u32, h: u32) -> Option<(u32, u32)> {
@@ -180,9 +180,9 @@ impl Step {
     }
 
     /// Bytes held at peak besides the input raster (see [`Operation::extra_bytes`]).
-    pub fn extra_bytes(&self, input: u64, output: u64) -> u64 {
+    pub fn extra_bytes(&self, input: Shape, output: Shape) -> u64 {
         // Encoding holds a flattened copy (JPEG) and the encoded bytes, each at most the raster.
-        self.with_op(|o| o.extra_bytes(input, output)).unwrap_or(input * 2)
+        self.with_op(|o| o.extra_bytes(input, output)).unwrap_or(input.bytes() * 2)
     }
 
     /// Whether the step chooses a window from the pixels and reports it ([`Step::apply_boxed`]).

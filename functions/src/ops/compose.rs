@@ -3,7 +3,7 @@
 
 use super::canvas::{check, Gravity, GRAVITIES};
 use super::resize::{resize, Filter, Fit, ResizeParams};
-use super::{ApplyCtx, Operation};
+use super::{ApplyCtx, Operation, Shape};
 use crate::decode::DecodeOptions;
 use crate::error::ImageError;
 use crate::params::{FieldError, Fields};
@@ -84,7 +84,7 @@ impl Operation for WatermarkParams {
         Ok(WatermarkParams { image, gravity, offset_x, offset_y, opacity: f.get(&OPACITY)?, scale: f.opt(&SCALE)? })
     }
 
-    fn extra_bytes(&self, _input: u64, _output: u64) -> u64 {
+    fn extra_bytes(&self, _input: Shape, _output: Shape) -> u64 {
         // The input is blended in place; only the watermark's own buffers add up.
         WATERMARK_PEAK_BYTES
     }

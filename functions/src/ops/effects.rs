@@ -9,7 +9,7 @@
 //! pixel wide.
 
 use super::color::checked;
-use super::{ApplyCtx, Operation};
+use super::{ApplyCtx, Operation, Shape};
 use crate::error::ImageError;
 use crate::params::{FieldError, Fields};
 use crate::raster::Raster;
@@ -94,8 +94,8 @@ macro_rules! kernel_step {
             fn parse(_f: &mut Fields) -> Result<Self, FieldError> {
                 Ok($ty {})
             }
-            fn extra_bytes(&self, input: u64, _output: u64) -> u64 {
-                row_bytes(2, input) + row_bytes(4 * 4, input) // ring + f32 rows
+            fn extra_bytes(&self, input: Shape, _output: Shape) -> u64 {
+                row_bytes(2, input.bytes()) + row_bytes(4 * 4, input.bytes()) // ring + f32 rows
             }
             fn apply(&self, src: Raster, _ctx: &ApplyCtx) -> Result<Raster, ImageError> {
                 convolve3(src, $kernel)
@@ -129,8 +129,8 @@ impl Operation for NoiseReduction {
     fn parse(f: &mut Fields) -> Result<Self, FieldError> {
         Ok(NoiseReduction { radius: f.get(&MEDIAN_RADIUS)? })
     }
-    fn extra_bytes(&self, input: u64, _output: u64) -> u64 {
-        row_bytes(2 * u64::from(self.radius) + 4, input)
+    fn extra_bytes(&self, input: Shape, _output: Shape) -> u64 {
+        row_bytes(2 * u64::from(self.radius) + 4, input.bytes())
     }
     fn apply(&self, mut src: Raster, _ctx: &ApplyCtx) -> Result<Raster, ImageError> {
         let (w, h, ch) = checked(&src)?;
@@ -182,8 +182,8 @@ impl Operation for Oil {
     fn parse(f: &mut Fields) -> Result<Self, FieldError> {
         Ok(Oil { radius: f.get(&OIL_RADIUS)?, intensity: f.get(&OIL_INTENSITY)? })
     }
-    fn extra_bytes(&self, input: u64, _output: u64) -> u64 {
-        row_bytes(u64::from(self.radius) + 1, input)
+    fn extra_bytes(&self, input: Shape, _output: Shape) -> u64 {
+        row_bytes(u64::from(self.radius) + 1, input.bytes())
     }
     fn apply(&self, mut src: Raster, _ctx: &ApplyCtx) -> Result<Raster, ImageError> {
         let (w, h, ch) = checked(&src)?;
@@ -252,7 +252,7 @@ impl Operation for Vignette {
     fn parse(f: &mut Fields) -> Result<Self, FieldError> {
         Ok(Vignette { strength: f.get(&VIGNETTE_STRENGTH)?, radius: f.get(&VIGNETTE_RADIUS)? })
     }
-    fn extra_bytes(&self, _input: u64, _output: u64) -> u64 {
+    fn extra_bytes(&self, _input: Shape, _output: Shape) -> u64 {
         0
     }
     fn apply(&self, mut src: Raster, _ctx: &ApplyCtx) -> Result<Raster, ImageError> {

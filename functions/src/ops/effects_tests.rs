@@ -143,7 +143,7 @@ fn colour_steps_do_not_widen_colour_rasters_and_in_place_steps_claim_little_memo
         assert!(step.output_channels(3) <= 3, "{}", step.op());
         // 48 MP RGB: in-place steps hold at most a few MiB besides the raster.
         let input = 48_000_000 * 3;
-        let extra = step.extra_bytes(input, step.output_channels(3) as u64 * input / 3);
+        let extra = step.extra_bytes(Shape::new(8000, 6000, 3), Shape::new(8000, 6000, step.output_channels(3)));
         let allowed = if step.op() == "sharpen" || step.op() == "threshold" { input + (4 << 20) } else { 4 << 20 };
         assert!(extra <= allowed, "{} claims {extra} bytes", step.op());
     }

@@ -7,7 +7,7 @@
 
 use super::color::checked;
 use super::grayscale::luma;
-use super::{ApplyCtx, Operation};
+use super::{ApplyCtx, Operation, Shape};
 use crate::error::ImageError;
 use crate::params::{FieldError, Fields};
 use crate::raster::Raster;
@@ -168,7 +168,7 @@ impl Operation for Blur {
     fn parse(f: &mut Fields) -> Result<Self, FieldError> {
         Ok(Blur { sigma: f.get(&SIGMA)? })
     }
-    fn extra_bytes(&self, _input: u64, _output: u64) -> u64 {
+    fn extra_bytes(&self, _input: Shape, _output: Shape) -> u64 {
         blur_bytes(Kernel::gaussian(self.sigma).reach())
     }
     fn apply(&self, src: Raster, _ctx: &ApplyCtx) -> Result<Raster, ImageError> {
@@ -191,7 +191,7 @@ impl Operation for BoxBlur {
     fn parse(f: &mut Fields) -> Result<Self, FieldError> {
         Ok(BoxBlur { radius: f.get(&BOX_RADIUS)? })
     }
-    fn extra_bytes(&self, _input: u64, _output: u64) -> u64 {
+    fn extra_bytes(&self, _input: Shape, _output: Shape) -> u64 {
         blur_bytes(self.radius as usize)
     }
     fn apply(&self, src: Raster, _ctx: &ApplyCtx) -> Result<Raster, ImageError> {
@@ -221,9 +221,9 @@ impl Operation for Sharpen {
         let (sigma, amount) = (f.get(&SHARPEN_SIGMA)?, f.get(&SHARPEN_AMOUNT)?);
         Ok(Sharpen { sigma, amount, threshold: f.get(&SHARPEN_THRESHOLD)? })
     }
-    fn extra_bytes(&self, input: u64, _output: u64) -> u64 {
+    fn extra_bytes(&self, input: Shape, _output: Shape) -> u64 {
         // A blurred luma plane: width × height bytes, which is the input size for gray.
-        input + blur_bytes(Kernel::gaussian(self.sigma).reach())
+        input.bytes() + blur_bytes(Kernel::gaussian(self.sigma).reach())
     }
     fn apply(&self, mut src: Raster, _ctx: &ApplyCtx) -> Result<Raster, ImageError> {
         let (w, h, ch) = checked(&src)?;
@@ -260,8 +260,8 @@ impl Operation for Pixelate {
     fn parse(f: &mut Fields) -> Result<Self, FieldError> {
         Ok(Pixelate { size: f.get(&BLOCK)? })
     }
-    fn extra_bytes(&self, input: u64, _output: u64) -> u64 {
-        super::effects::row_bytes(5, input) // a u32 sum and a mean per sample of a row
+    fn extra_bytes(&self, input: Shape, _output: Shape) -> u64 {
+        super::effects::row_bytes(5, input.bytes()) // a u32 sum and a mean per sample of a row
     }
     fn apply(&self, mut src: Raster, _ctx: &ApplyCtx) -> Result<Raster, ImageError> {
         let (w, _h, ch) = checked(&src)?;

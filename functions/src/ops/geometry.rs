@@ -3,7 +3,7 @@
 
 use super::canvas::{check, colour_in, layout_for_background};
 use super::canvas::{Gravity, GRAVITIES};
-use super::{orient, ApplyCtx, Operation};
+use super::{orient, ApplyCtx, Operation, Shape};
 use crate::error::ImageError;
 use crate::params::{FieldError, Fields};
 use crate::raster::{byte_len, Raster};
@@ -78,7 +78,7 @@ impl Operation for CropParams {
         self.origin(width, height).map(|_| (self.width, self.height))
     }
 
-    fn extra_bytes(&self, _input: u64, _output: u64) -> u64 {
+    fn extra_bytes(&self, _input: Shape, _output: Shape) -> u64 {
         // Rows are moved down inside the input buffer.
         0
     }
@@ -134,7 +134,7 @@ impl Operation for FlipParams {
         Ok(FlipParams { direction })
     }
 
-    fn extra_bytes(&self, _input: u64, _output: u64) -> u64 {
+    fn extra_bytes(&self, _input: Shape, _output: Shape) -> u64 {
         0 // in place
     }
 

@@ -9,7 +9,7 @@
 /// such step (the colour and tone curves) states this once instead of each writing it out.
 macro_rules! in_place_point_step {
     () => {
-        fn extra_bytes(&self, _input: u64, _output: u64) -> u64 {
+        fn extra_bytes(&self, _input: $crate::ops::Shape, _output: $crate::ops::Shape) -> u64 {
             0
         }
         fn shrink(&self) -> $crate::shrink::Shrink {
@@ -25,8 +25,8 @@ macro_rules! colourising_point_step {
         fn output_channels(&self, channels: u8) -> u8 {
             $crate::ops::color::colour_channels(channels)
         }
-        fn extra_bytes(&self, input: u64, output: u64) -> u64 {
-            $crate::ops::color::colourise_extra_bytes(input, output)
+        fn extra_bytes(&self, input: $crate::ops::Shape, output: $crate::ops::Shape) -> u64 {
+            $crate::ops::color::colourise_extra_bytes(input.bytes(), output.bytes())
         }
         fn shrink(&self) -> $crate::shrink::Shrink {
             $crate::shrink::Shrink::Point
@@ -68,6 +68,38 @@ use crate::spec::Describe;
 use serde_json::Value;
 use std::collections::HashMap;
 
+/// A raster's size as the planner knows it before decoding: what a step's buffers are sized by.
+/// Steps working on rows or columns size their buffers by the sides, not by the byte count:
+/// an input is bounded by its pixel count only, so one side may be far longer than
+/// [`crate::registry::MAX_DIMENSION`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shape {
+    pub width: u32,
+    pub height: u32,
+    pub channels: u8,
+}
+
+impl Shape {
+    pub fn new(width: u32, height: u32, channels: u8) -> Shape {
+        Shape { width, height, channels }
+    }
+
+    /// Bytes of the whole raster.
+    pub fn bytes(self) -> u64 {
+        u64::from(self.width) * u64::from(self.height) * u64::from(self.channels)
+    }
+
+    /// Bytes of one row.
+    pub fn row_bytes(self) -> u64 {
+        u64::from(self.width) * u64::from(self.channels)
+    }
+
+    /// Bytes of one column.
+    pub fn column_bytes(self) -> u64 {
+        u64::from(self.height) * u64::from(self.channels)
+    }
+}
+
 /// What a step may use besides its input pixels.
 pub struct ApplyCtx<'a> {
     /// Other images a step refers to (e.g. a watermark), by image id, as stored bytes.
@@ -104,9 +136,9 @@ pub trait Operation: Sized {
     }
 
     /// Bytes the step holds at its peak besides its input raster, given the input and output
-    /// raster sizes. The default is a separate output buffer.
-    fn extra_bytes(&self, _input: u64, output: u64) -> u64 {
-        output
+    /// raster shapes. The default is a separate output buffer.
+    fn extra_bytes(&self, _input: Shape, output: Shape) -> u64 {
+        output.bytes()
     }
 
     /// For shrink-on-load: the smallest decoded size from which this step, as the first of a

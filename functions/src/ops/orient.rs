@@ -1,6 +1,6 @@
 //! Quarter turns and mirrors of a raster, EXIF orientation, and the `auto_orient` step.
 
-use super::{ApplyCtx, Operation};
+use super::{ApplyCtx, Operation, Shape};
 use crate::error::ImageError;
 use crate::params::{FieldError, Fields};
 use crate::raster::Raster;
@@ -142,7 +142,7 @@ impl Operation for AutoOrient {
         Ok(AutoOrient { enabled: f.get(&ENABLED)? })
     }
 
-    fn extra_bytes(&self, _input: u64, _output: u64) -> u64 {
+    fn extra_bytes(&self, _input: Shape, _output: Shape) -> u64 {
         0
     }
 

@@ -8,7 +8,7 @@
 //! whole image, while memory stays at [`STRIP_PEAK_BYTES`] whatever the image size.
 
 use super::color::{checked, colour_channels, colourise, colourise_extra_bytes};
-use super::{ApplyCtx, Operation};
+use super::{ApplyCtx, Operation, Shape};
 use crate::error::ImageError;
 use crate::params::{FieldError, Fields};
 use crate::raster::{Layout, Raster};
@@ -112,9 +112,9 @@ impl Operation for FilterPreset {
     fn output_channels(&self, channels: u8) -> u8 {
         colour_channels(channels)
     }
-    fn extra_bytes(&self, input: u64, output: u64) -> u64 {
+    fn extra_bytes(&self, input: Shape, output: Shape) -> u64 {
         // Photon's copies of one strip, plus a new buffer when gray grows to RGB.
-        STRIP_PEAK_BYTES + colourise_extra_bytes(input, output)
+        STRIP_PEAK_BYTES + colourise_extra_bytes(input.bytes(), output.bytes())
     }
     fn shrink(&self) -> Shrink {
         // Photon's presets are per-pixel (see the module doc).

@@ -2,7 +2,7 @@
 //! pure dimension math of the four fit modes.
 
 use super::canvas::{Gravity, GRAVITIES};
-use super::{ApplyCtx, Operation};
+use super::{ApplyCtx, Operation, Shape};
 use crate::error::ImageError;
 use crate::params::{FieldError, Fields};
 use crate::planar::Planar;
@@ -110,9 +110,9 @@ impl Operation for ResizeParams {
         }
     }
 
-    fn extra_bytes(&self, input: u64, output: u64) -> u64 {
+    fn extra_bytes(&self, input: Shape, output: Shape) -> u64 {
         // fast_image_resize's horizontal pass keeps an intermediate of at most the larger of the two.
-        output + input.max(output)
+        output.bytes() + input.bytes().max(output.bytes())
     }
 
     fn decode_hint(&self, width: u32, height: u32) -> Option<(u32, u32)> {

@@ -2,7 +2,7 @@
 //! sampling onto a canvas enlarged to hold the whole turned image, filled with `background`.
 
 use super::canvas::{check, colour_in, layout_for_background};
-use super::{orient, ApplyCtx, Operation};
+use super::{orient, ApplyCtx, Operation, Shape};
 use crate::error::ImageError;
 use crate::params::{FieldError, Fields};
 use crate::raster::{byte_len, Raster};
@@ -86,11 +86,11 @@ impl Operation for RotateParams {
         }
     }
 
-    fn extra_bytes(&self, _input: u64, output: u64) -> u64 {
+    fn extra_bytes(&self, _input: Shape, output: Shape) -> u64 {
         match self.turn() {
             // Half turns and no turn work in place; the others write a new buffer.
             Turn::Quarter(0 | 2) => 0,
-            _ => output,
+            _ => output.bytes(),
         }
     }
 

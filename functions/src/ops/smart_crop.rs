@@ -11,7 +11,7 @@
 
 use super::region::{cut, Region};
 use super::saliency::{attention_map, entropy_map, Grid, MAP_BYTES};
-use super::{canvas::check, ApplyCtx, Operation};
+use super::{canvas::check, ApplyCtx, Operation, Shape};
 use crate::error::ImageError;
 use crate::params::{FieldError, Fields};
 use crate::raster::Raster;
@@ -54,7 +54,7 @@ impl Operation for SmartCrop {
         Ok((self.width.min(width), self.height.min(height)))
     }
 
-    fn extra_bytes(&self, _input: u64, _output: u64) -> u64 {
+    fn extra_bytes(&self, _input: Shape, _output: Shape) -> u64 {
         // The score grid; the cut itself moves rows inside the input buffer.
         MAP_BYTES
     }

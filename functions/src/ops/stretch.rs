@@ -7,7 +7,7 @@
 use super::color::{checked, lut};
 use super::grayscale::luma;
 use super::tone::{histograms, map_per_channel, value_at_rank};
-use super::{ApplyCtx, Operation};
+use super::{ApplyCtx, Operation, Shape};
 use crate::error::ImageError;
 use crate::params::{FieldError, Fields};
 use crate::raster::Raster;
@@ -68,7 +68,7 @@ impl Operation for Stretch {
         let (strength, midtone) = (f.get(&STRENGTH)?, f.get(&MIDTONE)?);
         Ok(Stretch { method, strength, midtone, shadows_clip: f.get(&SHADOWS_CLIP)?, linked: f.get(&LINKED)? })
     }
-    fn extra_bytes(&self, _input: u64, _output: u64) -> u64 {
+    fn extra_bytes(&self, _input: Shape, _output: Shape) -> u64 {
         0
     }
     // No `shrink`: the black point comes from the noise (MAD), which a downscaled decode

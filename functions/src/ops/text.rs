@@ -6,7 +6,7 @@
 
 use super::canvas::{check, Gravity, GRAVITIES};
 use super::compose::blend;
-use super::{ApplyCtx, Operation};
+use super::{ApplyCtx, Operation, Shape};
 use crate::error::ImageError;
 use crate::params::{FieldError, Fields};
 use crate::raster::Raster;
@@ -97,7 +97,7 @@ impl Operation for TextParams {
         Ok(TextParams { text, size, color, gravity, x: f.get(&X)?, y: f.get(&Y)? })
     }
 
-    fn extra_bytes(&self, _input: u64, _output: u64) -> u64 {
+    fn extra_bytes(&self, _input: Shape, _output: Shape) -> u64 {
         // Drawn in place; the rasteriser holds one glyph's coverage (f32s, a glyph fits in about
         // two line heights square) and the laid-out glyphs.
         let side = 2 * u64::from(self.size);

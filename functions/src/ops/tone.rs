@@ -5,7 +5,7 @@
 
 use super::color::{checked, lut, map_colour_samples};
 use super::grayscale::{grayscale, luma_channels};
-use super::{ApplyCtx, Operation};
+use super::{ApplyCtx, Operation, Shape};
 use crate::error::ImageError;
 use crate::params::{FieldError, Fields};
 use crate::raster::Raster;
@@ -67,10 +67,10 @@ impl Operation for Threshold {
             channels
         }
     }
-    fn extra_bytes(&self, _input: u64, output: u64) -> u64 {
+    fn extra_bytes(&self, _input: Shape, output: Shape) -> u64 {
         // Luma of a colour image is a new (smaller) buffer; gray or per-channel is in place.
         if self.grayscale {
-            output
+            output.bytes()
         } else {
             0
         }
@@ -145,7 +145,7 @@ impl Operation for AutoLevels {
     fn parse(f: &mut Fields) -> Result<Self, FieldError> {
         Ok(AutoLevels { clip: f.get(&CLIP)?, per_channel: f.get(&PER_CHANNEL)? })
     }
-    fn extra_bytes(&self, _input: u64, _output: u64) -> u64 {
+    fn extra_bytes(&self, _input: Shape, _output: Shape) -> u64 {
         0
     }
     // No `shrink`: its levels come from the whole image's histogram, which a downscaled decode

@@ -6,7 +6,7 @@
 //! bound; the cut is made in place (no second image).
 
 use super::region::{cut, Region};
-use super::{canvas::check, ApplyCtx, Operation};
+use super::{canvas::check, ApplyCtx, Operation, Shape};
 use crate::error::ImageError;
 use crate::params::{FieldError, Fields};
 use crate::raster::Raster;
@@ -34,7 +34,7 @@ impl Operation for Trim {
         Ok(Trim { threshold: f.get(&THRESHOLD)? })
     }
 
-    fn extra_bytes(&self, _input: u64, _output: u64) -> u64 {
+    fn extra_bytes(&self, _input: Shape, _output: Shape) -> u64 {
         // The kept rows move down inside the input buffer.
         0
     }
