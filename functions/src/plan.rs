@@ -246,6 +246,16 @@ mod tests {
     }
 
     #[test]
+    fn a_resize_to_the_transposed_shape_is_refused_for_its_intermediate() {
+        // The resizer's vertical pass makes 16384 columns x 16384 rows (1 GiB) from one 64 KiB row.
+        let chain =
+            Chain::parse(&json!([{"op":"resize","width":1,"height":16384,"fit":"fill"},{"op":"encode","format":"png"}])).expect("chain");
+        let err = plan(&ImageInfo { format: Format::Png, ..info(16384, 1) }, 0, &chain, LIMITS).unwrap_err();
+        assert_eq!(err.code(), "image_too_large");
+        assert!(err.to_string().contains("MEMORY_BUDGET_BYTES"), "{err}");
+    }
+
+    #[test]
     fn too_many_pixels_is_refused_with_the_limit_in_the_message() {
         let chain = Chain::parse(&json!([{"op":"grayscale"}])).expect("chain");
         let limits = Limits { max_pixels: 1_000, ..LIMITS };

@@ -45,6 +45,11 @@ pub struct ResizeParams {
     pub gravity: Gravity,
 }
 
+/// Bytes of the resizer's coefficient tables per pixel of each side, input and output: a Lanczos3
+/// window of up to 6 input pixels per input pixel (downscaling) or 7 per output pixel, each an f64
+/// and its normalised copy, plus a bound per output pixel.
+const COEFFICIENT_BYTES: u64 = 96;
+
 const WIDTH: Param<u32> = Param::uint("width", 1, MAX_DIMENSION).examples(&[Lit::Int(1600)]);
 const HEIGHT: Param<u32> = Param::uint("height", 1, MAX_DIMENSION).examples(&[Lit::Int(1200)]);
 const FIT: Param<&str> = Param::choice("fit", &["inside", "contain", "cover", "fill"]).default("inside").describe(
@@ -111,8 +116,17 @@ impl Operation for ResizeParams {
     }
 
     fn extra_bytes(&self, input: Shape, output: Shape) -> u64 {
-        // fast_image_resize's horizontal pass keeps an intermediate of at most the larger of the two.
-        output.bytes() + input.bytes().max(output.bytes())
+        // fast_image_resize, as functions/tests/step_memory.rs measures it: the output; for 8-bit
+        // samples the vertical pass runs first, into an intermediate of the input's width × the
+        // output's height (a 16384x1 row made 1x16384 needs 16384² pixels: refused, not
+        // attempted); with alpha, a premultiplied copy of the whole input; and the filter's
+        // coefficient tables. `contain` then pads: the canvas and, for a see-through colour, the
+        // scaled image's copy with alpha, each at most the output.
+        let intermediate = u64::from(input.width) * u64::from(output.height) * u64::from(input.channels);
+        let premultiplied = if input.channels.is_multiple_of(2) { input.bytes() } else { 0 };
+        let sides = u64::from(input.width) + u64::from(input.height) + u64::from(output.width) + u64::from(output.height);
+        let padded = if self.fit == Fit::Contain { 2 * output.bytes() } else { 0 };
+        output.bytes() + intermediate + premultiplied + COEFFICIENT_BYTES * sides + padded
     }
 
     fn decode_hint(&self, width: u32, height: u32) -> Option<(u32, u32)> {

@@ -1,0 +1,72 @@
+//! What a pixel step really holds while it runs, measured by a counting allocator, against what
+//! the planner counts for it. The shapes are the hostile ones: a side far longer than
+//! `MAX_DIMENSION` (inputs are bounded by their pixel count, not their sides), and a resize to
+//! the transposed shape, where the resizer's intermediate is input width × output height.
+
+#[path = "support/counting.rs"]
+mod counting;
+
+use counting::peak;
+use functions::ops::ApplyCtx;
+use functions::plan::{plan, Limits};
+use functions::raster::{Layout, Raster};
+use functions::{Chain, Format, ImageInfo};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+
+/// No refusal: the test compares figures, whatever they are.
+const LIMITS: Limits = Limits { max_pixels: u64::MAX, memory_budget: u64::MAX };
+
+/// Small fixed costs (lookup tables, kernels, glyph lists) beside the buffers a plan counts.
+const SLACK: u64 = 64 << 10;
+
+/// `step` run on a `w × h` RGBA raster in the middle of a chain: (the planner's peak for it, the
+/// input raster plus the most the step held at once).
+fn planned_and_held(step: Value, dims: (u32, u32)) -> (u64, u64) {
+    planned_and_held_with(step, dims, &HashMap::new())
+}
+
+/// [`planned_and_held`] with stored images (`aux`), which the step holds throughout.
+fn planned_and_held_with(step: Value, (w, h): (u32, u32), aux: &HashMap<String, Vec<u8>>) -> (u64, u64) {
+    let chain = Chain::parse(&json!([{"op": "invert"}, step, {"op": "encode", "format": "png"}])).expect("chain");
+    let info = ImageInfo { format: Format::Png, width: w, height: h, progressive: false, wide: false };
+    let planned = plan(&info, 0, &chain, LIMITS).expect("planned").steps[1];
+    let input = u64::from(w) * u64::from(h) * 4;
+    let pixels: Vec<u8> = (0..input).map(|i| (i * 7 % 251) as u8).collect();
+    let raster = Raster::new(w, h, Layout::Rgba8, pixels).expect("raster");
+    let ctx = ApplyCtx { aux, max_pixels: u64::MAX };
+    let (out, held) = peak(|| chain.steps()[1].apply(raster, &ctx).map(drop));
+    out.expect("step runs");
+    let stored: u64 = aux.values().map(|v| v.len() as u64).sum();
+    (planned, input + stored + held)
+}
+
+/// The steps that hold more than the planner counts for them on a `dims` raster, with figures.
+fn over_plan(steps: &[Value], dims: (u32, u32)) -> Vec<String> {
+    steps
+        .iter()
+        .filter_map(|step| {
+            let (planned, held) = planned_and_held(step.clone(), dims);
+            (held > planned + SLACK).then(|| format!("{step} on {}x{}: held {held} bytes, the planner counts {planned}", dims.0, dims.1))
+        })
+        .collect()
+}
+
+fn assert_within_plan(step: Value, dims: (u32, u32)) {
+    let over = over_plan(&[step], dims);
+    assert!(over.is_empty(), "{over:#?}");
+}
+
+#[test]
+fn a_resize_to_the_transposed_shape_holds_what_the_planner_counts() {
+    // Vertical pass first: an intermediate of 2048 columns x 2048 rows, 16 MiB from an 8 KiB row.
+    assert_within_plan(json!({"op": "resize", "width": 1, "height": 2048, "fit": "fill"}), (2048, 1));
+    assert_within_plan(json!({"op": "resize", "width": 2048, "height": 1, "fit": "fill"}), (1, 2048));
+}
+
+#[test]
+fn resizing_with_alpha_counts_the_premultiplied_copy() {
+    assert_within_plan(json!({"op": "resize", "width": 400}), (1200, 900));
+    assert_within_plan(json!({"op": "resize", "width": 300, "height": 300, "fit": "contain", "background": "#00000000"}), (1200, 900));
+    assert_within_plan(json!({"op": "resize", "width": 300, "height": 300, "fit": "cover"}), (1200, 900));
+}
