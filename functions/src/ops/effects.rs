@@ -16,9 +16,10 @@ use crate::raster::Raster;
 use crate::spec::{Describe, Lit, Param};
 use serde::{Deserialize, Serialize};
 
-/// Bytes of `rows` row buffers for an image of `input` bytes (a row is at most 16384 × 4 bytes).
-pub(crate) fn row_bytes(rows: u64, input: u64) -> u64 {
-    rows * input.min(16_384 * 4)
+/// Bytes of `rows` row buffers of an `input`-shaped raster. Rows are as long as the input is
+/// wide, which only its pixel count bounds (an input may be 200000x1).
+pub(crate) fn row_bytes(rows: u64, input: Shape) -> u64 {
+    rows * input.row_bytes()
 }
 
 /// Calls `f(rows, out)` for every row, top to bottom, where `rows` are the 2r+1 original rows
@@ -50,6 +51,8 @@ pub(crate) fn in_place_rows(px: &mut [u8], row: usize, h: usize, r: usize, mut f
 fn pad_row<T: Copy>(dst: &mut Vec<T>, src: &[T], ch: usize, r: usize) {
     let (first, last) = (&src[..ch], &src[src.len() - ch..]);
     dst.clear();
+    // Exactly: grown piece by piece, the buffer would double past what is planned.
+    dst.reserve_exact(src.len() + 2 * r * ch);
     (0..r).for_each(|_| dst.extend_from_slice(first));
     dst.extend_from_slice(src);
     (0..r).for_each(|_| dst.extend_from_slice(last));
@@ -95,7 +98,9 @@ macro_rules! kernel_step {
                 Ok($ty {})
             }
             fn extra_bytes(&self, input: Shape, _output: Shape) -> u64 {
-                row_bytes(2, input.bytes()) + row_bytes(4 * 4, input.bytes()) // ring + f32 rows
+                // The ring's two rows; in f32 (4 bytes a sample): a row's copy, three padded rows
+                // and the sums.
+                row_bytes(2, input) + row_bytes(4 * 5, input) + 3 * 2 * u64::from(input.channels) * 4
             }
             fn apply(&self, src: Raster, _ctx: &ApplyCtx) -> Result<Raster, ImageError> {
                 convolve3(src, $kernel)
@@ -130,7 +135,9 @@ impl Operation for NoiseReduction {
         Ok(NoiseReduction { radius: f.get(&MEDIAN_RADIUS)? })
     }
     fn extra_bytes(&self, input: Shape, _output: Shape) -> u64 {
-        row_bytes(2 * u64::from(self.radius) + 4, input.bytes())
+        // The ring's r + 1 rows, 2r + 1 padded rows, the medians and the counts.
+        let r = u64::from(self.radius);
+        row_bytes(3 * r + 4, input) + (2 * r + 1) * 2 * r * u64::from(input.channels)
     }
     fn apply(&self, mut src: Raster, _ctx: &ApplyCtx) -> Result<Raster, ImageError> {
         let (w, h, ch) = checked(&src)?;
@@ -183,7 +190,7 @@ impl Operation for Oil {
         Ok(Oil { radius: f.get(&OIL_RADIUS)?, intensity: f.get(&OIL_INTENSITY)? })
     }
     fn extra_bytes(&self, input: Shape, _output: Shape) -> u64 {
-        row_bytes(u64::from(self.radius) + 1, input.bytes())
+        row_bytes(u64::from(self.radius) + 1, input)
     }
     fn apply(&self, mut src: Raster, _ctx: &ApplyCtx) -> Result<Raster, ImageError> {
         let (w, h, ch) = checked(&src)?;

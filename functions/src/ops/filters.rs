@@ -67,6 +67,8 @@ impl Kernel {
         for r in passes {
             let (first, last) = (&line[..lanes], &line[(n - 1) * lanes..]);
             pad.clear();
+            // Exactly: grown piece by piece, the buffer would double past what is planned.
+            pad.reserve_exact((n + 2 * r) * lanes);
             (0..r).for_each(|_| pad.extend_from_slice(first));
             pad.extend_from_slice(line);
             (0..r).for_each(|_| pad.extend_from_slice(last));
@@ -117,6 +119,7 @@ fn smooth(px: &mut [u8], w: usize, h: usize, ch: usize, k: &Kernel) {
     for s0 in (0..row).step_by(strip) {
         let s1 = (s0 + strip).min(row);
         line.clear();
+        line.reserve_exact(h * (s1 - s0));
         for r in px.chunks_exact(row) {
             line.extend(r[s0..s1].iter().map(|&v| f32::from(v)));
         }
@@ -148,10 +151,15 @@ fn blur_raster(mut src: Raster, k: &Kernel) -> Result<Raster, ImageError> {
     Ok(src)
 }
 
-/// Line buffers of a blur: a vertical strip (or a row, if wider) and its padded copy, in f32.
-fn blur_bytes(reach: usize) -> u64 {
-    let floats = STRIP_FLOATS.max((16_384 + 2 * reach) * 4) + 2 * reach * 16;
-    (floats * 4 * 2) as u64
+/// Line buffers of a blur on an `input`-shaped raster, in f32: the line (a row, or a strip of
+/// columns as wide as [`STRIP_FLOATS`] allows but at least one pixel), its padded copy and a box
+/// pass's running sums. Rows and columns are as long as the input's sides, which only the pixel
+/// count bounds: a 1x200000 image's one column is 200000 pixels.
+fn blur_bytes(input: Shape, reach: usize) -> u64 {
+    let (reach, ch) = (reach as u64, u64::from(input.channels));
+    let row = (u64::from(input.width) + 2 * reach) * ch;
+    let column = (u64::from(input.height) + 2 * reach) * ch;
+    3 * (STRIP_FLOATS as u64).max(row).max(column) * 4
 }
 
 /// `blur`: Gaussian blur.
@@ -168,8 +176,8 @@ impl Operation for Blur {
     fn parse(f: &mut Fields) -> Result<Self, FieldError> {
         Ok(Blur { sigma: f.get(&SIGMA)? })
     }
-    fn extra_bytes(&self, _input: Shape, _output: Shape) -> u64 {
-        blur_bytes(Kernel::gaussian(self.sigma).reach())
+    fn extra_bytes(&self, input: Shape, _output: Shape) -> u64 {
+        blur_bytes(input, Kernel::gaussian(self.sigma).reach())
     }
     fn apply(&self, src: Raster, _ctx: &ApplyCtx) -> Result<Raster, ImageError> {
         blur_raster(src, &Kernel::gaussian(self.sigma))
@@ -191,8 +199,8 @@ impl Operation for BoxBlur {
     fn parse(f: &mut Fields) -> Result<Self, FieldError> {
         Ok(BoxBlur { radius: f.get(&BOX_RADIUS)? })
     }
-    fn extra_bytes(&self, _input: Shape, _output: Shape) -> u64 {
-        blur_bytes(self.radius as usize)
+    fn extra_bytes(&self, input: Shape, _output: Shape) -> u64 {
+        blur_bytes(input, self.radius as usize)
     }
     fn apply(&self, src: Raster, _ctx: &ApplyCtx) -> Result<Raster, ImageError> {
         blur_raster(src, &Kernel::Boxes(vec![self.radius as usize]))
@@ -222,8 +230,9 @@ impl Operation for Sharpen {
         Ok(Sharpen { sigma, amount, threshold: f.get(&SHARPEN_THRESHOLD)? })
     }
     fn extra_bytes(&self, input: Shape, _output: Shape) -> u64 {
-        // A blurred luma plane: width × height bytes, which is the input size for gray.
-        input.bytes() + blur_bytes(Kernel::gaussian(self.sigma).reach())
+        // A blurred luma plane: width × height bytes, blurred as a one-channel image.
+        let plane = Shape { channels: 1, ..input };
+        plane.bytes() + blur_bytes(plane, Kernel::gaussian(self.sigma).reach())
     }
     fn apply(&self, mut src: Raster, _ctx: &ApplyCtx) -> Result<Raster, ImageError> {
         let (w, h, ch) = checked(&src)?;
@@ -261,7 +270,7 @@ impl Operation for Pixelate {
         Ok(Pixelate { size: f.get(&BLOCK)? })
     }
     fn extra_bytes(&self, input: Shape, _output: Shape) -> u64 {
-        super::effects::row_bytes(5, input.bytes()) // a u32 sum and a mean per sample of a row
+        super::effects::row_bytes(5, input) // a u32 sum and a mean per sample of a row
     }
     fn apply(&self, mut src: Raster, _ctx: &ApplyCtx) -> Result<Raster, ImageError> {
         let (w, _h, ch) = checked(&src)?;

@@ -5,7 +5,7 @@
 //! Photon works on whole RGBA `PhotonImage`s and copies them two or three times inside most of its
 //! functions; a 48 MP image would need ~1 GB. Every function we call through here is per-pixel (no
 //! neighbourhood), so running it on a strip gives exactly the same pixels as running it on the
-//! whole image, while memory stays at [`STRIP_PEAK_BYTES`] whatever the image size.
+//! whole image, while memory stays at [`strip_peak_bytes`] whatever the image's height.
 
 use super::color::{checked, colour_channels, colourise, colourise_extra_bytes};
 use super::{ApplyCtx, Operation, Shape};
@@ -20,10 +20,13 @@ use serde::{Deserialize, Serialize};
 /// Pixels per strip (at least one whole row).
 const STRIP_PIXELS: usize = 32 * 1024;
 
-/// The most a strip round trip holds at once: the RGBA strip (one padding row included, so at
-/// most `STRIP_PIXELS + 2 × 16384` pixels) plus up to five copies photon makes of it (e.g.
-/// `mix_with_colour`: a `DynamicImage` copy, `to_rgba8`, `to_vec`, then our `get_raw_pixels`).
-pub const STRIP_PEAK_BYTES: u64 = ((STRIP_PIXELS + 2 * 16_384) * 4 * 6) as u64;
+/// The most a strip round trip holds at once on rows `width` pixels long: the RGBA strip (whole
+/// rows, at least one, and one padding row: at most `max(STRIP_PIXELS, width) + width` pixels)
+/// plus up to five copies photon makes of it (e.g. `mix_with_colour`: a `DynamicImage` copy,
+/// `to_rgba8`, `to_vec`, then our `get_raw_pixels`). Only the pixel count bounds the width.
+pub fn strip_peak_bytes(width: u32) -> u64 {
+    ((STRIP_PIXELS as u64).max(u64::from(width)) + u64::from(width)) * 4 * 6
+}
 
 /// Applies `f` (a per-pixel photon function) to every pixel of an `Rgb8` or `Rgba8` raster, in
 /// place. Alpha is always kept from the source: some photon functions (e.g. `adjust_contrast`)
@@ -114,7 +117,7 @@ impl Operation for FilterPreset {
     }
     fn extra_bytes(&self, input: Shape, output: Shape) -> u64 {
         // Photon's copies of one strip, plus a new buffer when gray grows to RGB.
-        STRIP_PEAK_BYTES + colourise_extra_bytes(input.bytes(), output.bytes())
+        strip_peak_bytes(input.width) + colourise_extra_bytes(input.bytes(), output.bytes())
     }
     fn shrink(&self) -> Shrink {
         // Photon's presets are per-pixel (see the module doc).

@@ -54,9 +54,10 @@ impl Operation for SmartCrop {
         Ok((self.width.min(width), self.height.min(height)))
     }
 
-    fn extra_bytes(&self, _input: Shape, _output: Shape) -> u64 {
-        // The score grid; the cut itself moves rows inside the input buffer.
-        MAP_BYTES
+    fn extra_bytes(&self, input: Shape, _output: Shape) -> u64 {
+        // The score grid and the cell of every pixel column and row (a usize each; the sides are
+        // bounded only by the pixel count); the cut itself moves rows inside the input buffer.
+        MAP_BYTES + (u64::from(input.width) + u64::from(input.height)) * 8
     }
 
     fn apply(&self, src: Raster, ctx: &ApplyCtx) -> Result<Raster, ImageError> {
