@@ -22,8 +22,12 @@ const SLACK: u64 = 64 << 10;
 
 /// `step` run on a `w × h` RGBA raster in the middle of a chain: (the planner's peak for it, the
 /// input raster plus the most the step held at once).
-fn planned_and_held(step: Value, (w, h): (u32, u32)) -> (u64, u64) {
-    let aux = &HashMap::new();
+fn planned_and_held(step: Value, dims: (u32, u32)) -> (u64, u64) {
+    planned_and_held_with(step, dims, &HashMap::new())
+}
+
+/// [`planned_and_held`] with stored images (`aux`), which the step holds throughout.
+fn planned_and_held_with(step: Value, (w, h): (u32, u32), aux: &HashMap<String, Vec<u8>>) -> (u64, u64) {
     let chain = Chain::parse(&json!([{"op": "invert"}, step, {"op": "encode", "format": "png"}])).expect("chain");
     let info = ImageInfo { format: Format::Png, width: w, height: h, progressive: false, wide: false };
     let planned = plan(&info, 0, &chain, LIMITS).expect("planned").steps[1];
@@ -33,7 +37,8 @@ fn planned_and_held(step: Value, (w, h): (u32, u32)) -> (u64, u64) {
     let ctx = ApplyCtx { aux, max_pixels: u64::MAX };
     let (out, held) = peak(|| chain.steps()[1].apply(raster, &ctx).map(drop));
     out.expect("step runs");
-    (planned, input + held)
+    let stored: u64 = aux.values().map(|v| v.len() as u64).sum();
+    (planned, input + stored + held)
 }
 
 /// The steps that hold more than the planner counts for them on a `dims` raster, with figures.
@@ -112,4 +117,26 @@ fn every_pixel_step_holds_what_the_planner_counts_on_a_photo_shape() {
     ];
     let over = over_plan(&steps, (600, 400));
     assert!(over.is_empty(), "{over:#?}");
+}
+
+#[test]
+fn a_watermark_scaled_down_a_little_holds_what_the_planner_counts() {
+    // Noise does not compress: a stored file near the 8 MiB cap that decodes near the pixel cap.
+    // Scaled by 1439/1440 with alpha, the resizer holds the decoded mark, its premultiplied copy,
+    // an intermediate of 1440 columns x 1439 rows and the scaled mark at once.
+    let side = 1440u32;
+    let noise: Vec<u8> = (0..u64::from(side * side) * 4).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let mut png = Vec::new();
+    let encoder = image::codecs::png::PngEncoder::new_with_quality(
+        &mut png,
+        image::codecs::png::CompressionType::Fast,
+        image::codecs::png::FilterType::NoFilter,
+    );
+    image::ImageEncoder::write_image(encoder, &noise, side, side, image::ColorType::Rgba8).expect("png");
+    assert!(png.len() as u64 <= functions::ops::compose::WATERMARK_MAX_BYTES, "{} bytes", png.len());
+    let id = "img_0123456789abcdef0123456789abcdef";
+    let aux = HashMap::from([(id.to_string(), png)]);
+    let step = json!({"op": "watermark", "image": id, "scale": 1.0});
+    let (planned, held) = planned_and_held_with(step, (side - 1, 64), &aux);
+    assert!(held <= planned + SLACK, "held {held} bytes, the planner counts {planned}");
 }

@@ -22,9 +22,10 @@ pub const WATERMARK_MAX_PIXELS: u64 = 1 << 21;
 pub const WATERMARK_MAX_BYTES: u64 = 4 * WATERMARK_MAX_PIXELS;
 
 /// What decoding and scaling the watermark may allocate: while decoding, the decoder's buffers
-/// and its output (twice the output for 16-bit files); while downscaling, the decoded, the scaled
-/// and the resizer's intermediate buffer — each at most the cap at 4 bytes a pixel.
-const WATERMARK_WORK_BYTES: u64 = 3 * 4 * WATERMARK_MAX_PIXELS;
+/// and its output (twice the output for 16-bit files); while downscaling, the decoded, its
+/// premultiplied copy (watermarks have alpha), the resizer's intermediate (the decoded width ×
+/// the scaled height) and the scaled — each at most the cap at 4 bytes a pixel.
+const WATERMARK_WORK_BYTES: u64 = 4 * 4 * WATERMARK_MAX_PIXELS;
 
 /// Peak bytes a watermark step holds besides the input: the stored file (borrowed from the
 /// step's loaded images, never copied) and the work on it.

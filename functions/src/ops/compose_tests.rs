@@ -161,5 +161,5 @@ fn a_watermark_stored_larger_than_its_cap_is_too_large_with_the_figures() {
 #[test]
 fn the_planner_counts_the_stored_watermark_beside_its_work() {
     let p = parse(json!({"image": ID})).expect("params");
-    assert!(p.extra_bytes(Shape::new(1, 1, 4), Shape::new(1, 1, 4)) >= WATERMARK_MAX_BYTES + 3 * 4 * WATERMARK_MAX_PIXELS);
+    assert!(p.extra_bytes(Shape::new(1, 1, 4), Shape::new(1, 1, 4)) >= WATERMARK_MAX_BYTES + 4 * 4 * WATERMARK_MAX_PIXELS);
 }
