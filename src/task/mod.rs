@@ -16,5 +16,6 @@ mod progress;
 pub mod protocol;
 mod spec;
 pub mod state;
+mod throttle;
 pub mod view;
 mod watchdog;

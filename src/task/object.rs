@@ -10,6 +10,7 @@ use super::events::Envelope;
 use super::model::TaskStatus;
 use super::model::{Effects, NewTask, Task, Tick};
 use super::protocol::{Call, Created, Expired, Refusal, TaskRequest, TENANT_HEADER};
+use super::throttle::{self, ProgressWrites};
 use super::{alarm, listing, view};
 use crate::clock::{now_iso, now_millis};
 use crate::config::Config;
@@ -39,6 +40,7 @@ struct BodyRow {
 pub struct TaskObject {
     state: State,
     env: Env,
+    progress: std::rc::Rc<ProgressWrites>,
 }
 
 impl DurableObject for TaskObject {
@@ -47,7 +49,7 @@ impl DurableObject for TaskObject {
             crate::log::error("schema_failed").field("object", "task").field("error", e.to_string()).emit();
         }
         sockets::auto_pong(&state);
-        TaskObject { state, env }
+        TaskObject { state, env, progress: Default::default() }
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
@@ -267,15 +269,7 @@ impl TaskObject {
                 dispatch::expedite(&storage, &effects.enqueue).await?;
             }
             match (reindex, in_background) {
-                (true, true) => {
-                    let (env, snapshot) = (self.env.clone(), task.clone());
-                    wasm_bindgen_futures::spawn_local(async move {
-                        // A mark this clears only makes the alarm fire once more, harmlessly.
-                        if let Err(e) = alarm::index(&env, &storage, &snapshot, seq as u64).await {
-                            crate::log::error("index_failed").task(snapshot.id.as_str()).field("error", e.to_string()).emit();
-                        }
-                    });
-                }
+                (true, true) => throttle::write_progress(&self.progress, &self.env, storage, task, seq as u64),
                 (true, false) => {
                     // The alarm was armed while the index was behind: re-arm without the retry.
                     if alarm::index(&self.env, &storage, task, seq as u64).await? {

@@ -184,3 +184,23 @@ async fn sockets_beyond_the_cap_are_closed_with_1013_and_a_reason() {
     let pong = tokio::time::timeout(TASK_DEADLINE, open[0].next()).await.expect("an answer");
     assert!(matches!(&pong, Some(Ok(Message::Text(t))) if t.as_str() == "pong"), "{pong:?}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_long_chain_moves_the_tenant_feed_at_most_once_a_second_while_its_own_stream_has_every_step() {
+    let app = TestApp::spawn().await;
+    let token = app.token("alice");
+    let listing = json_body(app.get(Some(&token), "/tasks").await, reqwest::StatusCode::OK).await;
+    let feed_ws = listing["links"]["feed_ws"].as_str().expect("feed_ws link").to_string();
+    let (mut feed, _) = tokio_tungstenite::connect_async(feed_ws).await.expect("the feed link upgrades");
+    let started = Instant::now();
+    let id = task_with_steps(&app, &token, 31).await["id"].as_str().expect("id").to_string();
+    let seen = read_until(&mut feed, |e| e["type"] == "task.finished" && e["task"] == id.as_str()).await;
+    let took = started.elapsed();
+    // 32 steps: every one of them used to be a `task.progress` (and a listing snapshot). Now
+    // the first at once, then at most one a second; the end is `task.finished`.
+    let progress = seen.iter().filter(|e| e["task"] == id.as_str() && e["type"] == "task.progress").count();
+    assert!(progress >= 1 && progress as u64 <= 1 + took.as_secs(), "{progress} task.progress in {took:?}: {seen:#?}");
+    let history = full_history(&app, &token, &id).await;
+    assert_eq!(of_type(&history, "step.succeeded").len(), 32, "the task's own stream has every step");
+    assert_eq!(types(&history).last(), Some(&"task.succeeded"));
+}
