@@ -65,15 +65,16 @@ impl Kernel {
             Kernel::Boxes(r) => r.clone(),
         };
         for r in passes {
-            let (first, last) = (&line[..lanes], &line[(n - 1) * lanes..]);
-            pad.clear();
-            // Exactly: grown piece by piece, the buffer would double past what is planned.
-            pad.reserve_exact((n + 2 * r) * lanes);
-            (0..r).for_each(|_| pad.extend_from_slice(first));
-            pad.extend_from_slice(line);
-            (0..r).for_each(|_| pad.extend_from_slice(last));
             match self {
                 Kernel::Taps(w) => {
+                    // At most 6 positions each side (sigma <= 2): a padded copy is cheap.
+                    let (first, last) = (&line[..lanes], &line[(n - 1) * lanes..]);
+                    pad.clear();
+                    // Exactly: grown piece by piece, the buffer would double past what is planned.
+                    pad.reserve_exact((n + 2 * r) * lanes);
+                    (0..r).for_each(|_| pad.extend_from_slice(first));
+                    pad.extend_from_slice(line);
+                    (0..r).for_each(|_| pad.extend_from_slice(last));
                     line.fill(0.0);
                     for (k, &wk) in w.iter().enumerate() {
                         for (o, &s) in line.iter_mut().zip(&pad[k * lanes..]) {
@@ -81,25 +82,36 @@ impl Kernel {
                         }
                     }
                 }
-                Kernel::Boxes(_) => {
-                    // Running sum per lane: add the entering position, drop the leaving one.
-                    let (k, inv) = (2 * r + 1, 1.0 / (2 * r + 1) as f32);
-                    let mut acc = vec![0f32; lanes];
-                    for s in pad.chunks_exact(lanes).take(k) {
-                        acc.iter_mut().zip(s).for_each(|(a, &s)| *a += s);
-                    }
-                    for (p, out) in line.chunks_exact_mut(lanes).enumerate() {
-                        out.iter_mut().zip(&acc).for_each(|(o, &a)| *o = a * inv);
-                        let (Some(enter), Some(leave)) =
-                            (pad.get((p + k) * lanes..(p + k + 1) * lanes), pad.get(p * lanes..(p + 1) * lanes))
-                        else {
-                            break;
-                        };
-                        acc.iter_mut().zip(enter).zip(leave).for_each(|((a, &e), &l)| *a += e - l);
-                    }
-                }
+                Kernel::Boxes(_) => box_pass(line, lanes, n, r, pad),
             }
         }
+    }
+}
+
+/// One box pass of radius `r` over `n` positions of `lanes` floats, in place: a running sum per
+/// lane, adding the entering position and dropping the leaving one, with indices clamped to the
+/// line (edges repeated). The repeated edge positions are counted, never walked, so a pass costs
+/// the line whatever the radius: a one-pixel-wide image's rows are one position long, and
+/// walking the 2r repeated edges made a radius-250 box 501 times the work of its pixels.
+fn box_pass(line: &mut [f32], lanes: usize, n: usize, r: usize, copy: &mut Vec<f32>) {
+    copy.clear();
+    // Exactly: grown piece by piece, the buffer would double past what is planned.
+    copy.reserve_exact(line.len());
+    copy.extend_from_slice(line);
+    let at = |i: usize| &copy[i.min(n - 1) * lanes..][..lanes];
+    let inv = 1.0 / (2 * r + 1) as f32;
+    // The window of position 0: r + 1 copies of it (positions −r..=0), then 1..=r, past the end
+    // repeating the last.
+    let inside = r.min(n - 1);
+    let mut acc: Vec<f32> = at(0).iter().map(|&v| v * (r + 1) as f32).collect();
+    for i in 1..=inside {
+        acc.iter_mut().zip(at(i)).for_each(|(a, &v)| *a += v);
+    }
+    acc.iter_mut().zip(at(n - 1)).for_each(|(a, &v)| *a += v * (r - inside) as f32);
+    for (p, out) in line.chunks_exact_mut(lanes).enumerate() {
+        out.iter_mut().zip(&acc).for_each(|(o, &a)| *o = a * inv);
+        let (enter, leave) = (at(p + r + 1), at(p.saturating_sub(r)));
+        acc.iter_mut().zip(enter).zip(leave).for_each(|((a, &e), &l)| *a += e - l);
     }
 }
 

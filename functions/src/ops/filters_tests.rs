@@ -103,3 +103,32 @@ fn filter_parameters_are_checked_by_name() {
     assert_eq!(parse::<Sharpen>(json!({"amount": 11})).unwrap_err().field, "amount");
     assert_eq!(parse::<Sharpen>(json!({"threshold": -1})).unwrap_err().field, "threshold");
 }
+
+/// A box pass computed naively: each position the mean of the 2r+1 around it, edges repeated.
+fn naive_box(line: &[f32], r: usize) -> Vec<f32> {
+    let n = line.len() as isize;
+    let r = r as isize;
+    (0..n).map(|p| (p - r..=p + r).map(|i| line[i.clamp(0, n - 1) as usize]).sum::<f32>() / (2 * r + 1) as f32).collect()
+}
+
+#[test]
+fn a_box_pass_matches_the_edge_repeating_mean_whatever_the_radius() {
+    for (n, r) in [(1, 250), (7, 250), (7, 3), (7, 6), (7, 7), (300, 1), (300, 149)] {
+        let line: Vec<f32> = (0..n as u32).map(|x| f32::from(noise(x, 1, 0))).collect();
+        let (mut out, mut pad) = (line.clone(), Vec::new());
+        Kernel::Boxes(vec![r]).run(&mut out, 1, &mut pad);
+        for (p, (a, b)) in out.iter().zip(naive_box(&line, r)).enumerate() {
+            assert!((a - b).abs() < 1e-2, "n {n}, r {r}, position {p}: {a} vs {b}");
+        }
+    }
+}
+
+#[test]
+fn a_box_pass_costs_the_line_not_the_radius() {
+    // A 1-pixel-wide image's rows (or a 1-pixel-tall image's columns) are lines of one position:
+    // a pass that walked the 2r repeated edge positions did 501x the work of a radius-250 box.
+    let (mut line, mut pad) = (vec![7.0f32; 4], Vec::new());
+    Kernel::Boxes(vec![250]).run(&mut line, 4, &mut pad);
+    assert_eq!(line, [7.0; 4]);
+    assert!(pad.capacity() <= 4, "the pass held {} floats for a line of 4", pad.capacity());
+}
