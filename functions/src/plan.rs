@@ -114,6 +114,34 @@ pub fn plan(info: &ImageInfo, input_bytes: u64, chain: &Chain, limits: Limits) -
     Ok(Plan { peak_bytes: peak, output: (w, h), decoded, steps })
 }
 
+/// Refuses step `index` on an `input` raster that does not fit the budget; the executor calls
+/// this once the real input is known. The plan sized every step from the header, but a step
+/// that chooses its output from the pixels (`trim`) can leave an aspect that makes a later step
+/// larger than planned: a resize given one side, of a thin kept box, grows the other side far
+/// past the planned one (a 100 px wide band of a 1000 px image, resized to 1000 px wide, is
+/// 10000 px tall). The figure is the plan's for the step: the step's work, or its output and a
+/// checkpoint's copy of it.
+pub fn check_step(index: usize, step: &Step, input: Shape, limits: Limits) -> Result<(), ImageError> {
+    let (w, h) = step.output_dims(input.width, input.height)?;
+    let output = Shape::new(w, h, step.output_channels(input.channels));
+    let work = match step {
+        Step::Encode(p) => p.extra_bytes(input.bytes(), input.channels),
+        _ => step.extra_bytes(input, output),
+    };
+    let needed = (input.bytes() + work).max(2 * output.bytes() + CHECKPOINT_HEADER_BYTES);
+    if needed > limits.memory_budget {
+        return Err(ImageError::TooLarge(format!(
+            "steps[{index}] ({}) needs about {} MiB on the {}x{} image the steps before it left; MEMORY_BUDGET_BYTES allows {} MiB",
+            step.op(),
+            needed.div_ceil(1 << 20),
+            input.width,
+            input.height,
+            limits.memory_budget >> 20
+        )));
+    }
+    Ok(())
+}
+
 /// Bytes decoding `info` at `decoded` size holds besides the encoded input: the decoder's own
 /// buffers (twice the raster for [`ImageInfo::wide`] sources), the raster made from them, and a
 /// progressive JPEG's coefficients. The decoders refuse from the header what exceeds what the

@@ -65,6 +65,14 @@ impl Pixels {
         }
     }
 
+    /// The shape the planner counts: YCbCr 4:2:0 planes as the RGB they become.
+    pub fn shape(&self) -> crate::ops::Shape {
+        match self {
+            Pixels::Raster(r) => crate::ops::Shape::new(r.width, r.height, r.layout.channels() as u8),
+            Pixels::Planar(p) => crate::ops::Shape::new(p.width, p.height, 3),
+        }
+    }
+
     /// The pixels as a raster (converting planes to RGB).
     pub fn into_raster(self) -> Raster {
         match self {

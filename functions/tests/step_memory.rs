@@ -140,3 +140,24 @@ fn a_watermark_scaled_down_a_little_holds_what_the_planner_counts() {
     let (planned, held) = planned_and_held_with(step, (side - 1, 64), &aux);
     assert!(held <= planned + SLACK, "held {held} bytes, the planner counts {planned}");
 }
+
+#[test]
+fn a_one_sided_resize_after_trim_is_refused_when_the_kept_box_makes_it_outgrow_the_budget() {
+    // 1000x1000 planned, but trim keeps a 100 px wide band: resizing it to 1000 px wide makes
+    // 1000x10000, ten times the output the plan counted from the header.
+    let (w, h) = (1000u32, 1000u32);
+    let img =
+        image::RgbImage::from_fn(w, h, |x, _| if (450..550).contains(&x) { image::Rgb([200, 40, 40]) } else { image::Rgb([0, 0, 0]) });
+    let mut png = Vec::new();
+    image::DynamicImage::ImageRgb8(img).write_to(&mut std::io::Cursor::new(&mut png), image::ImageOutputFormat::Png).expect("png");
+    let chain = Chain::parse(&json!([{"op": "trim"}, {"op": "resize", "width": 1000}, {"op": "encode", "format": "png"}])).expect("chain");
+    let limits = Limits { max_pixels: 100_000_000, memory_budget: 16 << 20 };
+    let info = functions::format::probe(&png).expect("probe");
+    let planned = plan(&info, png.len() as u64, &chain, limits).expect("the header alone fits the budget");
+    assert_eq!(planned.output, (1000, 1000));
+    let (ran, held) = peak(|| functions::session::run_chain(&chain, png, limits, &HashMap::new()).map(|o| (o.width, o.height)));
+    let err = ran.expect_err("refused before the resize runs");
+    assert_eq!(err.code(), "image_too_large");
+    assert!(err.to_string().contains("100x1000") && err.to_string().contains("MEMORY_BUDGET_BYTES"), "{err}");
+    assert!(held <= limits.memory_budget, "held {} MiB, budget {} MiB", held >> 20, limits.memory_budget >> 20);
+}
