@@ -266,6 +266,13 @@ impl Operation for Sharpen {
     }
 }
 
+/// Bytes of one band of `size`-row blocks of a `w × h × ch` raster: at most the raster, so it
+/// fits a `usize`. `size × w × ch` need not: on wasm32 a 1048576x1 RGBA image pixelated by 1024
+/// made 2³², which wrapped to 0, and `chunks_mut(0)` panics.
+fn band_len(size: usize, w: usize, h: usize, ch: usize) -> usize {
+    size.min(h) * w * ch
+}
+
 /// `pixelate`: each `size`×`size` block becomes its mean colour.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Pixelate {
@@ -285,10 +292,10 @@ impl Operation for Pixelate {
         super::effects::row_bytes(5, input) // a u32 sum and a mean per sample of a row
     }
     fn apply(&self, mut src: Raster, _ctx: &ApplyCtx) -> Result<Raster, ImageError> {
-        let (w, _h, ch) = checked(&src)?;
+        let (w, h, ch) = checked(&src)?;
         let size = self.size as usize;
         let (mut sums, mut means) = (vec![0u32; w.div_ceil(size) * ch], vec![0u8; w.div_ceil(size) * ch]);
-        for band in src.pixels.chunks_mut(size * w * ch) {
+        for band in src.pixels.chunks_mut(band_len(size, w, h, ch)) {
             sums.fill(0);
             let rows = band.len() / (w * ch);
             for row in band.chunks_exact(w * ch) {

@@ -132,3 +132,12 @@ fn a_box_pass_costs_the_line_not_the_radius() {
     assert_eq!(line, [7.0; 4]);
     assert!(pad.capacity() <= 4, "the pass held {} floats for a line of 4", pad.capacity());
 }
+
+#[test]
+fn a_pixelate_band_never_exceeds_the_raster() {
+    // size x width x channels is 2^32 here: 0 in a wasm32 usize, a panicking chunk size.
+    assert_eq!(band_len(1024, 1 << 20, 1, 4), 4 << 20);
+    assert_eq!(band_len(8, 100, 50, 3), 8 * 100 * 3);
+    let out = run::<Pixelate>(json!({"size": 1024}), raster(3, 1, Layout::Luma8, |x, _, _| (x * 30) as u8)).pixels;
+    assert_eq!(out, [30, 30, 30]);
+}
