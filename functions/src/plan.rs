@@ -114,12 +114,26 @@ pub fn plan(info: &ImageInfo, input_bytes: u64, chain: &Chain, limits: Limits) -
     Ok(Plan { peak_bytes: peak, output: (w, h), decoded, steps })
 }
 
+/// [`check_step`] for step `index` of `steps` (run as `run`), when its real `input` may not be
+/// what the plan counted from the header: after a step that chose its output from the pixels
+/// (`trim`), or when the chain turned `auto_orient` off (the header's size is the oriented one,
+/// the pixels keep the stored one).
+pub fn recheck(steps: &[Step], index: usize, run: &Step, input: Shape, limits: Limits) -> Result<(), ImageError> {
+    let unoriented = matches!(steps.first(), Some(Step::AutoOrient(a)) if !a.enabled);
+    let chosen = steps.get(..index).is_some_and(|done| done.iter().any(Step::reports_box));
+    if unoriented || chosen {
+        check_step(index, run, input, limits)
+    } else {
+        Ok(())
+    }
+}
+
 /// Refuses step `index` on an `input` raster that does not fit the budget; the executor calls
-/// this once the real input is known. The plan sized every step from the header, but a step
-/// that chooses its output from the pixels (`trim`) can leave an aspect that makes a later step
-/// larger than planned: a resize given one side, of a thin kept box, grows the other side far
-/// past the planned one (a 100 px wide band of a 1000 px image, resized to 1000 px wide, is
-/// 10000 px tall). The figure is the plan's for the step: the step's work, or its output and a
+/// this once the real input is known. The plan sized every step from the header, but the real
+/// input can make a step larger than planned: a resize given one side of a thin box that `trim`
+/// kept, or of pixels left in their stored orientation, grows the other side far past the
+/// planned one (a 100 px wide band of a 1000 px image, resized to 1000 px wide, is 10000 px
+/// tall). The figure is the plan's for the step: the step's work, or its output and a
 /// checkpoint's copy of it.
 pub fn check_step(index: usize, step: &Step, input: Shape, limits: Limits) -> Result<(), ImageError> {
     let (w, h) = step.output_dims(input.width, input.height)?;

@@ -180,11 +180,8 @@ impl<'c> Session<'c> {
         let shrunk = nominal != pixels.dims();
         let adapted = shrunk.then(|| shrink::adapt(step, nominal, pixels.dims()));
         let run = adapted.as_ref().unwrap_or(step);
-        // Planned from the header; after a step that chose its output from the pixels (`trim`),
-        // the real input can make this step larger than planned ([`crate::plan::check_step`]).
-        if self.steps[..self.next].iter().any(Step::reports_box) {
-            crate::plan::check_step(self.next, run, pixels.shape(), self.limits)?;
-        }
+        // Planned from the header, which may not tell the pixels' real size.
+        crate::plan::recheck(self.steps, self.next, run, pixels.shape(), self.limits)?;
         let nominal = step.output_dims(nominal.0, nominal.1)?;
         self.region = None;
         self.held = match (run, pixels) {

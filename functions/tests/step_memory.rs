@@ -161,3 +161,34 @@ fn a_one_sided_resize_after_trim_is_refused_when_the_kept_box_makes_it_outgrow_t
     assert!(err.to_string().contains("100x1000") && err.to_string().contains("MEMORY_BUDGET_BYTES"), "{err}");
     assert!(held <= limits.memory_budget, "held {} MiB, budget {} MiB", held >> 20, limits.memory_budget >> 20);
 }
+
+/// A `w × h` baseline JPEG whose EXIF says to turn it a quarter (orientation 6).
+fn jpeg_turned_a_quarter(w: u16, h: u16) -> Vec<u8> {
+    let mut exif = b"Exif\0\0II\x2a\0\x08\0\0\0\x01\0".to_vec();
+    exif.extend_from_slice(&[0x12, 0x01, 3, 0, 1, 0, 0, 0, 6, 0, 0, 0, 0, 0, 0, 0]);
+    let pixels: Vec<u8> = (0..usize::from(w) * usize::from(h) * 3).map(|i| (i * 7 % 251) as u8).collect();
+    let mut out = Vec::new();
+    let mut encoder = jpeg_encoder::Encoder::new(&mut out, 90);
+    encoder.add_app_segment(1, &exif).expect("exif");
+    encoder.encode(&pixels, w, h, jpeg_encoder::ColorType::Rgb).expect("jpeg");
+    out
+}
+
+#[test]
+fn a_one_sided_resize_of_an_unoriented_decode_is_refused_when_it_outgrows_the_budget() {
+    // The header's size is the oriented 512x32; with auto_orient off the pixels stay 32x512, and
+    // resizing them to 512 px wide makes 512x8192, not the planned 512x32.
+    let jpeg = jpeg_turned_a_quarter(32, 512);
+    let info = functions::format::probe(&jpeg).expect("probe");
+    assert_eq!((info.width, info.height), (512, 32), "the probe reports the oriented size");
+    let chain =
+        Chain::parse(&json!([{"op": "auto_orient", "enabled": false}, {"op": "resize", "width": 512}, {"op": "encode", "format": "png"}]))
+            .expect("chain");
+    let limits = Limits { max_pixels: 100_000_000, memory_budget: 8 << 20 };
+    assert_eq!(plan(&info, jpeg.len() as u64, &chain, limits).expect("the header alone fits the budget").output, (512, 32));
+    let (ran, held) = peak(|| functions::session::run_chain(&chain, jpeg, limits, &HashMap::new()).map(|o| (o.width, o.height)));
+    let err = ran.expect_err("refused before the resize runs");
+    assert_eq!(err.code(), "image_too_large");
+    assert!(err.to_string().contains("32x512"), "{err}");
+    assert!(held <= limits.memory_budget, "held {} MiB, budget {} MiB", held >> 20, limits.memory_budget >> 20);
+}
