@@ -100,6 +100,9 @@ impl Operation for CropParams {
             pixels.copy_within(from..from + dst_row, y * dst_row);
         }
         pixels.truncate(dst_row * self.height as usize);
+        // Give back what was cut away: the steps after are planned on the window alone, and the
+        // allocator shrinks the block where it lies.
+        pixels.shrink_to_fit();
         Raster::new(self.width, self.height, layout, pixels)
     }
 }

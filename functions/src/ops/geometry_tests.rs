@@ -144,3 +144,12 @@ fn a_raster_whose_buffer_lies_is_refused_not_a_panic() {
     let crop: CropParams = parse(json!({"width": 2, "height": 2})).expect("params");
     assert_eq!(ctx_apply(&crop, bad).unwrap_err().code(), "invalid_image");
 }
+
+#[test]
+fn a_crop_gives_back_the_memory_of_what_it_cut_away() {
+    // The next steps are planned on the window: the input's buffer must not stay behind it.
+    let p: CropParams = parse(json!({"width": 10, "height": 10, "gravity": "center"})).expect("params");
+    let out = ctx_apply(&p, Raster::new(1000, 1000, Layout::Rgb8, vec![7; 3_000_000]).expect("raster")).expect("crop");
+    assert_eq!(out.pixels.len(), 300);
+    assert!(out.pixels.capacity() < 1024, "the cut window still holds {} bytes", out.pixels.capacity());
+}

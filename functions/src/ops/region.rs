@@ -46,5 +46,8 @@ pub fn cut(src: Raster, region: Region) -> Result<Raster, ImageError> {
         pixels.copy_within(from..from + dst_row, y * dst_row);
     }
     pixels.truncate(dst_row * region.height as usize);
+    // Give back what was cut away: the steps after are planned on the window alone, and the
+    // allocator shrinks the block where it lies.
+    pixels.shrink_to_fit();
     Raster::new(region.width, region.height, layout, pixels)
 }

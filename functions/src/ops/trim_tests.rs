@@ -96,3 +96,11 @@ fn threshold_is_bounded_and_defaults_to_ten() {
     let chain = parse(json!({"op": "trim"})).expect("default");
     assert_eq!(chain.steps()[0], crate::Step::Trim(Trim { threshold: 10 }));
 }
+
+#[test]
+fn a_trim_gives_back_the_memory_of_what_it_cut_away() {
+    // Steps after a trim are checked on the kept box: the input's buffer must not stay behind it.
+    let (out, _) = trimmed(Trim { threshold: 0 }, framed(1000, 1000, [0, 0, 0], [255, 0, 0], (500, 500, 10, 10)));
+    assert_eq!((out.width, out.height, out.pixels.len()), (10, 10, 300));
+    assert!(out.pixels.capacity() < 1024, "the kept box still holds {} bytes", out.pixels.capacity());
+}
