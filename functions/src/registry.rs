@@ -10,8 +10,9 @@ use crate::ops::encode::EncodeParams;
 use crate::ops::{
     color::{Brightness, Contrast, HueRotate, Invert, Saturation, Sepia},
     effects::{EdgeDetect, Emboss, NoiseReduction, Oil, Vignette},
-    filters::{Blur, BoxBlur, Pixelate, Sharpen},
+    filters::{Blur, BoxBlur, Sharpen},
     photon_bridge::FilterPreset,
+    pixelate::Pixelate,
     tint::Tint,
     tone::{AutoLevels, Gamma, Stretch, Threshold},
     trim::Trim,

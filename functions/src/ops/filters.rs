@@ -1,5 +1,5 @@
-//! Blurs — `blur`, `box_blur`, `sharpen` (an unsharp mask) — and `pixelate` (block means), in
-//! place on the raster's own layout.
+//! Blurs — `blur`, `box_blur`, `sharpen` (an unsharp mask) — in place on the raster's own
+//! layout (`pixelate`, block means, is `super::pixelate`).
 //!
 //! They are separable: one pass along each row, then one down vertical strips of columns, each
 //! through a float line buffer of at most a few MiB, so they hold no second image. Large
@@ -261,57 +261,6 @@ impl Operation for Sharpen {
             // The same step on every channel moves the luma by exactly that step.
             let delta = (d * gain + 128) >> 8;
             p[..colour].iter_mut().for_each(|v| *v = (i32::from(*v) + delta).clamp(0, 255) as u8);
-        }
-        Ok(src)
-    }
-}
-
-/// Bytes of one band of `size`-row blocks of a `w × h × ch` raster: at most the raster, so it
-/// fits a `usize`. `size × w × ch` need not: on wasm32 a 1048576x1 RGBA image pixelated by 1024
-/// made 2³², which wrapped to 0, and `chunks_mut(0)` panics.
-fn band_len(size: usize, w: usize, h: usize, ch: usize) -> usize {
-    size.min(h) * w * ch
-}
-
-/// `pixelate`: each `size`×`size` block becomes its mean colour.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Pixelate {
-    pub size: u32,
-}
-
-const BLOCK: Param<u32> = Param::uint("size", 2, 1024).default(8).examples(&[Lit::Int(16)]).describe("block side, pixels");
-
-impl Operation for Pixelate {
-    const DESCRIPTION: &'static str =
-        "Pixelate: each size x size block becomes its average colour (blocks at the right and bottom edges may be smaller).";
-    const PARAMS: &'static [&'static dyn Describe] = &[&BLOCK];
-    fn parse(f: &mut Fields) -> Result<Self, FieldError> {
-        Ok(Pixelate { size: f.get(&BLOCK)? })
-    }
-    fn extra_bytes(&self, input: Shape, _output: Shape) -> u64 {
-        super::effects::row_bytes(5, input) // a u32 sum and a mean per sample of a row
-    }
-    fn apply(&self, mut src: Raster, _ctx: &ApplyCtx) -> Result<Raster, ImageError> {
-        let (w, h, ch) = checked(&src)?;
-        let size = self.size as usize;
-        let (mut sums, mut means) = (vec![0u32; w.div_ceil(size) * ch], vec![0u8; w.div_ceil(size) * ch]);
-        for band in src.pixels.chunks_mut(band_len(size, w, h, ch)) {
-            sums.fill(0);
-            let rows = band.len() / (w * ch);
-            for row in band.chunks_exact(w * ch) {
-                for (block, s) in row.chunks(size * ch).zip(sums.chunks_exact_mut(ch)) {
-                    block.chunks_exact(ch).for_each(|p| s.iter_mut().zip(p).for_each(|(s, &v)| *s += u32::from(v)));
-                }
-            }
-            for (b, (m, s)) in means.chunks_exact_mut(ch).zip(sums.chunks_exact(ch)).enumerate() {
-                let n = (size.min(w - b * size) * rows) as u32;
-                m.iter_mut().zip(s).for_each(|(m, &s)| *m = ((s + n / 2) / n) as u8);
-            }
-            for row in band.chunks_exact_mut(w * ch) {
-                for (block, m) in row.chunks_mut(size * ch).zip(means.chunks_exact(ch)) {
-                    block.chunks_exact_mut(ch).for_each(|p| p.copy_from_slice(m));
-                }
-            }
         }
         Ok(src)
     }

@@ -88,18 +88,9 @@ fn sharpen_increases_local_contrast_at_an_edge() {
 }
 
 #[test]
-fn pixelate_averages_blocks_including_partial_ones() {
-    let src = raster(5, 2, Layout::Luma8, |x, y, _| (x * 10 + y * 100) as u8);
-    let out = run::<Pixelate>(json!({"size": 2}), src).pixels;
-    // Blocks: x 0-1 → mean(0,10,100,110) = 55; x 2-3 → 75; x 4 → mean(40,140) = 90.
-    assert_eq!(out, [55, 55, 75, 75, 90, 55, 55, 75, 75, 90]);
-}
-
-#[test]
 fn filter_parameters_are_checked_by_name() {
     assert_eq!(parse::<Blur>(json!({"sigma": 0.1})).unwrap_err().field, "sigma");
     assert_eq!(parse::<BoxBlur>(json!({"radius": 0})).unwrap_err().field, "radius");
-    assert_eq!(parse::<Pixelate>(json!({"size": 1})).unwrap_err().field, "size");
     assert_eq!(parse::<Sharpen>(json!({"amount": 11})).unwrap_err().field, "amount");
     assert_eq!(parse::<Sharpen>(json!({"threshold": -1})).unwrap_err().field, "threshold");
 }
@@ -131,13 +122,4 @@ fn a_box_pass_costs_the_line_not_the_radius() {
     Kernel::Boxes(vec![250]).run(&mut line, 4, &mut pad);
     assert_eq!(line, [7.0; 4]);
     assert!(pad.capacity() <= 4, "the pass held {} floats for a line of 4", pad.capacity());
-}
-
-#[test]
-fn a_pixelate_band_never_exceeds_the_raster() {
-    // size x width x channels is 2^32 here: 0 in a wasm32 usize, a panicking chunk size.
-    assert_eq!(band_len(1024, 1 << 20, 1, 4), 4 << 20);
-    assert_eq!(band_len(8, 100, 50, 3), 8 * 100 * 3);
-    let out = run::<Pixelate>(json!({"size": 1024}), raster(3, 1, Layout::Luma8, |x, _, _| (x * 30) as u8)).pixels;
-    assert_eq!(out, [30, 30, 30]);
 }

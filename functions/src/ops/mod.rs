@@ -46,6 +46,7 @@ pub mod geometry;
 pub mod grayscale;
 pub mod orient;
 pub mod photon_bridge;
+pub mod pixelate;
 pub mod progressive;
 pub mod region;
 pub mod resize;
