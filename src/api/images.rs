@@ -77,7 +77,7 @@ async fn keep(
         id,
     };
     let body = serde_json::to_value(&record).map_err(|e| ApiError::Internal(e.to_string()))?;
-    images.keep(&ctx.env, tenant, &record, &upload.held).await?;
+    images.keep(tenant, &record, &upload.held).await?;
     Ok((record, body))
 }
 

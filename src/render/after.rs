@@ -98,6 +98,6 @@ impl Writes {
         let (width, height) = rendition.dims;
         let meta = HashMap::from([(WIDTH_META.to_string(), width.to_string()), (HEIGHT_META.to_string(), height.to_string())]);
         let key = keys::result(&self.tenant, result_key);
-        super::held::put(bucket, key, &rendition.bytes, &rendition.content_type, &meta).await
+        crate::storage::put_js(bucket, key, &rendition.bytes, &rendition.content_type, &meta).await
     }
 }

@@ -4,15 +4,12 @@
 //! so a large rendition (a PNG of a big original: tens of MB) needed three to four times its
 //! size of wasm memory, which never shrinks, on top of what the render had planned. Held as
 //! one `Uint8Array`, the encoder's output crosses into JS once and is freed in wasm at once;
-//! a store hit never enters wasm at all. The runtime copies a buffer body when it builds a
+//! a store hit never enters wasm at all. The store copy goes through `crate::storage::put_js`. The runtime copies a buffer body when it builds a
 //! Response from it, so sharing the one array between consumers is safe.
 
-use js_sys::{Object as JsObject, Promise, Reflect, Uint8Array};
-use std::collections::HashMap;
-use wasm_bindgen::{JsCast, JsValue};
+use js_sys::Uint8Array;
 use wasm_bindgen_futures::JsFuture;
-use worker::worker_sys::R2Bucket;
-use worker::{Bucket, Object, Response, ResponseBody};
+use worker::{Object, Response, ResponseBody};
 
 /// The encoder's output, moved into JS memory (the wasm copy is freed on return).
 pub fn from_wasm(bytes: Vec<u8>) -> Uint8Array {
@@ -33,26 +30,4 @@ pub async fn read(obj: &Object) -> worker::Result<Uint8Array> {
 /// A 200 response whose body is `bytes` (its length known, so `Content-Length` is sent).
 pub fn response(bytes: &Uint8Array) -> worker::Result<Response> {
     Ok(Response::from(web_sys::Response::new_with_opt_buffer_source(Some(bytes))?))
-}
-
-/// Puts `bytes` under `key` with its type and custom metadata; R2 reads them from JS memory
-/// (workers-rs's `put` takes a `Vec`, i.e. a wasm copy, hence the binding's method).
-pub async fn put(
-    bucket: &Bucket,
-    key: String,
-    bytes: &Uint8Array,
-    content_type: &str,
-    custom: &HashMap<String, String>,
-) -> worker::Result<()> {
-    let set = |target: &JsObject, name: &str, value: &JsValue| Reflect::set(target, &JsValue::from_str(name), value).map(drop);
-    let (http, meta, options) = (JsObject::new(), JsObject::new(), JsObject::new());
-    set(&http, "contentType", &JsValue::from_str(content_type))?;
-    for (name, value) in custom {
-        set(&meta, name, &JsValue::from_str(value))?;
-    }
-    set(&options, "httpMetadata", &http)?;
-    set(&options, "customMetadata", &meta)?;
-    let r2: &R2Bucket = bucket.as_ref().unchecked_ref();
-    let promise: Promise = r2.put(key, bytes.into(), options.into())?;
-    JsFuture::from(promise).await.map(drop).map_err(Into::into)
 }

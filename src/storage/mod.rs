@@ -1,6 +1,9 @@
 //! Originals in R2, scoped to a tenant on every call, with the storage layer's own error.
 
+mod js_put;
 mod meta;
+
+pub use js_put::put_js;
 
 pub use meta::{box_meta, stored_output, ImageRecord, BOX_META, HEIGHT_META, WIDTH_META};
 
@@ -11,10 +14,8 @@ use crate::task::model::Output;
 use crate::tenant::ImageUsage;
 use functions::placeholder::Placeholder;
 use functions::ImageError;
-use js_sys::{Function, Object as JsObject, Promise, Reflect, Uint8Array};
+use js_sys::Uint8Array;
 use thiserror::Error;
-use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::JsFuture;
 use worker::{Bucket, Conditional, Data, Env, FixedLengthStream, HttpMetadata, Object, ResponseBody};
 
 /// What the image bucket answers instead of an image; the HTTP edge gives each its code.
@@ -83,9 +84,9 @@ impl Images {
     }
 
     /// Stores a received upload as the original with its record.
-    pub async fn keep(&self, env: &Env, tenant: &TenantId, record: &ImageRecord, held: &Held) -> StorageResult<()> {
+    pub async fn keep(&self, tenant: &TenantId, record: &ImageRecord, held: &Held) -> StorageResult<()> {
         match held {
-            Held::Js(bytes) => self.put(env, tenant, record, bytes).await,
+            Held::Js(bytes) => self.put(tenant, record, bytes).await,
             Held::Staged(key) => self.promote(tenant, record, key).await,
         }
     }
@@ -106,25 +107,12 @@ impl Images {
     }
 
     /// Stores an original handed over as a JS buffer: R2 reads it from JS memory, so the
-    /// upload never enters wasm memory whole (see `api::upload_body`). workers-rs's `put`
-    /// takes a `Vec` (wasm memory), hence the binding's own method here.
-    pub async fn put(&self, env: &Env, tenant: &TenantId, record: &ImageRecord, bytes: &Uint8Array) -> StorageResult<()> {
-        let js = |e: JsValue| StorageError::Platform(format!("R2 put: {}", e.as_string().unwrap_or_else(|| format!("{e:?}"))));
-        let bucket = Reflect::get(env, &JsValue::from_str(IMAGES_BUCKET)).map_err(js)?;
-        let put: Function = Reflect::get(&bucket, &JsValue::from_str("put")).map_err(js)?.dyn_into().map_err(js)?;
-        let custom = JsObject::new();
-        for (name, value) in record.to_metadata() {
-            Reflect::set(&custom, &JsValue::from_str(&name), &JsValue::from_str(&value)).map_err(js)?;
-        }
-        let http = JsObject::new();
-        Reflect::set(&http, &JsValue::from_str("contentType"), &JsValue::from_str(&record.content_type)).map_err(js)?;
-        let options = JsObject::new();
-        Reflect::set(&options, &JsValue::from_str("httpMetadata"), &http).map_err(js)?;
-        Reflect::set(&options, &JsValue::from_str("customMetadata"), &custom).map_err(js)?;
-        let key = JsValue::from_str(&keys::original(tenant, &record.id));
-        let promise: Promise = put.call3(&bucket, &key, bytes, &options).map_err(js)?.dyn_into().map_err(js)?;
-        JsFuture::from(promise).await.map_err(js)?;
-        Ok(())
+    /// upload never enters wasm memory whole (see `api::upload_body`).
+    pub async fn put(&self, tenant: &TenantId, record: &ImageRecord, bytes: &Uint8Array) -> StorageResult<()> {
+        let key = keys::original(tenant, &record.id);
+        put_js(&self.bucket, key, bytes, &record.content_type, &record.to_metadata())
+            .await
+            .map_err(|e| StorageError::Platform(format!("R2 put: {e}")))
     }
 
     /// The image object, or `NotFound` (also for another tenant's id).
