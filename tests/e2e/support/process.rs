@@ -35,9 +35,10 @@ enum Failure {
     Exited(String),
     /// Still running, never healthy before the deadline.
     NotHealthy(String),
-    /// Still running, never even listening before the deadline: wrangler stalled while
-    /// starting (seen about once in a few hundred starts with many at once on 2 cores).
-    NeverListened(String),
+    /// Still running, never answering anything before the deadline: wrangler stalled while
+    /// starting (seen about once in a few hundred starts with many at once on 2 cores: its
+    /// log shows the local runtime started twice and never "Ready").
+    NeverAnswered(String),
 }
 
 impl DevServer {
@@ -61,10 +62,10 @@ impl DevServer {
                 Err(Failure::Exited(why)) if attempt < LAUNCH_ATTEMPTS && lost_port_race(&server.log) => {
                     eprintln!("wrangler dev lost a port race ({why}); retrying on other ports");
                 }
-                Err(Failure::NeverListened(why)) if attempt < LAUNCH_ATTEMPTS => {
-                    eprintln!("wrangler dev never listened on {port} ({why}); starting another\n{}", log_tail(&server.log, 20));
+                Err(Failure::NeverAnswered(why)) if attempt < LAUNCH_ATTEMPTS => {
+                    eprintln!("wrangler dev never answered on {port} ({why}); starting another\n{}", log_tail(&server.log, 20));
                 }
-                Err(Failure::Exited(why) | Failure::NotHealthy(why) | Failure::NeverListened(why)) => {
+                Err(Failure::Exited(why) | Failure::NotHealthy(why) | Failure::NeverAnswered(why)) => {
                     // Dropping `server` while panicking prints its log's tail (see `Drop`).
                     panic!("wrangler dev did not become healthy on port {port}: {why}");
                 }
@@ -84,7 +85,7 @@ impl DevServer {
     async fn wait_healthy(&mut self, http: &reqwest::Client) -> Result<(), Failure> {
         let url = format!("http://127.0.0.1:{}/health", self.port);
         let deadline = Instant::now() + STARTUP_DEADLINE;
-        let (mut last, mut listened) = (String::from("no answer yet"), false);
+        let (mut last, mut answered) = (String::from("no answer yet"), false);
         while Instant::now() < deadline {
             if let Ok(Some(status)) = self.child.try_wait() {
                 return Err(Failure::Exited(format!("wrangler exited with {status}")));
@@ -93,22 +94,19 @@ impl DevServer {
                 Ok(resp) if resp.status() == 200 => return Ok(()),
                 // 503 means "running but misconfigured": keep the body, it names the bad check.
                 Ok(resp) => {
-                    listened = true;
+                    answered = true;
                     last = format!("HTTP {}: {}", resp.status(), resp.text().await.unwrap_or_default());
                 }
-                Err(e) => {
-                    // Anything but a refused connection means the server is up, if not healthy.
-                    listened |= !e.is_connect();
-                    last = format!("request failed: {e}");
-                }
+                // Refused, reset or timed out: nothing has answered yet.
+                Err(e) => last = format!("request failed: {e}"),
             }
             // Short poll interval inside the deadline loop; the condition is the 200 above.
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
         let why = format!("no 200 from /health within {STARTUP_DEADLINE:?}; last: {last}");
-        match listened {
+        match answered {
             true => Err(Failure::NotHealthy(why)),
-            false => Err(Failure::NeverListened(why)),
+            false => Err(Failure::NeverAnswered(why)),
         }
     }
 }
