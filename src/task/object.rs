@@ -31,6 +31,11 @@ struct SeqRow {
     seq: i64,
 }
 
+/// The seq of the task's last event (0 before any): the version of its snapshot.
+pub(super) fn last_seq(sql: &SqlStorage) -> Result<i64> {
+    Ok(sql.exec("SELECT COALESCE(MAX(seq), 0) AS seq FROM events", None)?.one::<SeqRow>()?.seq)
+}
+
 #[derive(Deserialize)]
 struct BodyRow {
     body: String,
@@ -247,7 +252,7 @@ impl TaskObject {
         let reindex = reindex || effects.events.iter().any(listing::is_visible);
         self.state.storage().put(TASK_KEY, task).await?;
         let sql = self.state.storage().sql();
-        let mut seq = sql.exec("SELECT COALESCE(MAX(seq), 0) AS seq FROM events", None)?.one::<SeqRow>()?.seq;
+        let mut seq = last_seq(&sql)?;
         let at = now_iso();
         let mut terminal = false;
         let subscribers = sockets::Subscribers::of(&self.state);

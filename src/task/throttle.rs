@@ -15,7 +15,6 @@ use super::alarm;
 use super::dispatch::TASK_KEY;
 use super::model::Task;
 use crate::clock::now_millis;
-use serde::Deserialize;
 use std::cell::Cell;
 use std::rc::Rc;
 use worker::{Env, Storage};
@@ -66,11 +65,6 @@ impl ProgressWrites {
     }
 }
 
-#[derive(Deserialize)]
-struct SeqRow {
-    seq: i64,
-}
-
 /// Writes (now or at the window's end, per [`ProgressWrites::decide`]) the snapshot of a task
 /// whose step progress changed, in the background: the report that caused it does not wait.
 /// A trailing write reads the task again (the latest snapshot is the one worth writing) and is
@@ -102,8 +96,8 @@ pub fn write_progress(writes: &Rc<ProgressWrites>, env: &Env, storage: Storage, 
 /// The stored task and its last event's seq (the snapshot's version).
 async fn latest(storage: &Storage) -> Option<(Task, u64)> {
     let task: Task = storage.get(TASK_KEY).await.ok()??;
-    let row = storage.sql().exec("SELECT COALESCE(MAX(seq), 0) AS seq FROM events", None).ok()?.one::<SeqRow>().ok()?;
-    Some((task, u64::try_from(row.seq).unwrap_or(0)))
+    let seq = super::object::last_seq(&storage.sql()).ok()?;
+    Some((task, u64::try_from(seq).unwrap_or(0)))
 }
 
 #[cfg(test)]
