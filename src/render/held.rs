@@ -4,8 +4,9 @@
 //! so a large rendition (a PNG of a big original: tens of MB) needed three to four times its
 //! size of wasm memory, which never shrinks, on top of what the render had planned. Held as
 //! one `Uint8Array`, the encoder's output crosses into JS once and is freed in wasm at once;
-//! a store hit never enters wasm at all. The store copy goes through `crate::storage::put_js`. The runtime copies a buffer body when it builds a
-//! Response from it, so sharing the one array between consumers is safe.
+//! a store hit never enters wasm at all. The store copy goes through `crate::storage::put_js`.
+//! The runtime copies a buffer body when it builds a Response from it, so sharing the one
+//! array between consumers is safe.
 
 use js_sys::Uint8Array;
 use wasm_bindgen_futures::JsFuture;
