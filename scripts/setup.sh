@@ -74,6 +74,16 @@ if ! command -v exiftool >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq libimage-exiftool-perl >/dev/null
 fi
 
+# The metadata e2e test tags its JPEG with an Adobe RGB-compatible profile from Debian's
+# icc-profiles-free (tests/e2e/metadata.rs): without it exiftool tags no profile, and the test
+# fails on a machine that never had the package.
+if [ ! -f /usr/share/color/icc/compatibleWithAdobeRGB1998.icc ]; then
+  say "installing icc-profiles-free from Debian (the metadata tests' colour profile, once)"
+  sudo=$([ "$(id -u)" -eq 0 ] || echo sudo)
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq icc-profiles-free >/dev/null
+fi
+
 # avifdec decodes encode's AVIF outputs in the tests (functions/tests/avif_decode.rs): an
 # independent decoder (libavif with dav1d), from the Debian archive.
 if ! command -v avifdec >/dev/null 2>&1; then
