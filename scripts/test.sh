@@ -11,6 +11,8 @@ export PATH="$HOME/.cargo/bin:$PATH"
 echo "== lints: rustfmt (rustfmt.toml), then clippy on every crate and target, warnings are errors"
 cargo fmt --all --check
 cargo clippy --workspace --all-targets -- -D warnings
+# The WebP encoder's SIMD kernels (crates/webp-lossy/src/simd) exist only for wasm32.
+cargo clippy -p webp-lossy --target wasm32-unknown-unknown -- -D warnings
 
 echo "== unit tests (native): the Worker's pure logic, and the imaging core with its corpus and catalogue tests"
 cargo test -p stellar-studio --lib

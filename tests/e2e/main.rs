@@ -29,3 +29,4 @@ mod security;
 mod storm;
 mod support;
 mod usage;
+mod webp;

@@ -1,5 +1,6 @@
-//! Lossy WebP (VP8) through libwebp's own encoder, behind a safe API: the only crate of the workspace with `unsafe`, kept to the FFI calls and the libc
-//! shim that wasm32 needs ([`libc`] module).
+//! Lossy WebP (VP8) through libwebp's own encoder, behind a safe API: the only crate of the workspace with `unsafe`, kept to the FFI calls, the libc
+//! shim that wasm32 needs ([`libc`] module) and, on wasm32, the SIMD kernels that replace
+//! libwebp's plain-C ones ([`simd`] module).
 //!
 //! Why libwebp and not a pure-Rust encoder: zenwebp 0.2.1 (the last MIT release) spent 1.25–1.42×
 //! cwebp's bytes at equal SSIM and ~10× its time (docs/BENCHMARKS.md); this is cwebp's encoder,
@@ -7,6 +8,8 @@
 
 #[cfg(target_arch = "wasm32")]
 mod libc;
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod simd;
 
 use libwebp_sys as sys;
 use std::ffi::{c_int, c_void};
@@ -78,6 +81,8 @@ pub fn encode(pixels: Pixels, width: u32, height: u32, settings: Settings, out: 
         return Err(EncodeError::BadBuffer { width, height, got: pixels.bytes().len(), want });
     }
     let config = config(settings)?;
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    simd::install();
     let mut picture = Picture::new(w, h)?;
     picture.import(pixels)?;
     picture.encode(&config, out)
