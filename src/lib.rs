@@ -27,6 +27,7 @@ mod log;
 mod memory;
 mod messages;
 mod metrics;
+mod objects;
 mod range;
 mod ratelimit;
 mod render;

@@ -98,10 +98,8 @@ async fn ask(env: &Env, tenant: &TenantId, cost: Cost, per_minute: u32) -> Resul
 async fn call(env: &Env, name: &str, tokens: u32, per_minute: u32) -> Result<Verdict> {
     let stub = env.durable_object(RATE_LIMITER)?.get_by_name(name)?;
     let body = serde_json::to_string(&Take { tokens, per_minute })?;
-    let mut init = RequestInit::new();
-    init.with_method(Method::Post).with_body(Some(body.into()));
-    let mut resp = stub.fetch_with_request(Request::new_with_init("https://limiter/take", &init)?).await?;
-    resp.json().await
+    let answer = crate::objects::post_json(&stub, "https://limiter/take", &[], body).await?;
+    Ok(serde_json::from_str(&answer.body)?)
 }
 
 #[cfg(test)]

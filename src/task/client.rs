@@ -29,16 +29,11 @@ impl TaskClient {
     async fn call<T: DeserializeOwned>(&self, call: Call) -> Result<T, TaskError> {
         let body =
             serde_json::to_string(&TaskRequest { tenant: self.tenant.clone(), call }).map_err(|e| TaskError::Platform(e.to_string()))?;
-        let headers = Headers::new();
-        headers.set("content-type", "application/json")?;
-        let mut init = RequestInit::new();
-        init.with_method(Method::Post).with_headers(headers).with_body(Some(body.into()));
-        let mut resp = self.stub.fetch_with_request(Request::new_with_init(&format!("{BASE}/call"), &init)?).await?;
-        if resp.status_code() != 200 {
-            let text = resp.text().await.unwrap_or_default();
-            return Err(TaskError::Platform(format!("task object answered {}: {text}", resp.status_code())));
+        let answer = crate::objects::post_json(&self.stub, &format!("{BASE}/call"), &[], body).await?;
+        if answer.status != 200 {
+            return Err(TaskError::Platform(format!("task object answered {}: {}", answer.status, answer.body)));
         }
-        let answer: Result<T, Refusal> = resp.json().await?;
+        let answer: Result<T, Refusal> = serde_json::from_str(&answer.body).map_err(|e| TaskError::Platform(e.to_string()))?;
         Ok(answer?)
     }
 

@@ -28,14 +28,10 @@ impl TenantIndex {
     async fn call<T: DeserializeOwned>(&self, call: IndexCall) -> Result<T, IndexError> {
         let body = serde_json::to_string(&call).map_err(|e| IndexError::Platform(e.to_string()))?;
         // The object's name, which it cannot read itself: for the registry of tenants.
-        let headers = Headers::new();
-        headers.set(TENANT_HEADER, self.tenant.as_str())?;
-        let mut init = RequestInit::new();
-        init.with_method(Method::Post).with_headers(headers).with_body(Some(body.into()));
-        let mut resp = self.stub.fetch_with_request(Request::new_with_init("https://tenant/call", &init)?).await?;
-        match resp.status_code() {
-            200 => Ok(resp.json().await?),
-            s => Err(IndexError::Platform(format!("tenant index answered {s}: {}", resp.text().await.unwrap_or_default()))),
+        let answer = crate::objects::post_json(&self.stub, "https://tenant/call", &[(TENANT_HEADER, self.tenant.as_str())], body).await?;
+        match answer.status {
+            200 => serde_json::from_str(&answer.body).map_err(|e| IndexError::Platform(e.to_string())),
+            s => Err(IndexError::Platform(format!("tenant index answered {s}: {}", answer.body))),
         }
     }
 
