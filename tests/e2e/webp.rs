@@ -46,6 +46,12 @@ async fn lossy_webp_from_the_worker_is_byte_for_byte_the_native_libwebp_output()
         let chain = Chain::parse(&steps).expect("a valid chain");
         let want = run_chain(&chain, source.clone(), limits, &HashMap::new()).expect("the chain runs natively").bytes;
         assert_eq!(&got[12..16], b"VP8 ", "quality {quality}: lossy");
-        assert!(got == want, "quality {quality}: the Worker wrote {} bytes, native libwebp {}", got.len(), want.len());
+        let first_difference = got.iter().zip(&want).position(|(a, b)| a != b);
+        assert!(
+            got == want,
+            "quality {quality}: the Worker wrote {} bytes, native libwebp {}; first difference at byte {first_difference:?}",
+            got.len(),
+            want.len()
+        );
     }
 }
