@@ -1,4 +1,4 @@
-//! The typed configuration, read from vars and secrets and validated on every event.
+//! The typed configuration, read from vars and secrets, validated, and kept for the isolate's life.
 //!
 //! A half-configured Worker must not run: any bad or missing name makes every route answer 503
 //! `unavailable` listing the names (the README's "Configuration").
@@ -106,7 +106,20 @@ pub const DEFAULT_BACKUP_CRON: &str = "41 2 * * *";
 
 impl Config {
     /// Reads the Worker's environment.
+    ///
+    /// Read once per isolate and then handed out as a copy: an isolate's vars and secrets
+    /// cannot change under it (a new value is a new version, which runs in new isolates), and
+    /// reading them is two bridge calls per name, ~0.4 ms a time, which every request, object
+    /// call and job paid (docs/BENCHMARKS.md, the per-task fixed cost). A broken configuration
+    /// is kept too: every event answers from the same verdict.
     pub fn from_env(env: &Env) -> Result<Config, Vec<String>> {
+        thread_local! {
+            static READ: std::cell::OnceCell<Result<Config, Vec<String>>> = const { std::cell::OnceCell::new() };
+        }
+        READ.with(|read| read.get_or_init(|| Config::read(env)).clone())
+    }
+
+    fn read(env: &Env) -> Result<Config, Vec<String>> {
         Config::parse(|name| env.secret(name).ok().map(|s| s.to_string()).or_else(|| env.var(name).ok().map(|v| v.to_string())))
     }
 

@@ -3,6 +3,7 @@
 
 use super::alarm;
 use super::model::Task;
+use super::record::Record;
 use crate::bindings::STEPS_QUEUE;
 use crate::clock::now_millis;
 use crate::config::Config;
@@ -39,9 +40,9 @@ pub async fn send(env: &Env, storage: &Storage, task: &Task, jobs: Vec<JobRef>) 
 
 /// Pulls in the deadlines of jobs whose messages were not sent, on the stored task (another
 /// request may have changed it while the send was in flight), and re-arms the alarm.
-pub async fn expedite(storage: &Storage, jobs: &[JobRef]) -> Result<()> {
-    let Some(mut task) = storage.get::<Task>(TASK_KEY).await? else { return Ok(()) };
+pub async fn expedite(record: &Record, storage: &Storage, jobs: &[JobRef]) -> Result<()> {
+    let Some(mut task) = record.load(storage).await? else { return Ok(()) };
     task.expedite(jobs, now_millis());
-    storage.put(TASK_KEY, &task).await?;
+    record.save(storage, &task).await?;
     alarm::arm(storage, &task).await
 }

@@ -5,11 +5,12 @@
 //! Its fetch API is internal: the typed calls of [`super::protocol`] (the Worker and the queue
 //! consumer make them through [`super::client::TaskClient`]); clients never reach it directly.
 
-use super::dispatch::{self, TASK_KEY};
-use super::events::Envelope;
+use super::dispatch;
+use super::events::{Envelope, Event};
 use super::model::TaskStatus;
 use super::model::{Effects, NewTask, Task, Tick};
 use super::protocol::{Call, Created, Expired, Refusal, TaskRequest, TENANT_HEADER};
+use super::record::Record;
 use super::throttle::{self, ProgressWrites};
 use super::{alarm, listing, view};
 use crate::clock::{now_iso, now_millis};
@@ -19,22 +20,13 @@ use crate::live::sockets;
 use crate::messages::{ClaimResponse, Completion, CompletionResponse, JobRef, StepProgress};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::rc::Rc;
 use worker::*;
 
 /// When the configuration is broken the alarm tries again this much later.
 const ALARM_RETRY_MS: f64 = 60_000.0;
 
 const CREATE_EVENTS: &str = "CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY, body TEXT NOT NULL)";
-
-#[derive(Deserialize)]
-struct SeqRow {
-    seq: i64,
-}
-
-/// The seq of the task's last event (0 before any): the version of its snapshot.
-pub(super) fn last_seq(sql: &SqlStorage) -> Result<i64> {
-    Ok(sql.exec("SELECT COALESCE(MAX(seq), 0) AS seq FROM events", None)?.one::<SeqRow>()?.seq)
-}
 
 #[derive(Deserialize)]
 struct BodyRow {
@@ -45,7 +37,8 @@ struct BodyRow {
 pub struct TaskObject {
     state: State,
     env: Env,
-    progress: std::rc::Rc<ProgressWrites>,
+    progress: Rc<ProgressWrites>,
+    record: Rc<Record>,
 }
 
 impl DurableObject for TaskObject {
@@ -54,7 +47,7 @@ impl DurableObject for TaskObject {
             crate::log::error("schema_failed").field("object", "task").field("error", e.to_string()).emit();
         }
         sockets::auto_pong(&state);
-        TaskObject { state, env, progress: Default::default() }
+        TaskObject { state, env, progress: Default::default(), record: Default::default() }
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
@@ -96,8 +89,7 @@ impl DurableObject for TaskObject {
             }
         };
         // The alarm is the object's own: whichever tenant the task has.
-        let stored: Option<Task> = self.state.storage().get(TASK_KEY).await?;
-        let Some(mut task) = stored else { return Response::ok("no task") };
+        let Some(mut task) = self.record.load(&self.state.storage()).await? else { return Response::ok("no task") };
         let effects = task.expire(&tick);
         // Always re-index here: the alarm may be firing because an index write had failed (see
         // `alarm`); a success clears that mark.
@@ -114,25 +106,15 @@ fn answer<T: Serialize>(result: std::result::Result<T, Refusal>) -> Result<Respo
 /// What a handler returns: a platform error (`Err`) fails the call itself.
 type Answer<T> = Result<std::result::Result<T, Refusal>>;
 
-/// A random number in [0, 1) for backoff jitter; without randomness the backoff is still valid.
-fn jitter() -> f64 {
-    let mut b = [0u8; 4];
-    match getrandom::getrandom(&mut b) {
-        Ok(()) => f64::from(u32::from_le_bytes(b)) / (f64::from(u32::MAX) + 1.0),
-        Err(_) => 0.5,
-    }
-}
-
 impl TaskObject {
     fn tick(&self) -> std::result::Result<Tick, Vec<String>> {
         let config = Config::from_env(&self.env)?;
-        Ok(Tick { ms: now_millis(), iso: now_iso(), policy: config.step_policy(), jitter: jitter() })
+        Ok(Tick { ms: now_millis(), iso: now_iso(), policy: config.step_policy(), jitter: super::jitter::next() })
     }
 
     /// Loads the task; another tenant's is treated as absent.
     async fn load(&self, tenant: &TenantId) -> Result<Option<Task>> {
-        let task: Option<Task> = self.state.storage().get(TASK_KEY).await?;
-        Ok(task.filter(|t| t.tenant == *tenant))
+        Ok(self.record.load(&self.state.storage()).await?.filter(|t| t.tenant == *tenant))
     }
 
     /// Answers a read of the tenant's task, making sure an unfinished task has its alarm (after
@@ -147,8 +129,7 @@ impl TaskObject {
         if new.tenant != *tenant {
             return Ok(Err(Refusal::NotFound));
         }
-        let existing: Option<Task> = self.state.storage().get(TASK_KEY).await?;
-        if let Some(existing) = existing {
+        if let Some(existing) = self.record.load(&self.state.storage()).await? {
             // The same Idempotency-Key maps to the same object: the same request gets the same
             // task back, anything else is a conflict.
             let same = existing.tenant == new.tenant && existing.fingerprint.is_some() && existing.fingerprint == new.fingerprint;
@@ -223,7 +204,7 @@ impl TaskObject {
             return Ok(Err(Refusal::Conflict(task.status)));
         }
         let expired_at = task.expired_at.get_or_insert(now).clone();
-        self.state.storage().put(TASK_KEY, &task).await?;
+        self.record.save(&self.state.storage(), &task).await?;
         Ok(Ok(Expired { outputs: view::output_keys(&task), expired_at }))
     }
 
@@ -245,24 +226,25 @@ impl TaskObject {
     /// failed send leaves its lease queued with a deadline, which the watchdog re-sends
     /// (unclaimed → redispatch), and a failed index write is marked for the alarm to retry.
     async fn apply(&self, task: &Task, effects: Effects, reindex: bool) -> Result<()> {
-        // A step's progress need not hold up the job that reported it: that snapshot is written
-        // to the index in the background (a later, higher version supersedes it anyway); a
-        // change of the task's status is written before the answer.
-        let in_background = !reindex && effects.events.iter().all(|e| e.kind().starts_with("step."));
+        // A step's progress need not hold up the job that reported it, nor a new task its 202
+        // and first job: those snapshots are written to the index in the background (a later,
+        // higher version supersedes them anyway), and the listing shows a new task moments
+        // after its 202 (measured: the tenant call before the answer cost `thumbnail` ~8 ms
+        // end to end, docs/BENCHMARKS.md). Any other change of the task's status (its end, a
+        // cancel) is written before the answer.
+        let created = effects.events.iter().any(|e| matches!(e, Event::TaskQueued { .. }));
+        let in_background =
+            !reindex && effects.events.iter().all(|e| e.kind().starts_with("step.") || matches!(e, Event::TaskQueued { .. }));
         let reindex = reindex || effects.events.iter().any(listing::is_visible);
-        self.state.storage().put(TASK_KEY, task).await?;
-        let sql = self.state.storage().sql();
-        let mut seq = last_seq(&sql)?;
+        self.record.save(&self.state.storage(), task).await?;
+        let terminal = effects.events.iter().any(|e| e.is_terminal());
         let at = now_iso();
-        let mut terminal = false;
+        let (bodies, seq) = self.record.append(&self.state.storage().sql(), effects.events, |seq, event| {
+            Ok(serde_json::to_string(&Envelope { seq, task: task.id.clone(), at: at.clone(), event })?)
+        })?;
         let subscribers = sockets::Subscribers::of(&self.state);
-        for event in effects.events {
-            seq += 1;
-            terminal |= event.is_terminal();
-            let envelope = Envelope { seq: seq as u64, task: task.id.clone(), at: at.clone(), event };
-            let body = serde_json::to_string(&envelope)?;
-            sql.exec("INSERT INTO events (seq, body) VALUES (?, ?)", vec![seq.into(), body.as_str().into()])?;
-            subscribers.send(&body);
+        for body in &bodies {
+            subscribers.send(body);
         }
         let rest = async {
             let storage = self.state.storage();
@@ -271,10 +253,11 @@ impl TaskObject {
                 // Not an error for the caller: the task is stored and its alarm armed.
                 let line = crate::log::error("send_failed").tenant(task.tenant.as_str()).task(task.id.as_str());
                 line.field("error", e.to_string()).field("recovery", "watchdog re-sends soon").emit();
-                dispatch::expedite(&storage, &effects.enqueue).await?;
+                dispatch::expedite(&self.record, &storage, &effects.enqueue).await?;
             }
             match (reindex, in_background) {
-                (true, true) => throttle::write_progress(&self.progress, &self.env, storage, task, seq as u64),
+                (true, true) if created => throttle::write_soon(&self.env, storage, task, seq as u64),
+                (true, true) => throttle::write_progress(&self.progress, &self.record, &self.env, storage, task, seq as u64),
                 (true, false) => {
                     // The alarm was armed while the index was behind: re-arm without the retry.
                     if alarm::index(&self.env, &storage, task, seq as u64).await? {

@@ -12,8 +12,8 @@
 //! task's own stream (WebSocket, SSE, `GET /tasks/{id}`) still has every event as it happens.
 
 use super::alarm;
-use super::dispatch::TASK_KEY;
 use super::model::Task;
+use super::record::Record;
 use crate::clock::now_millis;
 use std::cell::Cell;
 use std::rc::Rc;
@@ -69,34 +69,41 @@ impl ProgressWrites {
 /// whose step progress changed, in the background: the report that caused it does not wait.
 /// A trailing write reads the task again (the latest snapshot is the one worth writing) and is
 /// dropped if the task has ended meanwhile (its end was written before it was answered).
-pub fn write_progress(writes: &Rc<ProgressWrites>, env: &Env, storage: Storage, task: &Task, version: u64) {
+pub fn write_progress(writes: &Rc<ProgressWrites>, record: &Rc<Record>, env: &Env, storage: Storage, task: &Task, version: u64) {
     let wait = match writes.decide(now_millis()) {
         Decision::Skip => return,
         Decision::Now => None,
         Decision::Later(ms) => Some(ms),
     };
-    let (env, snapshot, writes) = (env.clone(), task.clone(), Rc::clone(writes));
+    let Some(ms) = wait else { return write_soon(env, storage, task, version) };
+    let (env, writes, record) = (env.clone(), Rc::clone(writes), Rc::clone(record));
     wasm_bindgen_futures::spawn_local(async move {
-        let latest = match wait {
-            None => Some((snapshot, version)),
-            Some(ms) => {
-                crate::turn::pause(ms).await;
-                writes.trailing_done(now_millis());
-                latest(&storage).await.filter(|(task, _)| !task.status.is_terminal())
-            }
-        };
-        let Some((task, version)) = latest else { return };
-        // A mark this clears only makes the alarm fire once more, harmlessly.
-        if let Err(e) = alarm::index(&env, &storage, &task, version).await {
-            crate::log::error("index_failed").task(task.id.as_str()).field("error", e.to_string()).emit();
+        crate::turn::pause(ms).await;
+        writes.trailing_done(now_millis());
+        if let Some((task, version)) = latest(&record, &storage).await.filter(|(task, _)| !task.status.is_terminal()) {
+            index(&env, &storage, &task, version).await;
         }
     });
 }
 
+/// Writes the snapshot in the background, unthrottled: a new task's first one (which leaves
+/// the window to its first step's progress).
+pub fn write_soon(env: &Env, storage: Storage, task: &Task, version: u64) {
+    let (env, task) = (env.clone(), task.clone());
+    wasm_bindgen_futures::spawn_local(async move { index(&env, &storage, &task, version).await });
+}
+
+async fn index(env: &Env, storage: &Storage, task: &Task, version: u64) {
+    // A mark this clears only makes the alarm fire once more, harmlessly.
+    if let Err(e) = alarm::index(env, storage, task, version).await {
+        crate::log::error("index_failed").task(task.id.as_str()).field("error", e.to_string()).emit();
+    }
+}
+
 /// The stored task and its last event's seq (the snapshot's version).
-async fn latest(storage: &Storage) -> Option<(Task, u64)> {
-    let task: Task = storage.get(TASK_KEY).await.ok()??;
-    let seq = super::object::last_seq(&storage.sql()).ok()?;
+async fn latest(record: &Record, storage: &Storage) -> Option<(Task, u64)> {
+    let task = record.load(storage).await.ok()??;
+    let seq = record.last_seq(&storage.sql()).ok()?;
     Some((task, u64::try_from(seq).unwrap_or(0)))
 }
 
