@@ -9,6 +9,7 @@
 
 use super::listing;
 use super::model::Task;
+use super::record::Record;
 use crate::clock::now_millis;
 use crate::config::Config;
 use worker::{Env, Result, ScheduledTime, Storage};
@@ -28,27 +29,41 @@ pub fn next_alarm(task: &Task, reindex_pending: bool, now_ms: u64) -> Option<u64
     task.next_deadline().into_iter().chain(retry).min()
 }
 
-async fn reindex_pending(storage: &Storage) -> Result<bool> {
-    Ok(storage.get::<u64>(REINDEX_KEY).await?.is_some())
-}
-
 fn at(ms: u64) -> ScheduledTime {
     ScheduledTime::new(js_sys::Date::new(&(ms as f64).into()))
 }
 
 /// Points the alarm at [`next_alarm`], or deletes it.
-pub async fn arm(storage: &Storage, task: &Task) -> Result<()> {
-    match next_alarm(task, reindex_pending(storage).await?, now_millis()) {
-        Some(ms) => storage.set_alarm(at(ms)).await,
-        None => storage.delete_alarm().await,
+///
+/// An alarm already set earlier than needed, and still ahead, is left as it is: firing early
+/// only makes the watchdog look, find nothing due and re-arm, while a report each step would
+/// otherwise move the alarm (a storage write) by the few ms the step took.
+pub async fn arm(record: &Record, storage: &Storage, task: &Task) -> Result<()> {
+    let now = now_millis();
+    let next = next_alarm(task, record.reindex(storage).await?.is_some(), now);
+    let keep = match (record.alarm(), next) {
+        (Some(Some(set)), Some(next)) => set <= next && set > now,
+        (Some(None), None) => true,
+        _ => false,
+    };
+    if keep {
+        return Ok(());
     }
+    record.alarm_is(None);
+    match next {
+        Some(ms) => storage.set_alarm(at(ms)).await?,
+        None => storage.delete_alarm().await?,
+    }
+    record.alarm_is(Some(next));
+    Ok(())
 }
 
 /// Arms the alarm if it is needed but missing (a restart can lose it).
-pub async fn arm_if_missing(storage: &Storage, task: &Task) -> Result<()> {
-    let needed = next_alarm(task, reindex_pending(storage).await?, now_millis()).is_some();
+pub async fn arm_if_missing(record: &Record, storage: &Storage, task: &Task) -> Result<()> {
+    let needed = next_alarm(task, record.reindex(storage).await?.is_some(), now_millis()).is_some();
     if needed && storage.get_alarm().await?.is_none() {
-        arm(storage, task).await?;
+        record.alarm_is(None);
+        arm(record, storage, task).await?;
     }
     Ok(())
 }
@@ -56,26 +71,28 @@ pub async fn arm_if_missing(storage: &Storage, task: &Task) -> Result<()> {
 /// Writes the task's snapshot at `version` into its tenant's index. A failure is logged and
 /// marked for the alarm, which retries soon; the task goes on either way. Returns whether this
 /// write cleared an earlier failure's mark (the caller may then re-arm without it).
-pub async fn index(env: &Env, storage: &Storage, task: &Task, version: u64) -> Result<bool> {
+pub async fn index(env: &Env, record: &Record, storage: &Storage, task: &Task, version: u64) -> Result<bool> {
     let written = match injected(env, storage, |f| f.index_fail, INDEX_FAULTS_KEY).await? {
         true => Err("injected index failure (FAULT_INJECTION index_fail)".to_string()),
         false => listing::sync(env, task, version).await.map_err(|e| e.to_string()),
     };
-    let pending: Option<u64> = storage.get(REINDEX_KEY).await?;
+    let pending = record.reindex(storage).await?;
     match written {
         // Only a write at least as new as the failed one makes up for it: an older background
         // snapshot landing late must not clear a newer failure.
         Ok(()) if pending.is_some_and(|p| p <= version) => {
-            storage.delete(REINDEX_KEY).await?;
+            record.set_reindex(storage, None).await?;
             Ok(true)
         }
         Ok(()) => Ok(false),
         Err(error) => {
             crate::log::error("index_failed").task(task.id.as_str()).field("version", version).field("error", &error).emit();
-            storage.put(REINDEX_KEY, pending.unwrap_or(0).max(version)).await?;
+            record.set_reindex(storage, Some(pending.unwrap_or(0).max(version))).await?;
             let retry_at = now_millis() + INDEX_RETRY_MS;
             if storage.get_alarm().await?.is_none_or(|alarm| alarm as u64 > retry_at) {
+                record.alarm_is(None);
                 storage.set_alarm(at(retry_at)).await?;
+                record.alarm_is(Some(Some(retry_at)));
             }
             Ok(false)
         }

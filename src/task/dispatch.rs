@@ -44,5 +44,5 @@ pub async fn expedite(record: &Record, storage: &Storage, jobs: &[JobRef]) -> Re
     let Some(mut task) = record.load(storage).await? else { return Ok(()) };
     task.expedite(jobs, now_millis());
     record.save(storage, &task).await?;
-    alarm::arm(storage, &task).await
+    alarm::arm(record, storage, &task).await
 }

@@ -88,6 +88,8 @@ impl DurableObject for TaskObject {
                 return Response::ok("misconfigured; retrying later");
             }
         };
+        // Fired, the alarm is unset until the watchdog below sets it again.
+        self.record.alarm_is(None);
         // The alarm is the object's own: whichever tenant the task has.
         let Some(mut task) = self.record.load(&self.state.storage()).await? else { return Response::ok("no task") };
         let effects = task.expire(&tick);
@@ -121,7 +123,7 @@ impl TaskObject {
     /// a restart that lost it, the first read re-arms the watchdog).
     async fn read<T>(&self, tenant: &TenantId, view: impl FnOnce(&Task) -> std::result::Result<T, Refusal>) -> Answer<T> {
         let Some(task) = self.load(tenant).await? else { return Ok(Err(Refusal::NotFound)) };
-        alarm::arm_if_missing(&self.state.storage(), &task).await?;
+        alarm::arm_if_missing(&self.record, &self.state.storage(), &task).await?;
         Ok(view(&task))
     }
 
@@ -248,7 +250,7 @@ impl TaskObject {
         }
         let rest = async {
             let storage = self.state.storage();
-            alarm::arm(&storage, task).await?;
+            alarm::arm(&self.record, &storage, task).await?;
             if let Err(e) = dispatch::send(&self.env, &storage, task, effects.enqueue.clone()).await {
                 // Not an error for the caller: the task is stored and its alarm armed.
                 let line = crate::log::error("send_failed").tenant(task.tenant.as_str()).task(task.id.as_str());
@@ -256,12 +258,12 @@ impl TaskObject {
                 dispatch::expedite(&self.record, &storage, &effects.enqueue).await?;
             }
             match (reindex, in_background) {
-                (true, true) if created => throttle::write_soon(&self.env, storage, task, seq as u64),
+                (true, true) if created => throttle::write_soon(&self.record, &self.env, storage, task, seq as u64),
                 (true, true) => throttle::write_progress(&self.progress, &self.record, &self.env, storage, task, seq as u64),
                 (true, false) => {
                     // The alarm was armed while the index was behind: re-arm without the retry.
-                    if alarm::index(&self.env, &storage, task, seq as u64).await? {
-                        alarm::arm(&storage, task).await?;
+                    if alarm::index(&self.env, &self.record, &storage, task, seq as u64).await? {
+                        alarm::arm(&self.record, &storage, task).await?;
                     }
                 }
                 (false, _) => {}

@@ -12,6 +12,7 @@
 //! `thumbnail` preset, docs/BENCHMARKS.md). Records written as objects by earlier versions are
 //! still read, and the next write stores them as text.
 
+use super::alarm::REINDEX_KEY;
 use super::dispatch::TASK_KEY;
 use super::model::Task;
 use serde::Deserialize;
@@ -24,11 +25,14 @@ struct SeqRow {
     seq: i64,
 }
 
-/// The record as this object last wrote or read it, and its last event's seq.
+/// The record as this object last wrote or read it, its last event's seq, the pending
+/// re-index mark ([`REINDEX_KEY`]) and the alarm this object last set: each `None` until known.
 #[derive(Default)]
 pub struct Record {
     task: RefCell<Option<Task>>,
     seq: Cell<Option<i64>>,
+    reindex: Cell<Option<Option<u64>>>,
+    alarm: Cell<Option<Option<u64>>>,
 }
 
 impl Record {
@@ -88,5 +92,37 @@ impl Record {
         }
         self.seq.set(Some(seq));
         Ok((bodies, seq))
+    }
+
+    /// The version whose index write failed and is still to be made up for, if any.
+    pub async fn reindex(&self, storage: &Storage) -> Result<Option<u64>> {
+        if let Some(known) = self.reindex.get() {
+            return Ok(known);
+        }
+        let pending = storage.get::<u64>(REINDEX_KEY).await?;
+        self.reindex.set(Some(pending));
+        Ok(pending)
+    }
+
+    /// Records (or, with `None`, clears) the pending re-index.
+    pub async fn set_reindex(&self, storage: &Storage, pending: Option<u64>) -> Result<()> {
+        self.reindex.set(None);
+        match pending {
+            Some(version) => storage.put(REINDEX_KEY, version).await?,
+            None => drop(storage.delete(REINDEX_KEY).await?),
+        }
+        self.reindex.set(Some(pending));
+        Ok(())
+    }
+
+    /// The alarm time (ms) this object last set, `Some(None)` if it deleted it, `None` if unknown.
+    pub fn alarm(&self) -> Option<Option<u64>> {
+        self.alarm.get()
+    }
+
+    /// What the alarm now is, as just set or deleted; `None` when it is not known (it fired, or
+    /// was changed elsewhere).
+    pub fn alarm_is(&self, alarm: Option<Option<u64>>) {
+        self.alarm.set(alarm);
     }
 }

@@ -75,27 +75,27 @@ pub fn write_progress(writes: &Rc<ProgressWrites>, record: &Rc<Record>, env: &En
         Decision::Now => None,
         Decision::Later(ms) => Some(ms),
     };
-    let Some(ms) = wait else { return write_soon(env, storage, task, version) };
+    let Some(ms) = wait else { return write_soon(record, env, storage, task, version) };
     let (env, writes, record) = (env.clone(), Rc::clone(writes), Rc::clone(record));
     wasm_bindgen_futures::spawn_local(async move {
         crate::turn::pause(ms).await;
         writes.trailing_done(now_millis());
         if let Some((task, version)) = latest(&record, &storage).await.filter(|(task, _)| !task.status.is_terminal()) {
-            index(&env, &storage, &task, version).await;
+            index(&env, &record, &storage, &task, version).await;
         }
     });
 }
 
 /// Writes the snapshot in the background, unthrottled: a new task's first one (which leaves
 /// the window to its first step's progress).
-pub fn write_soon(env: &Env, storage: Storage, task: &Task, version: u64) {
-    let (env, task) = (env.clone(), task.clone());
-    wasm_bindgen_futures::spawn_local(async move { index(&env, &storage, &task, version).await });
+pub fn write_soon(record: &Rc<Record>, env: &Env, storage: Storage, task: &Task, version: u64) {
+    let (env, task, record) = (env.clone(), task.clone(), Rc::clone(record));
+    wasm_bindgen_futures::spawn_local(async move { index(&env, &record, &storage, &task, version).await });
 }
 
-async fn index(env: &Env, storage: &Storage, task: &Task, version: u64) {
+async fn index(env: &Env, record: &Record, storage: &Storage, task: &Task, version: u64) {
     // A mark this clears only makes the alarm fire once more, harmlessly.
-    if let Err(e) = alarm::index(env, storage, task, version).await {
+    if let Err(e) = alarm::index(env, record, storage, task, version).await {
         crate::log::error("index_failed").task(task.id.as_str()).field("error", e.to_string()).emit();
     }
 }
