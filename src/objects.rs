@@ -1,5 +1,5 @@
 //! One call to a Durable Object: a POST of a JSON body, the answer's status and its body read
-//! by the runtime in one piece.
+//! by the runtime in one piece; and, on the object's side, the call's body read the same way.
 //!
 //! Why not `worker::Response::text`: for an object's answer (a stream) it reads the body chunk
 //! by chunk through a stream reader, each chunk a promise and a hop between JS and wasm; the
@@ -10,6 +10,7 @@
 //! what it saves is CPU time, not latency on this machine. It is also the one place the three
 //! object clients (task, tenant index, rate limiter) make their call.
 
+use serde::de::DeserializeOwned;
 use wasm_bindgen_futures::JsFuture;
 use worker::{Headers, Method, Request, RequestInit, Stub};
 
@@ -33,4 +34,12 @@ pub async fn post_json(stub: &Stub, url: &str, headers: &[(&str, &str)], body: S
     let js: web_sys::Response = resp.into();
     let text = JsFuture::from(js.text()?).await?;
     Ok(Answer { status, body: text.as_string().unwrap_or_default() })
+}
+
+/// The JSON body of a call an object received, read as text and parsed here. Why not
+/// `Request::json`: it parses in JS and then converts the value field by field across the
+/// bridge (serde_wasm_bindgen), which for a task's creation (chain, images, policy) costs more
+/// than the parse itself.
+pub async fn read_call<T: DeserializeOwned>(req: &mut Request) -> worker::Result<T> {
+    Ok(serde_json::from_str(&req.text().await?)?)
 }

@@ -47,7 +47,7 @@ impl DurableObject for RateLimiter {
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
-        let take: Take = req.json().await?;
+        let take: Take = crate::objects::read_call(&mut req).await?;
         let now = now_millis();
         let mut slot = self.bucket.borrow_mut();
         let bucket = slot.get_or_insert_with(|| Bucket::full(take.per_minute, now));

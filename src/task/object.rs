@@ -58,7 +58,7 @@ impl DurableObject for TaskObject {
                 None => Response::error("a socket needs its tenant", 404),
             };
         }
-        let TaskRequest { tenant, call } = req.json().await?;
+        let TaskRequest { tenant, call } = crate::objects::read_call(&mut req).await?;
         let tick = match self.tick() {
             Ok(t) => t,
             Err(problems) => return answer::<()>(Err(Refusal::Misconfigured(problems))),

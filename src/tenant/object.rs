@@ -57,7 +57,7 @@ impl DurableObject for TenantObject {
             return self.websocket(&req);
         }
         let tenant = req.headers().get(registry::TENANT_HEADER)?.and_then(|t| TenantId::parse(&t));
-        let call = req.json::<IndexCall>().await?;
+        let call: IndexCall = crate::objects::read_call(&mut req).await?;
         if call.writes() {
             registry::note(&self.sql(), &self.env, tenant.as_ref()).await;
         }
