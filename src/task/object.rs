@@ -231,9 +231,9 @@ impl TaskObject {
         // A step's progress need not hold up the job that reported it, nor a new task its 202
         // and first job: those snapshots are written to the index in the background (a later,
         // higher version supersedes them anyway), and the listing shows a new task moments
-        // after its 202 (measured: the tenant call before the answer cost `thumbnail` ~8 ms
-        // end to end, docs/BENCHMARKS.md). Any other change of the task's status (its end, a
-        // cancel) is written before the answer.
+        // after its 202 (the index writes were the largest item of a task's fixed cost: a build
+        // without any was 8–10 ms faster end to end for `thumbnail`, docs/BENCHMARKS.md). Any
+        // other change of the task's status (its end, a cancel) is written before the answer.
         let created = effects.events.iter().any(|e| matches!(e, Event::TaskQueued { .. }));
         let in_background =
             !reindex && effects.events.iter().all(|e| e.kind().starts_with("step.") || matches!(e, Event::TaskQueued { .. }));

@@ -1,7 +1,8 @@
 //! How often a running task's step progress reaches its tenant's index (`GET /tasks` and the
 //! tenant feed's `task.progress`): the first time at once, then at most once per
 //! [`PROGRESS_EVERY_MS`], the last change of a burst written when its window ends. Changes of
-//! status (created, ended) are not throttled: `apply` writes them before it answers.
+//! status are not throttled: a new task's first snapshot is written at once after the answer
+//! ([`write_soon`]), any other (its end, a cancel) before `apply` answers.
 //!
 //! Why: every step's success used to write the whole snapshot to the index and publish a feed
 //! event. A 100-image × 32-step task wrote 3,200 snapshots (~14 KiB each) and 3,200 feed
