@@ -8,7 +8,8 @@ use super::gate::{admit, charge_work, identify_signed, Access};
 use super::task_request::result_key;
 use super::{param, query_pairs, Ctx};
 use crate::ids::{ImageId, TenantId};
-use crate::ratelimit::object::{charge, LimitError};
+use crate::ratelimit::deferred;
+use crate::ratelimit::object::LimitError;
 use crate::ratelimit::Cost;
 use crate::render::after::Writes;
 use crate::render::edge::{self, EdgeKey};
@@ -104,9 +105,10 @@ async fn behind(ctx: &Ctx, wanted: &Wanted<'_>, record: StorageResult<ImageRecor
 /// after the edge missed: read beside the lookup it saved a store hit or a miss a round trip
 /// (~1 ms here), but cost every edge hit, the common case, an R2 read the platform bills, and
 /// under `wrangler dev` held the hit's answer until that read ended (edge hit 7.7 → 6.7 ms,
-/// store hit 7.9 → 8.6 ms, A/B on two servers). The read's charge goes out after an edge hit's
-/// answer (counted, never refused: the hit cost the studio nothing), and behind the edge beside
-/// the store's lookup ([`get`]).
+/// store hit 7.9 → 8.6 ms, A/B on two servers). An edge hit's read is charged after its answer,
+/// summed with this isolate's other hits of the tenant (`ratelimit::deferred`: counted, never
+/// refused, the hit cost the studio nothing); behind the edge it is charged beside the store's
+/// lookup ([`get`]).
 async fn edge_or_record(
     ctx: &Ctx,
     tenant: &TenantId,
@@ -119,10 +121,8 @@ async fn edge_or_record(
         Some(hit) => hit,
         None => return Ok(Err(images.get_record(tenant, image).await)),
     };
-    let (env, tenant, per_minute) = (ctx.env.clone(), tenant.clone(), ctx.data.config.rate_limit_per_minute);
-    crate::turn::after_answer(&ctx.data.background, async move {
-        let _ = charge(&env, &tenant, Cost::Read, per_minute).await;
-    });
+    let per_minute = ctx.data.config.rate_limit_per_minute;
+    deferred::charge_soon(&ctx.data.background, &ctx.env, tenant, Cost::Read.tokens(), per_minute);
     Ok(Ok(hit))
 }
 

@@ -4,6 +4,7 @@
 //! The bucket holds `RATE_LIMIT_PER_MINUTE` tokens and refills continuously at that rate; a
 //! request that costs more than what is left gets 429 with the seconds until it would fit.
 
+pub mod deferred;
 pub mod object;
 
 /// What a request costs: reads are cheap, requests that store bytes or start work cost more.

@@ -91,6 +91,15 @@ pub async fn probe(env: &Env) -> Result<()> {
     call(env, HEALTH_OBJECT, 0, 1).await.map(|_| ())
 }
 
+/// Charges `tokens` that are never refused (see [`super::deferred`]); a failure is logged.
+pub async fn charge_tokens(env: &Env, tenant: &TenantId, tokens: u32, per_minute: u32) -> Result<()> {
+    let charged = call(env, tenant.as_str(), tokens, per_minute).await.map(|_| ());
+    if let Err(e) = &charged {
+        crate::log::error("rate_limiter_unreachable").tenant(tenant.as_str()).field("error", e.to_string()).emit();
+    }
+    charged
+}
+
 async fn ask(env: &Env, tenant: &TenantId, cost: Cost, per_minute: u32) -> Result<Verdict> {
     call(env, tenant.as_str(), cost.tokens(), per_minute).await
 }
