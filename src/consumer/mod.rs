@@ -9,6 +9,7 @@
 
 mod analyze;
 mod failure;
+mod hold;
 mod package;
 mod reuse;
 mod step;

@@ -1,7 +1,8 @@
 //! One image's chain in one job: load the input once, run the claimed step and every step after
 //! it in memory ([`functions::session::Session`]), report each step to the task object as it
-//! finishes (so live progress looks exactly as if each step were its own job), and store only
-//! the result — plus a checkpoint where one pays.
+//! finishes (so live progress looks exactly as if each step were its own job; a report followed
+//! by a cheap step waits for that step's, see [`super::hold`]), and store only the result — plus
+//! a checkpoint where one pays.
 //!
 //! Why fused: a message and an R2 round trip per step cost a queue wait (up to the batch
 //! window) and a raster write and read per step, which for a 4-step preset was most of its time.
@@ -13,6 +14,7 @@
 //! kind of failure, the log the platform's text (see [`super::failure`]).
 
 use super::failure::{transient, Attempt, Kind};
+use super::hold;
 use super::storage::{self, Store};
 use super::timings::Timings;
 use super::Next;
@@ -130,6 +132,8 @@ pub async fn run(
         region: None,
     };
     let (mut step, mut attempt, mut breather) = (spec.start, attempt, crate::turn::Breather::new());
+    // A succeeded step's report waiting for the next step's, when that one is cheap (`hold`).
+    let mut held: Option<Completion> = None;
     loop {
         if attempt <= config.faults.die {
             let line = super::job_line(log::warn("fault"), job, run.timings.message());
@@ -158,7 +162,17 @@ pub async fn run(
         let proceed = succeeded && !last && !run.timings.past_budget();
         let done = Completion { checkpointed, proceed, ..report(step, attempt, outcome) };
         breather.breathe().await; // the network's turn between steps (see `turn::Breather`)
-        let answer = run.timings.time_object(task.complete(&done)).await?;
+        if held.is_none() && proceed && hold::may_hold(spec.chain.steps(), step + 1, run.session.dims()) {
+            (held, step, attempt) = (Some(done), step + 1, hold::HELD_STEP_ATTEMPT);
+            continue;
+        }
+        let sent = async {
+            match held.take() {
+                Some(first) => task.complete_held(&first, &done).await,
+                None => task.complete(&done).await,
+            }
+        };
+        let answer = run.timings.time_object(sent).await?;
         match (answer.retry_in_s, answer.next_attempt) {
             (Some(delay), _) if step == spec.start => return Ok(run.log(job, Next::RetryIn(delay))),
             (Some(delay), _) => return Ok(run.log(job, super::retry_later(env, job, spec.image, step, delay).await)),

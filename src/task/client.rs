@@ -66,6 +66,11 @@ impl TaskClient {
         self.call(Call::Complete(done.clone())).await
     }
 
+    /// Reports a held report and the one after it in one call (`task::held`).
+    pub async fn complete_held(&self, held: &Completion, done: &Completion) -> Result<CompletionResponse, TaskError> {
+        self.call(Call::CompleteHeld(vec![held.clone(), done.clone()])).await
+    }
+
     /// Reports one encode of a running step's search; `false` if the object did not record it.
     pub async fn progress(&self, progress: &StepProgress) -> Result<bool, TaskError> {
         self.call(Call::Progress(progress.clone())).await

@@ -5,6 +5,7 @@ mod alarm;
 pub mod client;
 mod dispatch;
 pub mod events;
+mod held;
 pub mod inline;
 mod jitter;
 pub mod lease;

@@ -69,7 +69,8 @@ impl DurableObject for TaskObject {
             Call::Download => answer(self.read(&tenant, view::download).await?),
             Call::Cancel => answer(self.cancel(&tenant, &tick).await?),
             Call::Claim(job) => answer(self.claim(&tenant, job, &tick).await?),
-            Call::Complete(done) => answer(self.complete(&tenant, done, &tick).await?),
+            Call::Complete(done) => answer(self.complete(&tenant, vec![done], &tick).await?),
+            Call::CompleteHeld(reports) => answer(self.complete(&tenant, reports, &tick).await?),
             Call::Progress(progress) => answer(self.progress(&tenant, progress, &tick).await?),
             Call::GiveUp(job) => answer(self.give_up(&tenant, job, &tick).await?),
             Call::Expire(now) => answer(self.expire(&tenant, now).await?),
@@ -168,10 +169,10 @@ impl TaskObject {
         Ok(Ok(ClaimResponse { run }))
     }
 
-    async fn complete(&self, tenant: &TenantId, done: Completion, tick: &Tick) -> Answer<CompletionResponse> {
+    async fn complete(&self, tenant: &TenantId, reports: Vec<Completion>, tick: &Tick) -> Answer<CompletionResponse> {
         let Some(mut task) = self.load(tenant).await? else { return Ok(Err(Refusal::NotFound)) };
         let before = task.clone();
-        let (effects, answer) = task.report(done, tick);
+        let (effects, answer) = task.report_held(reports, tick);
         if task != before {
             self.apply(&task, effects, false).await?;
         }

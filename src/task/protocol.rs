@@ -36,6 +36,9 @@ pub enum Call {
     Claim(JobRef),
     /// Answer: [`crate::messages::CompletionResponse`].
     Complete(Completion),
+    /// Reports a job held back and sent together, recorded in order (`task::held`). Answer:
+    /// the last recorded one's [`crate::messages::CompletionResponse`].
+    CompleteHeld(Vec<Completion>),
     /// One encode of a running step's search, for its subscribers. Answer: whether it was
     /// recorded (not for a stale attempt or an ended task).
     Progress(StepProgress),

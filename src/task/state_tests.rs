@@ -242,6 +242,10 @@ fn a_dead_letter_fails_an_unfinished_step_once() {
 #[path = "state_fused_tests.rs"]
 mod fused;
 
+/// Held reports: a step's report sent with the next step's.
+#[path = "state_held_tests.rs"]
+mod held;
+
 /// Boxes kept by content-aware steps.
 #[path = "state_box_tests.rs"]
 mod boxes;

@@ -1,0 +1,58 @@
+//! Which step's report may wait for the next step's, to be sent with it in one call
+//! (`task::held` records them in order, as if each had come alone).
+//!
+//! Only when the next step is cheap and bounded, so that a subscriber sees the held events a
+//! few milliseconds late, never a long step late: it moves, cuts or scales pixels (geometry,
+//! linear in its pixels; the SIMD resize of a sub-megapixel raster takes 1–4 ms here), works
+//! on and makes at most [`HOLD_MAX_PIXELS`], and is not the chain's last step (whose report
+//! carries the result and ends the task). The common case is the preset's resize after a
+//! shrink-on-load decode: `thumbnail` and `avatar` on a 12 MP photo hold their first report.
+//! A report round trip costs more than that resize under `wrangler dev` (4–5 ms).
+
+use functions::shrink::Shrink;
+use functions::Step;
+
+/// The most pixels a held-for step may read or write (1000×1000).
+pub const HOLD_MAX_PIXELS: u64 = 1_000_000;
+
+/// The attempt a held-for step runs as, for the job's own use (its fault hooks and log lines):
+/// a step claimed in place after its predecessor has never run before. The object records it
+/// as the attempt the held report claims, whatever this says.
+pub const HELD_STEP_ATTEMPT: u32 = 1;
+
+/// Whether the report of the step just run may wait for step `next` of `steps`, which will
+/// run on an input of `dims`.
+pub fn may_hold(steps: &[Step], next: usize, dims: (u32, u32)) -> bool {
+    let Some(step) = steps.get(next) else { return false };
+    let cheap = matches!(step.shrink(), Shrink::Move { .. } | Shrink::Cut | Shrink::Scale);
+    let pixels = |(w, h): (u32, u32)| u64::from(w) * u64::from(h);
+    let output = step.output_dims(dims.0, dims.1).map_or(u64::MAX, pixels);
+    cheap && next + 1 < steps.len() && pixels(dims).max(output) <= HOLD_MAX_PIXELS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use functions::Chain;
+    use serde_json::json;
+
+    fn chain(steps: serde_json::Value) -> Chain {
+        Chain::parse(&steps).expect("a valid chain")
+    }
+
+    #[test]
+    fn a_small_resize_before_the_encode_is_held_for() {
+        let c = chain(json!([{"op":"auto_orient"},{"op":"resize","width":512,"height":512,"fit":"cover"},{"op":"encode","format":"png"}]));
+        assert!(may_hold(c.steps(), 1, (1000, 750)), "avatar after a 1/4-scale decode");
+        assert!(!may_hold(c.steps(), 1, (2000, 1500)), "3 MP in: not cheap enough");
+        assert!(!may_hold(c.steps(), 2, (512, 512)), "the encode, the last step, is never held for");
+        assert!(!may_hold(c.steps(), 3, (512, 512)), "no such step");
+    }
+
+    #[test]
+    fn an_upscale_or_a_neighbourhood_filter_is_not_held_for() {
+        let c = chain(json!([{"op":"resize","width":4000},{"op":"blur","sigma":2},{"op":"encode","format":"jpeg"}]));
+        assert!(!may_hold(c.steps(), 0, (500, 375)), "its output is 12 MP");
+        assert!(!may_hold(c.steps(), 1, (500, 375)), "a blur looks at neighbours: not bounded by geometry");
+    }
+}
