@@ -55,7 +55,7 @@ pub async fn handle(req: Request, env: Env, background: Context) -> worker::Resu
     let (method, path) = (req.method().to_string(), req.path());
     let config = Config::from_env(&env);
     let origin = config.as_ref().ok().and_then(|c| cors::allowed_origin(&req, &c.allowed_origins));
-    let (tenant, metrics, background) = (Rc::new(RefCell::new(None)), Metrics::open(&env), Rc::new(background));
+    let (tenant, metrics_env, background) = (Rc::new(RefCell::new(None)), env.clone(), Rc::new(background));
     let mut resp = match config {
         Ok(_) if cors::is_preflight(&req) => cors::preflight(origin.as_deref())?,
         Ok(config) => {
@@ -80,7 +80,13 @@ pub async fn handle(req: Request, env: Env, background: Context) -> worker::Resu
         let line = log::info("request").request_id(&request_id).field("method", &method).field("path", &path);
         let line = if tenant.is_empty() { line } else { line.tenant(&tenant) };
         line.field("status", status).field("duration_ms", duration_ms).emit();
-        metrics.request(&RequestPoint { method: &method, route: route_label(&path), status, duration_ms, tenant: &tenant });
+        Metrics::open(&metrics_env).request(&RequestPoint {
+            method: &method,
+            route: route_label(&path),
+            status,
+            duration_ms,
+            tenant: &tenant,
+        });
     });
     Ok(resp)
 }
