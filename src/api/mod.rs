@@ -93,7 +93,7 @@ pub async fn handle(req: Request, env: Env, background: Context) -> worker::Resu
 
 async fn route(req: Request, env: Env, state: AppState) -> worker::Result<Response> {
     let (request_id, path) = (state.request_id.clone(), req.path());
-    let resp = routes::router(state).run(req, env).await?;
+    let resp = routes::router(state, &path).run(req, env).await?;
     // The router's own "no route" answers are plain text; clients expect the contract's JSON.
     let is_json = resp.headers().get("content-type")?.is_some_and(|c| c.starts_with("application/json"));
     if matches!(resp.status_code(), 404 | 405) && !is_json {
