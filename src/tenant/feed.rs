@@ -21,17 +21,34 @@ pub fn is_terminal(status: &str) -> bool {
     matches!(status, "succeeded" | "failed" | "cancelled")
 }
 
-/// The feed event type a new snapshot (`status`, `version`, `progress`) of a task warrants, or
-/// none (a stale or unchanged snapshot).
-pub fn kind(previous: Option<&Previous>, status: &str, version: u64, progress: &Value) -> Option<&'static str> {
-    let Some(prev) = previous else { return Some("task.created") };
+/// The feed event types a new snapshot (`status`, `version`, `progress`) of a task warrants, in
+/// order; none for a stale or unchanged snapshot.
+///
+/// The first snapshot the index sees is `task.created`. It may show a task that has already
+/// ended (every step reused from earlier results: the task is created succeeded) or moved on (a
+/// creation write that failed or arrived after a later one); then the feed also says what it
+/// would have said next, so that it always shows a task created, then progressing, then
+/// finished. Before, such a task was only ever announced: a dashboard showed it queued forever.
+pub fn kinds(previous: Option<&Previous>, status: &str, version: u64, progress: &Value) -> Vec<&'static str> {
+    let Some(prev) = previous else {
+        let moved = progress["done"].as_u64().is_some_and(|done| done > 0);
+        return match (is_terminal(status), moved) {
+            (true, _) => vec!["task.created", "task.finished"],
+            (false, true) => vec!["task.created", "task.progress"],
+            (false, false) => vec!["task.created"],
+        };
+    };
     if version <= prev.version {
-        return None;
+        return Vec::new();
     }
     if is_terminal(status) && !is_terminal(&prev.status) {
-        return Some("task.finished");
+        return vec!["task.finished"];
     }
-    (status != prev.status || *progress != prev.progress).then_some("task.progress")
+    if status != prev.status || *progress != prev.progress {
+        vec!["task.progress"]
+    } else {
+        Vec::new()
+    }
 }
 
 /// The feed event (without `seq`, added when it is appended).
@@ -58,16 +75,25 @@ mod tests {
 
     #[test]
     fn a_task_is_created_then_progresses_then_finishes_once() {
-        assert_eq!(kind(None, "queued", 1, &json!({"done": 0, "total": 4})), Some("task.created"));
-        assert_eq!(kind(Some(&prev("queued", 1, 0)), "running", 3, &json!({"done": 1, "total": 4})), Some("task.progress"));
-        assert_eq!(kind(Some(&prev("running", 3, 3)), "succeeded", 9, &json!({"done": 4, "total": 4})), Some("task.finished"));
+        assert_eq!(kinds(None, "queued", 1, &json!({"done": 0, "total": 4})), ["task.created"]);
+        assert_eq!(kinds(Some(&prev("queued", 1, 0)), "running", 3, &json!({"done": 1, "total": 4})), ["task.progress"]);
+        assert_eq!(kinds(Some(&prev("running", 3, 3)), "succeeded", 9, &json!({"done": 4, "total": 4})), ["task.finished"]);
+    }
+
+    #[test]
+    fn a_task_first_seen_running_or_ended_is_announced_then_shown_as_it_is() {
+        assert_eq!(kinds(None, "running", 4, &json!({"done": 2, "total": 4})), ["task.created", "task.progress"]);
+        assert_eq!(kinds(None, "running", 2, &json!({"done": 0, "total": 4})), ["task.created"], "started, no step done yet");
+        assert_eq!(kinds(None, "succeeded", 9, &json!({"done": 4, "total": 4})), ["task.created", "task.finished"]);
+        assert_eq!(kinds(None, "failed", 3, &json!({"done": 0, "total": 4})), ["task.created", "task.finished"]);
     }
 
     #[test]
     fn stale_or_unchanged_snapshots_emit_nothing() {
-        assert_eq!(kind(Some(&prev("running", 5, 2)), "running", 4, &json!({"done": 3, "total": 4})), None, "older version");
-        assert_eq!(kind(Some(&prev("running", 5, 2)), "running", 6, &json!({"done": 2, "total": 4})), None, "nothing changed");
-        assert_eq!(kind(Some(&prev("failed", 5, 2)), "failed", 6, &json!({"done": 2, "total": 4})), None, "already finished");
+        let none: [&str; 0] = [];
+        assert_eq!(kinds(Some(&prev("running", 5, 2)), "running", 4, &json!({"done": 3, "total": 4})), none, "older version");
+        assert_eq!(kinds(Some(&prev("running", 5, 2)), "running", 6, &json!({"done": 2, "total": 4})), none, "nothing changed");
+        assert_eq!(kinds(Some(&prev("failed", 5, 2)), "failed", 6, &json!({"done": 2, "total": 4})), none, "already finished");
     }
 
     #[test]

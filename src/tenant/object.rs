@@ -144,7 +144,7 @@ impl TenantObject {
         let sql = self.sql();
         let previous = self.previous(&row.id)?;
         let known = previous.is_some();
-        let kind = feed::kind(previous.as_ref(), &row.status, row.version, &row.body["progress"]);
+        let kinds = feed::kinds(previous.as_ref(), &row.status, row.version, &row.body["progress"]);
         let body = serde_json::to_string(&row.body)?;
         // Updates may arrive out of order: only a newer version replaces the snapshot.
         sql.exec(
@@ -171,8 +171,9 @@ impl TenantObject {
                 )?;
             }
         }
-        if let Some(kind) = kind {
-            self.publish(feed::event(kind, &row.body, &now_iso()))?;
+        let at = now_iso();
+        for kind in kinds {
+            self.publish(feed::event(kind, &row.body, &at))?;
         }
         Ok(())
     }

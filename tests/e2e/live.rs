@@ -204,3 +204,25 @@ async fn a_long_chain_moves_the_tenant_feed_at_most_once_a_second_while_its_own_
     assert_eq!(of_type(&history, "step.succeeded").len(), 32, "the task's own stream has every step");
     assert_eq!(types(&history).last(), Some(&"task.succeeded"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_task_answered_from_earlier_results_is_created_then_finished_on_the_tenant_feed() {
+    // The second task's steps are all reused: it has ended by the time it is first indexed,
+    // and a feed that only announced it would leave a dashboard showing it forever queued.
+    let app = TestApp::spawn().await;
+    let token = app.token("alice");
+    let listing = json_body(app.get(Some(&token), "/tasks").await, reqwest::StatusCode::OK).await;
+    let feed_ws = listing["links"]["feed_ws"].as_str().expect("feed_ws link").to_string();
+    let (mut feed, _) = tokio_tungstenite::connect_async(feed_ws).await.expect("the feed link upgrades");
+    let image = app.upload_png(&token, "again.png", 40, 30).await;
+    let chain = json!([{"op": RESIZE, "width": 20}, {"op": ENCODE, "format": "png"}]);
+    let first = app.run_chain(&token, &image, chain.clone()).await["id"].as_str().expect("id").to_string();
+    read_until(&mut feed, |e| e["type"] == "task.finished" && e["task"] == first.as_str()).await;
+    let second = app.run_chain(&token, &image, chain).await;
+    let id = second["id"].as_str().expect("id").to_string();
+    assert_eq!(second["status"], "succeeded", "nothing left to run: {second:#}");
+    let seen = read_until(&mut feed, |e| e["type"] == "task.finished" && e["task"] == id.as_str()).await;
+    let its: Vec<Value> = seen.iter().filter(|e| e["task"] == id.as_str()).cloned().collect();
+    assert_eq!(types(&its), ["task.created", "task.finished"], "{seen:#?}");
+    assert_eq!(seen.last().expect("the end")["status"], "succeeded");
+}
