@@ -8,6 +8,10 @@
 //! carries the result and ends the task). The common case is the preset's resize after a
 //! shrink-on-load decode: `thumbnail` and `avatar` on a 12 MP photo hold their first report.
 //! A report round trip costs more than that resize under `wrangler dev` (4–5 ms).
+//!
+//! The price: a job that dies while holding a report loses it with the step it was running, so
+//! the watchdog retries the held step (one attempt more on it, and its work, which was cheap
+//! or decoding, redone); every guarantee of a lost report holds as before.
 
 use functions::shrink::Shrink;
 use functions::Step;
