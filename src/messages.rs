@@ -177,6 +177,18 @@ pub enum Outcome {
     },
 }
 
+impl Outcome {
+    /// Its kind, for the job's log line and data point.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Outcome::Succeeded { .. } => "succeeded",
+            Outcome::Failed { .. } => "failed",
+            Outcome::Transient { .. } => "transient",
+            Outcome::Packaged { .. } | Outcome::Delivered => "other",
+        }
+    }
+}
+
 /// The object's answer to a report: when to retry the step, if at all, or the attempt number
 /// of the next step, claimed for the reporting job (only when it asked to `proceed`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

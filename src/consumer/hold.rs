@@ -13,6 +13,9 @@
 //! the watchdog retries the held step (one attempt more on it, and its work, which was cheap
 //! or decoding, redone); every guarantee of a lost report holds as before.
 
+use crate::messages::{Completion, CompletionResponse};
+use crate::task::client::TaskClient;
+use crate::task::protocol::TaskError;
 use functions::shrink::Shrink;
 use functions::Step;
 
@@ -32,6 +35,14 @@ pub fn may_hold(steps: &[Step], next: usize, dims: (u32, u32)) -> bool {
     let pixels = |(w, h): (u32, u32)| u64::from(w) * u64::from(h);
     let output = step.output_dims(dims.0, dims.1).map_or(u64::MAX, pixels);
     cheap && next + 1 < steps.len() && pixels(dims).max(output) <= HOLD_MAX_PIXELS
+}
+
+/// Sends `done`, with the report `held` for it if there is one, in one call.
+pub async fn send(task: &TaskClient, held: Option<Completion>, done: &Completion) -> Result<CompletionResponse, TaskError> {
+    match held {
+        Some(first) => task.complete_held(&first, done).await,
+        None => task.complete(done).await,
+    }
 }
 
 #[cfg(test)]

@@ -155,7 +155,7 @@ pub async fn run(
             line.field("detail", "FAULT_INJECTION lose_report: the result is stored, its report never sent").emit();
             return Ok(if step == spec.start { Next::Redeliver } else { Next::Ack });
         }
-        run.timings.outcome = outcome_name(&outcome);
+        run.timings.outcome = outcome.name();
         run.record(job, step, &outcome);
         // A handed-over job past its budget reports without proceeding: the object then sends
         // the next step to the queue, which resumes from the last checkpoint.
@@ -166,13 +166,7 @@ pub async fn run(
             (held, step, attempt) = (Some(done), step + 1, hold::HELD_STEP_ATTEMPT);
             continue;
         }
-        let sent = async {
-            match held.take() {
-                Some(first) => task.complete_held(&first, &done).await,
-                None => task.complete(&done).await,
-            }
-        };
-        let answer = run.timings.time_object(sent).await?;
+        let answer = run.timings.time_object(hold::send(task, held.take(), &done)).await?;
         match (answer.retry_in_s, answer.next_attempt) {
             (Some(delay), _) if step == spec.start => return Ok(run.log(job, Next::RetryIn(delay))),
             (Some(delay), _) => return Ok(run.log(job, super::retry_later(env, job, spec.image, step, delay).await)),
@@ -192,15 +186,6 @@ pub async fn run(
 async fn finish(task: &TaskClient, done: Completion) -> Result<Next, TaskError> {
     let answer = task.complete(&done).await?;
     Ok(answer.retry_in_s.map_or(Next::Ack, Next::RetryIn))
-}
-
-fn outcome_name(outcome: &Outcome) -> &'static str {
-    match outcome {
-        Outcome::Succeeded { .. } => "succeeded",
-        Outcome::Failed { .. } => "failed",
-        Outcome::Transient { .. } => "transient",
-        Outcome::Packaged { .. } | Outcome::Delivered => "other",
-    }
 }
 
 impl Run<'_> {
@@ -298,7 +283,7 @@ impl Run<'_> {
         self.metrics.step(&StepPoint {
             op: self.spec.chain.steps().get(step).map_or("unknown", Step::op),
             format: self.spec.source_format.name(),
-            outcome: outcome_name(outcome),
+            outcome: outcome.name(),
             tenant: job.tenant.as_str(),
             megapixels,
             duration_ms,

@@ -50,13 +50,6 @@ async fn trim_reports_the_box_it_kept_in_the_event_and_the_outputs() {
     assert_eq!(out.get_pixel(0, 0).0, [(17 * 3) as u8, 40, (9 * 5) as u8], "the box's corner is the output's");
 }
 
-/// The tenant feed's socket for `token`'s tenant, replaying from the start.
-async fn feed(app: &TestApp, token: &str) -> WsStream {
-    let listing = json_body(app.get(Some(token), "/tasks").await, StatusCode::OK).await;
-    let link = listing["links"]["feed_ws"].as_str().expect("feed_ws link").to_string();
-    tokio_tungstenite::connect_async(link).await.expect("the feed link upgrades").0
-}
-
 /// Reads the feed until `image`'s `image.analyzed`; returns every event read.
 async fn analyzed(ws: &mut WsStream, image: &str) -> Vec<Value> {
     let deadline = Instant::now() + TASK_DEADLINE;
@@ -92,7 +85,7 @@ async fn logged(app: &TestApp, image: &str, outcomes: &[&str]) -> String {
 async fn an_upload_gets_its_placeholder_announced_on_the_feed_and_shown_by_get_and_listing() {
     let app = TestApp::spawn().await;
     let token = app.token("alice");
-    let mut ws = feed(&app, &token).await;
+    let mut ws = feed_socket(&app, &token).await;
     let image = app.upload_ok(&token, jpeg_fixture(640, 480), "image/jpeg").await;
     assert!(image.get("placeholder").is_some_and(Value::is_null), "null until analysed: {image}");
     let id = image["id"].as_str().expect("id");
@@ -147,7 +140,7 @@ async fn hostile_uploads_leave_the_placeholder_null_and_never_break_the_worker()
     }
     let log = app.server_log();
     assert!(!log.contains("RuntimeError") && !log.contains("Reinitializing"), "the module crashed: see the server log");
-    let mut ws = feed(&app, &token).await;
+    let mut ws = feed_socket(&app, &token).await;
     let after = app.upload_png(&token, "after.png", 40, 30).await;
     analyzed(&mut ws, &after).await;
 }
@@ -157,7 +150,7 @@ async fn an_analysis_the_upload_could_not_send_is_sent_by_the_tenant_index_and_a
     // Every send the upload makes after its answer fails; only the index's alarm can deliver.
     let app = TestApp::spawn_with(&[("FAULT_INJECTION", "analysis_send_fail")]).await;
     let token = app.token("alice");
-    let mut ws = feed(&app, &token).await;
+    let mut ws = feed_socket(&app, &token).await;
     let image = app.upload_ok(&token, jpeg_fixture(640, 480), "image/jpeg").await;
     let id = image["id"].as_str().expect("id");
     assert!(image["placeholder"].is_null(), "{image}");

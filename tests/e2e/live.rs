@@ -189,9 +189,7 @@ async fn sockets_beyond_the_cap_are_closed_with_1013_and_a_reason() {
 async fn a_long_chain_moves_the_tenant_feed_at_most_once_a_second_while_its_own_stream_has_every_step() {
     let app = TestApp::spawn().await;
     let token = app.token("alice");
-    let listing = json_body(app.get(Some(&token), "/tasks").await, reqwest::StatusCode::OK).await;
-    let feed_ws = listing["links"]["feed_ws"].as_str().expect("feed_ws link").to_string();
-    let (mut feed, _) = tokio_tungstenite::connect_async(feed_ws).await.expect("the feed link upgrades");
+    let mut feed = feed_socket(&app, &token).await;
     let started = Instant::now();
     let id = task_with_steps(&app, &token, 31).await["id"].as_str().expect("id").to_string();
     let seen = read_until(&mut feed, |e| e["type"] == "task.finished" && e["task"] == id.as_str()).await;
@@ -211,9 +209,7 @@ async fn a_task_answered_from_earlier_results_is_created_then_finished_on_the_te
     // and a feed that only announced it would leave a dashboard showing it forever queued.
     let app = TestApp::spawn().await;
     let token = app.token("alice");
-    let listing = json_body(app.get(Some(&token), "/tasks").await, reqwest::StatusCode::OK).await;
-    let feed_ws = listing["links"]["feed_ws"].as_str().expect("feed_ws link").to_string();
-    let (mut feed, _) = tokio_tungstenite::connect_async(feed_ws).await.expect("the feed link upgrades");
+    let mut feed = feed_socket(&app, &token).await;
     let image = app.upload_png(&token, "again.png", 40, 30).await;
     let chain = json!([{"op": RESIZE, "width": 20}, {"op": ENCODE, "format": "png"}]);
     let first = app.run_chain(&token, &image, chain.clone()).await["id"].as_str().expect("id").to_string();

@@ -276,3 +276,10 @@ pub async fn assert_error(resp: Response, status: StatusCode, code: &str) -> Val
     assert_eq!(header_id.as_deref(), Some(request_id), "x-request-id header matches error.request_id");
     error.clone()
 }
+
+/// The tenant feed's socket for `token`'s tenant, replaying from the start.
+pub async fn feed_socket(app: &TestApp, token: &str) -> WsStream {
+    let listing = json_body(app.get(Some(token), "/tasks").await, StatusCode::OK).await;
+    let link = listing["links"]["feed_ws"].as_str().expect("feed_ws link").to_string();
+    tokio_tungstenite::connect_async(link).await.expect("the feed link upgrades").0
+}
