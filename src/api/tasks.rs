@@ -57,13 +57,14 @@ pub async fn create(mut req: Request, ctx: Ctx) -> ApiResult<Response> {
     let promise = config.inline_first_job.then(crate::turn::promise).flatten();
     let quota = config.max_storage_bytes_per_tenant;
     super::usage::reserve_task(&ctx.env, &tenant, &id, quota, stored::task_bound(&bounds)).await?;
+    let fingerprint = key.map(|_| request.fingerprint());
     let new = NewTask {
         id: id.clone(),
         tenant: tenant.clone(),
         chain: request.chain,
         images: prepared,
         webhook: request.webhook,
-        fingerprint: key.map(|_| request.fingerprint),
+        fingerprint,
         inline: promise.is_some(),
     };
     let started = start(&ctx, &tenant, new).await;
