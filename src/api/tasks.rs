@@ -38,16 +38,7 @@ pub async fn create(mut req: Request, ctx: Ctx) -> ApiResult<Response> {
     let config = &ctx.data.config;
     let key = req.headers().get(IDEMPOTENCY_HEADER)?;
     let key = key.as_deref().map(idempotency_key).transpose()?;
-    // At most 64 KiB is read, and only then parsed (never into one `Value` tree).
-    let body = body::read(&mut req, &TASK_BODY_LIMIT).await?;
-    let request = match TaskRequest::parse(&body, config) {
-        Ok(request) => request,
-        Err(e) => {
-            // A refused body still costs a write: bad requests are not a free way to hammer us.
-            charge_work(&ctx, &tenant, Cost::Write).await?;
-            return Err(e);
-        }
-    };
+    let request = read_request(&mut req, &ctx, &tenant).await?;
     let (prepared, bounds) = charge_and_prepare(&ctx, &tenant, &request).await?;
     let id = match key {
         Some(key) => TaskId::for_idempotency_key(config.auth_secret.bytes(), &tenant, key),
@@ -55,8 +46,6 @@ pub async fn create(mut req: Request, ctx: Ctx) -> ApiResult<Response> {
     };
     // The first job runs here only if this isolate is idle (see `turn::promise`).
     let promise = config.inline_first_job.then(crate::turn::promise).flatten();
-    let quota = config.max_storage_bytes_per_tenant;
-    super::usage::reserve_task(&ctx.env, &tenant, &id, quota, stored::task_bound(&bounds)).await?;
     let fingerprint = key.map(|_| request.fingerprint());
     let new = NewTask {
         id: id.clone(),
@@ -67,12 +56,7 @@ pub async fn create(mut req: Request, ctx: Ctx) -> ApiResult<Response> {
         fingerprint,
         inline: promise.is_some(),
     };
-    let started = start(&ctx, &tenant, new).await;
-    // A conflict means another request's task holds this id, and its reservation.
-    if started.as_ref().is_err_and(|e| !matches!(e, ApiError::Conflict(_))) {
-        super::usage::release_task(&ctx.env, &tenant, &id, quota).await;
-    }
-    let Created { task, created, inline } = started?;
+    let Created { task, created, inline } = create_reserved(&ctx, new, stored::task_bound(&bounds)).await?;
     if let (Some((job, claimed)), Some(promise)) = (inline.filter(|_| !config.faults.inline_lost), promise) {
         run_after_answer(&ctx, Job { tenant: tenant.clone(), task: id, job, sent_ms: now_millis() }, claimed, promise);
     }
@@ -83,6 +67,32 @@ pub async fn create(mut req: Request, ctx: Ctx) -> ApiResult<Response> {
     // reached the client after the task had ended); a kilobyte gains nothing from gzip anyway.
     answer.headers_mut().set("content-encoding", "identity")?;
     Ok(answer)
+}
+
+/// The request's body, read (at most 64 KiB, never parsed into one `Value` tree) and validated.
+async fn read_request(req: &mut Request, ctx: &Ctx, tenant: &TenantId) -> ApiResult<TaskRequest> {
+    let body = body::read(req, &TASK_BODY_LIMIT).await?;
+    match TaskRequest::parse(&body, &ctx.data.config) {
+        Ok(request) => Ok(request),
+        Err(e) => {
+            // A refused body still costs a write: bad requests are not a free way to hammer us.
+            charge_work(ctx, tenant, Cost::Write).await?;
+            Err(e)
+        }
+    }
+}
+
+/// Reserves the task's planned `bound` under the tenant's quota and creates its object; a
+/// creation that failed gives the reservation back (a conflict's belongs to the other
+/// request's task, which holds this id).
+async fn create_reserved(ctx: &Ctx, new: NewTask, bound: u64) -> ApiResult<Created> {
+    let (tenant, id, quota) = (new.tenant.clone(), new.id.clone(), ctx.data.config.max_storage_bytes_per_tenant);
+    super::usage::reserve_task(&ctx.env, &tenant, &id, quota, bound).await?;
+    let started = start(ctx, &tenant, new).await;
+    if started.as_ref().is_err_and(|e| !matches!(e, ApiError::Conflict(_))) {
+        super::usage::release_task(&ctx.env, &tenant, &id, quota).await;
+    }
+    started
 }
 
 /// Charges the task by the work it starts and checks its images. Nothing is created or queued
