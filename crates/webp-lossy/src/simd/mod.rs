@@ -6,7 +6,8 @@
 //! native cwebp takes. A profile of the plain-C encoder (callgrind, a 256×256 photo, q80 -m 4,
 //! the `thumbnail` preset's encode) put two thirds of its instructions in five kernels: the
 //! inverse transform 18 %, the Hadamard distortion 17 %, quantisation 16 %, the forward
-//! transform 15 %, the 4×4 SSE 4 %. Those are replaced here; the rest stays libwebp's C.
+//! transform 15 %, the 4×4 SSE 4 %. Those are replaced here, and the residual cost after them
+//! ([`cost`]); the rest stays libwebp's C.
 //!
 //! Exactness: each kernel performs the integer operations of the C kernel it replaces (32-bit
 //! wrapping products where C multiplies `int`s, arithmetic shifts where C shifts signed values,
@@ -14,10 +15,12 @@
 //! e2e test `webp.rs` compares the Worker's WebP bytes with this crate's native build (whose
 //! SSE2 kernels libwebp keeps bit-exact with its C ones).
 //!
-//! How they are installed: libwebp fills its pointers once, in `VP8EncDspInit`, guarded by a
-//! flag that only a change of `VP8GetCPUInfo` resets. [`install`] runs that init first and then
-//! overwrites the pointers; the encoder's own later calls to the init find it done.
+//! How they are installed: libwebp fills its pointers once, in `VP8EncDspInit` (and the cost
+//! ones in `VP8EncDspCostInit`), each guarded by a flag that only a change of `VP8GetCPUInfo`
+//! resets. [`install`] runs those inits first and then overwrites the pointers; the encoder's
+//! own later calls to the inits find them done.
 
+mod cost;
 mod metrics;
 mod quantize;
 mod transforms;
@@ -43,9 +46,14 @@ type Fdct = unsafe extern "C" fn(*const u8, *const u8, *mut i16);
 type Metric = unsafe extern "C" fn(*const u8, *const u8) -> c_int;
 type WMetric = unsafe extern "C" fn(*const u8, *const u8, *const u16) -> c_int;
 type Quantize = unsafe extern "C" fn(*mut i16, *mut i16, *const Matrix) -> c_int;
+type ResidualCost = unsafe extern "C" fn(c_int, *const cost::Residual) -> c_int;
+type ResidualCoeffs = unsafe extern "C" fn(*const i16, *mut cost::Residual);
 
 extern "C" {
     fn VP8EncDspInit();
+    fn VP8EncDspCostInit();
+    static mut VP8GetResidualCost: Option<ResidualCost>;
+    static mut VP8SetResidualCoeffs: Option<ResidualCoeffs>;
     static mut VP8ITransform: Option<Idct>;
     static mut VP8FTransform: Option<Fdct>;
     static mut VP8SSE16x16: Option<Metric>;
@@ -79,6 +87,9 @@ pub fn install() {
             VP8EncQuantizeBlock = Some(quantize::quantize_block);
             VP8EncQuantize2Blocks = Some(quantize::quantize_2_blocks);
             VP8EncQuantizeBlockWHT = Some(quantize::quantize_block);
+            VP8EncDspCostInit();
+            VP8GetResidualCost = Some(cost::get_residual_cost);
+            VP8SetResidualCoeffs = Some(cost::set_residual_coeffs);
         }
     });
 }
