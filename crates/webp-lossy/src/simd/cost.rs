@@ -67,7 +67,8 @@ unsafe fn magnitudes(coeffs: *const i16) -> (v128, v128, v128) {
 /// `SetResidualCoeffs_C`: points `res` at `coeffs` and sets `last`, the position of the last
 /// non-zero coefficient (−1 if none).
 pub(super) unsafe extern "C" fn set_residual_coeffs(coeffs: *const i16, res: *mut Residual) {
-    let (_, _, packed) = magnitudes(coeffs);
+    // Saturating to 8 bits keeps every non-zero coefficient non-zero: no magnitudes needed.
+    let packed = i8x16_narrow_i16x8(v128_load(coeffs.cast()), v128_load(coeffs.add(8).cast()));
     let nonzero = u32::from(!i8x16_bitmask(i8x16_eq(packed, i8x16_splat(0))));
     (*res).last = if nonzero == 0 { -1 } else { 31 - nonzero.leading_zeros() as c_int };
     (*res).coeffs = coeffs;
