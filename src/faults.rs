@@ -52,6 +52,14 @@ pub struct Faults {
 }
 
 impl Faults {
+    /// Whether a step's report may wait for the next step's (`consumer::hold`). Not with `die`,
+    /// which counts attempts that a held-for step cannot know (it is claimed only when the held
+    /// report arrives, so it would die as a first attempt again on every retry), nor with
+    /// `pause`, which makes every step slow: holding promises a cheap next step.
+    pub fn let_reports_wait(&self) -> bool {
+        self.die == 0 && self.pause_ms == 0
+    }
+
     /// Parses the var; an unknown item is an error so that a typo is not silently inert.
     pub fn parse(spec: &str) -> Result<Faults, FaultsError> {
         let mut faults = Faults::default();
@@ -79,6 +87,14 @@ impl Faults {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reports_wait_only_when_no_fault_depends_on_attempts_or_slows_steps() {
+        assert!(Faults::default().let_reports_wait());
+        assert!(Faults::parse("transient=1,lose_report=1").expect("faults").let_reports_wait());
+        assert!(!Faults::parse("die=1").expect("die").let_reports_wait());
+        assert!(!Faults::parse("pause=50").expect("pause").let_reports_wait());
+    }
 
     #[test]
     fn faults_parse_and_typos_are_refused() {

@@ -162,7 +162,8 @@ pub async fn run(
         let proceed = succeeded && !last && !run.timings.past_budget();
         let done = Completion { checkpointed, proceed, ..report(step, attempt, outcome) };
         breather.breathe().await; // the network's turn between steps (see `turn::Breather`)
-        if held.is_none() && proceed && hold::may_hold(spec.chain.steps(), step + 1, run.session.dims()) {
+        let may_hold = config.faults.let_reports_wait() && hold::may_hold(spec.chain.steps(), step + 1, run.session.dims());
+        if held.is_none() && proceed && may_hold {
             (held, step, attempt) = (Some(done), step + 1, hold::HELD_STEP_ATTEMPT);
             continue;
         }
